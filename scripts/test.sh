@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole suite: type check, lint, migration drift, unit, integration (real Postgres + LXC),
+# end-to-end (Chromium), and the fresh-clone `./vz up` check. Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+export NEXT_TELEMETRY_DISABLED=1
+passed=0; failed=0; failures=()
+LOGDIR=$(mktemp -d /tmp/vz-test-logs-XXXXXX)
+
+stage() {
+  local name=$1; shift
+  local t0=$SECONDS
+  printf '\n=== %s ===\n' "$name"
+  if "$@"; then passed=$((passed+1)); printf '=== %s: ok (%ss)\n' "$name" $((SECONDS-t0))
+  else failed=$((failed+1)); failures+=("$name"); printf '=== %s: FAILED (%ss)\n' "$name" $((SECONDS-t0)); fi
+}
+
+# The clone test needs a full npm ci + next build of its own: start it first, in the background.
+bash scripts/clone-up-test.sh >"$LOGDIR/clone.log" 2>&1 &
+clone_pid=$!
+
+stage typecheck npx tsc --noEmit -p tsconfig.json
+stage lint npx eslint --max-warnings=0 .
+stage unit npx vitest run --project unit
+stage integration npx vitest run --project integration
+stage e2e npx playwright test
+stage clone-up bash -c "wait $clone_pid; rc=\$?; cat '$LOGDIR/clone.log'; exit \$rc"
+
+printf '\n'
+[ $failed -gt 0 ] && printf 'failed stages: %s\n' "${failures[*]}"
+echo "stages: $passed passed, $failed failed"
+[ $failed -eq 0 ]
