@@ -1,0 +1,21 @@
+/**
+ * Feature names reported in `hello.capabilities.features`. The panel checks a name before using
+ * the verb or field it stands for, so protocol changes stay additive (STYLE.md habit 11).
+ */
+export const FEATURES = {
+  /** Mutating calls with an opId are journaled; a repeat returns the recorded result. */
+  opJournal: 'op-journal',
+  /** Mutating calls on one VE are serialised; overlap -> VE_LOCKED. */
+  veLocks: 've-locks',
+  /** progress/log notifications carry requestId + opId. */
+  progress: 'progress',
+  /** Interrupted operations can be settled by the handler's recover(). */
+  opRecover: 'op-recover',
+} as const;
+
+export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];
+export const CORE_FEATURES: FeatureName[] = Object.values(FEATURES);
+
+/** Storage backend names in `hello.capabilities.storage`. */
+export const STORAGE_BACKENDS = ['ext4-image', 'dir'] as const;
+export type StorageBackend = (typeof STORAGE_BACKENDS)[number];

@@ -1,0 +1,11 @@
+import { coreMethods } from './core';
+import { testMethods } from './test';
+
+/**
+ * The method table: name -> {params, result, mutating}. Each domain keeps its methods in
+ * its own file (methods/<domain>.ts exporting `<domain>Methods`) and adds one spread here.
+ */
+export const methods = {
+  ...coreMethods,
+  ...testMethods,
+};

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { defineMethod } from '../define';
+
+/**
+ * Methods that exist only so tests can exercise locks and the journal. The daemon registers
+ * their handlers only when VZ_AGENT_TEST_HANDLERS=1.
+ */
+export const testMethods = {
+  'test.append': defineMethod({
+    params: z.object({
+      ctid: z.number().int().min(1),
+      file: z.string().startsWith('/'),
+      line: z.string().max(1000),
+      delayMs: z.number().int().min(0).max(600_000).default(0),
+    }),
+    result: z.object({ lines: z.number().int() }),
+    mutating: true,
+    description: 'Test only: wait delayMs, then append a line to a file.',
+  }),
+  'test.sleep': defineMethod({
+    params: z.object({ ctid: z.number().int().min(1), ms: z.number().int().min(0).max(600_000) }),
+    result: z.object({ slept: z.number() }),
+    mutating: true,
+    description: 'Test only: hold the VE lock for ms (no recover()).',
+  }),
+};

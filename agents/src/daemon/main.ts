@@ -1,0 +1,49 @@
+import { mkdirSync } from 'node:fs';
+import { handlers } from '../handlers/index';
+import { loadConfig } from './config';
+import { Dispatcher } from './dispatcher';
+import { Journal } from './journal';
+import { createLogger } from './logger';
+import { criuStatus } from './probe';
+import { listen } from './server';
+import { testHandlers } from './test-handlers';
+
+const SHUTDOWN_GRACE_MS = Number(process.env.VZ_SHUTDOWN_GRACE_MS ?? 30_000);
+
+/**
+ * vzagentd: the node daemon. Containers are separate LXC monitor processes, so stopping or
+ * killing this process never stops a VE; it only stops taking RPC calls.
+ */
+export async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('vzagentd');
+  mkdirSync(config.vzroot, { recursive: true, mode: 0o755 });
+  const journal = new Journal(config.journalDir);
+  const interrupted = await journal.recoverOnStartup();
+  for (const e of interrupted) logger.warn({ opId: e.opId, method: e.method, ve: e.ve }, 'operation interrupted by a previous agent exit');
+  const list = config.testHandlers ? [...handlers, ...testHandlers] : handlers;
+  const dispatcher = new Dispatcher(config, journal, logger, list);
+  const server = await listen(config.socket, dispatcher, logger);
+  void criuStatus(); // warm the slow probe so the first hello is quick
+  logger.info({ socket: config.socket, vzroot: config.vzroot, pid: process.pid, methods: list.length }, 'vzagentd listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, running: dispatcher.ops.size }, 'shutting down');
+    dispatcher.beginShutdown();
+    const drained = await dispatcher.ops.drain(SHUTDOWN_GRACE_MS);
+    if (!drained) logger.warn('operations still running at exit; they will be marked interrupted on restart');
+    server.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => {}); // a closing terminal must not take the daemon down
+}
+
+main().catch((e) => {
+  process.stderr.write(`vzagentd: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { readFile, readdir, statfs } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runTool } from './exec';
+
+const SBIN_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** Full path of a program if it is on PATH or in the usual sbin dirs. */
+export function which(prog: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SBIN_PATH];
+  for (const d of dirs) {
+    const p = path.join(d, prog);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export async function lxcVersion(): Promise<string> {
+  const bin = which('lxc-start');
+  if (!bin) return 'absent';
+  try {
+    const r = await runTool(bin, ['--version'], { timeoutMs: 10_000 });
+    return r.code === 0 ? r.stdout.trim() : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export const cgroupVersion = (): 'v1' | 'v2' => (existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1');
+
+export interface CriuStatus {
+  usable: boolean;
+  reason?: string;
+}
+
+let criuCache: Promise<CriuStatus> | undefined;
+
+/** `criu check` once per daemon lifetime (it takes seconds); the reason is its first error line. */
+export function criuStatus(): Promise<CriuStatus> {
+  criuCache ??= (async (): Promise<CriuStatus> => {
+    const bin = which('criu');
+    if (!bin) return { usable: false, reason: 'criu is not installed' };
+    try {
+      const r = await runTool(bin, ['check'], { timeoutMs: 30_000 });
+      if (r.timedOut) return { usable: false, reason: 'criu check timed out' };
+      if (r.code === 0) return { usable: true };
+      const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+      const reason = lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? `criu check exited ${r.code}`;
+      return { usable: false, reason };
+    } catch (e) {
+      return { usable: false, reason: `criu check could not run: ${(e as Error).message}` };
+    }
+  })();
+  return criuCache;
+}
+
+export function storageBackends(): string[] {
+  const out: string[] = [];
+  if (which('mkfs.ext4') && which('losetup')) out.push('ext4-image');
+  out.push('dir');
+  return out;
+}
+
+/** MemTotal / MemAvailable from /proc/meminfo, in bytes. */
+export async function memInfo(): Promise<{ totalBytes: number; availableBytes: number }> {
+  const text = await readFile('/proc/meminfo', 'utf8');
+  const kb = (key: string): number => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : 0;
+  };
+  return { totalBytes: kb('MemTotal'), availableBytes: kb('MemAvailable') };
+}
+
+export async function diskInfo(p: string): Promise<{ path: string; totalBytes: number; freeBytes: number }> {
+  const s = await statfs(p);
+  return { path: p, totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+}
+
+export async function loadAvg(): Promise<[number, number, number]> {
+  const [a, b, c] = (await readFile('/proc/loadavg', 'utf8')).split(/\s+/).map(Number);
+  return [a, b, c];
+}
+
+export async function uptimeSeconds(): Promise<number> {
+  return Number((await readFile('/proc/uptime', 'utf8')).split(/\s+/)[0]);
+}
+
+export const cpuCount = (): number => os.cpus().length;
+
+/** VEs known on this node: <vzroot>/conf/<ctid>.conf; running ones from lxc-ls on our lxcpath. */
+export async function veCounts(vzroot: string, lxcpath: string): Promise<{ total: number; running: number }> {
+  const confs = await readdir(path.join(vzroot, 'conf')).catch(() => [] as string[]);
+  const total = confs.filter((f) => /^\d+\.conf$/.test(f)).length;
+  let running = 0;
+  const bin = which('lxc-ls');
+  if (bin && existsSync(lxcpath)) {
+    const r = await runTool(bin, ['--lxcpath', lxcpath, '--running', '-1'], { timeoutMs: 15_000 }).catch(() => undefined);
+    if (r?.code === 0) running = r.stdout.split('\n').filter((l) => l.trim()).length;
+  }
+  return { total, running };
+}

@@ -1,0 +1,25 @@
+import os from 'node:os';
+import { AGENT_VERSION, CORE_FEATURES, PROTOCOL_VERSION } from '@/agents/protocol';
+import { defineHandler } from '../daemon/types';
+import { cgroupVersion, criuStatus, lxcVersion, storageBackends } from '../daemon/probe';
+import { registeredMethods } from '../daemon/registry-state';
+
+export const hello = defineHandler({
+  method: 'hello',
+  async run() {
+    const [lxc, criu] = await Promise.all([lxcVersion(), criuStatus()]);
+    return {
+      agentVersion: AGENT_VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      hostname: os.hostname(),
+      capabilities: {
+        lxcVersion: lxc,
+        cgroup: cgroupVersion(),
+        criu,
+        storage: storageBackends(),
+        features: [...CORE_FEATURES],
+        methods: registeredMethods(),
+      },
+    };
+  },
+});

@@ -1,0 +1,12 @@
+/**
+ * Handler registry: every method implementation the daemon serves. Add one import and one
+ * list entry per handler file (agents/src/handlers/<verb>.ts).
+ */
+import type { AnyHandler } from '../daemon/types';
+import { hello } from './hello';
+import { nodeInfo } from './node-info';
+
+export const handlers: AnyHandler[] = [
+  hello,
+  nodeInfo,
+];

@@ -1,0 +1,16 @@
+import { defineHandler } from '../daemon/types';
+import { cpuCount, diskInfo, loadAvg, memInfo, uptimeSeconds, veCounts } from '../daemon/probe';
+
+export const nodeInfo = defineHandler({
+  method: 'node.info',
+  async run(_params, ctx) {
+    const [memory, disk, load, uptime, ves] = await Promise.all([
+      memInfo(),
+      diskInfo(ctx.vzroot),
+      loadAvg(),
+      uptimeSeconds(),
+      veCounts(ctx.vzroot, ctx.config.lxcpath),
+    ]);
+    return { cpus: cpuCount(), memory, disk, load, uptimeSeconds: uptime, ves };
+  },
+});
