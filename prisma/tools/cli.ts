@@ -1,0 +1,52 @@
+// `tsx prisma/tools/cli.ts deploy | create <name> | drift` against DATABASE_URL (npm run db:*).
+import { applyMigrations, checkDrift, createMigration } from './engine';
+
+const USAGE = 'usage: tsx prisma/tools/cli.ts deploy | create <name> | drift [--no-live]';
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const url = process.env.DATABASE_URL;
+  if (!cmd || !['deploy', 'create', 'drift'].includes(cmd)) {
+    console.error(USAGE);
+    return 64;
+  }
+  if (!url) {
+    console.error('DATABASE_URL is not set (create/drift need it only for a temporary shadow database)');
+    return 64;
+  }
+  if (cmd === 'deploy') {
+    const { applied } = await applyMigrations(url);
+    console.log(applied.length ? `Applied ${applied.length} migration(s):\n  ${applied.join('\n  ')}` : 'Database is up to date; no migrations applied.');
+    return 0;
+  }
+  if (cmd === 'create') {
+    const name = rest.find((a) => !a.startsWith('-'));
+    if (!name) {
+      console.error(USAGE);
+      return 64;
+    }
+    const created = await createMigration(url, name);
+    console.log(created ? `Created prisma/migrations/${created.name}/migration.sql` : 'No schema changes; no migration created.');
+    return 0;
+  }
+  const report = await checkDrift(url, { live: !rest.includes('--no-live') });
+  if (!report.drift) {
+    console.log('No drift: schema.prisma, the migrations and the database agree.');
+    return 0;
+  }
+  if (report.kind === 'migration-missing') {
+    console.error('DRIFT: prisma/schema.prisma changed without a migration. Run `npm run db:new-migration -- <name>` and commit it.');
+  } else {
+    console.error('DRIFT: the database does not match prisma/schema.prisma (pending migrations? run `npm run db:migrate`; or it was changed by hand).');
+  }
+  console.error(`SQL that would bring it in line:\n${report.script}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,25 @@
+// Prisma client factory: Prisma 7 talks to Postgres through the node-postgres driver adapter.
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/prisma/client';
+
+export { PrismaClient, Prisma } from './generated/prisma/client';
+export type * from './generated/prisma/client';
+
+/** A new PrismaClient for `url` (its own pg pool; call `$disconnect()` when done). */
+export function createPrisma(url: string, opts: { max?: number } = {}): PrismaClient {
+  const adapter = new PrismaPg({ connectionString: url, max: opts.max ?? 10 });
+  return new PrismaClient({ adapter });
+}
+
+// Kept on globalThis so Next dev hot reloads do not open a new pool each time.
+const g = globalThis as unknown as { __vzPrisma?: PrismaClient };
+
+/** Process-wide client for process.env.DATABASE_URL (set by server/main.ts, embedded DB or not). */
+export function getPrisma(): PrismaClient {
+  if (!g.__vzPrisma) {
+    const url = process.env.DATABASE_URL;
+    if (!url) throw new Error('DATABASE_URL is not set (server/main.ts sets it before using the database)');
+    g.__vzPrisma = createPrisma(url);
+  }
+  return g.__vzPrisma;
+}
