@@ -1,0 +1,61 @@
+// OpenVZ knobs -> cgroup files, for v1 and v2 behind one function (used for LXC config and live changes).
+import type { VeLimits } from './schema';
+
+export type CgroupVersion = 'v1' | 'v2';
+
+export interface CgroupFeatures {
+  version: CgroupVersion;
+  /** v1: memory.memsw.* exists (swap accounting on). */
+  memsw: boolean;
+  /** The kernel exposes a settable I/O weight (blkio.weight / io.weight). */
+  ioWeight: boolean;
+}
+
+export const CFS_PERIOD_US = 100_000;
+
+/** Effective CPU cap in percent of one core, or 0 for none (cpulimit and cpus both cap). */
+export function cpuCapPercent(l: Pick<VeLimits, 'cpulimit' | 'cpus'>): number {
+  const caps = [l.cpulimit, l.cpus * 100].filter((x) => x > 0);
+  return caps.length ? Math.min(...caps) : 0;
+}
+
+const IO_WEIGHT_V2 = [10, 25, 50, 75, 100, 200, 400, 800];
+
+/**
+ * Ordered [file, value] pairs. Order matters on v1: the memory limit must be written before
+ * memsw when the config is applied at start (memsw >= memory is enforced by the kernel).
+ */
+export function cgroupSettings(l: VeLimits, f: CgroupFeatures): [string, string][] {
+  const cap = cpuCapPercent(l);
+  const quota = cap > 0 ? Math.round((cap * CFS_PERIOD_US) / 100) : -1;
+  const out: [string, string][] = [];
+  if (f.version === 'v1') {
+    out.push(['memory.limit_in_bytes', String(l.ram)]);
+    if (f.memsw) out.push(['memory.memsw.limit_in_bytes', String(l.ram + l.swap)]);
+    out.push(['cpu.shares', String(Math.max(2, Math.round((l.cpuunits * 1024) / 1000)))]);
+    out.push(['cpu.cfs_period_us', String(CFS_PERIOD_US)]);
+    out.push(['cpu.cfs_quota_us', String(quota)]);
+    out.push(['pids.max', l.numproc > 0 ? String(l.numproc) : 'max']);
+    if (f.ioWeight) out.push(['blkio.weight', String(100 + l.ioprio * 128)]);
+  } else {
+    out.push(['memory.max', String(l.ram)]);
+    out.push(['memory.high', String(Math.floor((l.ram * 0.95) / 4096) * 4096)]);
+    out.push(['memory.swap.max', String(l.swap)]);
+    out.push(['cpu.weight', String(Math.min(10_000, Math.max(1, Math.round(l.cpuunits / 10))))]);
+    out.push(['cpu.max', `${quota > 0 ? quota : 'max'} ${CFS_PERIOD_US}`]);
+    out.push(['pids.max', l.numproc > 0 ? String(l.numproc) : 'max']);
+    if (f.ioWeight) out.push(['io.weight', `default ${IO_WEIGHT_V2[l.ioprio]}`]);
+  }
+  return out;
+}
+
+/** The settings to write, in a safe order, when changing limits of a running VE from `prev` to `next`. */
+export function liveCgroupChanges(prev: VeLimits, next: VeLimits, f: CgroupFeatures): [string, string][] {
+  const before = new Map(cgroupSettings(prev, f));
+  const changed = cgroupSettings(next, f).filter(([k, v]) => before.get(k) !== v);
+  // v1: when memory grows, raise memsw first; when it shrinks, lower memory first.
+  if (f.version === 'v1' && next.ram + next.swap > prev.ram + prev.swap) {
+    changed.sort((a, b) => Number(b[0] === 'memory.memsw.limit_in_bytes') - Number(a[0] === 'memory.memsw.limit_in_bytes'));
+  }
+  return changed;
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { veConfigSchema } from './schema';
+import { renderLxcConfig, type HostFacts } from './lxc-config';
+import { parseConfFile, renderConfFile } from './conf-file';
+import { checkVeAddresses } from './network-check';
+import { liveCgroupChanges, cgroupSettings } from './cgroup-map';
+
+const golden = (name: string, text: string) => {
+  const f = path.join(import.meta.dirname, '__golden__', name);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(f, text);
+  expect(text).toBe(readFileSync(f, 'utf8'));
+};
+
+const base = veConfigSchema.parse({
+  ctid: 9101, hostname: 'web1.example.com', ostemplate: 'busybox', ips: ['10.199.3.5/24', '10.199.3.6', 'fd00:199::5/64'],
+  gateway: '10.199.3.1', nameservers: ['10.199.3.1'], idmap: { uid: 1_065_536, gid: 1_065_536 },
+  ram: 512 * 2 ** 20, swap: 128 * 2 ** 20, cpuunits: 2000, cpulimit: 50, cpus: 2, numproc: 300, diskspace: 2 ** 30, diskinodes: 100_000,
+});
+const v1: HostFacts = { version: 'v1', memsw: true, ioWeight: false, apparmor: false, lxcShare: '/usr/share/lxc' };
+const v2: HostFacts = { version: 'v2', memsw: false, ioWeight: true, apparmor: true, lxcShare: '/usr/share/lxc' };
+const paths = { vzroot: '/var/lib/vz', bridge: 'vzbr0' };
+
+describe('LXC config rendering', () => {
+  it('matches the cgroup v1 golden file', () => golden('ve-9101.v1.lxc.conf', renderLxcConfig(base, v1, paths)));
+  it('matches the cgroup v2 golden file', () => golden('ve-9101.v2.lxc.conf', renderLxcConfig(base, v2, paths)));
+  it('renders an unprivileged idmapped container with no ttys', () => {
+    const t = renderLxcConfig(base, v1, paths);
+    expect(t).toContain('lxc.idmap = u 0 1065536 65536');
+    expect(t).toContain('lxc.rootfs.options = idmap=container');
+    expect(t).toContain('lxc.tty.max = 0');
+    expect(t).toContain('lxc.net.0.hwaddr = 02:56:00:00:23:8d');
+  });
+  it('refuses a path that would break a config line', () => {
+    expect(() => renderLxcConfig(base, v1, { vzroot: '/tmp/x\nlxc.hook.pre-start = /tmp/pwn', bridge: 'vzbr0' })).toThrow(/unsafe/);
+  });
+});
+
+describe('vzctl-style conf file', () => {
+  it('round-trips through render and parse', () => {
+    const text = renderConfFile(base, { root: '/var/lib/vz/root/9101', private: '/var/lib/vz/private/9101' });
+    golden('ve-9101.conf', text);
+    expect(parseConfFile(text)).toEqual(base);
+  });
+  it('rejects lines it cannot read safely', () => {
+    expect(() => parseConfFile('VEID="9101"\nHOSTNAME=$(touch /tmp/pwn)\n')).toThrow(/cannot parse/);
+  });
+});
+
+describe('validation of values that reach config files', () => {
+  const bad = (patch: Record<string, unknown>) => veConfigSchema.safeParse({ ...base, ...patch }).success;
+  it.each([
+    ['hostname with shell', { hostname: 'a;touch /tmp/pwn' }],
+    ['hostname with newline', { hostname: 'a\nlxc.hook.pre-start=/bin/sh' }],
+    ['hostname with NUL', { hostname: 'a\0b' }],
+    ['label too long', { hostname: 'a'.repeat(64) }],
+    ['ctid too small', { ctid: 5 }],
+    ['ctid not an integer', { ctid: 101.5 }],
+    ['ip with newline', { ips: ['10.0.0.1\n'] }],
+    ['ip garbage', { ips: ['10.0.0.300'] }],
+    ['nameserver with space', { nameservers: ['1.1.1.1 2.2.2.2'] }],
+    ['description with quote', { description: 'x" ONBOOT="yes' }],
+    ['description with $()', { description: '$(id)' }],
+    ['mac multicast', { mac: '01:00:00:00:00:01' }],
+  ])('refuses %s', (_n, patch) => expect(bad(patch)).toBe(false));
+  it('accepts a plain RFC 1123 hostname', () => expect(bad({ hostname: 'Node-1.example' })).toBe(true));
+  it('refuses addresses outside the VE network and an off-link gateway', () => {
+    expect(() => checkVeAddresses(base, ['10.199.0.0/16'])).not.toThrow();
+    expect(() => checkVeAddresses({ ips: ['192.168.1.5/24'] }, ['10.199.0.0/16'])).toThrow(/outside the VE network/);
+    expect(() => checkVeAddresses({ ips: ['10.199.3.5/24'], gateway: '10.199.4.1' })).toThrow(/gateway/);
+    expect(() => checkVeAddresses({ ips: ['10.199.3.5/24', '10.199.3.5/24'] })).toThrow(/twice/);
+  });
+});
+
+describe('cgroup mapping', () => {
+  it('caps CPU at the lower of cpulimit and cpus', () => {
+    expect(new Map(cgroupSettings(base, v1)).get('cpu.cfs_quota_us')).toBe('50000');
+    expect(new Map(cgroupSettings({ ...base, cpulimit: 0 }, v2)).get('cpu.max')).toBe('200000 100000');
+  });
+  it('raises memsw before memory when the limit grows (v1)', () => {
+    const ch = liveCgroupChanges(base, { ...base, ram: 2 ** 30 }, v1).map(([k]) => k);
+    expect(ch).toEqual(['memory.memsw.limit_in_bytes', 'memory.limit_in_bytes']);
+    const down = liveCgroupChanges(base, { ...base, ram: 256 * 2 ** 20 }, v1).map(([k]) => k);
+    expect(down).toEqual(['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes']);
+  });
+});

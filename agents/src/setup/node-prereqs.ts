@@ -1,0 +1,76 @@
+// One-time node preparation the agent needs as root: sub-id range for root, LXCFS, kernel knobs.
+import { spawn } from 'node:child_process';
+import { readFile, writeFile, mkdir, appendFile } from 'node:fs/promises';
+import { run } from '../sys/exec';
+
+export const ROOT_SUBID_START = 1_000_000;
+export const ROOT_SUBID_COUNT = 1_000_000_000;
+
+export interface SubidRange { start: number; count: number }
+
+/** Parse root's ranges out of /etc/subuid or /etc/subgid text. */
+export function parseSubids(text: string, user = 'root'): SubidRange[] {
+  return text.split('\n').map((l) => l.trim().split(':'))
+    .filter((p) => p.length === 3 && (p[0] === user || p[0] === '0'))
+    .map((p) => ({ start: Number(p[1]), count: Number(p[2]) }))
+    .filter((r) => Number.isSafeInteger(r.start) && Number.isSafeInteger(r.count) && r.count > 0);
+}
+
+/** Ensure root owns a sub-id range in both files (adds `root:1000000:1000000000` if none). */
+export async function ensureSubids(files = ['/etc/subuid', '/etc/subgid']): Promise<SubidRange> {
+  let found: SubidRange | undefined;
+  for (const f of files) {
+    const text = await readFile(f, 'utf8').catch(() => '');
+    const ranges = parseSubids(text);
+    if (ranges.length === 0) {
+      await appendFile(f, `${text && !text.endsWith('\n') ? '\n' : ''}root:${ROOT_SUBID_START}:${ROOT_SUBID_COUNT}\n`);
+      found ??= { start: ROOT_SUBID_START, count: ROOT_SUBID_COUNT };
+    } else {
+      found ??= ranges.sort((a, b) => b.count - a.count)[0];
+    }
+  }
+  return found!;
+}
+
+export async function lxcfsMounted(mnt = '/var/lib/lxcfs'): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  return mounts.split('\n').some((l) => l.split(' ')[1] === mnt && l.includes('fuse.lxcfs'));
+}
+
+/** Start `lxcfs <mnt>` in the background unless it is already mounted; waits until it is. */
+export async function ensureLxcfs(mnt = '/var/lib/lxcfs'): Promise<void> {
+  if (await lxcfsMounted(mnt)) return;
+  await mkdir(mnt, { recursive: true });
+  // Detached so LXCFS outlives the agent: VEs depend on it, not on us.
+  const child = spawn('lxcfs', ['--enable-loadavg', '--enable-cfs', mnt], { detached: true, stdio: 'ignore' });
+  child.unref();
+  for (let i = 0; i < 100; i++) {
+    if (await lxcfsMounted(mnt)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('lxcfs did not mount within 5 s');
+}
+
+/** Kernel limits met at density (BASELINES.md): ptys and neighbour table. Only ever raises. */
+export async function ensureSysctls(): Promise<void> {
+  const want: Record<string, number> = {
+    '/proc/sys/kernel/pty/max': 65536,
+    '/proc/sys/net/ipv4/neigh/default/gc_thresh1': 8192,
+    '/proc/sys/net/ipv4/neigh/default/gc_thresh2': 32768,
+    '/proc/sys/net/ipv4/neigh/default/gc_thresh3': 65536,
+  };
+  for (const [f, v] of Object.entries(want)) {
+    const cur = Number((await readFile(f, 'utf8').catch(() => '0')).trim());
+    if (cur < v) await writeFile(f, String(v)).catch(() => {});
+  }
+}
+
+/** Everything a node needs before the first VE starts. */
+export async function ensureNodePrereqs(): Promise<{ subids: SubidRange }> {
+  const subids = await ensureSubids();
+  await ensureLxcfs();
+  await ensureSysctls();
+  // br_netfilter is not needed: anti-spoofing uses nftables' bridge family.
+  await run('modprobe', ['-q', 'loop'], { allowFail: true }).catch(() => undefined);
+  return { subids };
+}

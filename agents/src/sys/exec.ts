@@ -1,0 +1,61 @@
+// Run host programs with argument arrays only (house rule: no shell strings).
+import { spawn } from 'node:child_process';
+import { VeError } from './errors';
+
+export interface RunOptions {
+  /** Bytes or text written to the child's stdin (passwords and scripts travel here, never in argv). */
+  input?: string | Buffer;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Do not throw on a non-zero exit; the caller inspects `code`. */
+  allowFail?: boolean;
+  /** Cap on captured output per stream (bytes). */
+  maxOutput?: number;
+}
+
+export interface RunResult {
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const max = opts.maxOutput ?? 16 * 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: false });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outLen = 0;
+    let errLen = 0;
+    let timedOut = false;
+    child.stdout.on('data', (b: Buffer) => { if (outLen < max) { out.push(b); outLen += b.length; } });
+    child.stderr.on('data', (b: Buffer) => { if (errLen < max) { err.push(b); errLen += b.length; } });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs)
+      : undefined;
+    child.on('error', (e) => { if (timer) clearTimeout(timer); reject(new VeError('INTERNAL', `cannot run ${cmd}: ${e.message}`)); });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      const res: RunResult = {
+        code: code ?? 128 + 9,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+      };
+      if (!opts.allowFail && (res.code !== 0 || timedOut)) {
+        const why = timedOut ? `timed out after ${opts.timeoutMs} ms` : `exit ${res.code}`;
+        reject(new VeError('INTERNAL', `${cmd} ${args[0] ?? ''} failed (${why}): ${res.stderr.trim().slice(-500)}`, { cmd, code: res.code }));
+        return;
+      }
+      resolve(res);
+    });
+    // A child that exits before reading stdin must not crash us with EPIPE.
+    child.stdin.on('error', () => {});
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
