@@ -30,7 +30,7 @@ export async function listen(socket: string, dispatcher: Dispatcher, logger: Log
     unlinkSync(socket); // stale socket left by a killed daemon
   }
   const conns = new Set<net.Socket>();
-  const server = net.createServer((conn) => serveConnection(conn, dispatcher, logger, conns));
+  const server = net.createServer({ allowHalfOpen: true }, (conn) => serveConnection(conn, dispatcher, logger, conns));
   const oldMask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -50,6 +50,12 @@ export async function listen(socket: string, dispatcher: Dispatcher, logger: Log
 function serveConnection(conn: net.Socket, dispatcher: Dispatcher, logger: Logger, conns: Set<net.Socket>): void {
   conns.add(conn);
   const splitter = new LineSplitter(MAX_LINE_BYTES);
+  // a client that half-closes (stdin EOF on `vzagent rpc`) still gets its pending answers
+  let pending = 0;
+  let ended = false;
+  const maybeEnd = () => {
+    if (ended && pending === 0) conn.end();
+  };
   const send = (msg: unknown) => {
     if (!conn.writable) return; // caller went away; operations still finish and are journaled
     conn.write(`${JSON.stringify(msg)}\n`);
@@ -72,8 +78,19 @@ function serveConnection(conn: net.Socket, dispatcher: Dispatcher, logger: Logge
         send({ id: null, error: { code: 'BAD_PARAMS', message: 'request is not valid JSON' } });
         continue;
       }
-      dispatcher.handle(msg, send).then(send, (e) => logger.error({ err: (e as Error).message }, 'dispatch crashed'));
+      pending++;
+      dispatcher
+        .handle(msg, send)
+        .then(send, (e) => logger.error({ err: (e as Error).message }, 'dispatch crashed'))
+        .finally(() => {
+          pending--;
+          maybeEnd();
+        });
     }
+  });
+  conn.on('end', () => {
+    ended = true;
+    maybeEnd();
   });
   conn.on('error', (e) => logger.debug({ err: e.message }, 'connection error'));
   conn.on('close', () => conns.delete(conn));
