@@ -6,6 +6,7 @@ import { parseCidr } from './net-addr';
 export const HOSTNAME_RE = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 /** Free text allowed in a KEY="value" line: printable, no quotes, backslashes, `$` or backticks. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const SAFE_TEXT_RE = /^[^\x00-\x1f\x7f"\\$`]*$/;
 
 export const hostnameSchema = z.string().regex(HOSTNAME_RE, 'hostname must be an RFC 1123 name (letters, digits, hyphens, dots)').describe('VE host name (RFC 1123)');

@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { canResizeOnline, createImage, diskUsage, loopsOf, mountImage, mountPointSource, resizeImage, unmountImage } from './image';
+import { LocalUndo } from '../sys/undo';
+import { run } from '../sys/exec';
+
+const vz = mkdtempSync('/tmp/vz-rt-st-');
+const image = path.join(vz, 'private/9001/root.img');
+const root = path.join(vz, 'root/9001');
+const MiB = 1024 * 1024;
+
+afterAll(async () => {
+  await unmountImage(image, root).catch(() => undefined);
+  for (const d of await loopsOf(image).catch(() => [])) await run('losetup', ['-d', d], { allowFail: true });
+  rmSync(vz, { recursive: true, force: true });
+});
+
+describe('per-VE ext4 image on a loop device', () => {
+  it('creates, mounts, grows online, refuses shrink while mounted, and unmounts cleanly', async () => {
+    const undo = new LocalUndo();
+    await createImage(image, 64 * MiB, 4096, undo);
+    const dev = await mountImage(image, root, undo);
+    expect(dev).toMatch(/^\/dev\/loop\d+$/);
+    expect(await mountPointSource(root)).toBe(dev);
+    const u = (await diskUsage(root))!;
+    expect(u.totalBytes).toBeGreaterThan(55 * MiB);
+    expect(u.totalBytes).toBeLessThanOrEqual(64 * MiB);
+    expect(u.totalInodes).toBeGreaterThanOrEqual(4096);
+    expect(u.totalInodes).toBeLessThan(8192);
+    writeFileSync(path.join(root, 'keep'), 'data');
+
+    // Online grow needs CAP_SYS_RESOURCE; without it the filesystem grows at the next mount.
+    const how = await resizeImage(image, root, 128 * MiB);
+    expect(how).toBe((await canResizeOnline()) ? 'online' : 'pending');
+    if (how === 'online') expect((await diskUsage(root))!.totalBytes).toBeGreaterThan(120 * MiB);
+    await expect(resizeImage(image, root, 64 * MiB)).rejects.toThrow(/only grow/);
+
+    await unmountImage(image, root);
+    expect(await mountPointSource(root)).toBeUndefined();
+    expect(await loopsOf(image)).toEqual([]);
+    await mountImage(image, root, new LocalUndo());
+    expect((await diskUsage(root))!.totalBytes).toBeGreaterThan(120 * MiB);
+    await unmountImage(image, root);
+
+    await resizeImage(image, root, 96 * MiB); // offline shrink
+    await mountImage(image, root, new LocalUndo());
+    expect((await diskUsage(root))!.totalBytes).toBeLessThan(100 * MiB);
+    expect(existsSync(path.join(root, 'keep'))).toBe(true);
+    await unmountImage(image, root);
+  });
+
+  it('unwinds: no mount, loop device or image left after undo', async () => {
+    const img = path.join(vz, 'private/9002/root.img');
+    const r = path.join(vz, 'root/9002');
+    const undo = new LocalUndo();
+    await createImage(img, 64 * MiB, 2048, undo);
+    await mountImage(img, r, undo);
+    await undo.unwind();
+    expect(undo.errors).toEqual([]);
+    expect(await mountPointSource(r)).toBeUndefined();
+    expect(await loopsOf(img)).toEqual([]);
+    expect(existsSync(img)).toBe(false);
+  });
+});

@@ -1,0 +1,132 @@
+// Per-VE ext4 image on a loop device (ploop-like): create, attach, mount, grow, unmount, usage.
+import { mkdir, readFile, rm, rmdir, stat, statfs, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { run } from '../sys/exec';
+import { VeError } from '../sys/errors';
+import type { UndoLike } from '../sys/undo';
+
+/** Create a sparse image of `bytes` and an ext4 filesystem with `inodes` inodes on it. */
+export async function createImage(image: string, bytes: number, inodes: number, undo: UndoLike): Promise<void> {
+  if (await stat(image).catch(() => null)) throw new VeError('VE_EXISTS', `image ${image} already exists`);
+  await mkdir(path.dirname(image), { recursive: true, mode: 0o700 });
+  await run('truncate', ['-s', String(bytes), image]);
+  undo.push(`remove image ${image}`, () => rm(image, { force: true }));
+  // -m 0: no root-reserved blocks, the VE's root is the customer; lazy init keeps mkfs fast.
+  await run('mkfs.ext4', ['-q', '-F', '-N', String(inodes), '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', '-L', 'vzroot', image]);
+}
+
+/** Loop devices currently backed by `image`. */
+export async function loopsOf(image: string): Promise<string[]> {
+  const r = await run('losetup', ['-n', '-O', 'NAME', '-j', image], { allowFail: true });
+  return r.stdout.split('\n').map((s) => s.trim()).filter((s) => s.startsWith('/dev/loop'));
+}
+
+export async function attachLoop(image: string, undo: UndoLike): Promise<string> {
+  const dev = (await run('losetup', ['--find', '--show', image])).stdout.trim();
+  if (!dev.startsWith('/dev/loop')) throw new VeError('INTERNAL', `losetup gave ${dev}`);
+  undo.push(`detach ${dev}`, () => run('losetup', ['-d', dev], { allowFail: true }));
+  return dev;
+}
+
+export async function mountPointSource(dir: string): Promise<string | undefined> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  const enc = dir.replace(/ /g, '\\040');
+  return mounts.split('\n').map((l) => l.split(' ')).find((p) => p[1] === enc)?.[0];
+}
+
+/** Attach (or reuse) the image's loop device and mount it at `root`. Idempotent. */
+export async function mountImage(image: string, root: string, undo: UndoLike): Promise<string> {
+  const src = await mountPointSource(root);
+  if (src) return src;
+  if (!(await stat(image).catch(() => null))) throw new VeError('VE_NOT_FOUND', `image ${image} does not exist`);
+  await mkdir(path.dirname(root), { recursive: true, mode: 0o700 });
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const existing = (await loopsOf(image))[0];
+  if (!existing) await settlePendingGrow(image);
+  const dev = existing ?? (await attachLoop(image, undo));
+  await run('mount', ['-t', 'ext4', '-o', 'noatime', dev, root]);
+  undo.push(`unmount ${root}`, () => run('umount', [root], { allowFail: true }));
+  return dev;
+}
+
+/** Unmount `root` and detach every loop device of `image`. Safe to call when nothing is mounted. */
+export async function unmountImage(image: string, root: string): Promise<void> {
+  for (let i = 0; i < 5 && (await mountPointSource(root)); i++) {
+    const r = await run('umount', [root], { allowFail: true });
+    if (r.code !== 0) await new Promise((res) => setTimeout(res, 200));
+  }
+  if (await mountPointSource(root)) throw new VeError('INTERNAL', `cannot unmount ${root}: busy`);
+  for (const dev of await loopsOf(image)) await run('losetup', ['-d', dev], { allowFail: true });
+  await rmdir(root).catch(() => undefined);
+}
+
+/** Online ext4 grow needs CAP_SYS_RESOURCE (EXT4_IOC_RESIZE_FS); some hosts drop it. */
+export async function canResizeOnline(): Promise<boolean> {
+  const st = await readFile('/proc/self/status', 'utf8');
+  const eff = st.match(/^CapEff:\s*([0-9a-f]+)/m)?.[1];
+  return eff !== undefined && (BigInt(`0x${eff}`) & (1n << 24n)) !== 0n;
+}
+
+export type ResizeOutcome = 'unchanged' | 'online' | 'offline' | 'pending';
+
+/**
+ * Resize the image to `bytes`. Growing works online (truncate, losetup -c, resize2fs on the
+ * mounted device); where the host lacks CAP_SYS_RESOURCE the file grows now and the
+ * filesystem at the next mount ('pending'). Shrinking is refused while mounted.
+ */
+export async function resizeImage(image: string, root: string, bytes: number): Promise<ResizeOutcome> {
+  const cur = (await stat(image)).size;
+  if (bytes === cur) return 'unchanged';
+  const mounted = !!(await mountPointSource(root));
+  if (bytes < cur) {
+    if (mounted) throw new VeError('VE_RUNNING', 'diskspace can only grow while the VE is running or mounted; stop it to shrink');
+    await fsck(image);
+    const res = await run('resize2fs', [image, `${Math.floor(bytes / 1024)}K`], { allowFail: true });
+    if (res.code !== 0) throw new VeError('NO_DISK_SPACE', `cannot shrink to ${bytes} bytes: ${res.stderr.trim().split('\n').pop()}`);
+    await truncate(image, bytes);
+    return 'offline';
+  }
+  if (mounted && !(await canResizeOnline())) {
+    await truncate(image, bytes);
+    return 'pending';
+  }
+  await truncate(image, bytes);
+  const loops = await loopsOf(image);
+  for (const dev of loops) await run('losetup', ['-c', dev]);
+  if (mounted && loops[0]) {
+    await run('resize2fs', [loops[0]]);
+    return 'online';
+  }
+  await fsck(image);
+  await run('resize2fs', [image]);
+  return 'offline';
+}
+
+async function fsck(image: string): Promise<void> {
+  const r = await run('e2fsck', ['-f', '-p', image], { allowFail: true });
+  if (r.code > 1) throw new VeError('INTERNAL', `e2fsck ${image} failed (${r.code}): ${r.stderr.trim()}`);
+}
+
+/** Grow the filesystem offline if the image file is larger than it (a 'pending' grow). */
+export async function settlePendingGrow(image: string): Promise<boolean> {
+  const h = (await run('dumpe2fs', ['-h', image], { allowFail: true })).stdout;
+  const blocks = Number(h.match(/^Block count:\s*(\d+)/m)?.[1]);
+  const bsize = Number(h.match(/^Block size:\s*(\d+)/m)?.[1]);
+  if (!blocks || !bsize || blocks * bsize >= (await stat(image)).size - bsize) return false;
+  await fsck(image);
+  await run('resize2fs', [image]);
+  return true;
+}
+
+export interface DiskUsage { totalBytes: number; usedBytes: number; totalInodes: number; usedInodes: number }
+
+export async function diskUsage(root: string): Promise<DiskUsage | undefined> {
+  if (!(await mountPointSource(root))) return undefined;
+  const s = await statfs(root);
+  return {
+    totalBytes: s.blocks * s.bsize,
+    usedBytes: (s.blocks - s.bfree) * s.bsize,
+    totalInodes: s.files,
+    usedInodes: s.files - s.ffree,
+  };
+}
