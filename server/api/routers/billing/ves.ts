@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { apiKeyProcedure } from '@/server/api/trpc';
+import { listVesForBilling } from '@/server/services/catalog';
+
+export const BillingVesInput = z.object({
+  externalId: z.string().min(1).max(200).optional().describe('Only the VE with this billing service id'),
+  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const BillingVesOutput = z.array(
+  z.object({
+    id: z.string(),
+    ctid: z.number().int(),
+    hostname: z.string(),
+    state: z.string(),
+    externalId: z.string().nullable().describe('Service id in the billing system'),
+    node: z.string(),
+    plan: z.string().nullable(),
+    template: z.string(),
+    ownerExternalId: z.string().nullable(),
+    ownerEmail: z.string().nullable(),
+    ipAddresses: z.array(z.string()),
+    createdAt: z.string(),
+  }),
+);
+
+/** GET /api/v1/ves: every VE with its billing ids (scope ves:read). */
+export const ves = apiKeyProcedure('ves:read')
+  .meta({ openapi: { method: 'GET', path: '/ves', tags: ['ves'], protect: true, summary: 'VEs with their external ids' } })
+  .input(BillingVesInput)
+  .output(BillingVesOutput)
+  .query(async ({ ctx, input }) => {
+    const rows = await listVesForBilling(ctx.prisma, { externalId: input.externalId, take: input.limit, skip: input.offset });
+    return rows.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() }));
+  });

@@ -1,0 +1,79 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { OpenApiMeta } from 'trpc-to-openapi';
+import { isAppError } from '@/server/errors';
+import { describeError, toTRPCError } from './errors';
+import type { Context } from './context';
+import { verifyApiKey } from '@/server/services/auth/apiKeys';
+
+export type AuthKind = 'public' | 'authed' | 'customer' | 'admin' | 'apiKey';
+// Optional in the type only because tRPC's .meta() takes the whole object; every procedure builder sets auth.
+export type Meta = OpenApiMeta<{ auth?: AuthKind; scopes?: string[] }>;
+
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    // Never include stack traces in responses, whatever NODE_ENV says.
+    isDev: false,
+    errorFormatter({ shape, error }) {
+      const d = describeError(error);
+      return {
+        message: d.message,
+        code: shape.code,
+        data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, appCode: d.appCode, field: d.field, issues: d.issues },
+      };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const mergeRouters = t.mergeRouters;
+
+// Services throw AppError; convert it here, once, so tRPC and REST both see the right status.
+const appErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && isAppError(result.error.cause)) throw toTRPCError(result.error.cause);
+  return result;
+});
+
+const base = t.procedure.use(appErrors);
+
+export const publicProcedure = base.meta({ auth: 'public' });
+
+const requireSession = t.middleware(({ ctx, next }) => {
+  if (!ctx.user || !ctx.session) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first' });
+  return next({ ctx: { ...ctx, user: ctx.user, session: ctx.session } });
+});
+
+/** Any signed-in user (admin or customer). */
+export const authedProcedure = base.meta({ auth: 'authed' }).use(requireSession);
+
+/**
+ * Customer-facing procedures: any signed-in user, but services must scope every query to
+ * `ctx.user.id` (an admin calling these sees only their own objects, like any customer).
+ */
+export const customerProcedure = base.meta({ auth: 'customer' }).use(requireSession);
+
+/** Admin-only procedures; the role check happens here, on the server, for every call. */
+export const adminProcedure = base
+  .meta({ auth: 'admin' })
+  .use(requireSession)
+  .use(({ ctx, next }) => {
+    if (ctx.user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Administrators only' });
+    return next();
+  });
+
+/**
+ * Billing REST procedures authenticated by `Authorization: Bearer vzk_…`. No key, an unknown
+ * or revoked key -> 401; a valid key without every scope in `scopes` -> 403.
+ */
+export function apiKeyProcedure(...scopes: string[]) {
+  return base.meta({ auth: 'apiKey', scopes }).use(async ({ ctx, next }) => {
+    if (!ctx.bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing API key (Authorization: Bearer vzk_…)' });
+    const key = await verifyApiKey(ctx.prisma, ctx.bearer);
+    if (!key) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Invalid or revoked API key' });
+    const missing = scopes.filter((s) => !key.scopes.includes(s));
+    if (missing.length) throw new TRPCError({ code: 'FORBIDDEN', message: `API key lacks scope ${missing.join(', ')}` });
+    return next({ ctx: { ...ctx, apiKey: key } });
+  });
+}

@@ -1,0 +1,121 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { createOpenApiHttpHandler } from 'trpc-to-openapi';
+import type { PrismaClient } from '@/server/db/client';
+import { appRouter } from '@/server/api/root';
+import { createContext } from '@/server/api/context';
+import { openApiDocument, REST_BASE } from '@/server/api/openapi';
+import { checkHealth } from '@/server/services/health';
+import { logger } from '@/server/logger';
+import { guardPages } from './guards';
+import { createWsUpgrade, defaultWsRoute, type WsRoute } from './ws';
+import type { TRPCError } from '@trpc/server';
+
+export interface NextHandlers {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> | unknown;
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<unknown> | unknown;
+}
+
+export interface HttpServerOptions {
+  prisma: PrismaClient;
+  /** Next.js request/upgrade handlers; absent in API-only tests (other paths then 404). */
+  next?: NextHandlers;
+  /** Extra WebSocket routes (path -> handler) beside the default /ws. */
+  wsRoutes?: Record<string, WsRoute>;
+}
+
+const MAX_BODY = 1 << 20;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(JSON.stringify(body));
+}
+
+// Unknown (500) errors are logged in full here and reach the client only as "Internal server error".
+function logApiError({ error, path }: { error: TRPCError; path?: string }): void {
+  if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'procedure failed');
+  else logger.debug({ code: error.code, path }, 'procedure refused');
+}
+
+// With a cookie-authenticated POST from another site's page, the Origin header names that site.
+function crossSitePost(req: IncomingMessage): boolean {
+  if (req.method !== 'POST' || !req.headers.origin || !req.headers.cookie) return false;
+  try {
+    return new URL(req.headers.origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The panel's HTTP surface in one server: tRPC (/api/trpc), billing REST (/api/v1) with its
+ * OpenAPI document, /api/health, page guards, WebSocket (/ws), and everything else to Next.
+ */
+export function createHttpServer(opts: HttpServerOptions) {
+  const { prisma, next } = opts;
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: '/api/trpc/',
+    maxBodySize: MAX_BODY,
+    createContext: ({ req, res }) => createContext(prisma, req, res),
+    onError: logApiError,
+  });
+  const rest = createOpenApiHttpHandler({
+    router: appRouter,
+    maxBodySize: MAX_BODY,
+    createContext: ({ req, res }) => createContext(prisma, req, res),
+    onError: logApiError,
+  });
+  const ws = createWsUpgrade(prisma, new Map(Object.entries({ '/ws': defaultWsRoute, ...opts.wsRoutes })));
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const p = url.pathname;
+    if (p.startsWith('/api/')) res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (p === '/api/trpc' || p.startsWith('/api/trpc/')) {
+      if (crossSitePost(req)) return sendJson(res, 403, { error: { message: 'Cross-site request refused', data: { appCode: 'FORBIDDEN' } } });
+      res.setHeader('Cache-Control', 'no-store');
+      return void (await trpc(req, res));
+    }
+    if (p === `${REST_BASE}/openapi.json`) return sendJson(res, 200, openApiDocument());
+    if (p === REST_BASE || p.startsWith(`${REST_BASE}/`)) {
+      // The OpenAPI paths are relative to /api/v1 (the document's server URL).
+      req.url = (req.url ?? '/').slice(REST_BASE.length) || '/';
+      res.setHeader('Cache-Control', 'no-store');
+      return void (await rest(req, res));
+    }
+    if (p === '/api/health') {
+      const h = await checkHealth(prisma);
+      return sendJson(res, h.db === 'ok' ? 200 : 503, h);
+    }
+    if (await guardPages(prisma, req, res, p)) return;
+    if (next) return void (await next.handle(req, res));
+    sendJson(res, 404, { error: 'Not found' });
+  }
+
+  const server = http.createServer((req, res) => {
+    onRequest(req, res).catch((err) => {
+      logger.error({ err, url: req.url }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' });
+      else res.destroy();
+    });
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const p = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const done = (err: unknown) => {
+      logger.error({ err, url: req.url }, 'upgrade failed');
+      socket.destroy();
+    };
+    if (p === '/ws' || p.startsWith('/ws/')) return void ws.handle(req, socket, head, p).catch(done);
+    // Everything else (Next dev HMR at /_next/hmr) belongs to Next.
+    if (next?.upgrade) return void Promise.resolve(next.upgrade(req, socket, head)).catch(done);
+    socket.destroy();
+  });
+
+  return { server, wss: ws.wss };
+}
