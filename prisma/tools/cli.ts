@@ -1,9 +1,13 @@
 // `tsx prisma/tools/cli.ts deploy | create <name> | drift` against DATABASE_URL (npm run db:*).
 import { applyMigrations, checkDrift, createMigration } from './engine';
 
-const USAGE = 'usage: tsx prisma/tools/cli.ts deploy | create <name> | drift [--no-live]';
+const USAGE = 'usage: tsx prisma/tools/cli.ts [--dir <prisma folder>] deploy | create <name> | drift [--no-live]';
 
 async function main(argv: string[]): Promise<number> {
+  const dirAt = argv.indexOf('--dir');
+  // --dir points at another prisma folder (schema.prisma + migrations/), e.g. a copy in tests.
+  const dirs = dirAt >= 0 ? { prismaDir: argv[dirAt + 1] } : {};
+  if (dirAt >= 0) argv = argv.filter((_, i) => i !== dirAt && i !== dirAt + 1);
   const [cmd, ...rest] = argv;
   const url = process.env.DATABASE_URL;
   if (!cmd || !['deploy', 'create', 'drift'].includes(cmd)) {
@@ -15,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
     return 64;
   }
   if (cmd === 'deploy') {
-    const { applied } = await applyMigrations(url);
+    const { applied } = await applyMigrations(url, dirs);
     console.log(applied.length ? `Applied ${applied.length} migration(s):\n  ${applied.join('\n  ')}` : 'Database is up to date; no migrations applied.');
     return 0;
   }
@@ -25,21 +29,24 @@ async function main(argv: string[]): Promise<number> {
       console.error(USAGE);
       return 64;
     }
-    const created = await createMigration(url, name);
-    console.log(created ? `Created prisma/migrations/${created.name}/migration.sql` : 'No schema changes; no migration created.');
+    const created = await createMigration(url, name, dirs);
+    console.log(created ? `Created ${created.dir}/migration.sql` : 'No schema changes; no migration created.');
     return 0;
   }
-  const report = await checkDrift(url, { live: !rest.includes('--no-live') });
+  const report = await checkDrift(url, { ...dirs, live: !rest.includes('--no-live') });
   if (!report.drift) {
     console.log('No drift: schema.prisma, the migrations and the database agree.');
     return 0;
   }
   if (report.kind === 'migration-missing') {
     console.error('DRIFT: prisma/schema.prisma changed without a migration. Run `npm run db:new-migration -- <name>` and commit it.');
+  } else if (report.pendingMigrations?.length) {
+    console.error(`DRIFT: the database lacks ${report.pendingMigrations.length} migration(s) (${report.pendingMigrations.join(', ')}). Run \`npm run db:migrate\`.`);
   } else {
-    console.error('DRIFT: the database does not match prisma/schema.prisma (pending migrations? run `npm run db:migrate`; or it was changed by hand).');
+    console.error('DRIFT: the database does not match prisma/schema.prisma although all migrations are applied (changed by hand?).');
   }
-  console.error(`SQL that would bring it in line:\n${report.script}`);
+  // With only pending migrations the SQL is just those migrations again; not worth printing.
+  if (!report.pendingMigrations?.length) console.error(`SQL that would bring it in line:\n${report.script}`);
   return 2;
 }
 

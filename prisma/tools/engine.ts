@@ -116,6 +116,8 @@ export interface DriftReport {
   kind: 'migration-missing' | 'database' | null;
   /** SQL that would remove the drift (empty when none). */
   script: string;
+  /** With kind 'database': migrations not yet applied to it (then `deploy` is the fix). */
+  pendingMigrations?: string[];
 }
 
 /**
@@ -137,7 +139,11 @@ export async function checkDrift(url: string, opts: Partial<PrismaPaths> & { liv
       exitCode: true,
       filters: FILTERS,
     });
-    if (res.exitCode === 2) return { drift: true, kind: 'database', script: res.stdout ?? '' };
+    if (res.exitCode === 2) {
+      const diag = await engine.diagnoseMigrationHistory({ migrationsList: migrationList(paths, dirs), optInToShadowDatabase: false, filters: FILTERS });
+      const pending = diag.history?.diagnostic === 'databaseIsBehind' ? diag.history.unappliedMigrationNames : [];
+      return { drift: true, kind: 'database', script: res.stdout ?? '', pendingMigrations: pending };
+    }
     return { drift: false, kind: null, script: '' };
   });
 }

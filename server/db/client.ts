@@ -2,8 +2,8 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/prisma/client';
 
-export { PrismaClient, Prisma } from './generated/prisma/client';
-export type * from './generated/prisma/client';
+// Re-exported so callers import models, enums (VeState, Role…) and the Prisma namespace from one place.
+export * from './generated/prisma/client';
 
 /** A new PrismaClient for `url` (its own pg pool; call `$disconnect()` when done). */
 export function createPrisma(url: string, opts: { max?: number } = {}): PrismaClient {
