@@ -1,0 +1,15 @@
+'use client';
+import type { ReactNode } from 'react';
+import { AppShell, type NavItem } from '@/app/_components/AppShell';
+
+const nav: NavItem[] = [
+  { href: '/admin', label: 'Dashboard', exact: true },
+  { href: '/admin/nodes', label: 'Nodes' },
+  { href: '/admin/api-keys', label: 'API keys' },
+  { href: '/admin/account', label: 'Account' },
+  { href: '/api-docs', label: 'API docs' },
+];
+
+export default function AdminLayout({ children }: { children: ReactNode }) {
+  return <AppShell area="admin" nav={nav}>{children}</AppShell>;
+}

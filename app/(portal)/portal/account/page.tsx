@@ -1,0 +1,12 @@
+'use client';
+import { PageHeader } from '@/app/_components/Card';
+import { TotpSettings } from '@/app/_components/TotpSettings';
+
+export default function PortalAccountPage() {
+  return (
+    <>
+      <PageHeader title="Account" description="Security settings for your sign-in." />
+      <TotpSettings />
+    </>
+  );
+}

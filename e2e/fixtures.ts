@@ -1,0 +1,21 @@
+// Shared e2e bits: the running panel's URL and admin login (from global-setup) and a login helper.
+import { test as base, expect, type Page } from '@playwright/test';
+
+export const admin = () => ({
+  email: process.env.VZ_E2E_ADMIN_EMAIL ?? '',
+  password: process.env.VZ_E2E_ADMIN_PASSWORD ?? '',
+});
+
+export const test = base.extend({
+  // eslint-disable-next-line no-empty-pattern -- Playwright fixtures must destructure
+  baseURL: async ({}, use) => use(process.env.VZ_E2E_BASE_URL),
+});
+
+export { expect };
+
+export async function login(page: Page, email: string, password: string) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
