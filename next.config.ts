@@ -1,9 +1,10 @@
 import type { NextConfig } from 'next';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // The repo root, found from this file (not cwd): Next otherwise guesses the root from the
 // nearest lockfile above, which can be the wrong one (STACK.md trap).
-const root = path.dirname(new URL(import.meta.url).pathname);
+const root = path.dirname(fileURLToPath(import.meta.url));
 
 const config: NextConfig = {
   turbopack: { root },
