@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, runMigrations, type Runner } from 'graphile-worker';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { AppError } from '@/server/errors';
+import { enqueueTask } from './enqueue';
+import { registerTaskHandler } from './registry';
+import { taskRunner } from './runner';
+
+let db: TestDatabase;
+let runner: Runner;
+const events: string[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitDone(ids: string[], timeoutMs = 30_000) {
+  const t0 = Date.now();
+  for (;;) {
+    const rows = await db.prisma.task.findMany({ where: { id: { in: ids } } });
+    if (rows.every((t) => ['succeeded', 'failed', 'cancelled'].includes(t.status))) return rows;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`tasks not done: ${rows.map((r) => r.status).join(',')}`);
+    await sleep(100);
+  }
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await runMigrations({ connectionString: db.url });
+  registerTaskHandler({
+    type: 'test.step',
+    async run(ctx) {
+      const { name, ms } = ctx.task.params as { name: string; ms: number };
+      events.push(`start ${name}`);
+      await ctx.progress(50, `half of ${name}`);
+      await ctx.log(`working on ${name}`);
+      await sleep(ms);
+      events.push(`end ${name}`);
+      return { name };
+    },
+  });
+  let flaky = 0;
+  registerTaskHandler({
+    type: 'test.flaky',
+    async run() {
+      flaky += 1;
+      if (flaky < 2) throw new AppError('NODE_OFFLINE', 'node n1 is offline');
+      return { flaky };
+    },
+  });
+  registerTaskHandler({
+    type: 'test.bad',
+    async run() {
+      throw new AppError('CONFLICT', 'VE 101 already exists');
+    },
+    async onFailed(ctx) {
+      await ctx.log('cleaned up');
+    },
+  });
+  runner = await run({
+    connectionString: db.url,
+    concurrency: 4,
+    noHandleSignals: true,
+    pollInterval: 200,
+    taskList: { 'task.run': taskRunner(db.prisma) },
+  });
+});
+
+afterAll(async () => {
+  await runner?.stop();
+  await db?.drop();
+});
+
+describe('tasks', () => {
+  it('runs tasks of one VE strictly in order while another VE runs alongside', async () => {
+    const a1 = await enqueueTask(db.prisma, { type: 'test.step', ctid: 101, params: { name: 'A1', ms: 600 } });
+    const a2 = await enqueueTask(db.prisma, { type: 'test.step', ctid: 101, params: { name: 'A2', ms: 100 } });
+    const b1 = await enqueueTask(db.prisma, { type: 'test.step', ctid: 102, params: { name: 'B1', ms: 100 } });
+    const done = await waitDone([a1.id, a2.id, b1.id]);
+    expect(done.every((t) => t.status === 'succeeded' && t.progress === 100)).toBe(true);
+    expect(events.indexOf('end A1')).toBeLessThan(events.indexOf('start A2'));
+    expect(events.indexOf('end B1')).toBeLessThan(events.indexOf('end A1'));
+    const logs = await db.prisma.taskLog.findMany({ where: { taskId: a1.id } });
+    expect(logs.map((l) => l.line)).toContain('working on A1');
+  });
+
+  it('retries a node-offline failure and then succeeds', async () => {
+    const t = await enqueueTask(db.prisma, { type: 'test.flaky', ctid: 103 });
+    const [done] = await waitDone([t.id], 60_000);
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts).toBe(2);
+  });
+
+  it('fails a non-retryable error at once, with its code, after the cleanup hook', async () => {
+    const t = await enqueueTask(db.prisma, { type: 'test.bad', ctid: 104 });
+    const [done] = await waitDone([t.id]);
+    expect(done).toMatchObject({ status: 'failed', errorCode: 'CONFLICT', error: 'VE 101 already exists', attempts: 1 });
+    const logs = await db.prisma.taskLog.findMany({ where: { taskId: t.id }, orderBy: { id: 'asc' } });
+    expect(logs.map((l) => l.line)).toEqual(['VE 101 already exists', 'cleaned up']);
+  });
+});
