@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Duplex } from 'node:stream';
+import { AppError } from '@/server/errors';
+import type { AgentTransport, RpcChannel } from './transport';
+
+/** agents/bin/vzagent of this checkout (VZ_AGENT_BIN overrides, e.g. an installed agent). */
+export const defaultAgentBin = (): string =>
+  process.env.VZ_AGENT_BIN ?? path.resolve(import.meta.dirname, '..', '..', 'agents', 'bin', 'vzagent');
+
+export interface LocalTransportOptions {
+  /** The daemon's unix socket. */
+  socket: string;
+  agentBin?: string;
+}
+
+/**
+ * The all-in-one transport: spawns `vzagent rpc --socket S` as a child and speaks over its
+ * stdin/stdout. A child that exits ends the channel; AgentClient reconnects with backoff.
+ */
+export class LocalTransport implements AgentTransport {
+  readonly kind = 'local' as const;
+  private readonly bin: string;
+  private readonly channels = new Set<RpcChannel>();
+  private closed = false;
+
+  constructor(private readonly opts: LocalTransportOptions) {
+    this.bin = opts.agentBin ?? defaultAgentBin();
+  }
+
+  async openRpcStream(): Promise<RpcChannel> {
+    if (this.closed) throw new AppError('NODE_OFFLINE', 'local agent transport is closed');
+    if (!existsSync(this.bin)) throw new AppError('NODE_OFFLINE', `agent binary ${this.bin} is missing (run npm run agent:build)`);
+    const child = spawn(this.bin, ['rpc', '--socket', this.opts.socket], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let tail = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      tail = (tail + s).slice(-4096);
+    });
+    const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    child.stdin.on('error', () => {}); // EPIPE when the bridge died; surfaced as a close
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => reject(new AppError('NODE_OFFLINE', `cannot start ${this.bin}: ${e.message}`)));
+    });
+    const channel: RpcChannel = {
+      stream,
+      stderrTail: () => tail,
+      close: () => {
+        child.stdin.end();
+        child.kill('SIGTERM');
+      },
+    };
+    this.channels.add(channel);
+    child.once('close', () => {
+      this.channels.delete(channel);
+      stream.destroy();
+    });
+    return channel;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.channels) c.close();
+  }
+}

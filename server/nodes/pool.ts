@@ -1,0 +1,54 @@
+import { AppError } from '@/server/errors';
+import { AgentClient, type AgentClientOptions } from './client';
+import { LocalTransport } from './local';
+import { SshTransport, type SshTarget, type SshTransportOptions } from './ssh/transport';
+import type { AgentTransport } from './transport';
+
+/** How to reach a node's agent. */
+export type NodeSpec =
+  | { transport: 'local'; socket: string; agentBin?: string }
+  | { transport: 'ssh'; target: SshTarget; options?: SshTransportOptions };
+
+interface Entry {
+  key: string;
+  client: AgentClient;
+}
+
+const clients = new Map<string, Entry>();
+
+// Identity of a spec without secrets: a changed address/socket/host key means a new client.
+const specKey = (s: NodeSpec): string =>
+  s.transport === 'local'
+    ? `local:${s.socket}:${s.agentBin ?? ''}`
+    : `ssh:${s.target.username ?? 'root'}@${s.target.host}:${s.target.port}:${s.target.hostKeyFingerprint}`;
+
+function makeTransport(spec: NodeSpec): AgentTransport {
+  if (spec.transport === 'local') return new LocalTransport({ socket: spec.socket, agentBin: spec.agentBin });
+  if (spec.transport === 'ssh') return new SshTransport(spec.target, spec.options);
+  throw new AppError('INTERNAL', `unknown transport ${(spec as { transport: string }).transport}`);
+}
+
+/** The one AgentClient for a node (created on first use; replaced when its spec changes). */
+export function getAgent(nodeId: string, spec: NodeSpec, opts: AgentClientOptions = {}): AgentClient {
+  const key = specKey(spec);
+  const cur = clients.get(nodeId);
+  if (cur && cur.key === key) return cur.client;
+  if (cur) void cur.client.close();
+  const client = new AgentClient(makeTransport(spec), { node: nodeId, ...opts });
+  clients.set(nodeId, { key, client });
+  return client;
+}
+
+/** Drop a node's client (node removed or its address changed). */
+export async function closeAgent(nodeId: string): Promise<void> {
+  const cur = clients.get(nodeId);
+  clients.delete(nodeId);
+  await cur?.client.close();
+}
+
+/** Close every client (panel shutdown, end of a test file). */
+export async function closeAll(): Promise<void> {
+  const all = [...clients.values()];
+  clients.clear();
+  await Promise.allSettled(all.map((e) => e.client.close()));
+}
