@@ -9,7 +9,7 @@ export interface LocalDaemonOptions {
   socket?: string;
   bridge?: string;
   /** Extra environment for the daemon (e.g. VZ_AGENT_TEST_HANDLERS=1). */
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
   /** agents/bin/vzagentd to run; defaults to this checkout's. */
   daemonBin?: string;
   timeoutMs?: number;
@@ -71,7 +71,7 @@ export async function ensureLocalDaemon(opts: LocalDaemonOptions): Promise<Local
   const child = spawn(opts.daemonBin ?? defaultDaemonBin(), args, {
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, ...opts.env } as NodeJS.ProcessEnv,
   });
   closeSync(fd);
   child.unref();

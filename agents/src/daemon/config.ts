@@ -22,7 +22,7 @@ export function flag(argv: string[], name: string): string | undefined {
 }
 
 /** Agent options from flags, then env, then defaults (brief: --vzroot/VZ_ROOT, --socket/VZ_SOCKET, --bridge/VZ_BRIDGE). */
-export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function loadConfig(argv: string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): AgentConfig {
   const vzroot = path.resolve(flag(argv, 'vzroot') ?? env.VZ_ROOT ?? '/var/lib/vz');
   return {
     vzroot,

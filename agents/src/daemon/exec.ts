@@ -4,7 +4,7 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Written to the child's stdin (scripts for inside a VE go here, never in argv). */
   input?: string | Buffer;
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
   cwd?: string;
   /** Own process group: the child (e.g. an LXC monitor) outlives the agent. */
   detached?: boolean;
@@ -28,7 +28,7 @@ export function runTool(cmd: string, args: string[], opts: RunOptions = {}): Pro
   const max = opts.maxOutputBytes ?? 4 * 1024 * 1024;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
-      env: opts.env ?? process.env,
+      env: (opts.env ?? process.env) as NodeJS.ProcessEnv,
       cwd: opts.cwd,
       detached: opts.detached ?? false,
       stdio: ['pipe', 'pipe', 'pipe'],
