@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { createOpenApiHttpHandler } from 'trpc-to-openapi';
+import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import type { PrismaClient } from '@/server/db/client';
 import { appRouter } from '@/server/api/root';
 import { createContext } from '@/server/api/context';
@@ -63,7 +63,8 @@ export function createHttpServer(opts: HttpServerOptions) {
     createContext: ({ req, res }) => createContext(prisma, req, res),
     onError: logApiError,
   });
-  const rest = createOpenApiHttpHandler({
+  // The node-http core, not createOpenApiHttpHandler: that one hands procedures a fetch Request without socket or plain headers.
+  const rest = createOpenApiNodeHttpHandler<typeof appRouter, IncomingMessage, ServerResponse>({
     router: appRouter,
     maxBodySize: MAX_BODY,
     createContext: ({ req, res }) => createContext(prisma, req, res),

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRPCError } from '@trpc/server';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { createCaller } from './root';
+import { createInnerContext } from './context';
+import { createUser, ensureAdmin } from '@/server/services/auth/users';
+import { totpAt } from '@/server/services/auth/totp';
+import { SESSION_COOKIE } from '@/server/services/auth/sessions';
+
+let db: TestDatabase;
+const password = 'correct horse battery';
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+// The cookie token a procedure set, as the browser would store it.
+function sessionFrom(cookies: string[]): string | undefined {
+  const c = cookies.find((x) => x.startsWith(`${SESSION_COOKIE}=`) && !x.includes('Max-Age=0'));
+  return c ? decodeURIComponent(c.slice(SESSION_COOKIE.length + 1).split(';')[0]) : undefined;
+}
+
+async function caller(sessionToken?: string) {
+  const ctx = await createInnerContext(db.prisma, { sessionToken });
+  return { api: createCaller(ctx), ctx };
+}
+
+async function signIn(email: string, pw = password) {
+  const { api, ctx } = await caller();
+  const r = await api.auth.login({ email, password: pw });
+  return { r, token: sessionFrom(ctx.cookies) };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return e instanceof TRPCError ? e.code : String(e);
+  }
+}
+
+describe('sign-in', () => {
+  it('refuses a wrong password and an unknown e-mail with the same error', async () => {
+    await createUser(db.prisma, { email: 'Ann@Example.com', password, role: 'customer' });
+    const { api } = await caller();
+    await expect(api.auth.login({ email: 'ann@example.com', password: 'wrong password!' })).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: 'Wrong e-mail or password' });
+    await expect(api.auth.login({ email: 'nobody@example.com', password })).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: 'Wrong e-mail or password' });
+  });
+
+  it('logs in with the right password (e-mail case-insensitive), sets an httpOnly cookie, and logs out', async () => {
+    const { api, ctx } = await caller();
+    expect(await api.auth.login({ email: 'ANN@example.com', password })).toEqual({ ok: true });
+    expect(ctx.cookies[0]).toMatch(/^vz_session=[\w-]{43}; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/);
+    const token = sessionFrom(ctx.cookies)!;
+    // Only the hash is stored.
+    expect(await db.prisma.session.count({ where: { tokenHash: token } })).toBe(0);
+
+    const signedIn = await caller(token);
+    expect(await signedIn.api.auth.me()).toMatchObject({ email: 'ann@example.com', role: 'customer', totpEnabled: false });
+    expect(await signedIn.api.auth.logout()).toEqual({ ok: true });
+    expect(signedIn.ctx.cookies.at(-1)).toContain('Max-Age=0');
+    expect(await (await caller(token)).api.auth.me()).toBeNull();
+  });
+
+  it('keeps customers out of admin procedures and anonymous users out of everything but public ones', async () => {
+    const { token } = await signIn('ann@example.com');
+    const customer = (await caller(token)).api;
+    expect(await codeOf(customer.nodes.list())).toBe('FORBIDDEN');
+    expect(await codeOf(customer.apiKeys.list())).toBe('FORBIDDEN');
+    const anon = (await caller()).api;
+    expect(await codeOf(anon.nodes.list())).toBe('UNAUTHORIZED');
+    expect(await codeOf(anon.auth.totp.setup())).toBe('UNAUTHORIZED');
+    expect(await anon.health()).toMatchObject({ db: 'ok' });
+  });
+});
+
+describe('admin bootstrap', () => {
+  it('creates one admin, then never a second one or a new password', async () => {
+    const first = await ensureAdmin(db.prisma, { email: 'root@example.com' });
+    expect(first.created).toBe(true);
+    expect(first.password).toMatch(/^\S{20}$/);
+    const again = await ensureAdmin(db.prisma, { email: 'other@example.com', password: 'another password' });
+    expect(again).toEqual({ created: false, email: 'root@example.com' });
+    expect(await db.prisma.user.count({ where: { role: 'admin' } })).toBe(1);
+    const { r } = await signIn('root@example.com', first.password!);
+    expect(r).toEqual({ ok: true });
+  });
+});
+
+describe('TOTP second factor', () => {
+  it('enables TOTP, then requires a code at sign-in; a backup code works once', async () => {
+    await createUser(db.prisma, { email: 'bob@example.com', password, role: 'admin' });
+    const { token } = await signIn('bob@example.com');
+    const bob = (await caller(token)).api;
+    const { secret, uri } = await bob.auth.totp.setup();
+    expect(uri).toContain(`secret=${secret}`);
+    await expect(bob.auth.totp.enable({ code: '000000' === totpAt(secret, Date.now()) ? '111111' : '000000' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const { backupCodes } = await bob.auth.totp.enable({ code: totpAt(secret, Date.now()) });
+    expect(backupCodes).toHaveLength(10);
+    expect(await (await caller(token)).api.auth.me()).toMatchObject({ totpEnabled: true });
+
+    // Password alone now yields a ticket, not a session.
+    const step1 = await caller();
+    const r = await step1.api.auth.login({ email: 'bob@example.com', password });
+    expect(r).toMatchObject({ twoFactorRequired: true });
+    expect(step1.ctx.cookies).toHaveLength(0);
+    const ticket = (r as { ticket: string }).ticket;
+    // The ticket is not a session.
+    expect(await (await caller(ticket)).api.auth.me()).toBeNull();
+
+    const step2 = await caller();
+    await expect(step2.api.auth.verifyTotp({ ticket, code: '12345' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // The next 30 s step is inside the ±1 window and not a replay of the enabling code.
+    expect(await step2.api.auth.verifyTotp({ ticket, code: totpAt(secret, Date.now() + 30_000) })).toEqual({ ok: true, usedBackupCode: false });
+    const sess = sessionFrom(step2.ctx.cookies);
+    expect(await (await caller(sess)).api.auth.me()).toMatchObject({ email: 'bob@example.com' });
+    // A used ticket cannot be used again.
+    await expect((await caller()).api.auth.verifyTotp({ ticket, code: totpAt(secret, Date.now() + 30_000) })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+
+    // Backup code: accepted once, refused the second time.
+    const t2 = (await (await caller()).api.auth.login({ email: 'bob@example.com', password })) as { ticket: string };
+    const b = await caller();
+    expect(await b.api.auth.verifyTotp({ ticket: t2.ticket, code: backupCodes[0].toUpperCase() })).toEqual({ ok: true, usedBackupCode: true });
+    const t3 = (await (await caller()).api.auth.login({ email: 'bob@example.com', password })) as { ticket: string };
+    await expect((await caller()).api.auth.verifyTotp({ ticket: t3.ticket, code: backupCodes[0] })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+
+    // Disable with a backup code; then the password alone signs in again.
+    const signedIn = (await caller(sessionFrom(b.ctx.cookies))).api;
+    expect(await signedIn.auth.totp.disable({ code: backupCodes[1] })).toEqual({ ok: true });
+    expect((await signIn('bob@example.com')).r).toEqual({ ok: true });
+  });
+});
