@@ -12,6 +12,8 @@ export const testMethods = {
       file: z.string().startsWith('/'),
       line: z.string().max(1000),
       delayMs: z.number().int().min(0).max(600_000).default(0),
+      /** Never used: lets tests prove secret fields are redacted in logs and the journal. */
+      rootPassword: z.string().optional(),
     }),
     result: z.object({ lines: z.number().int() }),
     mutating: true,

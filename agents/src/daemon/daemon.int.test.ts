@@ -127,6 +127,20 @@ describe('operations are journaled by opId', () => {
   });
 });
 
+describe('dropped connection', () => {
+  it('the bridge dies mid-operation: the client re-sends the opId, joins the running op and it acts once', async () => {
+    const f = file('drop.txt');
+    const id = opId();
+    const call = client.call('test.append', { ctid: 205, file: f, line: 'once', delayMs: 600 }, { opId: id });
+    await new Promise((r) => setTimeout(r, 200));
+    const bridges = (await run('pgrep', ['-P', String(process.pid), '-f', 'vzagent.js rpc'])).stdout.trim().split('\n');
+    expect(bridges.length).toBeGreaterThan(0);
+    for (const pid of bridges) process.kill(Number(pid), 'SIGKILL');
+    expect(await call).toEqual({ lines: 1 });
+    expect(linesOf(f)).toEqual(['once']);
+  });
+});
+
 describe('bad input', () => {
   it('the agent answers BAD_PARAMS naming the field, through vzagent rpc', async () => {
     const out = await rawRpc(JSON.stringify({ id: 7, method: 'test.append', params: { ctid: 'abc', file: '/tmp/x', line: 'l' } }));
@@ -134,6 +148,15 @@ describe('bad input', () => {
     expect(resp.error.code).toBe('BAD_PARAMS');
     expect(resp.error.data.field).toBe('ctid');
     expect(resp.error.message).toContain('ctid');
+  });
+
+  it('secret-looking params never reach the daemon log or the journal', async () => {
+    const id = opId();
+    await rawRpc(JSON.stringify({ id: 9, opId: id, method: 'test.append', params: { ctid: 206, file: file('s.txt'), line: 'l', rootPassword: 'hunter2-zz' } }));
+    const log = readFileSync(started.at(-1)!.logFile, 'utf8');
+    expect(log).toContain(id);
+    expect(log).not.toContain('hunter2-zz');
+    expect(readFileSync(file(`journal/${id}.json`), 'utf8')).not.toContain('hunter2-zz');
   });
 
   it('unknown methods are NOT_FOUND and the client refuses bad params before sending', async () => {
