@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ClientChannel } from 'ssh2';
+import type { Duplex } from 'node:stream';
 import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
 import { AppError } from '@/server/errors';
 import { loadOrCreatePanelKey, restrictedAuthorizedKeysLine, type PanelKey } from './keys';
@@ -19,7 +19,7 @@ const transports: SshTransport[] = [];
 
 const accepted = (s: TestSshd) => s.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
 
-function readLine(ch: ClientChannel): Promise<string> {
+function readLine(ch: Duplex): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = '';
     const onData = (b: Buffer) => {

@@ -2,6 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { AppError } from '@/server/errors';
+import type { AgentTransport, RpcChannel } from '../transport';
 import { fingerprintOfBlob } from './keys';
 
 export interface SshTarget {
@@ -13,7 +14,7 @@ export interface SshTarget {
   /** `SHA256:...` pinned when the node was added; any other host key is refused. */
   hostKeyFingerprint: string;
   /** OpenSSH private key (secret). */
-  privateKey: string | Buffer;
+  privateKey?: string | Buffer;
   /** Only for the one-time bootstrap credential; never stored. */
   password?: string;
 }
@@ -59,7 +60,7 @@ const isFatal = (e: unknown) => e instanceof AppError && e.code === 'FORBIDDEN';
  * user authentication, so no credential and no request ever reaches an impostor.
  * Events: 'state' (SshTransportState), 'connect', 'disconnect' (Error|undefined), 'hostKeyMismatch' ({presented, pinned}).
  */
-export class SshTransport extends EventEmitter {
+export class SshTransport extends EventEmitter implements AgentTransport {
   readonly kind = 'ssh' as const;
   private readonly opts: Required<SshTransportOptions>;
   private client: Client | undefined;
@@ -236,14 +237,6 @@ export class SshTransport extends EventEmitter {
     if (!c) return;
     await new Promise<void>((r) => { c.once('close', () => r()); c.end(); setTimeout(r, 2000).unref(); });
   }
-}
-
-export interface RpcChannel {
-  /** Readable = the agent's stdout, writable = its stdin. */
-  stream: ClientChannel;
-  /** Last few KB the forced command wrote to stderr (diagnostics for a failed start). */
-  stderrTail(): string;
-  close(): void;
 }
 
 function wrapChannel(ch: ClientChannel): RpcChannel {

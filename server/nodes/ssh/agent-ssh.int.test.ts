@@ -1,0 +1,227 @@
+// The panel talks to a real vzagentd through a real sshd with the restricted panel key; and a node bootstrap end to end.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { utils as sshUtils } from 'ssh2';
+import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
+import { AppError } from '@/server/errors';
+import { AgentClient } from '../client';
+import { loadOrCreatePanelKey, restrictedAuthorizedKeysLine, type PanelKey } from './keys';
+import { SshTransport } from './transport';
+import { bootstrapNode } from './bootstrap';
+
+const REPO = path.resolve(import.meta.dirname, '../../..');
+const AGENTS = path.join(REPO, 'agents');
+
+interface TestAgent { vzroot: string; socket: string; proc: ChildProcess }
+const agents: TestAgent[] = [];
+const sshds: TestSshd[] = [];
+const transports: SshTransport[] = [];
+const clients: AgentClient[] = [];
+const dirs: string[] = [];
+const pidFiles: string[] = [];
+
+const tmp = (prefix: string) => { const d = mkdtempSync(prefix); dirs.push(d); return d; };
+const accepted = (s: TestSshd) => s.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
+const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0);
+
+function socketAnswers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socket);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+async function startAgent(): Promise<TestAgent> {
+  const vzroot = tmp('/tmp/vz-ssh-');
+  const socket = path.join(vzroot, 'run', 'vzagentd.sock');
+  const proc = spawn(path.join(AGENTS, 'bin', 'vzagentd'), ['--vzroot', vzroot, '--socket', socket], { stdio: 'ignore' });
+  const a = { vzroot, socket, proc };
+  agents.push(a);
+  for (let i = 0; i < 100 && !(await socketAnswers(socket)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!(await socketAnswers(socket))) throw new Error('test vzagentd did not start');
+  return a;
+}
+
+/** Forced command wrapper: counts its own runs in `counter`, then becomes `vzagent rpc`. */
+function forcedWrapper(dir: string, name: string, socket: string): { command: string; counter: string } {
+  const counter = path.join(dir, `${name}.runs`);
+  const command = path.join(dir, `${name}.sh`);
+  writeFileSync(command, `#!/bin/sh\necho run >> '${counter}'\nexec '${AGENTS}/bin/vzagent' rpc --socket '${socket}'\n`, { mode: 0o755 });
+  return { command, counter };
+}
+
+function sshClient(s: TestSshd, key: PanelKey, pinned = s.hostKeyFingerprint, opts: ConstructorParameters<typeof SshTransport>[1] = {}) {
+  const t = new SshTransport({ name: 'n1', host: s.host, port: s.port, hostKeyFingerprint: pinned, privateKey: key.privateKey }, opts);
+  const c = new AgentClient(t, { node: 'n1', readTimeoutMs: 15_000 });
+  transports.push(t);
+  clients.push(c);
+  return { t, c };
+}
+
+function firstLine(s: Duplex): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    s.on('data', (b: Buffer) => { buf += b.toString(); const i = buf.indexOf('\n'); if (i >= 0) resolve(buf.slice(0, i)); });
+    s.once('close', () => reject(new Error(`closed: ${buf}`)));
+  });
+}
+
+let key: PanelKey;
+let agent: TestAgent;
+let node: TestSshd;
+let impostor: TestSshd;
+let nodeRuns: string;
+let impostorRuns: string;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(AGENTS, 'dist', 'vzagentd.js'))) execFileSync('node', [path.join(AGENTS, 'build.mjs')], { cwd: REPO });
+  const dir = tmp('/tmp/vz-ssh-');
+  key = loadOrCreatePanelKey(path.join(dir, 'data'));
+  agent = await startAgent();
+  const w1 = forcedWrapper(dir, 'node', agent.socket);
+  const w2 = forcedWrapper(dir, 'impostor', agent.socket);
+  nodeRuns = w1.counter;
+  impostorRuns = w2.counter;
+  node = await startTestSshd({ authorizedKeys: [restrictedAuthorizedKeysLine(key.publicKey, w1.command)] });
+  sshds.push(node);
+  impostor = await startTestSshd({ authorizedKeys: [restrictedAuthorizedKeysLine(key.publicKey, w2.command)] });
+  sshds.push(impostor);
+});
+
+afterAll(async () => {
+  await Promise.allSettled(clients.map((c) => c.close()));
+  await Promise.allSettled(transports.map((t) => t.close()));
+  await Promise.allSettled(sshds.map((s) => s.destroy()));
+  for (const a of agents) a.proc.kill('SIGTERM');
+  for (const f of pidFiles) {
+    try { process.kill(Number(readFileSync(f, 'utf8').trim()), 'SIGTERM'); } catch { /* not running */ }
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('agent over SSH (real sshd, real vzagentd)', () => {
+  it('answers hello and node.info, and the second call reuses the one connection', async () => {
+    const before = accepted(node);
+    const { t, c } = sshClient(node, key);
+    const hello = await c.call('hello', {});
+    expect(hello.protocolVersion).toBeGreaterThan(0);
+    expect(hello.capabilities.cgroup).toMatch(/^v[12]$/);
+    const info = await c.call('node.info', {});
+    expect(info.cpus).toBeGreaterThan(0);
+    expect(info.disk.path).toBe(agent.vzroot);
+    await c.call('node.info', {});
+    expect(t.connectCount).toBe(1);
+    expect(accepted(node) - before).toBe(1);
+    expect(lines(nodeRuns)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a node whose address answers with another host key; nothing is sent and nothing runs', async () => {
+    const runsBefore = lines(impostorRuns);
+    const { t, c } = sshClient(impostor, key, node.hostKeyFingerprint);
+    const err = await c.call('hello', {}).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('FORBIDDEN');
+    expect((err as AppError).data?.reason).toBe('HOST_KEY_MISMATCH');
+    expect(t.connectCount).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(impostor.log()).not.toMatch(/Accepted|Postponed|publickey|session opened/i);
+    expect(lines(impostorRuns)).toBe(runsBefore);
+    expect(runsBefore).toBe(0);
+  });
+
+  it('lets the restricted key run only the agent: exec("id") gets vzagent rpc, and no pty', async () => {
+    const { t } = sshClient(node, key);
+    const ch = await t.exec('id');
+    ch.write(`${JSON.stringify({ id: 7, method: 'hello', params: {} })}\n`);
+    const reply = JSON.parse(await firstLine(ch));
+    expect(reply.id).toBe(7);
+    expect(reply.result.agentVersion).toBeTruthy();
+    ch.close();
+    const conn = await t.connection();
+    const ptyErr = await new Promise<Error | undefined>((resolve) => conn.exec('id', { pty: true }, (e, s) => { s?.close(); resolve(e); }));
+    expect(ptyErr?.message).toMatch(/pseudo-terminal|pty/i);
+  });
+
+  it('fails fast with NODE_OFFLINE while sshd is down, and works again after it restarts', async () => {
+    const { t, c } = sshClient(node, key, node.hostKeyFingerprint, { connectDeadlineMs: 5_000 });
+    await c.call('hello', {});
+    await node.stop();
+    const t0 = Date.now();
+    const err = await c.call('node.info', {}).then(() => undefined, (e: unknown) => e);
+    expect((err as AppError).code).toBe('NODE_OFFLINE');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await node.restart();
+    let info;
+    for (let i = 0; i < 20 && !info; i++) {
+      info = await c.call('node.info', {}).catch(() => undefined);
+      if (!info) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(info?.cpus).toBeGreaterThan(0);
+    expect(t.connectCount).toBe(2);
+  });
+});
+
+describe('node bootstrap over SSH', () => {
+  it('installs the agent with a one-time admin key, then the node works with only the restricted key', async () => {
+    const root = tmp('/tmp/vz-node-');
+    const admin = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+    const target = await startTestSshd({ authorizedKeys: [admin.public] });
+    sshds.push(target);
+    const installRoot = path.join(root, 'opt');
+    pidFiles.push(path.join(installRoot, 'vzagentd.pid'));
+    const steps: string[] = [];
+    const t0 = Date.now();
+    const res = await bootstrapNode(
+      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { privateKey: admin.private }, panelKey: key },
+      {
+        installRoot, vzroot: path.join(root, 'vz'), unitPath: path.join(root, 'etc', 'vzagentd.service'),
+        authorizedKeysPath: target.authorizedKeysPath, packages: false, startWith: 'direct', onStep: (s) => steps.push(`${Date.now() - t0} ${s}`),
+      },
+    );
+    expect(res.startedBy).toBe('direct');
+    expect(res.hello).toMatchObject({ protocolVersion: expect.any(Number) });
+    expect(steps.some((s) => s.endsWith('verify with the restricted key'))).toBe(true);
+    const ak = readFileSync(target.authorizedKeysPath, 'utf8');
+    expect(ak).toContain(admin.public.trim()); // the admin's own access is left alone
+    expect(ak).toContain(`restrict,command="${installRoot}/bin/vzagent rpc --socket ${root}/vz/run/vzagentd.sock"`);
+    expect(readFileSync(path.join(root, 'etc', 'vzagentd.service'), 'utf8')).toContain(`ExecStart=${installRoot}/bin/vzagentd --vzroot ${root}/vz`);
+
+    const firstPid = Number(readFileSync(path.join(installRoot, 'vzagentd.pid'), 'utf8'));
+    // Now the admin key is gone; only the restricted panel key remains on the node.
+    target.setAuthorizedKeys(ak.split('\n').filter((l) => l.startsWith('restrict,')));
+    const { c } = sshClient(target, key);
+    const info = await c.call('node.info', {});
+    expect(info.disk.path).toBe(path.join(root, 'vz'));
+
+    // Bootstrapping again is idempotent: still exactly one panel line.
+    target.setAuthorizedKeys([admin.public, ...ak.split('\n').filter((l) => l.startsWith('restrict,'))]);
+    await bootstrapNode(
+      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { privateKey: admin.private }, panelKey: key },
+      { installRoot, vzroot: path.join(root, 'vz'), unitPath: path.join(root, 'etc', 'vzagentd.service'), authorizedKeysPath: target.authorizedKeysPath, packages: false, startWith: 'direct' },
+    );
+    expect(readFileSync(target.authorizedKeysPath, 'utf8').split('\n').filter((l) => l.includes('vzpanel'))).toHaveLength(1);
+    // and it did not start a second daemon: the recorded pid is still the first one, alive
+    const pid = Number(readFileSync(path.join(installRoot, 'vzagentd.pid'), 'utf8'));
+    expect(pid).toBe(firstPid);
+    expect(() => process.kill(pid, 0)).not.toThrow();
+  });
+
+  it('refuses to bootstrap a host whose key is not the pinned one, before using the admin credential', async () => {
+    const admin = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+    const other = await startTestSshd({ authorizedKeys: [admin.public] });
+    sshds.push(other);
+    const err = await bootstrapNode(
+      { host: other.host, port: other.port, hostKeyFingerprint: node.hostKeyFingerprint, admin: { privateKey: admin.private }, panelKey: key },
+      { installRoot: path.join(tmp('/tmp/vz-node-'), 'opt'), packages: false, startWith: 'direct' },
+    ).then(() => undefined, (e: unknown) => e);
+    expect((err as AppError).code).toBe('FORBIDDEN');
+    expect((err as AppError).data?.reason).toBe('HOST_KEY_MISMATCH');
+    expect(other.log()).not.toMatch(/Accepted|publickey/i);
+  });
+});

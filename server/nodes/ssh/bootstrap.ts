@@ -1,0 +1,224 @@
+// One-time node bootstrap over SSH with an admin credential; afterwards only the restricted key is used.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Client, SFTPWrapper } from 'ssh2';
+import { AppError } from '@/server/errors';
+import { AgentClient } from '../client';
+import { parsePublicKeyLine, restrictedAuthorizedKeysLine } from './keys';
+import { mustRun, openSftp, runRemote, sftpMkdirP, sftpRead, sftpWriteAtomic } from './remote';
+import { SshTransport } from './transport';
+
+/** Packages a node needs (brief: LXC, LXCFS, CRIU, templates tooling, rsync, nftables). */
+export const NODE_PACKAGES = ['lxc', 'lxcfs', 'uidmap', 'criu', 'rsync', 'busybox-static', 'debootstrap', 'nftables'];
+
+export interface BootstrapInput {
+  host: string;
+  port: number;
+  /** Pinned host key (`SHA256:...`) the admin confirmed from fetchHostKey(). */
+  hostKeyFingerprint: string;
+  /** One-time admin credential: used for this connection only, never stored or logged. */
+  admin: { username?: string; password?: string; privateKey?: string };
+  panelKey: { publicKey: string; privateKey: string };
+}
+
+export interface BootstrapOptions {
+  /** Where the agent goes on the node (tests use a temp dir per node). */
+  installRoot?: string;
+  /** Local source of the agent: `<agentDir>/dist/*.js`, `<agentDir>/bin/*`, `<agentDir>/systemd/vzagentd.service`. */
+  agentDir?: string;
+  /** Agent options written into the unit / start command. */
+  vzroot?: string;
+  socket?: string;
+  bridge?: string;
+  /** File the restricted line is added to (default: ~/.ssh/authorized_keys of the login user). */
+  authorizedKeysPath?: string;
+  /** systemd unit path (default /etc/systemd/system/vzagentd.service). */
+  unitPath?: string;
+  /** Packages to ensure; `false` skips apt entirely (tests). */
+  packages?: string[] | false;
+  /** Extra environment for a directly started daemon (tests: VZ_AGENT_TEST_HANDLERS). */
+  agentEnv?: Record<string, string>;
+  /** 'auto' (default): systemd when PID 1 is systemd, else a detached process. */
+  startWith?: 'auto' | 'systemd' | 'direct';
+  /** Milliseconds to wait for the agent to answer `hello` through the restricted key. */
+  verifyTimeoutMs?: number;
+  onStep?: (step: string) => void;
+}
+
+export interface BootstrapResult {
+  installRoot: string;
+  forcedCommand: string;
+  authorizedKeysPath: string;
+  startedBy: 'systemd' | 'direct';
+  hello: Record<string, unknown>;
+}
+
+const safePath = (p: string, what: string) => {
+  if (!path.isAbsolute(p) || !/^[A-Za-z0-9_./-]+$/.test(p) || p.split('/').includes('..')) {
+    throw new AppError('BAD_INPUT', `${what} must be an absolute path of [A-Za-z0-9_./-]`, { field: what });
+  }
+  return p;
+};
+
+/**
+ * Bootstrap a node: connect once with the admin credential (host key pinned), install missing
+ * packages, copy the agent to `installRoot`, write its systemd unit (and start it with systemd,
+ * or directly when PID 1 is not systemd), append the restricted panel key line, then prove the
+ * node works by calling `hello` with ONLY the restricted key. Nothing the admin set up is
+ * removed or disabled. Every remote command is a fixed, fully quoted argv; files go over SFTP.
+ */
+export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOptions = {}): Promise<BootstrapResult> {
+  const step = opts.onStep ?? (() => {});
+  const installRoot = safePath(opts.installRoot ?? '/opt/vzpanel-agent', 'installRoot');
+  const vzroot = safePath(opts.vzroot ?? '/var/lib/vz', 'vzroot');
+  const socket = safePath(opts.socket ?? path.join(vzroot, 'run', 'vzagentd.sock'), 'socket');
+  const unitPath = safePath(opts.unitPath ?? '/etc/systemd/system/vzagentd.service', 'unitPath');
+  const agentDir = opts.agentDir ?? path.resolve(import.meta.dirname, '../../../agents');
+  const forcedCommand = `${installRoot}/bin/vzagent rpc --socket ${socket}`;
+  const keyLine = restrictedAuthorizedKeysLine(input.panelKey.publicKey, forcedCommand);
+  const username = input.admin.username ?? 'root';
+  if (!/^[a-z_][a-z0-9_-]*$/.test(username)) throw new AppError('BAD_INPUT', 'bad SSH user name', { field: 'username' });
+  if (!input.admin.password && !input.admin.privateKey) throw new AppError('BAD_INPUT', 'a root password or key is required', { field: 'admin' });
+
+  step('connect');
+  const admin = new SshTransport(
+    { name: 'bootstrap', host: input.host, port: input.port, username, hostKeyFingerprint: input.hostKeyFingerprint, privateKey: input.admin.privateKey, password: input.admin.password },
+    { maxAttempts: 1 },
+  );
+  let startedBy: BootstrapResult['startedBy'];
+  let authorizedKeysPath: string;
+  try {
+    const c = await admin.connection();
+    const uid = (await mustRun(c, 'check root', ['id', '-u'])).stdout.trim();
+    if (uid !== '0') throw new AppError('FORBIDDEN', 'the bootstrap credential must log in as root', { step: 'check root' });
+    if (opts.packages !== false) await ensurePackages(c, opts.packages ?? NODE_PACKAGES, step);
+    const nodeVersion = (await runRemote(c, ['node', '--version'])).stdout.trim();
+    const major = Number(/^v(\d+)/.exec(nodeVersion)?.[1] ?? 0);
+    if (major < 20) throw new AppError('UNPROCESSABLE', `the node needs Node.js 20 or newer in PATH (found ${nodeVersion || 'none'})`, { step: 'node' });
+
+    const sftp = await openSftp(c);
+    step('copy agent');
+    await copyAgent(sftp, agentDir, installRoot);
+
+    step('write unit');
+    await sftpMkdirP(sftp, path.dirname(unitPath));
+    await sftpWriteAtomic(sftp, unitPath, renderUnit(readFileSync(path.join(agentDir, 'systemd', 'vzagentd.service'), 'utf8'), installRoot, vzroot, socket, opts.bridge), 0o644);
+
+    step('authorize panel key');
+    const home = (await sftpRealpath(sftp, '.')) || '/root';
+    authorizedKeysPath = safePath(opts.authorizedKeysPath ?? path.join(home, '.ssh', 'authorized_keys'), 'authorizedKeysPath');
+    await addAuthorizedKey(sftp, authorizedKeysPath, keyLine);
+
+    step('start agent');
+    const pid1 = (await sftpRead(sftp, '/proc/1/comm'))?.trim();
+    // A daemon started directly by an earlier bootstrap keeps running (its socket answers);
+    // it loads the new bundle on its next restart.
+    const useSystemd = opts.startWith === 'systemd' || (opts.startWith !== 'direct' && pid1 === 'systemd');
+    if (useSystemd) {
+      await mustRun(c, 'systemctl daemon-reload', ['systemctl', 'daemon-reload']);
+      await mustRun(c, 'systemctl enable', ['systemctl', 'enable', path.basename(unitPath)]);
+      await mustRun(c, 'systemctl restart', ['systemctl', 'restart', path.basename(unitPath)]);
+      startedBy = 'systemd';
+    } else {
+      if (!(await directDaemonRunning(sftp, installRoot))) await startDirect(c, installRoot, vzroot, socket, opts);
+      startedBy = 'direct';
+    }
+    sftp.end();
+  } finally {
+    await admin.close();
+  }
+
+  step('verify with the restricted key');
+  const hello = await verifyRestricted(input, opts.verifyTimeoutMs ?? 15_000);
+  return { installRoot, forcedCommand, authorizedKeysPath, startedBy, hello };
+}
+
+async function ensurePackages(c: Client, pkgs: string[], step: (s: string) => void) {
+  for (const p of pkgs) if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p)) throw new AppError('BAD_INPUT', `bad package name ${p}`);
+  const missing: string[] = [];
+  for (const p of pkgs) {
+    const r = await runRemote(c, ['dpkg-query', '-W', '-f=${Status}', p]);
+    if (r.code !== 0 || !r.stdout.includes('install ok installed')) missing.push(p);
+  }
+  if (missing.length === 0) return;
+  step(`apt-get install ${missing.join(' ')}`);
+  await mustRun(c, 'apt-get update', ['apt-get', 'update'], { timeoutMs: 600_000 });
+  await mustRun(c, 'apt-get install', ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', ...missing], { timeoutMs: 1_800_000 });
+}
+
+async function copyAgent(sftp: SFTPWrapper, agentDir: string, installRoot: string) {
+  const dist = path.join(agentDir, 'dist');
+  const files = readdirSync(dist).filter((f) => f.endsWith('.js'));
+  if (!files.includes('vzagent.js') || !files.includes('vzagentd.js')) {
+    throw new AppError('UNPROCESSABLE', `agent bundle missing in ${dist}: run npm run agent:build`);
+  }
+  await sftpMkdirP(sftp, `${installRoot}/dist`);
+  await sftpMkdirP(sftp, `${installRoot}/bin`);
+  for (const f of files) await sftpWriteAtomic(sftp, `${installRoot}/dist/${f}`, readFileSync(path.join(dist, f)), 0o644);
+  for (const f of readdirSync(path.join(agentDir, 'bin'))) {
+    await sftpWriteAtomic(sftp, `${installRoot}/bin/${f}`, readFileSync(path.join(agentDir, 'bin', f)), 0o755);
+  }
+}
+
+/** The agent's unit template with our paths and options filled in. */
+export function renderUnit(template: string, installRoot: string, vzroot: string, socket: string, bridge?: string): string {
+  const args = ['--vzroot', vzroot, '--socket', socket, ...(bridge ? ['--bridge', bridge] : [])].join(' ');
+  return template
+    .replace(/^ExecStart=.*$/m, `ExecStart=${installRoot}/bin/vzagentd ${args}`)
+    .replace(/^Environment=VZ_ROOT=.*$/m, `Environment=VZ_ROOT=${vzroot}`);
+}
+
+/** Add the restricted line, replacing any earlier line for the same key (e.g. an unrestricted copy). */
+async function addAuthorizedKey(sftp: SFTPWrapper, file: string, keyLine: string) {
+  const blob = parsePublicKeyLine(keyLine.slice(keyLine.indexOf('" ') + 2)).blob.toString('base64');
+  const current = (await sftpRead(sftp, file)) ?? '';
+  const kept = current.split('\n').filter((l) => l.trim() !== '' && !l.split(/\s+/).includes(blob));
+  await sftpMkdirP(sftp, path.dirname(file), 0o700);
+  await sftpWriteAtomic(sftp, file, [...kept, keyLine].join('\n') + '\n', 0o600);
+}
+
+function sftpRealpath(sftp: SFTPWrapper, p: string): Promise<string> {
+  return new Promise((resolve) => sftp.realpath(p, (e, abs) => resolve(e ? '' : abs)));
+}
+
+/** True when the pid recorded by an earlier direct start is still a live vzagentd. */
+async function directDaemonRunning(sftp: SFTPWrapper, installRoot: string): Promise<boolean> {
+  const pid = (await sftpRead(sftp, `${installRoot}/vzagentd.pid`))?.trim();
+  if (!pid || !/^\d+$/.test(pid)) return false;
+  const cmdline = await sftpRead(sftp, `/proc/${pid}/cmdline`).catch(() => undefined);
+  // the wrapper execs node, so argv[1] is `<root>/bin/../dist/vzagentd.js`
+  return !!cmdline && cmdline.includes(`${installRoot}/`) && cmdline.includes('vzagentd');
+}
+
+/** No systemd (containers, tests): start vzagentd detached in its own session, output to a log file. */
+async function startDirect(c: Client, installRoot: string, vzroot: string, socket: string, opts: BootstrapOptions) {
+  const env = Object.entries(opts.agentEnv ?? {}).map(([k, v]) => {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(k) || !/^[A-Za-z0-9_./:=-]*$/.test(v)) throw new AppError('BAD_INPUT', `bad agent env ${k}`);
+    return `${k}=${v}`;
+  });
+  const daemon = [`${installRoot}/bin/vzagentd`, '--vzroot', vzroot, '--socket', socket, ...(opts.bridge ? ['--bridge', opts.bridge] : [])];
+  // The script is fixed text; the pid file, log path and daemon argv arrive as positional
+  // parameters. sh records its own pid, then execs the daemon under that same pid.
+  const script = 'echo $$ >"$1"; log="$2"; shift 2; exec "$@" >>"$log" 2>&1 </dev/null';
+  const r = await runRemote(c, ['env', ...env, 'setsid', '-f', 'sh', '-c', script, 'sh', `${installRoot}/vzagentd.pid`, `${installRoot}/vzagentd.log`, ...daemon]);
+  if (r.code !== 0) throw new AppError('UNPROCESSABLE', `cannot start vzagentd: ${r.stderr.trim()}`, { step: 'start agent' });
+}
+
+async function verifyRestricted(input: BootstrapInput, timeoutMs: number): Promise<Record<string, unknown>> {
+  const t = new SshTransport({ name: 'new node', host: input.host, port: input.port, hostKeyFingerprint: input.hostKeyFingerprint, privateKey: input.panelKey.privateKey });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        const client = new AgentClient(t, { node: 'new node', maxAttempts: 1, readTimeoutMs: 10_000 });
+        return (await client.hello()) as unknown as Record<string, unknown>;
+      } catch (e) {
+        if (e instanceof AppError && e.code === 'FORBIDDEN') throw e;
+        if (Date.now() > deadline) throw new AppError('UNPROCESSABLE', `the agent did not answer hello through the restricted key: ${(e as Error).message}`, { step: 'verify' });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+  } finally {
+    await t.close();
+  }
+}
