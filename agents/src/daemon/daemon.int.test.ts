@@ -188,7 +188,7 @@ describe('agent crash mid-operation', () => {
     expect((await pendingSleep).code).toBe('NODE_OFFLINE');
 
     await startDaemon(); // stale socket is replaced, journal entries become 'interrupted'
-    expect(JSON.parse(readFileSync(file(`journal/${appendId}.json`), 'utf8')).status).toBe('interrupted');
+    expect(JSON.parse(readFileSync(file(`journal/${appendId}.json`), 'utf8'))).toMatchObject({ status: 'interrupted', lastProgress: '10% waiting' });
 
     // the handler's recover() looks at real state: the line was never written
     const e1 = await appErr(client.call('test.append', { ctid: 301, file: f, line: 'late', delayMs: 30_000 }, { opId: appendId }));

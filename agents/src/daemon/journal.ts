@@ -46,7 +46,21 @@ export class Journal {
     }
   }
 
-  async put(entry: JournalEntry): Promise<void> {
+  private readonly chains = new Map<string, Promise<void>>();
+
+  /** Writes are serialised per opId, so a late progress write can never overwrite the final one. */
+  put(entry: JournalEntry): Promise<void> {
+    const snapshot = { ...entry };
+    const prev = this.chains.get(entry.opId) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(() => this.write(snapshot));
+    this.chains.set(entry.opId, next);
+    void next.catch(() => {}).finally(() => {
+      if (this.chains.get(entry.opId) === next) this.chains.delete(entry.opId);
+    });
+    return next;
+  }
+
+  private async write(entry: JournalEntry): Promise<void> {
     const final = this.file(entry.opId);
     const tmp = `${final}.${process.pid}.${Date.now()}.tmp`;
     const fh = await open(tmp, 'w', 0o600);

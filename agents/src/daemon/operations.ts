@@ -93,6 +93,7 @@ export class Operations {
 
   private context(opId: string | undefined, op: RunningOp, entry?: JournalEntry): HandlerContext {
     const logger = this.logger.child({ opId, method: op.method });
+    let lastSaved = 0;
     const send = (n: Notification) => {
       for (const l of op.listeners) {
         try {
@@ -111,7 +112,14 @@ export class Operations {
       undo: new UndoStack(logger),
       progress: (pct, message) => {
         send({ method: 'progress', params: { pct: Math.max(0, Math.min(100, pct)), message } });
-        if (entry && message) entry.lastProgress = `${Math.round(pct)}% ${message}`;
+        if (entry && message) {
+          entry.lastProgress = `${Math.round(pct)}% ${message}`;
+          // persisted (at most once a second) so recover() knows how far a crashed attempt got
+          if (Date.now() - lastSaved > 1000) {
+            lastSaved = Date.now();
+            this.journal.put(entry).catch((e) => logger.warn({ err: (e as Error).message }, 'journal progress write failed'));
+          }
+        }
       },
       log: (line, stream = 'info') => send({ method: 'log', params: { line, stream } }),
     };
