@@ -219,6 +219,7 @@ export class AgentClient {
 
   private channelLost(ch: RpcChannel): void {
     if (this.channel === ch) this.channel = undefined;
+    this.helloCache = undefined; // the agent may come back as another version
     ch.close();
     for (const p of [...this.pending.values()]) {
       if (p.channel !== ch) continue;

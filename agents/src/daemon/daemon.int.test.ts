@@ -141,6 +141,19 @@ describe('dropped connection', () => {
   });
 });
 
+describe('timeouts', () => {
+  it('a call the agent does not answer in time fails NODE_OFFLINE; the op itself still completes', async () => {
+    const f = file('slow.txt');
+    const id = opId();
+    const e = await appErr(client.call('test.append', { ctid: 207, file: f, line: 's', delayMs: 500 }, { opId: id, timeoutMs: 100 }));
+    expect(e.code).toBe('NODE_OFFLINE');
+    expect(e.data).toMatchObject({ reason: 'timeout', opId: id });
+    // the task runner retries with the same opId and gets the one result
+    expect(await client.call('test.append', { ctid: 207, file: f, line: 's', delayMs: 500 }, { opId: id })).toEqual({ lines: 1 });
+    expect(linesOf(f)).toEqual(['s']);
+  });
+});
+
 describe('bad input', () => {
   it('the agent answers BAD_PARAMS naming the field, through vzagent rpc', async () => {
     const out = await rawRpc(JSON.stringify({ id: 7, method: 'test.append', params: { ctid: 'abc', file: '/tmp/x', line: 'l' } }));
