@@ -1,7 +1,7 @@
 // `tsx prisma/tools/cli.ts deploy | create <name> | drift` against DATABASE_URL (npm run db:*).
-import { applyMigrations, checkDrift, createMigration } from './engine';
+import { applyMigrations, checkDrift, createMigration, markRolledBack } from './engine';
 
-const USAGE = 'usage: tsx prisma/tools/cli.ts [--dir <prisma folder>] deploy | create <name> | drift [--no-live]';
+const USAGE = 'usage: tsx prisma/tools/cli.ts [--dir <prisma folder>] deploy | create <name> | drift [--no-live] | rolled-back <migration>';
 
 async function main(argv: string[]): Promise<number> {
   const dirAt = argv.indexOf('--dir');
@@ -10,7 +10,7 @@ async function main(argv: string[]): Promise<number> {
   if (dirAt >= 0) argv = argv.filter((_, i) => i !== dirAt && i !== dirAt + 1);
   const [cmd, ...rest] = argv;
   const url = process.env.DATABASE_URL;
-  if (!cmd || !['deploy', 'create', 'drift'].includes(cmd)) {
+  if (!cmd || !['deploy', 'create', 'drift', 'rolled-back'].includes(cmd)) {
     console.error(USAGE);
     return 64;
   }
@@ -21,6 +21,15 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'deploy') {
     const { applied } = await applyMigrations(url, dirs);
     console.log(applied.length ? `Applied ${applied.length} migration(s):\n  ${applied.join('\n  ')}` : 'Database is up to date; no migrations applied.');
+    return 0;
+  }
+  if (cmd === 'rolled-back') {
+    if (!rest[0]) {
+      console.error(USAGE);
+      return 64;
+    }
+    await markRolledBack(url, rest[0], dirs);
+    console.log(`Marked ${rest[0]} as rolled back; \`deploy\` will apply it again.`);
     return 0;
   }
   if (cmd === 'create') {

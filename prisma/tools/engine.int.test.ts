@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withDatabase } from '@/server/db/embedded';
 import { testAdminUrl } from '@/test/db';
-import { applyMigrations, checkDrift, createMigration } from './engine';
+import { applyMigrations, checkDrift, createMigration, markRolledBack } from './engine';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const PRISMA_DIR = path.join(REPO, 'prisma');
@@ -178,6 +178,11 @@ describe('migration scripts', () => {
     expect(await query(db.url, "SELECT 1 FROM information_schema.tables WHERE table_name = 'Half'")).toEqual([]);
     // Like `migrate deploy`, it refuses to continue past a failed migration.
     await expect(applyMigrations(db.url, { prismaDir: dir })).rejects.toThrow(/failed migrations/);
+
+    // Fix the migration, mark the failed attempt rolled back, and deploy applies it.
+    await writeFile(path.join(dir, 'migrations', '29990101000001_broken', 'migration.sql'), 'CREATE TABLE "Half" (id int);\n');
+    await markRolledBack(db.url, '29990101000001_broken', { prismaDir: dir });
+    expect((await applyMigrations(db.url, { prismaDir: dir })).applied).toEqual(['29990101000001_broken']);
     expect(await connectionsTo(db.name)).toBe(0);
   });
 });

@@ -47,10 +47,10 @@ async function withEngine<T>(url: string, paths: PrismaPaths, fn: (engine: Schem
   const factory = new MigrationAdapterFactory(url);
   let engine: SchemaEngine | undefined;
   try {
-    const logs: string[] = [];
     engine = await rt.SchemaEngine.new(
       { datamodels: [[paths.schemaPath, schema]] },
-      (line: string) => void (logs.length < 50 && logs.push(line)),
+      // Engine tracing is noisy; VZ_ENGINE_LOG=1 prints it when debugging a migration.
+      (line: string) => void (process.env.VZ_ENGINE_LOG && console.error(line)),
       bindMigrationAwareSqlAdapterFactory(factory),
     );
     return await fn(engine, schema);
@@ -146,4 +146,10 @@ export async function checkDrift(url: string, opts: Partial<PrismaPaths> & { liv
     }
     return { drift: false, kind: null, script: '' };
   });
+}
+
+/** `prisma migrate resolve --rolled-back <name>`: after fixing a failed migration by hand, lets deploy retry it. */
+export async function markRolledBack(url: string, migrationName: string, opts: Partial<PrismaPaths> = {}): Promise<void> {
+  const paths = resolvePaths(opts);
+  await withEngine(url, paths, (engine) => engine.markMigrationRolledBack({ migrationName }));
 }
