@@ -28,6 +28,12 @@ const appErr = (p: Promise<unknown>) => p.then(() => { throw new Error('expected
 const file = (name: string) => path.join(vzroot, name);
 const linesOf = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
 const opId = () => `op-${randomBytes(5).toString('hex')}`;
+/** Resolves on the call's first notification: the daemon holds the lock and the op is running. */
+function onFirstNotification(): { seen: Promise<void>; cb: (n: Notification) => void } {
+  let fire!: () => void;
+  const seen = new Promise<void>((r) => (fire = r));
+  return { seen, cb: () => fire() };
+}
 
 /** One raw JSON line through `vzagent rpc`; resolves with everything it printed once it exits. */
 function rawRpc(line: string): Promise<Record<string, unknown>[]> {
@@ -104,8 +110,9 @@ describe('operations are journaled by opId', () => {
     const f = file('join.txt');
     const id = opId();
     const seen: Notification[] = [];
-    const a = client.call('test.append', { ctid: 202, file: f, line: 'x', delayMs: 400 }, { opId: id, onNotification: (n) => seen.push(n) });
-    await new Promise((r) => setTimeout(r, 100));
+    const first = onFirstNotification();
+    const a = client.call('test.append', { ctid: 202, file: f, line: 'x', delayMs: 400 }, { opId: id, onNotification: (n) => (seen.push(n), first.cb(n)) });
+    await first.seen;
     const b = client.call('test.append', { ctid: 202, file: f, line: 'x', delayMs: 400 }, { opId: id });
     expect(await Promise.all([a, b])).toEqual([{ lines: 1 }, { lines: 1 }]);
     expect(linesOf(f)).toEqual(['x']);
@@ -114,8 +121,9 @@ describe('operations are journaled by opId', () => {
 
   it('a second mutating call on a busy VE is refused with VE_LOCKED naming the running op', async () => {
     const id = opId();
-    const slow = client.call('test.sleep', { ctid: 203, ms: 600 }, { opId: id });
-    await new Promise((r) => setTimeout(r, 100));
+    const first = onFirstNotification();
+    const slow = client.call('test.sleep', { ctid: 203, ms: 600 }, { opId: id, onNotification: first.cb });
+    await first.seen;
     const e = await appErr(client.call('test.append', { ctid: 203, file: file('busy.txt'), line: 'y' }, { opId: opId() }));
     expect(e.code).toBe('BUSY');
     expect(e.message).toBe(`VE 203 is busy with 'test.sleep' (op ${id})`);
@@ -131,8 +139,9 @@ describe('dropped connection', () => {
   it('the bridge dies mid-operation: the client re-sends the opId, joins the running op and it acts once', async () => {
     const f = file('drop.txt');
     const id = opId();
-    const call = client.call('test.append', { ctid: 205, file: f, line: 'once', delayMs: 600 }, { opId: id });
-    await new Promise((r) => setTimeout(r, 200));
+    const first = onFirstNotification();
+    const call = client.call('test.append', { ctid: 205, file: f, line: 'once', delayMs: 600 }, { opId: id, onNotification: first.cb });
+    await first.seen;
     const bridges = (await run('pgrep', ['-P', String(process.pid), '-f', 'vzagent.js rpc'])).stdout.trim().split('\n');
     expect(bridges.length).toBeGreaterThan(0);
     for (const pid of bridges) process.kill(Number(pid), 'SIGKILL');
@@ -192,9 +201,11 @@ describe('agent crash mid-operation', () => {
     const pendingAppend = appErr(client.call('test.append', { ctid: 301, file: f, line: 'late', delayMs: 30_000 }, {
       opId: appendId, onNotification: (n) => n.method === 'progress' && waiting(),
     }));
-    const pendingSleep = appErr(client.call('test.sleep', { ctid: 302, ms: 30_000 }, { opId: sleepId }));
+    const sleeping = onFirstNotification();
+    const pendingSleep = appErr(client.call('test.sleep', { ctid: 302, ms: 30_000 }, { opId: sleepId, onNotification: sleeping.cb }));
     await reachedRun;
-    await new Promise((r) => setTimeout(r, 100)); // test.sleep has started too
+    await sleeping.seen;
+    await new Promise((r) => setTimeout(r, 100)); // let the throttled progress write reach the journal
     process.kill(d.pid!, 'SIGKILL');
     const lost = await pendingAppend;
     expect(lost.code).toBe('NODE_OFFLINE');
@@ -219,8 +230,9 @@ describe('agent crash mid-operation', () => {
   it('SIGTERM lets a running operation finish and answer before the daemon exits', async () => {
     const d = started.at(-1)!;
     const f = file('graceful.txt');
-    const call = client.call('test.append', { ctid: 401, file: f, line: 'done', delayMs: 500 }, { opId: opId() });
-    await new Promise((r) => setTimeout(r, 150));
+    const first = onFirstNotification();
+    const call = client.call('test.append', { ctid: 401, file: f, line: 'done', delayMs: 500 }, { opId: opId(), onNotification: first.cb });
+    await first.seen;
     const stopping = d.stop('SIGTERM');
     expect(await call).toEqual({ lines: 1 });
     await stopping;
