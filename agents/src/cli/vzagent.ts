@@ -1,41 +1,32 @@
-import net from 'node:net';
+import { exitCodeOf, type MethodName } from '@/agents/protocol';
 import { loadConfig } from '../daemon/config';
+import { isAgentError } from '../daemon/errors';
+import { callDaemon } from './daemon-client';
 import { runRpcBridge } from './rpc';
 
 const USAGE = `usage: vzagent rpc [--socket PATH] [--vzroot DIR]
        vzagent call METHOD [JSON_PARAMS] [--op-id ID] [--socket PATH] [--vzroot DIR]`;
 
-/** One request over the socket; prints notifications to stderr and the response to stdout. */
+/** One call for people debugging a node: notifications to stderr, the result as JSON to stdout. */
 async function call(socket: string, method: string, params: unknown, opId?: string): Promise<number> {
-  const conn = net.connect(socket);
-  return new Promise((resolve) => {
-    let buf = '';
-    conn.once('error', (e) => {
-      process.stderr.write(`vzagent: cannot reach vzagentd at ${socket}: ${e.message}\n`);
-      resolve(1);
+  try {
+    const result = await callDaemon(socket, method as MethodName, params as never, {
+      opId,
+      onNotification: (n) => process.stderr.write(`${JSON.stringify(n)}\n`),
     });
-    conn.once('connect', () => conn.write(`${JSON.stringify({ id: 1, method, params, opId })}\n`));
-    conn.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-        if (msg.id === undefined) {
-          process.stderr.write(`${JSON.stringify(msg)}\n`);
-          continue;
-        }
-        process.stdout.write(`${JSON.stringify(msg.error ?? msg.result, null, 2)}\n`);
-        conn.end();
-        resolve(msg.error ? 1 : 0);
-      }
-    });
-  });
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  } catch (e) {
+    const code = isAgentError(e) ? e.code : 'INTERNAL';
+    process.stderr.write(`vzagent: ${code}: ${(e as Error).message}\n`);
+    return exitCodeOf(code);
+  }
 }
 
 async function mainCli(argv: string[]): Promise<number> {
   const config = loadConfig(argv);
-  const positional = argv.filter((a, i) => !a.startsWith('--') && !(argv[i - 1]?.startsWith('--') && !argv[i - 1].includes('=')));
+  const valueFlags = new Set(['--socket', '--vzroot', '--bridge', '--op-id']);
+  const positional = argv.filter((a, i) => !a.startsWith('--') && !valueFlags.has(argv[i - 1]));
   const [cmd, ...rest] = positional;
   if (cmd === 'rpc') return runRpcBridge(config.socket);
   if (cmd === 'call' && rest[0]) {
