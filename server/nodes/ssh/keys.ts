@@ -2,7 +2,10 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { utils as sshUtils } from 'ssh2';
+// ssh2 is CommonJS and Node's ESM loader cannot see its `utils` export by name (tsx at run time).
+import ssh2 from 'ssh2';
+
+const sshUtils = ssh2.utils;
 
 export interface PanelKey {
   /** OpenSSH-format private key (secret: never log it). */
