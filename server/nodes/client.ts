@@ -228,8 +228,13 @@ export class AgentClient {
         this.send(p); // same id and opId: the agent's journal returns or joins the first attempt
         continue;
       }
-      this.settle(p, new AppError('NODE_OFFLINE', `lost connection to ${this.label} during ${p.method} (${this.lastReason}); outcome unknown`, {
-        method: p.method, ...(p.opId ? { opId: p.opId } : {}),
+      // the bridge says it never reached the daemon: the call certainly did not run
+      const unreachable = /cannot reach vzagentd/.test(this.lastReason);
+      const msg = unreachable
+        ? `${this.label} is unreachable: ${this.lastReason}`
+        : `lost connection to ${this.label} during ${p.method} (${this.lastReason}); outcome unknown`;
+      this.settle(p, new AppError('NODE_OFFLINE', msg, {
+        method: p.method, reason: unreachable ? 'unreachable' : 'connection-lost', ...(p.opId ? { opId: p.opId } : {}),
       }));
     }
   }

@@ -10,6 +10,7 @@ import type { Notification } from '@/agents/protocol';
 import { AgentClient } from '@/server/nodes/client';
 import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
 import { LocalTransport } from '@/server/nodes/local';
+import { closeAll, getAgent } from '@/server/nodes/pool';
 import { AppError } from '@/server/errors';
 
 const run = promisify(execFile);
@@ -91,6 +92,20 @@ describe('vzagentd reports the real machine', () => {
     mkdirSync(file('conf'), { recursive: true });
     writeFileSync(file('conf/101.conf'), 'HOSTNAME="a"\n');
     expect((await client.call('node.info', {})).ves.total).toBe(1);
+  });
+});
+
+describe('agent pool', () => {
+  it('keeps one client per node and replaces it when the node spec changes', async () => {
+    const spec = { transport: 'local' as const, socket };
+    const a = getAgent('vzc-node-1', spec);
+    expect(getAgent('vzc-node-1', spec)).toBe(a);
+    expect((await a.hello()).agentVersion).toBeTruthy();
+    const b = getAgent('vzc-node-1', { transport: 'local', socket: `${socket}.moved` });
+    expect(b).not.toBe(a);
+    const e = await appErr(b.call('node.info', {}, { timeoutMs: 5000 }));
+    expect(e.code).toBe('NODE_OFFLINE');
+    await closeAll();
   });
 });
 
