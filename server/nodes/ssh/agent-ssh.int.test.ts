@@ -165,6 +165,27 @@ describe('agent over SSH (real sshd, real vzagentd)', () => {
     expect(info?.cpus).toBeGreaterThan(0);
     expect(t.connectCount).toBe(2);
   });
+
+  it('drops a hung node (sshd frozen, TCP still open) via keepalive: the call fails NODE_OFFLINE instead of hanging', async () => {
+    const { t, c } = sshClient(node, key, node.hostKeyFingerprint, { keepaliveIntervalMs: 1_000, keepaliveCountMax: 2, readyTimeoutMs: 2_000, connectDeadlineMs: 3_000 });
+    await c.call('hello', {});
+    node.freeze();
+    try {
+      const t0 = Date.now();
+      const err = await c.call('node.info', {}).then(() => undefined, (e: unknown) => e);
+      expect((err as AppError).code).toBe('NODE_OFFLINE');
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(t.state).toBe('offline');
+    } finally {
+      node.thaw();
+    }
+    let info;
+    for (let i = 0; i < 20 && !info; i++) {
+      info = await c.call('node.info', {}).catch(() => undefined);
+      if (!info) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(info?.cpus).toBeGreaterThan(0);
+  });
 });
 
 describe('node bootstrap over SSH', () => {

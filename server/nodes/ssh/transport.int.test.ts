@@ -19,16 +19,31 @@ const transports: SshTransport[] = [];
 
 const accepted = (s: TestSshd) => s.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
 
+// Line queue per stream: attached once, so no chunk is emitted while nobody listens.
+const readers = new WeakMap<Duplex, { lines: string[]; waiters: ((l: string) => void)[]; closed: boolean; buf: string }>();
 function readLine(ch: Duplex): Promise<string> {
+  let r = readers.get(ch);
+  if (!r) {
+    const st = { lines: [] as string[], waiters: [] as ((l: string) => void)[], closed: false, buf: '' };
+    r = st;
+    readers.set(ch, st);
+    ch.on('data', (b: Buffer) => {
+      st.buf += b.toString('utf8');
+      let i;
+      while ((i = st.buf.indexOf('\n')) >= 0) {
+        const line = st.buf.slice(0, i);
+        st.buf = st.buf.slice(i + 1);
+        const w = st.waiters.shift();
+        if (w) w(line); else st.lines.push(line);
+      }
+    });
+  }
+  const st = r;
+  const ready = st.lines.shift();
+  if (ready !== undefined) return Promise.resolve(ready);
   return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (b: Buffer) => {
-      buf += b.toString('utf8');
-      const i = buf.indexOf('\n');
-      if (i >= 0) { ch.off('data', onData); resolve(buf.slice(0, i)); }
-    };
-    ch.on('data', onData);
-    ch.once('close', () => reject(new Error(`channel closed; got ${JSON.stringify(buf)}`)));
+    st.waiters.push(resolve);
+    ch.once('close', () => reject(new Error(`channel closed; partial ${JSON.stringify(st.buf)}`)));
   });
 }
 

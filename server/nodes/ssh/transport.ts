@@ -38,12 +38,13 @@ export interface SshTransportOptions {
 
 const DEFAULTS: Required<SshTransportOptions> = {
   readyTimeoutMs: 5_000,
-  keepaliveIntervalMs: 5_000,
-  keepaliveCountMax: 3,
+  // a silent (hung) node is dropped after interval * (countMax + 1) = 12 s
+  keepaliveIntervalMs: 4_000,
+  keepaliveCountMax: 2,
   maxAttempts: 3,
   backoffBaseMs: 200,
   backoffMaxMs: 2_000,
-  connectDeadlineMs: 8_000,
+  connectDeadlineMs: 6_000,
   offlineCooldownMs: 1_000,
   rpcCommand: 'vzagent rpc',
 };
