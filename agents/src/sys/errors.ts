@@ -1,19 +1,10 @@
-// Errors the runtime throws; codes are the wire codes of agents/protocol (they mirror vzctl exit codes).
-import type { AgentErrorCode } from '../../protocol/errors';
+// The runtime throws the daemon's AgentError (codes from agents/protocol, mirroring vzctl exit codes).
+import { AgentError, isAgentError } from '../daemon/errors';
 
 export { exitCodeOf } from '../../protocol/errors';
-export type VeErrorCode = AgentErrorCode;
+export type { AgentErrorCode as VeErrorCode } from '../../protocol/errors';
 
-/** A runtime error with a wire code; the daemon sends `{code, message, data}` as-is. */
-export class VeError extends Error {
-  readonly code: VeErrorCode;
-  readonly data?: Record<string, unknown>;
-  constructor(code: VeErrorCode, message: string, data?: Record<string, unknown>) {
-    super(message);
-    this.name = 'VeError';
-    this.code = code;
-    this.data = data;
-  }
-}
-
-export const isVeError = (e: unknown): e is VeError => e instanceof VeError;
+/** Runtime name for the daemon's AgentError: `{code, message, data}` goes on the wire as-is. */
+export const VeError = AgentError;
+export type VeError = AgentError;
+export const isVeError = isAgentError;

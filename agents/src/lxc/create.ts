@@ -1,0 +1,106 @@
+// vzctl create: template -> ext4 image -> untar -> identity files -> conf + LXC config. Unwinds on failure.
+import { mkdir, rm, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { veConfigSchema, veLimitsSchema, type VeConfig } from '../config/schema';
+import { checkVeAddresses } from '../config/network-check';
+import { findTemplate } from '../templates/cache';
+import { createImage, mountImage, unmountImage } from '../storage/image';
+import { run } from '../sys/exec';
+import { VeError } from '../sys/errors';
+import { vePaths } from '../sys/paths';
+import type { UndoLike } from '../sys/undo';
+import { allocateIdRange } from './idmap';
+import { hostVeFiles } from './rootfs-files';
+import { hashPassword, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
+import { listCtids, readVe, veExists, writeVe } from './ve-store';
+import type { Runtime } from './runtime';
+import { parseCidr } from '../config/net-addr';
+
+export const createInputSchema = veConfigSchema.omit({ idmap: true }).extend({
+  password: z.string().optional().describe('root password; travels on stdin to the hasher, never stored or logged'),
+  sshKeys: z.array(z.string().max(16_384).regex(/^[^\n\r\0]+$/)).max(32).optional().describe('authorized_keys lines for root'),
+});
+export type CreateInput = z.input<typeof createInputSchema>;
+
+/** Another VE on this node already holding one of `ips` -> IP_IN_USE (vzctl 78). */
+export async function assertIpsFree(vzroot: string, ctid: number, ips: string[]): Promise<void> {
+  const want = new Set(ips.map((s) => parseCidr(s)!.addr));
+  for (const other of await listCtids(vzroot)) {
+    if (other === ctid) continue;
+    const c = await readVe(vzroot, other).catch(() => null);
+    const clash = c?.ips.map((s) => parseCidr(s)!.addr).find((a) => want.has(a));
+    if (clash) throw new VeError('IP_IN_USE', `address ${clash} is already used by VE ${other}`, { ctid: other, ip: clash });
+  }
+}
+
+/** Parse and check a create request without touching anything. */
+export function parseCreate(input: unknown): z.infer<typeof createInputSchema> {
+  const r = createInputSchema.safeParse(input);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new VeError('BAD_PARAMS', `${i?.path.join('.')}: ${i?.message}`, { field: i?.path.join('.') ?? '' });
+  }
+  return r.data;
+}
+
+/**
+ * Create a stopped VE. Every step registers its undo, so a failure anywhere leaves no conf,
+ * image, mount, loop device, id range or address behind.
+ */
+export async function createVe(rt: Runtime, input: unknown, undo: UndoLike): Promise<VeConfig> {
+  const req = parseCreate(input);
+  const { password, sshKeys, ...rest } = req;
+  checkVeAddresses(rest, rt.networks);
+  const p = vePaths(rt.vzroot, req.ctid);
+  if (await veExists(rt.vzroot, req.ctid)) throw new VeError('VE_EXISTS', `VE ${req.ctid} already exists`);
+  await assertIpsFree(rt.vzroot, req.ctid, rest.ips);
+  const tpl = await findTemplate(rt.vzroot, req.ostemplate);
+  const fs = await statfs(rt.vzroot).catch(() => null);
+  const need = tpl.manifest.sizeBytes * 4 + 64 * 2 ** 20;
+  if (fs && fs.bavail * fs.bsize < need) throw new VeError('NO_DISK_SPACE', `not enough space under ${rt.vzroot} for VE ${req.ctid}`);
+  const hash = password !== undefined ? await hashPassword(password) : undefined;
+
+  rt.progress?.(5, 'reserving private area');
+  await mkdir(path.dirname(p.private), { recursive: true, mode: 0o700 });
+  // Non-recursive mkdir is the atomic "this ctid is mine" claim against a concurrent create.
+  await mkdir(p.private, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+    throw e.code === 'EEXIST' ? new VeError('VE_EXISTS', `private area of VE ${req.ctid} already exists`) : e;
+  });
+  undo.push(`remove private area ${p.private}`, () => rm(p.private, { recursive: true, force: true }));
+  const first = await allocateIdRange(rt.vzroot, req.ctid, undo);
+  const c: VeConfig = veConfigSchema.parse({ ...rest, idmap: { uid: first, gid: first } });
+
+  rt.progress?.(15, 'creating filesystem');
+  await createImage(p.image, c.diskspace, c.diskinodes, undo);
+  await mountImage(p.image, p.root, undo);
+  undo.push(`unmount and detach ${p.root}`, () => unmountImage(p.image, p.root));
+
+  rt.progress?.(35, `unpacking template ${tpl.manifest.name}`);
+  const tar = await run('tar', ['-xzpf', tpl.tarball, '--numeric-owner', '-C', p.root], { allowFail: true, timeoutMs: 30 * 60_000 });
+  if (tar.code !== 0) {
+    const full = /No space left/.test(tar.stderr);
+    throw new VeError(full ? 'NO_DISK_SPACE' : 'INTERNAL', `unpacking ${tpl.manifest.name} failed: ${tar.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+  }
+
+  rt.progress?.(80, 'writing identity');
+  const files = hostVeFiles(p.root);
+  await writeHostname(files, c.hostname);
+  await writeResolvConf(files, c.nameservers, c.searchdomain);
+  if (hash) await writePasswordHash(files, 'root', hash);
+  if (sshKeys?.length) {
+    await mkdir(path.join(p.root, 'root/.ssh'), { recursive: true, mode: 0o700 });
+    await files.write('root/.ssh/authorized_keys', sshKeys.join('\n') + '\n', 0o600);
+  }
+
+  await writeVe(rt.vzroot, c, rt.bridge);
+  undo.push(`remove config of VE ${c.ctid}`, async () => {
+    await rm(p.conf, { force: true });
+    await rm(p.lxcDir, { recursive: true, force: true });
+  });
+  await unmountImage(p.image, p.root);
+  rt.progress?.(100, 'created');
+  return c;
+}
+
+export { veLimitsSchema };

@@ -1,0 +1,26 @@
+// What this host's kernel and LXC offer, probed once: cgroup version and knobs, AppArmor.
+import { existsSync } from 'node:fs';
+import type { HostFacts } from '../config/lxc-config';
+
+let cached: HostFacts | undefined;
+
+export function hostFacts(): HostFacts {
+  if (cached) return cached;
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  cached = v2
+    ? {
+        version: 'v2',
+        memsw: false,
+        ioWeight: existsSync('/sys/fs/cgroup/io.weight') || existsSync('/sys/fs/cgroup/init.scope/io.weight'),
+        apparmor: existsSync('/sys/kernel/security/apparmor'),
+        lxcShare: '/usr/share/lxc',
+      }
+    : {
+        version: 'v1',
+        memsw: existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
+        ioWeight: existsSync('/sys/fs/cgroup/blkio/blkio.weight'),
+        apparmor: existsSync('/sys/kernel/security/apparmor'),
+        lxcShare: '/usr/share/lxc',
+      };
+  return cached;
+}

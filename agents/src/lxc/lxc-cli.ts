@@ -1,0 +1,82 @@
+// Thin wrappers over the lxc-* tools (argument arrays only); LXC container name = ctid.
+import { readFile } from 'node:fs/promises';
+import { run, type RunResult } from '../sys/exec';
+import { VeError } from '../sys/errors';
+
+export type LxcState = 'RUNNING' | 'STOPPED' | 'FROZEN' | 'STARTING' | 'STOPPING' | 'ABORTING' | 'FREEZING' | 'THAWED' | 'UNKNOWN';
+
+const n = (ctid: number, lxcpath: string) => ['-n', String(ctid), '-P', lxcpath];
+
+export async function lxcState(ctid: number, lxcpath: string): Promise<LxcState> {
+  const r = await run('lxc-info', [...n(ctid, lxcpath), '-sH'], { allowFail: true, timeoutMs: 15_000 });
+  if (r.code !== 0) return 'UNKNOWN';
+  return (r.stdout.trim() as LxcState) || 'UNKNOWN';
+}
+
+export async function lxcInitPid(ctid: number, lxcpath: string): Promise<number | undefined> {
+  const r = await run('lxc-info', [...n(ctid, lxcpath), '-pH'], { allowFail: true, timeoutMs: 15_000 });
+  const pid = Number(r.stdout.trim());
+  return r.code === 0 && pid > 0 ? pid : undefined;
+}
+
+/** Names and states of every container under lxcpath, in one call. */
+export async function lxcList(lxcpath: string): Promise<Map<number, LxcState>> {
+  const r = await run('lxc-ls', ['-P', lxcpath, '-f', '-F', 'NAME,STATE'], { allowFail: true, timeoutMs: 60_000 });
+  const out = new Map<number, LxcState>();
+  for (const line of r.stdout.split('\n').slice(1)) {
+    const [name, state] = line.trim().split(/\s+/);
+    if (/^\d+$/.test(name ?? '')) out.set(Number(name), (state as LxcState) ?? 'UNKNOWN');
+  }
+  return out;
+}
+
+export async function lxcStart(ctid: number, lxcpath: string, logFile: string): Promise<void> {
+  const r = await run('lxc-start', [...n(ctid, lxcpath), '-d', '-o', logFile, '-l', 'WARN'], { allowFail: true, timeoutMs: 60_000 });
+  if (r.code !== 0) {
+    // LXC's own reason is in its log, not on stderr.
+    const log = await readFile(logFile, 'utf8').catch(() => '');
+    const errors = log.split('\n').filter((l) => / ERROR /.test(l)).slice(-3).map((l) => l.replace(/^.*? ERROR\s+/, ''));
+    throw new VeError('INTERNAL', `lxc-start ${ctid} failed: ${errors.join(' | ') || r.stderr.trim().split('\n').pop()}`, { log: logFile });
+  }
+}
+
+/** Clean shutdown (SIGPWR to init) with a timeout, then kill. Returns how it stopped. */
+export async function lxcStop(ctid: number, lxcpath: string, timeoutSec: number): Promise<'clean' | 'killed'> {
+  if (timeoutSec > 0) {
+    const r = await run('lxc-stop', [...n(ctid, lxcpath), '-t', String(timeoutSec)], { allowFail: true, timeoutMs: (timeoutSec + 30) * 1000 });
+    if ((await lxcState(ctid, lxcpath)) === 'STOPPED') return r.code === 0 ? 'clean' : 'killed';
+  }
+  const k = await run('lxc-stop', [...n(ctid, lxcpath), '-k'], { allowFail: true, timeoutMs: 60_000 });
+  if ((await lxcState(ctid, lxcpath)) !== 'STOPPED') {
+    throw new VeError('VE_CANNOT_STOP', `VE ${ctid} did not stop: ${k.stderr.trim()}`);
+  }
+  return 'killed';
+}
+
+export async function lxcFreeze(ctid: number, lxcpath: string, freeze: boolean): Promise<void> {
+  await run(freeze ? 'lxc-freeze' : 'lxc-unfreeze', n(ctid, lxcpath), { timeoutMs: 60_000 });
+}
+
+export async function lxcCgroupSet(ctid: number, lxcpath: string, key: string, value: string): Promise<void> {
+  const r = await run('lxc-cgroup', [...n(ctid, lxcpath), key, value], { allowFail: true, timeoutMs: 15_000 });
+  if (r.code !== 0) throw new VeError('BAD_PARAMS', `cannot set ${key}=${value} on VE ${ctid}: ${r.stderr.trim() || 'kernel refused'}`);
+}
+
+export interface AttachOptions {
+  input?: string | Buffer;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  maxOutput?: number;
+}
+
+/**
+ * Run argv inside the VE's namespaces and cgroup as the VE's root, with a clean environment.
+ * On timeout the whole attached process tree is killed.
+ */
+export async function lxcAttach(ctid: number, lxcpath: string, argv: string[], o: AttachOptions = {}): Promise<RunResult> {
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C', ...o.env };
+  const envArgs = Object.entries(env).flatMap(([k, v]) => ['--set-var', `${k}=${v}`]);
+  return run('lxc-attach', [...n(ctid, lxcpath), '--clear-env', ...envArgs, '--', ...argv], {
+    input: o.input, timeoutMs: o.timeoutMs, allowFail: true, maxOutput: o.maxOutput,
+  });
+}

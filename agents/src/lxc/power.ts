@@ -1,0 +1,115 @@
+// Start, stop, restart, suspend/resume and status of a VE (LXC name = ctid, lxcpath = <vzroot>/lxc).
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { vethName, macForCtid } from '../config/schema';
+import { applyPortPolicy, removePortPolicy } from '../net/antispoof';
+import { ensureBridge } from '../net/bridge';
+import { mountImage, mountPointSource, unmountImage } from '../storage/image';
+import { VeError } from '../sys/errors';
+import { vePaths } from '../sys/paths';
+import type { UndoLike } from '../sys/undo';
+import { lxcFreeze, lxcInitPid, lxcStart, lxcState, lxcStop, type LxcState } from './lxc-cli';
+import { readVe, writeVe } from './ve-store';
+import { noUndo, type Runtime } from './runtime';
+
+export type VeStatus = 'running' | 'stopped' | 'suspended' | 'starting' | 'stopping' | 'unknown';
+
+export function statusOf(s: LxcState): VeStatus {
+  switch (s) {
+    case 'RUNNING': return 'running';
+    case 'STOPPED': return 'stopped';
+    case 'FROZEN': case 'FREEZING': return 'suspended';
+    case 'STARTING': return 'starting';
+    case 'STOPPING': case 'ABORTING': return 'stopping';
+    default: return 'unknown';
+  }
+}
+
+export interface StatusResult { ctid: number; exists: boolean; status: VeStatus; mounted: boolean; pid?: number }
+
+export async function veStatus(rt: Runtime, ctid: number): Promise<StatusResult> {
+  const p = vePaths(rt.vzroot, ctid);
+  const exists = await readVe(rt.vzroot, ctid).then(() => true, () => false);
+  if (!exists) return { ctid, exists, status: 'stopped', mounted: false };
+  const st = statusOf(await lxcState(ctid, p.lxcpath));
+  const pid = st === 'running' || st === 'suspended' ? await lxcInitPid(ctid, p.lxcpath) : undefined;
+  return { ctid, exists, status: st === 'unknown' ? 'stopped' : st, mounted: !!(await mountPointSource(p.root)), ...(pid ? { pid } : {}) };
+}
+
+async function waitState(ctid: number, lxcpath: string, want: LxcState, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if ((await lxcState(ctid, lxcpath)) === want) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** Start a stopped VE: mount its image, install its port filter, lxc-start, wait for RUNNING. */
+export async function startVe(rt: Runtime, ctid: number, undo: UndoLike = noUndo): Promise<StatusResult> {
+  const c = await readVe(rt.vzroot, ctid);
+  const p = vePaths(rt.vzroot, ctid);
+  const st = await lxcState(ctid, p.lxcpath);
+  if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${ctid} is already running`);
+  await ensureBridge(rt.bridge);
+  // Re-render so a changed bridge or host (after migration) is picked up.
+  await writeVe(rt.vzroot, c, rt.bridge);
+  const mounted = !!(await mountPointSource(p.root));
+  await mountImage(p.image, p.root, undo);
+  if (!mounted) undo.push(`unmount ${p.root}`, () => unmountImage(p.image, p.root));
+  const init = await lstat(path.join(p.root, 'sbin/init')).catch(() => null);
+  if (!init) throw new VeError('VE_NO_INIT', `VE ${ctid} has no /sbin/init`);
+  await applyPortPolicy(rt.bridge, { veth: vethName(ctid), mac: c.mac ?? macForCtid(ctid), ips: c.ips });
+  undo.push(`remove port filter of ${ctid}`, () => removePortPolicy(rt.bridge, vethName(ctid)));
+  rt.progress?.(50, 'starting');
+  await lxcStart(ctid, p.lxcpath, path.join(p.lxcDir, 'lxc.log'));
+  undo.push(`kill VE ${ctid}`, () => lxcStop(ctid, p.lxcpath, 0));
+  if (!(await waitState(ctid, p.lxcpath, 'RUNNING', 15_000))) {
+    throw new VeError('INTERNAL', `VE ${ctid} did not reach RUNNING (see ${path.join(p.lxcDir, 'lxc.log')})`);
+  }
+  return veStatus(rt, ctid);
+}
+
+/** Stop: clean shutdown with a timeout, then kill; then drop the port filter and unmount. */
+export async function stopVe(rt: Runtime, ctid: number, opts: { timeoutSec?: number; fast?: boolean } = {}): Promise<StatusResult & { how: 'clean' | 'killed' }> {
+  await readVe(rt.vzroot, ctid);
+  const p = vePaths(rt.vzroot, ctid);
+  const st = await lxcState(ctid, p.lxcpath);
+  if (st === 'STOPPED' || st === 'UNKNOWN') throw new VeError('VE_NOT_RUNNING', `VE ${ctid} is not running`);
+  if (st === 'FROZEN') await lxcFreeze(ctid, p.lxcpath, false);
+  const how = await lxcStop(ctid, p.lxcpath, opts.fast ? 0 : (opts.timeoutSec ?? 30));
+  await releaseRunningResources(rt, ctid);
+  return { ...(await veStatus(rt, ctid)), how };
+}
+
+/** After a VE stopped (by us or from inside): port filter off, filesystem unmounted. */
+export async function releaseRunningResources(rt: Runtime, ctid: number): Promise<void> {
+  const p = vePaths(rt.vzroot, ctid);
+  await removePortPolicy(rt.bridge, vethName(ctid));
+  await unmountImage(p.image, p.root);
+}
+
+export async function restartVe(rt: Runtime, ctid: number, opts: { timeoutSec?: number } = {}): Promise<StatusResult> {
+  const st = await lxcState(ctid, vePaths(rt.vzroot, ctid).lxcpath);
+  if (st === 'RUNNING' || st === 'FROZEN') await stopVe(rt, ctid, opts);
+  return startVe(rt, ctid);
+}
+
+export async function suspendVe(rt: Runtime, ctid: number): Promise<StatusResult> {
+  await readVe(rt.vzroot, ctid);
+  const p = vePaths(rt.vzroot, ctid);
+  const st = await lxcState(ctid, p.lxcpath);
+  if (st === 'FROZEN') return veStatus(rt, ctid);
+  if (st !== 'RUNNING') throw new VeError('VE_NOT_RUNNING', `VE ${ctid} is not running`);
+  await lxcFreeze(ctid, p.lxcpath, true);
+  return veStatus(rt, ctid);
+}
+
+export async function resumeVe(rt: Runtime, ctid: number): Promise<StatusResult> {
+  await readVe(rt.vzroot, ctid);
+  const p = vePaths(rt.vzroot, ctid);
+  const st = await lxcState(ctid, p.lxcpath);
+  if (st === 'RUNNING') return veStatus(rt, ctid);
+  if (st !== 'FROZEN') throw new VeError('VE_NOT_RUNNING', `VE ${ctid} is not suspended`);
+  await lxcFreeze(ctid, p.lxcpath, false);
+  return veStatus(rt, ctid);
+}

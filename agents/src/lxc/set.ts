@@ -1,0 +1,136 @@
+// vzctl set: change limits, identity and addresses; live on a running VE, persisted in the conf.
+import { z } from 'zod';
+import { liveCgroupChanges } from '../config/cgroup-map';
+import { parseCidr } from '../config/net-addr';
+import { checkVeAddresses } from '../config/network-check';
+import { macForCtid, veConfigSchema, veLimitsSchema, vethName, type VeConfig } from '../config/schema';
+import { ctidSchema, hostnameSchema, ipCidrSchema, ipSchema, safeTextSchema } from '../config/validate';
+import { applyPortPolicy } from '../net/antispoof';
+import { mountImage, mountPointSource, resizeImage, unmountImage } from '../storage/image';
+import { run } from '../sys/exec';
+import { VeError } from '../sys/errors';
+import { vePaths } from '../sys/paths';
+import { LocalUndo, type UndoLike } from '../sys/undo';
+import { assertIpsFree } from './create';
+import { hostFacts } from './host-facts';
+import { lxcAttach, lxcCgroupSet, lxcInitPid, lxcState } from './lxc-cli';
+import { attachedVeFiles, hostVeFiles, type VeFiles } from './rootfs-files';
+import { hashPassword, USER_RE, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
+import { readVe, writeVe } from './ve-store';
+import { noUndo, type Runtime } from './runtime';
+
+// Same bounds as the VE config, without its defaults (an absent key means "leave as is").
+const optionalLimits = Object.fromEntries(
+  Object.entries(veLimitsSchema.shape).map(([k, v]) => [k, v.unwrap().optional()]),
+) as { [K in keyof typeof veLimitsSchema.shape]: z.ZodOptional<ReturnType<(typeof veLimitsSchema.shape)[K]['unwrap']>> };
+
+export const setInputSchema = z.object({
+  ctid: ctidSchema,
+  hostname: hostnameSchema.optional(),
+  nameservers: z.array(ipSchema).max(3).optional(),
+  searchdomain: hostnameSchema.optional(),
+  ips: z.array(ipCidrSchema).max(64).optional().describe('replace all addresses'),
+  ipadd: z.array(ipCidrSchema).max(64).optional(),
+  ipdel: z.array(z.string().max(64)).max(64).optional().describe('addresses to remove (with or without /prefix)'),
+  gateway: ipSchema.optional(),
+  userpasswd: z.object({ user: z.string().regex(USER_RE).default('root'), password: z.string().min(1).max(256) }).optional()
+    .describe('password travels only in this call, on stdin to the hasher; never stored or logged'),
+  onboot: z.boolean().optional(),
+  description: safeTextSchema.optional(),
+  ...optionalLimits,
+  save: z.boolean().default(true).describe('persist in the conf (vzctl --save); false = live only'),
+});
+export type SetInput = z.input<typeof setInputSchema>;
+export interface SetResult { ctid: number; running: boolean; applied: string[]; pending: string[]; saved: boolean }
+
+function merge(cur: VeConfig, s: z.infer<typeof setInputSchema>): VeConfig {
+  let ips = s.ips ?? cur.ips;
+  if (s.ipdel) {
+    const del = new Set(s.ipdel.map((x) => parseCidr(x.split('/')[0])?.addr ?? x));
+    ips = ips.filter((x) => !del.has(parseCidr(x)!.addr));
+  }
+  if (s.ipadd) ips = [...ips, ...s.ipadd.filter((a) => !ips.includes(a))];
+  const { ctid: _c, save: _s, userpasswd: _u, ipadd: _a, ipdel: _d, ips: _i, ...rest } = s;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  const r = veConfigSchema.safeParse({ ...cur, ...defined, ips });
+  if (!r.success) throw new VeError('BAD_PARAMS', `${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`);
+  return r.data;
+}
+
+/** Apply a `vzctl set`. Limits change through cgroup files at once; files inside via the VE's own root. */
+export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo): Promise<SetResult> {
+  const pr = setInputSchema.safeParse(input);
+  if (!pr.success) throw new VeError('BAD_PARAMS', `${pr.error.issues[0]?.path.join('.')}: ${pr.error.issues[0]?.message}`);
+  const s = pr.data;
+  const cur = await readVe(rt.vzroot, s.ctid);
+  const next = merge(cur, s);
+  const p = vePaths(rt.vzroot, s.ctid);
+  if (next.diskinodes !== cur.diskinodes) throw new VeError('UNSUPPORTED', 'diskinodes is fixed when the filesystem is made (create or reinstall)');
+  if (s.ips || s.ipadd || s.gateway) checkVeAddresses(next, rt.networks);
+  if (s.ips || s.ipadd) await assertIpsFree(rt.vzroot, s.ctid, next.ips);
+  const st = await lxcState(s.ctid, p.lxcpath);
+  const running = st === 'RUNNING' || st === 'FROZEN';
+  if (!running && !s.save) throw new VeError('VE_NOT_RUNNING', `VE ${s.ctid} is not running; live-only changes need --save`);
+  const needsFiles = !!(s.hostname || s.nameservers || s.searchdomain || s.userpasswd);
+  if (st === 'FROZEN' && (needsFiles || s.ips || s.ipadd || s.ipdel || s.gateway)) throw new VeError('VE_RUNNING', `VE ${s.ctid} is suspended; resume it first`);
+  const applied: string[] = [];
+  const pending: string[] = [];
+  const hash = s.userpasswd ? await hashPassword(s.userpasswd.password) : undefined;
+
+  if (running) {
+    for (const [k, v] of liveCgroupChanges(cur, next, hostFacts())) {
+      const old = liveCgroupChanges(next, cur, hostFacts()).find(([kk]) => kk === k)?.[1];
+      await lxcCgroupSet(s.ctid, p.lxcpath, k, v);
+      if (old !== undefined) undo.push(`restore ${k}`, () => lxcCgroupSet(s.ctid, p.lxcpath, k, old));
+      applied.push(k);
+    }
+    if (next.ips.join() !== cur.ips.join() || next.gateway !== cur.gateway) {
+      await applyNetwork(rt, cur, next);
+      applied.push('ips');
+    }
+  }
+  if (next.diskspace !== cur.diskspace) {
+    const how = await resizeImage(p.image, p.root, next.diskspace);
+    (how === 'pending' ? pending : applied).push('diskspace');
+  }
+  if (needsFiles) {
+    await withFiles(rt, s.ctid, running, async (files) => {
+      if (s.hostname) await writeHostname(files, next.hostname);
+      if (s.nameservers || s.searchdomain) await writeResolvConf(files, next.nameservers, next.searchdomain);
+      if (hash && running) {
+        const r = await lxcAttach(s.ctid, p.lxcpath, ['chpasswd', '-e'], { input: `${s.userpasswd!.user}:${hash}\n`, timeoutMs: 30_000 });
+        if (r.code !== 0) throw new VeError('INTERNAL', `chpasswd in VE ${s.ctid} failed: ${r.stderr.trim()}`);
+      } else if (hash) await writePasswordHash(files, s.userpasswd!.user, hash);
+    });
+    if (s.hostname && running) await lxcAttach(s.ctid, p.lxcpath, ['hostname', next.hostname], { timeoutMs: 15_000 });
+    applied.push(...(['hostname', 'nameservers', 'userpasswd'] as const).filter((k) => s[k] !== undefined));
+  }
+  if (s.save) await writeVe(rt.vzroot, next, rt.bridge);
+  return { ctid: s.ctid, running, applied, pending, saved: s.save };
+}
+
+async function withFiles(rt: Runtime, ctid: number, running: boolean, fn: (f: VeFiles) => Promise<void>): Promise<void> {
+  const p = vePaths(rt.vzroot, ctid);
+  if (running) return fn(attachedVeFiles(ctid, p.lxcpath));
+  const wasMounted = !!(await mountPointSource(p.root));
+  const u = new LocalUndo();
+  await mountImage(p.image, p.root, u);
+  try {
+    await fn(hostVeFiles(p.root));
+  } finally {
+    if (!wasMounted) await unmountImage(p.image, p.root);
+  }
+}
+
+/** Change addresses of a running VE from the host side (host `ip` in the VE's netns), then its filter. */
+async function applyNetwork(rt: Runtime, cur: VeConfig, next: VeConfig): Promise<void> {
+  const pid = await lxcInitPid(cur.ctid, vePaths(rt.vzroot, cur.ctid).lxcpath);
+  if (!pid) throw new VeError('VE_NOT_RUNNING', `VE ${cur.ctid} is not running`);
+  const ns = (args: string[]) => run('nsenter', ['-t', String(pid), '-n', '--', 'ip', ...args]);
+  // Let the new addresses through before they are configured, the old ones stay until removed.
+  await applyPortPolicy(rt.bridge, { veth: vethName(cur.ctid), mac: next.mac ?? macForCtid(next.ctid), ips: [...new Set([...cur.ips, ...next.ips])] });
+  for (const a of next.ips.filter((x) => !cur.ips.includes(x))) await ns([parseCidr(a)!.family === 6 ? '-6' : '-4', 'addr', 'add', a, 'dev', 'eth0']);
+  for (const a of cur.ips.filter((x) => !next.ips.includes(x))) await run('nsenter', ['-t', String(pid), '-n', '--', 'ip', 'addr', 'del', a, 'dev', 'eth0'], { allowFail: true });
+  if (next.gateway && next.gateway !== cur.gateway) await ns(['-4', 'route', 'replace', 'default', 'via', next.gateway, 'dev', 'eth0']);
+  await applyPortPolicy(rt.bridge, { veth: vethName(cur.ctid), mac: next.mac ?? macForCtid(next.ctid), ips: next.ips });
+}

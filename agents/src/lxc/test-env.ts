@@ -1,0 +1,57 @@
+// Test support: a throwaway node (vzroot, bridge, busybox template) that cleans up everything it made.
+import { mkdtempSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { buildBusyboxTemplate } from '../templates/busybox';
+import { importTemplate } from '../templates/cache';
+import { deletePolicyTable } from '../net/antispoof';
+import { deleteBridge, ensureBridge } from '../net/bridge';
+import { ensureNodePrereqs } from '../setup/node-prereqs';
+import { loopsOf, unmountImage } from '../storage/image';
+import { run } from '../sys/exec';
+import { vePaths } from '../sys/paths';
+import type { Runtime } from './runtime';
+
+export interface TestNode extends Runtime {
+  /** A fresh random ctid in 9000-9999 not used by this node yet. */
+  ctid(): number;
+  /** 10.199.3.<n>/24, unique within this node. */
+  ip(): string;
+  cleanup(): Promise<void>;
+}
+
+export async function makeTestNode(): Promise<TestNode> {
+  await ensureNodePrereqs();
+  const vzroot = mkdtempSync('/tmp/vz-rt-');
+  const bridge = `vzrt${randomBytes(2).toString('hex')}`;
+  await ensureBridge(bridge);
+  const t = await buildBusyboxTemplate(path.join(vzroot, 'build'));
+  await importTemplate(vzroot, t.tarball, t.manifest);
+  const used = new Set<number>();
+  let host = 10;
+  return {
+    vzroot, bridge, networks: ['10.199.0.0/16'],
+    ctid() {
+      for (;;) {
+        const c = 9000 + Math.floor(Math.random() * 1000);
+        if (!used.has(c)) { used.add(c); return c; }
+      }
+    },
+    ip: () => `10.199.3.${host++}/24`,
+    async cleanup() {
+      const lxcpath = path.join(vzroot, 'lxc');
+      for (const d of await readdir(lxcpath).catch(() => [] as string[])) {
+        await run('lxc-stop', ['-n', d, '-P', lxcpath, '-k'], { allowFail: true });
+      }
+      for (const d of await readdir(path.join(vzroot, 'private')).catch(() => [] as string[])) {
+        const p = vePaths(vzroot, Number(d));
+        await unmountImage(p.image, p.root).catch(() => undefined);
+        for (const l of await loopsOf(p.image)) await run('losetup', ['-d', l], { allowFail: true });
+      }
+      await deletePolicyTable(bridge);
+      await deleteBridge(bridge);
+      await rm(vzroot, { recursive: true, force: true });
+    },
+  };
+}

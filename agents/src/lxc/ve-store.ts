@@ -1,0 +1,51 @@
+// A VE's persisted state: the vzctl-style conf (source of truth) and the LXC config rendered from it.
+import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseConfFile, renderConfFile } from '../config/conf-file';
+import { renderLxcConfig } from '../config/lxc-config';
+import type { VeConfig } from '../config/schema';
+import { VeError } from '../sys/errors';
+import { vePaths } from '../sys/paths';
+import { hostFacts } from './host-facts';
+
+export async function readVe(vzroot: string, ctid: number): Promise<VeConfig> {
+  const text = await readFile(vePaths(vzroot, ctid).conf, 'utf8').catch(() => null);
+  if (text === null) throw new VeError('VE_NOT_FOUND', `VE ${ctid} does not exist on this node`);
+  return parseConfFile(text);
+}
+
+export async function veExists(vzroot: string, ctid: number): Promise<boolean> {
+  return readFile(vePaths(vzroot, ctid).conf).then(() => true, () => false);
+}
+
+async function atomicWrite(file: string, text: string, mode: number): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, text, { mode });
+  await rename(tmp, file);
+}
+
+/**
+ * LXC needs the VE's mapped root to traverse <vzroot>, <vzroot>/lxc and lxc/<ctid> (x only,
+ * no listing). Everything with content (private/, root/, conf/) stays 0700 root.
+ */
+export async function ensureTraversable(vzroot: string, ctid: number): Promise<void> {
+  const p = vePaths(vzroot, ctid);
+  for (const d of [vzroot, p.lxcpath, p.lxcDir]) {
+    await mkdir(d, { recursive: true, mode: 0o711 });
+    await chmod(d, 0o711);
+  }
+}
+
+/** Write conf + LXC config (both atomically); the LXC config always follows the conf. */
+export async function writeVe(vzroot: string, c: VeConfig, bridge: string): Promise<void> {
+  const p = vePaths(vzroot, c.ctid);
+  await ensureTraversable(vzroot, c.ctid);
+  await atomicWrite(p.conf, renderConfFile(c, { root: p.root, private: p.private }), 0o600);
+  await atomicWrite(p.lxcConfig, renderLxcConfig(c, hostFacts(), { vzroot, bridge }), 0o600);
+}
+
+export async function listCtids(vzroot: string): Promise<number[]> {
+  const files = await readdir(path.join(vzroot, 'conf')).catch(() => [] as string[]);
+  return files.map((f) => f.match(/^(\d+)\.conf$/)?.[1]).filter((x): x is string => !!x).map(Number).sort((a, b) => a - b);
+}

@@ -1,0 +1,230 @@
+// Real unprivileged LXC VEs: isolation, limits, network filter and clean failure (run as root).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeTestNode, type TestNode } from './test-env';
+import { createVe } from './create';
+import { startVe, stopVe, suspendVe, resumeVe, veStatus } from './power';
+import { destroyVe } from './destroy';
+import { execInVe } from './exec';
+import { setVe } from './set';
+import { veUbc } from './ubc';
+import { listVes } from './list';
+import { idRanges } from './idmap';
+import { LocalUndo, withUndo } from '../sys/undo';
+import { vePaths } from '../sys/paths';
+import { loopsOf, mountPointSource } from '../storage/image';
+import { portHasPolicy } from '../net/antispoof';
+import { sha256File } from '../templates/manifest';
+import { cacheDir } from '../templates/cache';
+
+const MiB = 1024 * 1024;
+let node: TestNode;
+let a: number;
+let b: number;
+let ipA: string;
+let ipB: string;
+const sh = (ctid: number, script: string, timeoutSec = 60) => execInVe(node, { ctid, script, timeoutSec });
+
+beforeAll(async () => {
+  node = await makeTestNode();
+  a = node.ctid();
+  b = node.ctid();
+  ipA = node.ip();
+  ipB = node.ip();
+  const common = { ostemplate: 'busybox', gateway: '10.199.3.1', nameservers: ['10.199.3.1'], ram: 128 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192 };
+  await withUndo((u) => createVe(node, { ...common, ctid: a, hostname: 've-a.test', ips: [ipA], password: 's3cret pass' }, u));
+  await withUndo((u) => createVe(node, { ...common, ctid: b, hostname: 've-b', ips: [ipB] }, u));
+  await startVe(node, a);
+  await startVe(node, b);
+});
+
+afterAll(async () => {
+  await node?.cleanup();
+});
+
+describe('isolation, seen from inside a VE', () => {
+  it('runs the template init as PID 1 and hides host processes', async () => {
+    const r = await sh(a, 'cat /proc/1/cmdline | tr "\\0" " "; echo; readlink /proc/1/exe; ps -o comm | sort -u');
+    expect(r.exitCode).toBe(0);
+    const [cmd, exe, ...procs] = r.stdout.trim().split('\n');
+    expect(cmd.trim()).toMatch(/^(\/sbin\/)?init$/);
+    expect(exe).toBe('/bin/busybox');
+    expect(procs).toEqual(expect.arrayContaining(['httpd', 'crond', 'syslogd', 'init']));
+    expect(procs.join(' ')).not.toMatch(/node|vitest|lxcfs|sshd/);
+    expect(Number((await sh(a, 'ls -d /proc/[0-9]* | wc -l')).stdout.trim())).toBeLessThan(20);
+  });
+
+  it('denies mknod, /proc/sys and sysrq writes, and mounting a disk filesystem', async () => {
+    const r = await sh(a, [
+      'mknod /tmp/mem c 1 1 2>/dev/null; echo mknod=$?',
+      'echo 1 > /proc/sys/vm/drop_caches 2>/dev/null; echo procsys=$?',
+      'echo s > /proc/sysrq-trigger 2>/dev/null; echo sysrq=$?',
+      'dd if=/dev/zero of=/tmp/img bs=1k count=2048 2>/dev/null; mkfs.ext2 -q /tmp/img >/dev/null 2>&1; mount -o loop /tmp/img /mnt 2>/dev/null; echo mount=$?',
+    ].join('\n'));
+    expect(r.stdout).toMatch(/mknod=[1-9]/);
+    expect(r.stdout).toMatch(/procsys=[1-9]/);
+    expect(r.stdout).toMatch(/sysrq=[1-9]/);
+    expect(r.stdout).toMatch(/mount=[1-9]/);
+  });
+
+  it('gives each VE its own disjoint 65,536-id range', async () => {
+    const mapOf = async (ctid: number) => (await sh(ctid, 'cat /proc/self/uid_map')).stdout.trim().split(/\s+/).map(Number);
+    const [ia, ha, na] = await mapOf(a);
+    const [ib, hb, nb] = await mapOf(b);
+    expect([ia, na, ib, nb]).toEqual([0, 65536, 0, 65536]);
+    expect(ha + na <= hb || hb + nb <= ha).toBe(true);
+    expect(ha).toBeGreaterThan(0);
+    expect([...(await idRanges(node.vzroot)).values()].sort()).toEqual([a, b].sort());
+    // The VE's root is an ordinary unprivileged uid on the host.
+    const pid = (await veStatus(node, a)).pid!;
+    expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${ha}\\s`, 'm'));
+  });
+
+  it('sets the root password from create as a SHA-512 hash, and the hostname', async () => {
+    const r = await sh(a, 'grep ^root: /etc/shadow | cut -d: -f2 | cut -c1-3; hostname');
+    expect(r.stdout.split('\n').slice(0, 2)).toEqual(['$6$', 've-a.test']);
+    const conf = readFileSync(vePaths(node.vzroot, a).conf, 'utf8');
+    expect(conf).not.toMatch(/s3cret/);
+  });
+});
+
+describe('limits, seen from inside', () => {
+  it('shows the memory limit in /proc/meminfo and a live ram change at once', async () => {
+    const memTotal = async () => Number((await sh(a, 'grep MemTotal /proc/meminfo')).stdout.match(/(\d+)/)![1]);
+    expect(await memTotal()).toBe(128 * 1024);
+    const r = await setVe(node, { ctid: a, ram: 192 * MiB });
+    expect(r.applied).toContain('memory.limit_in_bytes');
+    expect(await memTotal()).toBe(192 * 1024);
+    expect(readFileSync(vePaths(node.vzroot, a).conf, 'utf8')).toMatch(/PHYSPAGES="0:49152"/);
+  });
+
+  it('stops a fork loop at numproc and counts the failures', async () => {
+    // busybox sh gives up at the first failed fork; the short sleeps then end on their own.
+    const r = await sh(b, 'i=0; while [ $i -lt 200 ]; do sleep 2 >/dev/null 2>&1 & i=$((i+1)); done; echo survived', 60);
+    expect(r.stdout).not.toMatch(/survived/);
+    expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
+    const ubc = await veUbc(node, b);
+    const np = ubc.rows.find((x) => x.resource === 'numproc')!;
+    expect(np.limit).toBe(64);
+    expect(np.held).toBeLessThanOrEqual(64);
+    expect(np.failcnt).toBeGreaterThan(0);
+    for (let i = 0; i < 100 && (await veUbc(node, b)).rows[0].held > 10; i++) await new Promise((res) => setTimeout(res, 100));
+    expect((await sh(a, 'echo alive')).stdout).toBe('alive\n'); // the node and other VEs carry on
+  });
+
+  it('stops dd at diskspace', async () => {
+    const r = await sh(a, 'dd if=/dev/zero of=/fill bs=1M count=200 2>&1; echo rc=$?; df -k / | tail -1; rm -f /fill');
+    expect(r.stdout).toMatch(/No space left on device/);
+    expect(r.stdout).not.toMatch(/rc=0/);
+    const ubc = await veUbc(node, a);
+    expect(ubc.rows.find((x) => x.resource === 'diskspace')!.limit).toBe(64 * 1024);
+  });
+});
+
+describe('network on the bridge', () => {
+  // Echo requests the VE's kernel received (its own netns counter).
+  const icmpIn = async (ctid: number) => {
+    const [head, vals] = (await sh(ctid, 'grep ^Icmp: /proc/net/snmp')).stdout.trim().split('\n').map((l) => l.split(/\s+/));
+    return Number(vals[head.indexOf('InEchos')]);
+  };
+  it('lets a VE reach another VE from its own address', async () => {
+    const r = await sh(a, `ping -c 2 -W 2 ${ipB.split('/')[0]}`);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('drops packets from an address or MAC the VE was not given', async () => {
+    const target = ipB.split('/')[0];
+    const before = await icmpIn(b);
+    await sh(a, `ping -c 1 -W 1 ${target}`);
+    const afterGood = await icmpIn(b);
+    expect(afterGood).toBeGreaterThan(before); // the counter sees honest pings
+    const spoof = await sh(a, `ip addr add 10.199.3.250/24 dev eth0; ping -c 2 -W 1 -I 10.199.3.250 ${target}; echo rc=$?; ip addr del 10.199.3.250/24 dev eth0`);
+    expect(spoof.stdout).toMatch(/rc=1/);
+    expect(await icmpIn(b)).toBe(afterGood);
+    const mac = await sh(a, `orig=$(cat /sys/class/net/eth0/address); ip link set dev eth0 address 02:66:00:00:00:01; ping -c 2 -W 1 ${target}; echo rc=$?; ip link set dev eth0 address $orig`);
+    expect(mac.stdout).toMatch(/rc=1/);
+    expect(await icmpIn(b)).toBe(afterGood);
+    expect((await sh(a, `ping -c 1 -W 2 ${target}`)).exitCode).toBe(0); // honest again, heard again
+  });
+});
+
+describe('lifecycle', () => {
+  it('suspends and resumes, runs exec with exit codes and a timeout', async () => {
+    expect((await suspendVe(node, b)).status).toBe('suspended');
+    await expect(execInVe(node, { ctid: b, command: ['true'] })).rejects.toMatchObject({ code: 'VE_NOT_RUNNING' });
+    expect((await resumeVe(node, b)).status).toBe('running');
+    const r = await execInVe(node, { ctid: b, command: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+    expect(r).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n', timedOut: false });
+    const t0 = Date.now();
+    const slow = await execInVe(node, { ctid: b, command: ['sleep', '30'], timeoutSec: 1 });
+    expect(slow.timedOut).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect((await sh(b, 'ps | grep -c "sleep 3[0]"')).stdout.trim()).toBe('0');
+  });
+
+  it('stops: port filter removed, filesystem unmounted, loop device detached; start again works', async () => {
+    const p = vePaths(node.vzroot, b);
+    expect(await portHasPolicy(node.bridge, `veth${b}`)).toBe(true);
+    const s = await stopVe(node, b, { timeoutSec: 10 });
+    expect(s.status).toBe('stopped');
+    expect(await portHasPolicy(node.bridge, `veth${b}`)).toBe(false);
+    expect(await mountPointSource(p.root)).toBeUndefined();
+    expect(await loopsOf(p.image)).toEqual([]);
+    await expect(stopVe(node, b)).rejects.toMatchObject({ code: 'VE_NOT_RUNNING' });
+    await startVe(node, b);
+    await expect(startVe(node, b)).rejects.toMatchObject({ code: 'VE_RUNNING' });
+    const list = await listVes(node);
+    expect(list.map((x) => [x.ctid, x.status])).toEqual(expect.arrayContaining([[a, 'running'], [b, 'running']]));
+  });
+});
+
+describe('bad input and failure leave nothing behind', () => {
+  const nothingFor = async (ctid: number) => {
+    const p = vePaths(node.vzroot, ctid);
+    expect(existsSync(p.conf)).toBe(false);
+    expect(existsSync(p.private)).toBe(false);
+    expect(existsSync(p.lxcDir)).toBe(false);
+    expect(await mountPointSource(p.root)).toBeUndefined();
+    expect(await loopsOf(p.image)).toEqual([]);
+    expect([...(await idRanges(node.vzroot)).values()]).not.toContain(ctid);
+  };
+
+  it('refuses a hostname with shell metacharacters', async () => {
+    const c = node.ctid();
+    await expect(withUndo((u) => createVe(node, { ctid: c, ostemplate: 'busybox', hostname: 'a;touch /tmp/pwn', ips: [node.ip()] }, u)))
+      .rejects.toMatchObject({ code: 'BAD_PARAMS' });
+    await expect(withUndo((u) => createVe(node, { ctid: c, ostemplate: 'busybox', hostname: 'ok', ips: ['192.168.7.7/24'] }, u)))
+      .rejects.toMatchObject({ code: 'BAD_PARAMS', message: expect.stringMatching(/outside/) });
+    await expect(withUndo((u) => createVe(node, { ctid: a, ostemplate: 'busybox', ips: [node.ip()] }, u))).rejects.toMatchObject({ code: 'VE_EXISTS' });
+    await expect(withUndo((u) => createVe(node, { ctid: c, ostemplate: 'busybox', ips: [ipA] }, u))).rejects.toMatchObject({ code: 'IP_IN_USE' });
+    await expect(withUndo((u) => createVe(node, { ctid: c, ostemplate: 'centos-5' }, u))).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+    expect(existsSync('/tmp/pwn')).toBe(false);
+    await nothingFor(c);
+  });
+
+  it('unwinds a create that fails while unpacking: no conf, image, mount, loop or id range left', async () => {
+    // A cached template whose checksum matches but whose content is not a tarball.
+    const dir = cacheDir(node.vzroot);
+    writeFileSync(path.join(dir, 'broken.tar.gz'), 'not a tarball at all');
+    const sha = await sha256File(path.join(dir, 'broken.tar.gz'));
+    writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ name: 'broken', os: 'x', version: '1', arch: 'amd64', sizeBytes: 20, sha256: sha }));
+    const c = node.ctid();
+    const undo = new LocalUndo();
+    await expect(createVe(node, { ctid: c, ostemplate: 'broken', ips: [node.ip()], diskspace: 64 * MiB }, undo).catch(async (e) => {
+      await undo.unwind();
+      throw e;
+    })).rejects.toThrow(/unpacking broken failed/);
+    expect(undo.errors).toEqual([]);
+    await nothingFor(c);
+    expect(readdirSync(path.join(node.vzroot, 'root'))).not.toContain(String(c));
+  });
+
+  it('destroys a stopped VE completely', async () => {
+    await expect(destroyVe(node, a)).rejects.toMatchObject({ code: 'VE_RUNNING' });
+    await stopVe(node, a, { fast: true });
+    await destroyVe(node, a);
+    await nothingFor(a);
+    expect((await listVes(node)).map((x) => x.ctid)).not.toContain(a);
+  });
+});

@@ -1,0 +1,91 @@
+// nftables bridge-family filter: a VE's veth may only send from its own MAC and addresses.
+import { run } from '../sys/exec';
+import { VeError } from '../sys/errors';
+import { parseCidr } from '../config/net-addr';
+import { BRIDGE_RE } from './bridge';
+
+/** One table per bridge, so several nodes (test vzroots) on one machine never touch each other's rules. */
+export const nftTable = (bridge: string) => `vzas_${bridge.replace(/-/g, '_')}`;
+const chainOf = (veth: string) => `port_${veth}`;
+
+export interface PortPolicy { veth: string; mac: string; ips: string[] }
+
+/**
+ * Pure: the nft script that (re)installs the policy of one port. Frames entering the bridge
+ * from `veth` are dropped unless their source MAC, ARP sender and IP source are the VE's own.
+ */
+export function portPolicyScript(bridge: string, p: PortPolicy): string {
+  if (!BRIDGE_RE.test(bridge) || !/^veth\d{1,11}$/.test(p.veth) || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(p.mac)) {
+    throw new VeError('BAD_PARAMS', 'bad bridge, veth or MAC for the port policy');
+  }
+  const addrs = p.ips.map((s) => parseCidr(s)).map((c) => {
+    if (!c) throw new VeError('BAD_PARAMS', 'bad address in port policy');
+    return c;
+  });
+  const v4 = addrs.filter((a) => a.family === 4).map((a) => a.addr);
+  const v6 = ['fe80::/10', '::', ...addrs.filter((a) => a.family === 6).map((a) => a.addr)];
+  const t = nftTable(bridge);
+  const c = chainOf(p.veth);
+  return [
+    `add chain bridge ${t} ${c}`,
+    `flush chain bridge ${t} ${c}`,
+    `add rule bridge ${t} ${c} ether saddr != ${p.mac} drop`,
+    `add rule bridge ${t} ${c} ether type arp arp saddr ether != ${p.mac} drop`,
+    v4.length ? `add rule bridge ${t} ${c} ether type arp arp saddr ip != { ${v4.join(', ')} } drop` : `add rule bridge ${t} ${c} ether type arp drop`,
+    v4.length ? `add rule bridge ${t} ${c} ether type ip ip saddr != { ${v4.join(', ')} } drop` : `add rule bridge ${t} ${c} ether type ip drop`,
+    `add rule bridge ${t} ${c} ether type ip6 ip6 saddr != { ${v6.join(', ')} } drop`,
+    `add element bridge ${t} ports { "${p.veth}" : jump ${c} }`,
+    '',
+  ].join('\n');
+}
+
+async function nft(script: string): Promise<void> {
+  await run('nft', ['-f', '-'], { input: script, timeoutMs: 15_000 });
+}
+
+/** Pure: the table with its port map and the one dispatching rule (only for a new table). */
+export function tableScript(bridge: string): string {
+  const t = nftTable(bridge);
+  return [
+    `table bridge ${t} {`,
+    '  map ports { type ifname : verdict; }',
+    '  chain pre { type filter hook prerouting priority -200; policy accept; iifname vmap @ports; }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+const ensured = new Map<string, Promise<void>>();
+
+async function ensureTable(bridge: string): Promise<void> {
+  const have = await run('nft', ['list', 'chain', 'bridge', nftTable(bridge), 'pre'], { allowFail: true });
+  if (have.code === 0) return;
+  // One creation at a time per table in this process, so the dispatch rule is added once.
+  const p = ensured.get(bridge) ?? nft(tableScript(bridge)).finally(() => ensured.delete(bridge));
+  ensured.set(bridge, p);
+  await p;
+}
+
+/** Install (or replace) the policy for a VE's port; call before the VE starts. */
+export async function applyPortPolicy(bridge: string, p: PortPolicy): Promise<void> {
+  await ensureTable(bridge);
+  await removePortPolicy(bridge, p.veth);
+  await nft(portPolicyScript(bridge, p));
+}
+
+/** Remove a port's policy (after the VE stops). Missing table/chain is fine. */
+export async function removePortPolicy(bridge: string, veth: string): Promise<void> {
+  const t = nftTable(bridge);
+  const c = chainOf(veth);
+  await run('nft', ['delete', 'element', 'bridge', t, 'ports', `{ "${veth}" }`], { allowFail: true });
+  await run('nft', ['delete', 'chain', 'bridge', t, c], { allowFail: true });
+}
+
+export async function deletePolicyTable(bridge: string): Promise<void> {
+  await run('nft', ['delete', 'table', 'bridge', nftTable(bridge)], { allowFail: true });
+}
+
+export async function portHasPolicy(bridge: string, veth: string): Promise<boolean> {
+  const r = await run('nft', ['list', 'chain', 'bridge', nftTable(bridge), chainOf(veth)], { allowFail: true });
+  return r.code === 0;
+}
