@@ -146,6 +146,8 @@ export class SshTransport extends EventEmitter implements AgentTransport {
           reject(e);
         }
       };
+      // Servers that take passwords only via keyboard-interactive (PAM) get the same one-time password.
+      c.on('keyboard-interactive', (_n, _i, _l, prompts, finish) => finish(prompts.map(() => this.target.password ?? '')));
       c.once('ready', () => {
         settled = true;
         this.adopt(c);
@@ -162,7 +164,7 @@ export class SshTransport extends EventEmitter implements AgentTransport {
         readyTimeout: readyTimeout,
         keepaliveInterval: this.opts.keepaliveIntervalMs,
         keepaliveCountMax: this.opts.keepaliveCountMax,
-        tryKeyboard: false,
+        tryKeyboard: !!this.target.password,
         // Called with the raw host key blob before any user authentication is attempted.
         hostVerifier: (key: Buffer) => {
           const presented = fingerprintOfBlob(key);
