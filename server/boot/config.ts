@@ -1,0 +1,38 @@
+import path from 'node:path';
+
+/** Process configuration, all from the environment (documented in README). */
+export interface PanelConfig {
+  port: number;
+  host: string;
+  /** External Postgres; unset = embedded cluster in <dataDir>/pgdata. */
+  databaseUrl?: string;
+  dataDir: string;
+  dev: boolean;
+  adminEmail?: string;
+  adminPassword?: string;
+  /** vzroot of the local node's agent. */
+  vzroot: string;
+  /** Register and start the local node (VZPANEL_LOCAL_NODE=0 turns it off). */
+  localNode: boolean;
+  /** Serve Next.js pages (VZPANEL_NO_NEXT=1: API only). */
+  next: boolean;
+  workerConcurrency: number;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): PanelConfig {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a TCP port number, got ${env.PORT}`);
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.VZPANEL_DATA_DIR ?? '/var/lib/vzpanel'),
+    dev: env.VZPANEL_DEV === '1',
+    adminEmail: env.VZPANEL_ADMIN_EMAIL || undefined,
+    adminPassword: env.VZPANEL_ADMIN_PASSWORD || undefined,
+    vzroot: env.VZ_ROOT ?? '/var/lib/vz',
+    localNode: env.VZPANEL_LOCAL_NODE !== '0',
+    next: env.VZPANEL_NO_NEXT !== '1',
+    workerConcurrency: Number(env.VZPANEL_WORKERS ?? 4),
+  };
+}

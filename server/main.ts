@@ -1,0 +1,104 @@
+/**
+ * vzpanel: one Node process serving the web UI (Next.js), tRPC, the billing REST API, the
+ * WebSocket endpoint and the job workers. Start it with `./vz up` (or `node --import tsx server/main.ts`).
+ */
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readConfig } from './boot/config';
+import { openDatabase, takeOverShutdownSignals } from './boot/database';
+import { bootLocalNode } from './boot/local-node';
+import { createPrisma } from './db/client';
+import { applyMigrations } from '@/prisma/tools/engine';
+import { ensureAdmin } from './services/auth/users';
+import { purgeExpiredSessions } from './services/auth/sessions';
+import { createHttpServer, type NextHandlers } from './http/server';
+import { startWorker } from './operations/worker';
+import { startNodeMonitor } from './operations/node-monitor';
+import { closeAll as closeAgents } from './nodes/pool';
+import { logger } from './logger';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+async function startNext(dev: boolean): Promise<NextHandlers & { close(): Promise<void> }> {
+  const { default: next } = await import('next');
+  const app = next({ dev, dir: ROOT, quiet: !dev });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const upgrade = app.getUpgradeHandler();
+  return {
+    handle: (req: IncomingMessage, res: ServerResponse) => handle(req, res),
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head),
+    close: () => app.close(),
+  };
+}
+
+// Resources started so far, undone in reverse if start-up fails half-way.
+const undo: Array<() => Promise<unknown>> = [];
+
+async function main(): Promise<void> {
+  takeOverShutdownSignals();
+  const cfg = readConfig();
+  const db = await openDatabase(cfg);
+  if (db.embedded) undo.push(() => db.embedded!.stop());
+  // Next's server code (getPrisma) and child tools read the same URL.
+  process.env.DATABASE_URL = db.url;
+  const { applied } = await applyMigrations(db.url);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  const prisma = createPrisma(db.url, { max: 20 });
+  undo.push(() => prisma.$disconnect());
+
+  const admin = await ensureAdmin(prisma, { email: cfg.adminEmail, password: cfg.adminPassword });
+  // The one line a new user needs; printed on stdout, never logged.
+  console.log(admin.created ? `Admin login: ${admin.email} ${admin.password}` : `Admin login: ${admin.email} (password unchanged)`);
+  await purgeExpiredSessions(prisma);
+
+  if (cfg.localNode) await bootLocalNode(prisma, cfg.vzroot);
+  const worker = await startWorker({ connectionString: db.url, prisma, concurrency: cfg.workerConcurrency });
+  undo.push(() => worker.stop());
+  const monitor = startNodeMonitor({ prisma });
+  undo.push(() => monitor.stop(), () => closeAgents());
+  const nextApp = cfg.next ? await startNext(cfg.dev) : undefined;
+  const { server, wss } = createHttpServer({ prisma, next: nextApp });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.port, cfg.host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  console.log(`Panel: http://localhost:${port}`);
+  logger.info({ port, host: cfg.host, embeddedDb: !!db.embedded, next: cfg.next, dev: cfg.dev }, 'panel listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      logger.warn('second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // Hard stop if something hangs: a killed worker only costs a lock that the next start releases.
+    setTimeout(() => process.exit(1), 30_000).unref();
+    const closed = new Promise((r) => server.close(r));
+    server.closeIdleConnections();
+    for (const c of wss.clients) c.close(1001, 'server shutting down');
+    await monitor.stop();
+    await worker.stop();
+    await closeAgents();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
+    server.closeAllConnections();
+    await nextApp?.close().catch(() => undefined);
+    await prisma.$disconnect();
+    await db.embedded?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void shutdown(sig));
+}
+
+main().catch(async (err) => {
+  logger.fatal({ err }, 'panel failed to start');
+  console.error(`vzpanel failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  for (const fn of undo.reverse()) await fn().catch(() => undefined);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import { Logger, makeWorkerUtils, run, runMigrations, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
+import type { PrismaClient } from '@/server/db/client';
+import { logger } from '@/server/logger';
+import { taskRunner } from './tasks/runner';
+
+// Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
+const LIVENESS_NS = 0x767a_0002;
+
+/** Every graphile-worker task identifier this panel runs, and its function. Add new job kinds here. */
+export function taskList(prisma: PrismaClient): TaskList {
+  return {
+    // A panel Task row (server/operations/tasks): ve.create, ve.start, …
+    'task.run': taskRunner(prisma),
+  };
+}
+
+// graphile-worker's logger, routed to pino (its meta may carry job payloads: pino redacts secrets).
+const graphileLogger = new Logger((scope) => (level, message, meta) => {
+  const fn = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
+  logger[fn]({ worker: scope.workerId, task: scope.taskIdentifier, jobId: scope.jobId, ...meta }, message);
+});
+
+/**
+ * Releases jobs and named queues locked by workers that are gone (a killed panel leaves them
+ * locked for 4 h otherwise). A worker counts as alive while its process holds that worker's
+ * advisory lock, so this is safe with several panel processes on one database.
+ */
+export async function releaseDeadWorkers(connectionString: string, probe: pg.Client): Promise<string[]> {
+  const { rows } = await probe.query<{ locked_by: string }>(
+    `SELECT locked_by FROM graphile_worker._private_jobs WHERE locked_by IS NOT NULL
+     UNION SELECT locked_by FROM graphile_worker._private_job_queues WHERE locked_by IS NOT NULL`,
+  );
+  const dead: string[] = [];
+  for (const { locked_by: id } of rows) {
+    const r = await probe.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS got', [LIVENESS_NS, id]);
+    if (!r.rows[0].got) continue;
+    await probe.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LIVENESS_NS, id]);
+    dead.push(id);
+  }
+  if (dead.length) {
+    const utils = await makeWorkerUtils({ connectionString, logger: graphileLogger });
+    try {
+      await utils.forceUnlockWorkers(dead);
+    } finally {
+      await utils.release();
+    }
+    logger.warn({ workers: dead }, 'released jobs locked by dead workers');
+  }
+  return dead;
+}
+
+export interface PanelWorker {
+  runner: Runner;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the job workers: migrates the graphile_worker schema, frees what dead workers held,
+ * then runs the task list. Never enables localQueue (it breaks per-VE queue ordering).
+ */
+export async function startWorker(opts: { connectionString: string; prisma: PrismaClient; concurrency?: number; tasks?: TaskList }): Promise<PanelWorker> {
+  const { connectionString } = opts;
+  await runMigrations({ connectionString, logger: graphileLogger });
+  const liveness = new pg.Client({ connectionString, application_name: 'vzpanel-worker-liveness' });
+  await liveness.connect();
+  liveness.on('error', (err) => logger.error({ err }, 'worker liveness connection lost'));
+  await releaseDeadWorkers(connectionString, liveness);
+
+  const events = new EventEmitter();
+  // One query at a time on the liveness connection (workers are created in a burst).
+  let chain: Promise<unknown> = Promise.resolve();
+  events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => {
+    chain = chain
+      .then(() => liveness.query('SELECT pg_advisory_lock($1, hashtext($2))', [LIVENESS_NS, worker.workerId]))
+      .catch((err) => logger.error({ err }, 'worker liveness lock failed'));
+  });
+  const runner = await run({
+    connectionString,
+    concurrency: opts.concurrency ?? 4,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    taskList: { ...taskList(opts.prisma), ...opts.tasks },
+    // No crontab file: scheduled jobs are registered in code when they exist.
+    parsedCronItems: [],
+    logger: graphileLogger,
+    events: events as WorkerEvents,
+  });
+  let stopped = false;
+  return {
+    runner,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await runner.stop();
+      await liveness.end().catch(() => undefined);
+    },
+  };
+}
