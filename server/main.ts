@@ -77,19 +77,23 @@ async function main(): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // Ctrl-C reaches the embedded Postgres too (same process group), so connections may drop
+    // under the stopping worker pools; that is expected now and must not crash the shutdown.
+    process.on('uncaughtException', (err) => logger.warn({ err: (err as Error).message }, 'error during shutdown (ignored)'));
     // Hard stop if something hangs: a killed worker only costs a lock that the next start releases.
     setTimeout(() => process.exit(1), 30_000).unref();
     const closed = new Promise((r) => server.close(r));
     server.closeIdleConnections();
     for (const c of wss.clients) c.close(1001, 'server shutting down');
-    await monitor.stop();
-    await worker.stop();
-    await closeAgents();
+    const step = (name: string, fn: () => Promise<unknown>) => fn().catch((err) => logger.warn({ err: (err as Error).message, step: name }, 'shutdown step failed'));
+    await step('monitor', () => monitor.stop());
+    await step('worker', () => worker.stop());
+    await step('agents', () => closeAgents());
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
     server.closeAllConnections();
-    await nextApp?.close().catch(() => undefined);
-    await prisma.$disconnect();
-    await db.embedded?.stop();
+    await step('next', async () => nextApp?.close());
+    await step('prisma', () => prisma.$disconnect());
+    await step('postgres', async () => db.embedded?.stop());
     logger.info('stopped');
     process.exit(0);
   };

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { runMigrations } from 'graphile-worker';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { startWorker, type PanelWorker } from './worker';
+
+let db: TestDatabase;
+let worker: PanelWorker | undefined;
+let other: pg.Client | undefined;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await worker?.stop();
+  await other?.end();
+  await db?.drop();
+});
+
+async function lockedBy(c: pg.Client): Promise<Record<string, string | null>> {
+  const r = await c.query<{ key: string; locked_by: string | null }>('SELECT key, locked_by FROM graphile_worker._private_jobs');
+  return Object.fromEntries(r.rows.map((x) => [x.key, x.locked_by]));
+}
+
+describe('job worker start-up', () => {
+  it('frees jobs held by a dead worker, leaves a live worker’s jobs alone, then runs jobs', async () => {
+    await runMigrations({ connectionString: db.url });
+    other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    // Two jobs on an unknown task (so nothing here runs them), locked as if picked up earlier.
+    for (const key of ['dead', 'alive']) {
+      await other.query(`SELECT graphile_worker.add_job('test.parked', '{}'::json, job_key := $1, queue_name := $2)`, [key, `ve:${key}`]);
+    }
+    await other.query(`UPDATE graphile_worker._private_jobs SET locked_by = 'worker-' || key, locked_at = now()`);
+    await other.query(`UPDATE graphile_worker._private_job_queues SET locked_by = 'worker-' || substr(queue_name, 4), locked_at = now()`);
+    // Another panel process is alive and holds its worker's liveness lock.
+    await other.query(`SELECT pg_advisory_lock($1, hashtext('worker-alive'))`, [0x767a_0002]);
+
+    const ran: string[] = [];
+    worker = await startWorker({
+      connectionString: db.url,
+      prisma: db.prisma,
+      concurrency: 1,
+      tasks: { 'test.echo': async (payload) => void ran.push((payload as { word: string }).word) },
+    });
+    expect(await lockedBy(other)).toEqual({ dead: null, alive: 'worker-alive' });
+    const queues = await other.query('SELECT queue_name, locked_by FROM graphile_worker._private_job_queues ORDER BY queue_name');
+    expect(queues.rows).toEqual([
+      { queue_name: 've:alive', locked_by: 'worker-alive' },
+      { queue_name: 've:dead', locked_by: null },
+    ]);
+
+    await other.query(`SELECT graphile_worker.add_job('test.echo', '{"word":"hi"}'::json)`);
+    const until = Date.now() + 10_000;
+    while (!ran.length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(ran).toEqual(['hi']);
+    // Our own worker now holds its liveness lock, so a panel starting next to us would not free its jobs.
+    const held = await other.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND pid <> pg_backend_pid()`, [0x767a_0002]);
+    expect(held.rows[0].n).toBe(1);
+  });
+});
