@@ -24,15 +24,31 @@ export const ListVesInput = z.object({
 });
 export type ListVesInput = z.input<typeof ListVesInput>;
 
-// One text box searches every field an operator might paste; each branch can use an index.
-function search(q: string): Prisma.VeWhereInput {
+// Owner and address matches are resolved to ids first, so the final OR is a BitmapOr of Ve indexes
+// (trigram on hostname, veid, externalId, ownerId, id) instead of a join that forces a full scan.
+const MAX_SIDE_MATCHES = 1000;
+
+// One text box searches every field an operator might paste.
+async function search(prisma: PrismaClient, q: string): Promise<Prisma.VeWhereInput> {
   const or: Prisma.VeWhereInput[] = [{ hostname: { contains: q, mode: 'insensitive' } }, { externalId: q }];
   if (/^\d{1,10}$/.test(q) && Number(q) <= 2_147_483_647) or.push({ ctid: Number(q) });
   const ip = canonicalIp(q);
-  if (ip) or.push({ ipAddresses: { some: { address: ip } } });
-  else if (/^[0-9a-f.:]+$/i.test(q) && /[.:]/.test(q)) or.push({ ipAddresses: { some: { address: { startsWith: q.toLowerCase() } } } });
+  const ipPrefix = !ip && /^[0-9a-f.:]+$/i.test(q) && /[.:]/.test(q) ? q.toLowerCase() : null;
+  if (ip || ipPrefix) {
+    const rows = await prisma.ipAddress.findMany({
+      where: { address: ip ? ip : { startsWith: ipPrefix! }, veId: { not: null } },
+      select: { veId: true },
+      take: MAX_SIDE_MATCHES,
+    });
+    if (rows.length) or.push({ id: { in: rows.map((r) => r.veId!) } });
+  }
   if (!/^\d+$/.test(q)) {
-    or.push({ owner: { is: { OR: [{ email: { contains: q.toLowerCase() } }, { name: { contains: q, mode: 'insensitive' } }] } } });
+    const users = await prisma.user.findMany({
+      where: { OR: [{ email: { contains: q.toLowerCase() } }, { name: { contains: q, mode: 'insensitive' } }] },
+      select: { id: true },
+      take: MAX_SIDE_MATCHES,
+    });
+    if (users.length) or.push({ ownerId: { in: users.map((u) => u.id) } });
   }
   return { OR: or };
 }
@@ -63,7 +79,7 @@ export type VeListRow = Prisma.VeGetPayload<{ select: typeof veListSelect }>;
 export async function listVes(prisma: PrismaClient, filters: ListVesInput = {}, scope?: Prisma.VeWhereInput) {
   const f = parseOrBadInput(ListVesInput, filters);
   const and: Prisma.VeWhereInput[] = [];
-  if (f.q) and.push(search(f.q));
+  if (f.q) and.push(await search(prisma, f.q));
   if (f.nodeId) and.push({ nodeId: f.nodeId });
   if (f.planId) and.push({ planId: f.planId });
   if (f.templateId) and.push({ templateId: f.templateId });

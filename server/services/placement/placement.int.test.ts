@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { seedNode, seedTemplate, uniq } from '@/test/fixtures/panel';
+import { AppError } from '@/server/errors';
+import { chooseNode } from '.';
+
+let db: TestDatabase;
+let templateId: string;
+let nextCtid = 30_000;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  templateId = (await seedTemplate(db.prisma)).id;
+});
+afterAll(async () => db?.drop());
+
+const fill = (nodeId: string, ram: number, diskspace: number) =>
+  db.prisma.ve.create({ data: { ctid: nextCtid++, hostname: 'fill.test', nodeId, templateId, state: 'running', limits: { ram, diskspace } } });
+
+describe('placement', () => {
+  it('picks the node with the most room, skipping maintenance, offline and host-key-mismatch nodes', async () => {
+    const g = await db.prisma.nodeGroup.create({ data: { name: uniq('g') } });
+    const a = await seedNode(db.prisma, { name: uniq('a'), nodeGroupId: g.id, ramGiB: 8 });
+    const b = await seedNode(db.prisma, { name: uniq('b'), nodeGroupId: g.id, ramGiB: 16 });
+    await seedNode(db.prisma, { name: uniq('c-maint'), nodeGroupId: g.id, ramGiB: 64, maintenance: true });
+    await seedNode(db.prisma, { name: uniq('d-off'), nodeGroupId: g.id, ramGiB: 64, state: 'offline', stateReason: 'no heartbeat for 20 s' });
+    await seedNode(db.prisma, { name: uniq('e-key'), nodeGroupId: g.id, ramGiB: 64, hostKeyMismatch: true });
+    await seedNode(db.prisma, { name: uniq('elsewhere'), ramGiB: 128 }); // other group: never considered
+    const p = await chooseNode(db.prisma, { nodeGroupId: g.id, ram: 1024, diskspace: 10240 });
+    expect(p.node.id).toBe(b.id);
+    expect(p.skipped.map((s) => s.reason)).toEqual([
+      'in maintenance',
+      'offline (no heartbeat for 20 s)',
+      'host key mismatch: connections refused until an admin accepts the new key',
+    ]);
+    // VEs already on b count against it: 12 GiB committed leaves 4 GiB, less than a's 8.
+    await fill(b.id, 12 * 1024, 10240);
+    expect((await chooseNode(db.prisma, { nodeGroupId: g.id, ram: 1024, diskspace: 10240 })).node.id).toBe(a.id);
+    // Overcommit makes room: b at 2x has 32 GiB, 20 GiB free.
+    await db.prisma.node.update({ where: { id: b.id }, data: { overcommitRam: 2 } });
+    expect((await chooseNode(db.prisma, { nodeGroupId: g.id, ram: 1024, diskspace: 10240 })).node.id).toBe(b.id);
+  });
+
+  it('fails at once with the reason for every node when nothing fits', async () => {
+    const g = await db.prisma.nodeGroup.create({ data: { name: uniq('g') } });
+    const small = await seedNode(db.prisma, { name: uniq('small'), nodeGroupId: g.id, ramGiB: 2, diskGiB: 100 });
+    const full = await seedNode(db.prisma, { name: uniq('full'), nodeGroupId: g.id, ramGiB: 64, diskGiB: 20 });
+    await fill(full.id, 1024, 15 * 1024);
+    const m = await seedNode(db.prisma, { name: uniq('maint'), nodeGroupId: g.id, maintenance: true });
+    const t0 = Date.now();
+    const e = (await chooseNode(db.prisma, { nodeGroupId: g.id, ram: 4096, diskspace: 10240 }).catch((x) => x)) as AppError;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(e).toBeInstanceOf(AppError);
+    expect(e.code).toBe('CAPACITY');
+    expect(e.message).toBe(
+      `No node can take a VE with 4096 MiB RAM and 10240 MiB disk: ${full.name}: needs 10240 MiB disk, 5120 MiB free of 20480; ${m.name}: in maintenance; ${small.name}: needs 4096 MiB RAM, 2048 MiB free of 2048`,
+    );
+    expect(e.data?.skipped).toHaveLength(3);
+    const empty = await db.prisma.nodeGroup.create({ data: { name: uniq('empty') } });
+    await expect(chooseNode(db.prisma, { nodeGroupId: empty.id, ram: 1, diskspace: 1 })).rejects.toMatchObject({ code: 'CAPACITY', message: 'The node group has no nodes' });
+  });
+
+  it('prefers a node whose pools still have addresses', async () => {
+    const g = await db.prisma.nodeGroup.create({ data: { name: uniq('g') } });
+    const roomy = await seedNode(db.prisma, { name: uniq('roomy'), nodeGroupId: g.id, ramGiB: 64 });
+    const tight = await seedNode(db.prisma, { name: uniq('tight'), nodeGroupId: g.id, ramGiB: 8 });
+    const { createPool } = await import('@/server/services/ippools');
+    await createPool(db.prisma, { name: uniq('p'), cidr: '10.199.70.0/29', nodeIds: [tight.id] });
+    const p = await chooseNode(db.prisma, { nodeGroupId: g.id, ram: 512, diskspace: 1024, ipv4: 1 });
+    expect(p.node.id).toBe(tight.id);
+    expect(roomy.id).not.toBe(tight.id);
+  });
+});
