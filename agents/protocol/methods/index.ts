@@ -1,5 +1,6 @@
 import { coreMethods } from './core';
 import { testMethods } from './test';
+import { veMethods } from './ve';
 
 /**
  * The method table: name -> {params, result, mutating}. Each domain keeps its methods in
@@ -8,4 +9,5 @@ import { testMethods } from './test';
 export const methods = {
   ...coreMethods,
   ...testMethods,
+  ...veMethods,
 };

@@ -5,8 +5,10 @@
 import type { AnyHandler } from '../daemon/types';
 import { hello } from './hello';
 import { nodeInfo } from './node-info';
+import { veHandlers } from './ve';
 
 export const handlers: AnyHandler[] = [
   hello,
   nodeInfo,
+  ...veHandlers,
 ];

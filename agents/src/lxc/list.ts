@@ -1,14 +1,30 @@
 // vzlist: every VE on the node with its state and the fields vzlist users sort and filter on.
 import { vePaths } from '../sys/paths';
-import { lxcList } from './lxc-cli';
+import { lxcList, lxcState } from './lxc-cli';
+import type { VeConfig } from '../config/schema';
 import { statusOf, type VeStatus } from './power';
 import { listCtids, readVe } from './ve-store';
 import type { Runtime } from './runtime';
 
 export interface VeListItem {
   ctid: number; hostname: string; ips: string[]; status: VeStatus; ostemplate: string; onboot: boolean;
-  ram: number; swap: number; diskspace: number; diskinodes: number; numproc: number; cpuunits: number; cpulimit: number; cpus: number;
+  ram: number; swap: number; diskspace: number; diskinodes: number; numproc: number; cpuunits: number; cpulimit: number; cpus: number; ioprio: number;
   description?: string;
+}
+
+/** One VE as vzlist shows it. */
+export async function veInfo(rt: Runtime, ctid: number): Promise<VeListItem> {
+  const c = await readVe(rt.vzroot, ctid);
+  const st = statusOf(await lxcState(ctid, vePaths(rt.vzroot, ctid).lxcpath));
+  return item(c, st);
+}
+
+function item(c: VeConfig, st: VeStatus): VeListItem {
+  return {
+    ctid: c.ctid, hostname: c.hostname, ips: c.ips, status: st === 'unknown' ? 'stopped' : st, ostemplate: c.ostemplate, onboot: c.onboot,
+    ram: c.ram, swap: c.swap, diskspace: c.diskspace, diskinodes: c.diskinodes, numproc: c.numproc, cpuunits: c.cpuunits,
+    cpulimit: c.cpulimit, cpus: c.cpus, ioprio: c.ioprio, ...(c.description ? { description: c.description } : {}),
+  };
 }
 
 export async function listVes(rt: Runtime): Promise<VeListItem[]> {
@@ -17,12 +33,7 @@ export async function listVes(rt: Runtime): Promise<VeListItem[]> {
   for (const ctid of await listCtids(rt.vzroot)) {
     const c = await readVe(rt.vzroot, ctid).catch(() => null);
     if (!c) continue;
-    const st = statusOf(states.get(ctid) ?? 'STOPPED');
-    out.push({
-      ctid, hostname: c.hostname, ips: c.ips, status: st === 'unknown' ? 'stopped' : st, ostemplate: c.ostemplate, onboot: c.onboot,
-      ram: c.ram, swap: c.swap, diskspace: c.diskspace, diskinodes: c.diskinodes, numproc: c.numproc, cpuunits: c.cpuunits,
-      cpulimit: c.cpulimit, cpus: c.cpus, ...(c.description ? { description: c.description } : {}),
-    });
+    out.push(item(c, statusOf(states.get(ctid) ?? 'STOPPED')));
   }
   return out;
 }

@@ -1,0 +1,135 @@
+// Pure: `vzctl` argv (OpenVZ verbs and options) -> one agent call. Passwords never come from argv.
+export type Call = { method: string; params: Record<string, unknown>; passwordFor?: string; scriptFromStdin?: boolean; enter?: number; print: 'status' | 'exec' | 'exec2' | 'ubc' | 'quiet' };
+
+export class UsageError extends Error {}
+
+const SIZE = /^(\d+(?:\.\d+)?)([KMGTP]?)B?$/i;
+const MULT: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };
+
+/** `256M`, `2G`, `soft:hard` (hard wins); a bare number is multiplied by `unit` (vzctl: diskspace in KiB). */
+export function parseSize(v: string, unit = 1): number {
+  const hard = v.includes(':') ? v.split(':')[1] : v;
+  const m = hard.match(SIZE);
+  if (!m) throw new UsageError(`bad size ${v}`);
+  return Math.round(Number(m[1]) * (m[2] ? MULT[m[2].toUpperCase()] : unit));
+}
+
+const int = (v: string, name: string) => {
+  const x = v.includes(':') ? v.split(':')[1] : v;
+  if (!/^\d+%?$/.test(x)) throw new UsageError(`--${name} needs a number`);
+  return Number(x.replace('%', ''));
+};
+const yesNo = (v: string) => {
+  if (v !== 'yes' && v !== 'no') throw new UsageError('expected yes or no');
+  return v === 'yes';
+};
+
+/** Options shared by create and set. */
+function setOptions(opts: [string, string | undefined][], params: Record<string, unknown>): string | undefined {
+  let passwordFor: string | undefined;
+  const push = (k: string, v: unknown) => ((params[k] as unknown[]) ??= []).push(v);
+  for (const [k, v] of opts) {
+    const need = () => {
+      if (v === undefined) throw new UsageError(`--${k} needs a value`);
+      return v;
+    };
+    switch (k) {
+      case 'hostname': params.hostname = need(); break;
+      case 'ipadd': push('ipadd', need()); break;
+      case 'ipdel': push('ipdel', need()); break;
+      case 'nameserver': push('nameservers', need()); break;
+      case 'searchdomain': params.searchdomain = need(); break;
+      case 'ram': params.ram = parseSize(need()); break;
+      case 'swap': params.swap = parseSize(need()); break;
+      case 'diskspace': params.diskspace = parseSize(need(), 1024); break;
+      case 'diskinodes': params.diskinodes = int(need(), k); break;
+      case 'numproc': params.numproc = int(need(), k); break;
+      case 'cpuunits': params.cpuunits = int(need(), k); break;
+      case 'cpulimit': params.cpulimit = int(need(), k); break;
+      case 'cpus': params.cpus = int(need(), k); break;
+      case 'ioprio': params.ioprio = int(need(), k); break;
+      case 'onboot': params.onboot = yesNo(need()); break;
+      case 'description': params.description = need(); break;
+      case 'ostemplate': params.ostemplate = need(); break;
+      case 'userpasswd': {
+        const u = need();
+        if (u.includes(':')) throw new UsageError('--userpasswd takes only the user name; the password is read from stdin (never from argv)');
+        passwordFor = u;
+        break;
+      }
+      case 'save': params.save = true; break;
+      case 'nosave': params.save = false; break;
+      default: throw new UsageError(`unknown option --${k}`);
+    }
+  }
+  return passwordFor;
+}
+
+const FLAGS_WITHOUT_VALUE = new Set(['save', 'nosave', 'fast', 'wait', 'force', 'skiplock']);
+
+/** Split `--opt value` / `--opt=value` pairs from the rest. */
+export function splitOpts(args: string[]): { pos: string[]; opts: [string, string | undefined][] } {
+  const pos: string[] = [];
+  const opts: [string, string | undefined][] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) { pos.push(a); continue; }
+    const [k, inline] = a.slice(2).split(/=(.*)/s, 2);
+    if (inline !== undefined) opts.push([k, inline]);
+    else if (FLAGS_WITHOUT_VALUE.has(k)) opts.push([k, undefined]);
+    else opts.push([k, args[++i]]);
+  }
+  return { pos, opts };
+}
+
+const VERBS: Record<string, string> = {
+  start: 've.start', stop: 've.stop', restart: 've.restart', status: 've.status', destroy: 've.destroy', delete: 've.destroy',
+  mount: 've.mount', umount: 've.umount', suspend: 've.suspend', chkpnt: 've.suspend', resume: 've.resume', restore: 've.resume', ubc: 've.ubc',
+};
+
+/** Turn `vzctl VERB CTID [options] [command...]` into an agent call. */
+export function parseVzctl(argv: string[]): Call {
+  const [verb, ctidS, ...rest] = argv;
+  if (!verb) throw new UsageError('no verb');
+  if (!ctidS || !/^\d+$/.test(ctidS)) throw new UsageError(`${verb}: missing or bad CTID`);
+  const ctid = Number(ctidS);
+  if (verb === 'exec' || verb === 'exec2') {
+    // OpenVZ joins the arguments and runs them with /bin/sh; `-` or nothing reads the script from stdin.
+    const cmd = rest.join(' ');
+    return cmd && cmd !== '-'
+      ? { method: 've.exec', params: { ctid, script: cmd }, print: verb }
+      : { method: 've.exec', params: { ctid }, scriptFromStdin: true, print: verb };
+  }
+  if (verb === 'runscript') {
+    if (!rest[0]) throw new UsageError('runscript needs a script file');
+    return { method: 've.exec', params: { ctid, scriptFile: rest[0] }, print: 'exec2' };
+  }
+  if (verb === 'enter') return { method: '', params: {}, enter: ctid, print: 'quiet' };
+  const { pos, opts } = splitOpts(rest);
+  if (pos.length) throw new UsageError(`unexpected argument ${pos[0]}`);
+  if (verb === 'create' || verb === 'set') {
+    const params: Record<string, unknown> = { ctid };
+    const passwordFor = setOptions(opts, params);
+    if (verb === 'create') {
+      if (!params.ostemplate) throw new UsageError('create needs --ostemplate');
+      params.ips = params.ipadd ?? [];
+      delete params.ipadd;
+      delete params.save;
+      if (params.ipdel) throw new UsageError('--ipdel makes no sense for create');
+      if (passwordFor && passwordFor !== 'root') throw new UsageError('create sets only the root password');
+    } else {
+      params.save ??= false;
+    }
+    return { method: verb === 'create' ? 've.create' : 've.set', params, passwordFor, print: 'status' };
+  }
+  const method = VERBS[verb];
+  if (!method) throw new UsageError(`unknown verb ${verb}`);
+  const params: Record<string, unknown> = { ctid };
+  for (const [k, v] of opts) {
+    if (k === 'fast' && verb === 'stop') params.fast = true;
+    else if (k === 'timeout' && (verb === 'stop' || verb === 'restart')) params.timeoutSec = int(v ?? '', k);
+    else if (k === 'wait' || k === 'force' || k === 'skiplock') continue;
+    else throw new UsageError(`unknown option --${k} for ${verb}`);
+  }
+  return { method, params, print: verb === 'ubc' ? 'ubc' : 'status' };
+}

@@ -1,0 +1,94 @@
+// vzctl on the node: OpenVZ's verbs and options, each turned into one call to vzagentd.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { exitCodeOf, type MethodName } from '@/agents/protocol';
+import { loadConfig } from '../daemon/config';
+import { isAgentError } from '../daemon/errors';
+import { callDaemon } from './daemon-client';
+import { formatUbc } from './format';
+import { parseVzctl, UsageError, type Call } from './vzctl-args';
+
+const USAGE = `usage: vzctl [--vzroot DIR] [--socket PATH] VERB CTID [options]
+  create CTID --ostemplate NAME [--hostname H] [--ipadd IP/PREFIX]... [--nameserver IP]... [--ram 256M] [--swap 0]
+             [--diskspace 2G] [--diskinodes N] [--numproc N] [--cpuunits N] [--cpulimit N] [--cpus N] [--onboot yes|no]
+             [--userpasswd root]   (password read from stdin)
+  start|stop [--fast] [--timeout S]|restart|status|suspend|resume|destroy|mount|umount CTID
+  set CTID [create options] [--ipdel IP] [--userpasswd USER] [--save]
+  exec|exec2 CTID COMMAND...    (no COMMAND or '-': script from stdin)
+  runscript CTID FILE · enter CTID · ubc CTID`;
+
+const readStdin = () => readFileSync(0, 'utf8');
+
+function prepare(call: Call): Record<string, unknown> {
+  const params = { ...call.params };
+  if (call.scriptFromStdin) params.script = readStdin();
+  if (typeof params.scriptFile === 'string') {
+    params.script = readFileSync(params.scriptFile, 'utf8');
+    delete params.scriptFile;
+  }
+  if (call.passwordFor) {
+    // First line of stdin; never argv, never echoed.
+    const password = readStdin().split('\n')[0];
+    if (call.method === 've.create') params.password = password;
+    else params.userpasswd = { user: call.passwordFor, password };
+  }
+  return params;
+}
+
+function print(call: Call, ctid: number, result: Record<string, unknown>): number {
+  if (call.print === 'exec' || call.print === 'exec2') {
+    process.stdout.write(String(result.stdout ?? ''));
+    process.stderr.write(String(result.stderr ?? ''));
+    if (result.timedOut) process.stderr.write('vzctl: command timed out\n');
+    return call.print === 'exec2' ? Number(result.exitCode) : Number(result.exitCode) === 0 ? 0 : 1;
+  }
+  if (call.print === 'ubc') {
+    process.stdout.write(formatUbc(ctid, result.rows as never));
+    return 0;
+  }
+  if (call.method === 've.status') {
+    const st = result as { exists: boolean; status: string; mounted: boolean };
+    process.stdout.write(`CTID ${ctid} ${st.exists ? 'exist' : 'deleted'} ${st.mounted ? 'mounted' : 'unmounted'} ${st.status}\n`);
+  } else if (call.method === 've.set') {
+    const r = result as { applied: string[]; pending: string[]; saved: boolean };
+    if (r.pending.length) process.stdout.write(`Applied at next start: ${r.pending.join(', ')}\n`);
+    process.stdout.write(r.saved ? 'Saved parameters for CT ' + ctid + '\n' : 'WARNING: Settings were not saved (use --save)\n');
+  } else {
+    process.stdout.write(`CT ${ctid}: ${call.method.replace('ve.', '')} done${typeof result.status === 'string' ? ` (${result.status})` : ''}\n`);
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const config = loadConfig(argv);
+  const valueFlags = new Set(['--socket', '--vzroot', '--bridge']);
+  const args = argv.filter((a, i) => !valueFlags.has(a) && !valueFlags.has(argv[i - 1]) && !/^--(socket|vzroot|bridge)=/.test(a));
+  let call: Call;
+  try {
+    call = parseVzctl(args);
+  } catch (e) {
+    process.stderr.write(`vzctl: ${(e as Error).message}\n${USAGE}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+  const ctid = Number(args[1]);
+  if (call.enter !== undefined) {
+    // Interactive: attach directly (needs the terminal), no daemon round trip.
+    const r = spawnSync('lxc-attach', ['-n', String(ctid), '-P', path.join(config.vzroot, 'lxc'), '--clear-env', '--set-var', 'TERM=' + (process.env.TERM ?? 'xterm'), '--', '/bin/sh', '-l'], { stdio: 'inherit' });
+    return r.status ?? 1;
+  }
+  try {
+    const result = await callDaemon(config.socket, call.method as MethodName, prepare(call) as never, {
+      opId: `vzctl-${randomBytes(6).toString('hex')}`,
+      onNotification: (n) => { if (n.method === 'progress' && n.params.message) process.stderr.write(`${n.params.message}\n`); },
+    });
+    return print(call, ctid, result as Record<string, unknown>);
+  } catch (e) {
+    const code = isAgentError(e) ? e.code : 'INTERNAL';
+    process.stderr.write(`vzctl: ${(e as Error).message}\n`);
+    return exitCodeOf(code);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

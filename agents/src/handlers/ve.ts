@@ -1,0 +1,18 @@
+// The VE runtime's handlers (issue 3), listed once for handlers/index.ts.
+import type { AnyHandler } from '../daemon/types';
+import { templateBuild, templateImport, templateList } from './template';
+import { veCreate } from './ve-create';
+import { veDestroy } from './ve-destroy';
+import { veExec } from './ve-exec';
+import { veMount, veUmount } from './ve-mount';
+import { veRestart } from './ve-restart';
+import { veSet } from './ve-set';
+import { veStart } from './ve-start';
+import { veList, veStatusHandler, veUbcHandler } from './ve-status';
+import { veStop } from './ve-stop';
+import { veResume, veSuspend } from './ve-suspend';
+
+export const veHandlers: AnyHandler[] = [
+  veCreate, veStart, veStop, veRestart, veSuspend, veResume, veStatusHandler, veList, veDestroy,
+  veMount, veUmount, veExec, veSet, veUbcHandler, templateList, templateImport, templateBuild,
+];
