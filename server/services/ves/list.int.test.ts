@@ -12,7 +12,7 @@ const N = 10_000;
 let db: TestDatabase;
 let nodes: string[];
 let owners: Array<{ id: string; email: string }>;
-let logged: PrismaClient;
+let logged: PrismaClient<'query'>;
 const queries: Array<{ query: string; params: string }> = [];
 
 beforeAll(async () => {
@@ -35,7 +35,7 @@ beforeAll(async () => {
          (SELECT id, row_number() OVER (ORDER BY address::inet) AS rn FROM "IpAddress" WHERE "poolId" = ${pool.id}) x
     WHERE a.id = x.id AND x.rn = v.rn`;
   await db.prisma.$executeRawUnsafe('ANALYZE');
-  logged = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url, max: 2 }), log: [{ emit: 'event', level: 'query' }] });
+  logged = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url, max: 2 }), log: [{ emit: 'event' as const, level: 'query' as const }] });
   logged.$on('query', (e) => queries.push({ query: e.query, params: e.params }));
 });
 afterAll(async () => {
