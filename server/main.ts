@@ -53,7 +53,9 @@ async function main(): Promise<void> {
   console.log(admin.created ? `Admin login: ${admin.email} ${admin.password}` : `Admin login: ${admin.email} (password unchanged)`);
   await purgeExpiredSessions(prisma);
 
-  if (cfg.localNode) await bootLocalNode(prisma, cfg.vzroot);
+  const agent = cfg.localNode ? await bootLocalNode(prisma, cfg.vzroot) : undefined;
+  // An agent we started stops with us (VEs keep running without it) unless asked to keep it.
+  if (agent && !cfg.keepAgent) undo.push(() => agent.stop('SIGTERM'));
   const worker = await startWorker({ connectionString: db.url, prisma, concurrency: cfg.workerConcurrency });
   undo.push(() => worker.stop());
   const monitor = startNodeMonitor({ prisma });
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
     server.closeAllConnections();
     await step('next', async () => nextApp?.close());
+    if (agent && !cfg.keepAgent) await step('agent', () => agent.stop('SIGTERM'));
     await step('prisma', () => prisma.$disconnect());
     await step('postgres', async () => db.embedded?.stop());
     logger.info('stopped');

@@ -66,6 +66,19 @@ describe('sign-in', () => {
     expect(await (await caller(token)).api.auth.me()).toBeNull();
   });
 
+  it('ends a session at its expiry and slides an active one forward', async () => {
+    const { token } = await signIn('ann@example.com');
+    const row = await db.prisma.session.findFirstOrThrow({ orderBy: { createdAt: 'desc' } });
+    // Half a day from expiry: the next request slides it forward and re-sends the cookie.
+    await db.prisma.session.update({ where: { id: row.id }, data: { expiresAt: new Date(Date.now() + 12 * 3600_000) } });
+    const active = await caller(token);
+    expect(await active.api.auth.me()).toMatchObject({ email: 'ann@example.com' });
+    expect((await db.prisma.session.findUniqueOrThrow({ where: { id: row.id } })).expiresAt.getTime()).toBeGreaterThan(Date.now() + 6 * 24 * 3600_000);
+    await db.prisma.session.update({ where: { id: row.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect(await (await caller(token)).api.auth.me()).toBeNull();
+    expect(await db.prisma.session.count({ where: { id: row.id } })).toBe(0);
+  });
+
   it('keeps customers out of admin procedures and anonymous users out of everything but public ones', async () => {
     const { token } = await signIn('ann@example.com');
     const customer = (await caller(token)).api;

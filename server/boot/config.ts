@@ -14,6 +14,8 @@ export interface PanelConfig {
   vzroot: string;
   /** Register and start the local node (VZPANEL_LOCAL_NODE=0 turns it off). */
   localNode: boolean;
+  /** Leave a local agent this process started running after exit (VZPANEL_KEEP_AGENT=1). */
+  keepAgent: boolean;
   /** Serve Next.js pages (VZPANEL_NO_NEXT=1: API only). */
   next: boolean;
   workerConcurrency: number;
@@ -32,6 +34,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PanelConfig {
     adminPassword: env.VZPANEL_ADMIN_PASSWORD || undefined,
     vzroot: env.VZ_ROOT ?? '/var/lib/vz',
     localNode: env.VZPANEL_LOCAL_NODE !== '0',
+    keepAgent: env.VZPANEL_KEEP_AGENT === '1',
     next: env.VZPANEL_NO_NEXT !== '1',
     workerConcurrency: Number(env.VZPANEL_WORKERS ?? 4),
   };
