@@ -4,6 +4,9 @@ import { nodesRouter } from './routers/nodes';
 import { apiKeysRouter } from './routers/apiKeys';
 import { billingRouter } from './routers/billing';
 import { health } from './routers/health';
+import { plansRouter } from './routers/plans';
+import { ipPoolsRouter } from './routers/ipPools';
+import { vesRouter } from './routers/ves';
 
 export const appRouter = router({
   auth: authRouter,
@@ -11,6 +14,9 @@ export const appRouter = router({
   apiKeys: apiKeysRouter,
   billing: billingRouter,
   health,
+  plans: plansRouter,
+  ipPools: ipPoolsRouter,
+  ves: vesRouter,
 });
 
 export type AppRouter = typeof appRouter;

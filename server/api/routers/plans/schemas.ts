@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { LimitFields, type PlanView } from '@/server/services/plans';
+
+export const PlanIdInput = z.object({ id: z.string().min(1).max(64) });
+
+export const PlanOutput = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  ...LimitFields,
+  ipv4Count: z.number().int(),
+  ipv6Count: z.number().int(),
+  templates: z.array(z.object({ id: z.string(), name: z.string() })).describe('Allowed templates; empty = all enabled'),
+  active: z.boolean(),
+  veCount: z.number().int().describe('VEs on this plan'),
+  createdAt: z.string(),
+});
+
+export function toPlanOutput(p: PlanView): z.infer<typeof PlanOutput> {
+  const { _count, createdAt, updatedAt: _u, ...rest } = p;
+  return { ...rest, veCount: _count.ves, createdAt: createdAt.toISOString() };
+}
