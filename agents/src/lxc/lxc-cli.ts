@@ -58,7 +58,7 @@ export async function lxcFreeze(ctid: number, lxcpath: string, freeze: boolean):
 }
 
 export async function lxcCgroupSet(ctid: number, lxcpath: string, key: string, value: string): Promise<void> {
-  const r = await run('lxc-cgroup', [...n(ctid, lxcpath), key, value], { allowFail: true, timeoutMs: 15_000 });
+  const r = await run('lxc-cgroup', [...n(ctid, lxcpath), '--', key, value], { allowFail: true, timeoutMs: 15_000 });
   if (r.code !== 0) throw new VeError('BAD_PARAMS', `cannot set ${key}=${value} on VE ${ctid}: ${r.stderr.trim() || 'kernel refused'}`);
 }
 

@@ -24,6 +24,7 @@ export async function veUbc(rt: Runtime, ctid: number): Promise<{ ctid: number; 
     rows.push({ resource: 'numproc', held: 0, maxheld: 0, barrier: numproc, limit: numproc, failcnt: 0 });
     rows.push({ resource: 'physpages', held: 0, maxheld: 0, barrier: 0, limit: c.ram / PAGE, failcnt: 0 });
     rows.push({ resource: 'swappages', held: 0, maxheld: 0, barrier: 0, limit: c.swap / PAGE, failcnt: 0 });
+    rows.push({ resource: 'oomguarpages', held: 0, maxheld: 0, barrier: c.ram / PAGE, limit: null, failcnt: 0 });
   } else if (hostFacts().version === 'v1') {
     const pidsDir = await payloadCgroupDir(pid, 'pids');
     const mem = await payloadCgroupDir(pid, 'memory');
@@ -41,6 +42,8 @@ export async function veUbc(rt: Runtime, ctid: number): Promise<{ ctid: number; 
       resource: 'swappages', held: sw === undefined ? 0 : pages(Math.max(0, sw - usage))!, maxheld: null,
       barrier: 0, limit: c.swap / PAGE, failcnt: num(await readCg(mem, 'memory.memsw.failcnt')) ?? 0,
     });
+    // OpenVZ counted OOM kills as oomguarpages failures.
+    rows.push({ resource: 'oomguarpages', held: pages(usage)!, maxheld: null, barrier: c.ram / PAGE, limit: null, failcnt: kv(await readCg(mem, 'memory.oom_control')).get('oom_kill') ?? 0 });
   } else {
     const dir = await payloadCgroupDir(pid, '');
     rows.push({
@@ -50,12 +53,13 @@ export async function veUbc(rt: Runtime, ctid: number): Promise<{ ctid: number; 
     const ev = kv(await readCg(dir, 'memory.events'));
     rows.push({
       resource: 'physpages', held: pages(num(await readCg(dir, 'memory.current')) ?? 0)!, maxheld: pages(num(await readCg(dir, 'memory.peak'))),
-      barrier: 0, limit: pages(num(await readCg(dir, 'memory.max'))), failcnt: (ev.get('max') ?? 0) + (ev.get('oom_kill') ?? 0),
+      barrier: 0, limit: pages(num(await readCg(dir, 'memory.max'))), failcnt: ev.get('max') ?? 0,
     });
     rows.push({
       resource: 'swappages', held: pages(num(await readCg(dir, 'memory.swap.current')) ?? 0)!, maxheld: null,
       barrier: 0, limit: c.swap / PAGE, failcnt: kv(await readCg(dir, 'memory.swap.events')).get('max') ?? 0,
     });
+    rows.push({ resource: 'oomguarpages', held: pages(num(await readCg(dir, 'memory.current')) ?? 0)!, maxheld: null, barrier: c.ram / PAGE, limit: null, failcnt: ev.get('oom_kill') ?? 0 });
   }
   const du = await diskUsage(p.root);
   rows.push({ resource: 'diskspace', held: du ? Math.floor(du.usedBytes / 1024) : 0, maxheld: null, barrier: c.diskspace / 1024, limit: c.diskspace / 1024, failcnt: null });

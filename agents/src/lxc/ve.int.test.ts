@@ -122,6 +122,40 @@ describe('limits, seen from inside', () => {
   });
 });
 
+describe('more limits, seen from inside', () => {
+  it('OOM-kills a memory hog inside its VE only; the VE and its daemons live on', async () => {
+    const r = await sh(a, "awk 'BEGIN { s = \"xxxxxxxxxxxxxxxx\"; while (1) s = s s }'; echo rc=$?", 60);
+    expect(r.stdout).toMatch(/rc=137/);
+    const pid = (await veStatus(node, a)).pid!;
+    const mem = readFileSync(`/proc/${pid}/cgroup`, 'utf8').match(/memory:(\S+)/)![1];
+    expect(readFileSync(`/sys/fs/cgroup/memory${mem}/memory.oom_control`, 'utf8')).toMatch(/oom_kill [1-9]/);
+    expect((await sh(a, 'ps -o comm | grep -c -E "^(init|httpd|crond|syslogd)$"')).stdout.trim()).toBe('4');
+    expect((await veUbc(node, a)).rows.find((x) => x.resource === 'oomguarpages')!.failcnt).toBeGreaterThan(0);
+  });
+
+  it('stops creating files at diskinodes', async () => {
+    const r = await sh(a, 'mkdir /inodes && cd /inodes && seq 1 12000 | xargs touch 2>&1 | tail -1; ls | wc -l; cd / && rm -rf /inodes', 120);
+    const [err, count] = r.stdout.trim().split('\n');
+    expect(err).toMatch(/No space left on device/);
+    expect(Number(count)).toBeLessThan(8192);
+    expect(Number(count)).toBeGreaterThan(7000);
+  });
+
+  it('caps a busy loop near half a core at cpulimit 50', async () => {
+    await setVe(node, { ctid: b, cpulimit: 50 });
+    const pid = (await veStatus(node, b)).pid!;
+    const cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8').match(/cpuacct[^:]*:(\S+)/)![1];
+    const usage = () => Number(readFileSync(`/sys/fs/cgroup/cpuacct${cg}/cpuacct.usage`, 'utf8'));
+    const u0 = usage();
+    const t0 = process.hrtime.bigint();
+    await sh(b, 'timeout 3 sh -c "while :; do :; done"; true', 30);
+    const share = (usage() - u0) / Number(process.hrtime.bigint() - t0);
+    expect(share).toBeGreaterThan(0.3);
+    expect(share).toBeLessThan(0.62);
+    await setVe(node, { ctid: b, cpulimit: 0 });
+  });
+});
+
 describe('network on the bridge', () => {
   // Echo requests the VE's kernel received (its own netns counter).
   const icmpIn = async (ctid: number) => {

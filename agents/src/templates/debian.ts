@@ -45,7 +45,8 @@ export interface DebootstrapArgs {
 export function debootstrapArgv(a: DebootstrapArgs): string[] {
   if (!/^[a-z]+$/.test(a.suite)) throw new VeError('BAD_PARAMS', `bad suite ${a.suite}`);
   if (!/^https?:\/\/[^\s'"`$;]+$/.test(a.mirror)) throw new VeError('BAD_PARAMS', `bad mirror ${a.mirror}`);
-  const inc = a.include ?? ['openssh-server'];
+  // minbase has no init at all; systemd-sysv gives the VE its PID 1 (and sshd its unit).
+  const inc = a.include ?? ['systemd-sysv', 'openssh-server'];
   for (const p of inc) if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p)) throw new VeError('BAD_PARAMS', `bad package ${p}`);
   return [
     '--variant=minbase',

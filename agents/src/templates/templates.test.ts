@@ -57,7 +57,7 @@ describe('debian template builder', () => {
     expect(mirror).toBe('http://deb.debian.org/debian');
     expect(mirrorFromSources(['deb [arch=amd64] http://mirror.example/debian bookworm main\n'])).toBe('http://mirror.example/debian');
     expect(debootstrapArgv({ suite: 'bookworm', target: '/tmp/r', mirror: mirror!, arch: 'amd64' })).toEqual([
-      '--variant=minbase', '--arch=amd64', '--include=openssh-server', 'bookworm', '/tmp/r', 'http://deb.debian.org/debian',
+      '--variant=minbase', '--arch=amd64', '--include=systemd-sysv,openssh-server', 'bookworm', '/tmp/r', 'http://deb.debian.org/debian',
     ]);
     expect(() => debootstrapArgv({ suite: 'bookworm', target: '/tmp/r', mirror: 'http://x/debian;rm -rf /' })).toThrow(/bad mirror/);
   });
