@@ -102,3 +102,17 @@ export async function freeAddressCounts(db: Db, nodeIds: string[]): Promise<Map<
   for (const r of rows) out.get(r.nodeId)![r.family === 6 ? 'v6' : 'v4'] = Number(r.free);
   return out;
 }
+
+/**
+ * Addresses of a VE whose pool does not serve `nodeId` (for migration checks). Addresses stay
+ * bound to the VE on migration; an address listed here would not be routed on the target node.
+ */
+export async function addressesNotServedBy(db: Db, veId: string, nodeId: string): Promise<string[]> {
+  const rows = await db.$queryRaw<Array<{ address: string }>>`
+    SELECT a.address FROM "IpAddress" a JOIN "IpPool" p ON p.id = a."poolId"
+    WHERE a."veId" = ${veId}
+      AND NOT COALESCE(p."nodeGroupId" = (SELECT n."nodeGroupId" FROM "Node" n WHERE n.id = ${nodeId}), false)
+      AND NOT EXISTS (SELECT 1 FROM "_IpPoolToNode" x WHERE x."A" = p.id AND x."B" = ${nodeId})
+    ORDER BY a.address::inet`;
+  return rows.map((r) => r.address);
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { seedNode, seedTemplate, uniq } from '@/test/fixtures/panel';
 import { AppError } from '@/server/errors';
-import { allocateAddresses, createPool, deletePool, getPool, listPoolAddresses, releaseVeAddresses, setAddressReserved, updatePool } from '.';
+import { addressesNotServedBy, addressesOfVe, allocateAddresses, createPool, deletePool, getPool, listPoolAddresses, releaseVeAddresses, setAddressReserved, updatePool } from '.';
 
 let db: TestDatabase;
 let templateId: string;
@@ -40,6 +40,19 @@ describe('IP pools', () => {
     expect((await getPool(db.prisma, pool.id)).usage).toEqual({ total: 30, used: 29, reserved: 1, free: 0 });
     expect(await releaseVeAddresses(db.prisma, ves[0].id)).toBe(1);
     expect((await getPool(db.prisma, pool.id)).usage.free).toBe(1);
+  });
+
+  it('addresses stay bound to the VE when it moves to another node', async () => {
+    const group = await db.prisma.nodeGroup.create({ data: { name: uniq('g') } });
+    const [a, b] = [await seedNode(db.prisma, { nodeGroupId: group.id }), await seedNode(db.prisma, { nodeGroupId: group.id })];
+    const outside = await seedNode(db.prisma);
+    await createPool(db.prisma, { name: uniq('mig'), cidr: '10.199.51.0/29', nodeGroupId: group.id });
+    const ve = await newVe(a.id);
+    const [got] = await db.prisma.$transaction((tx) => allocateAddresses(tx, { nodeId: a.id, count: 1, family: 4, veId: ve.id }));
+    await db.prisma.ve.update({ where: { id: ve.id }, data: { nodeId: b.id } }); // what a migration does to the row
+    expect((await addressesOfVe(db.prisma, ve.id)).map((x) => x.address)).toEqual([got.address]);
+    expect(await addressesNotServedBy(db.prisma, ve.id, b.id)).toEqual([]);
+    expect(await addressesNotServedBy(db.prisma, ve.id, outside.id)).toEqual([got.address]);
   });
 
   it('validates networks, refuses overlaps, and materialises IPv6 ranges', async () => {

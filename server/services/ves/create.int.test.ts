@@ -105,6 +105,11 @@ describe('creating VEs against one small pool', () => {
     expect(r.ve.ctid).toBe(5000);
     await expect(requestCreateVe(db.prisma, admin, { hostname: 'd.example.test', planId: plan.id, templateId: template.id, password: 'long enough pw', nodeId: node.id, ctid: 5000 }))
       .rejects.toMatchObject({ code: 'CONFLICT', message: 'CTID 5000 is already in use' });
+    const svc = { hostname: 'e.example.test', planId: plan.id, templateId: template.id, password: 'long enough pw', nodeId: node.id, externalId: uniq('svc') };
+    await requestCreateVe(db.prisma, admin, svc);
+    const before = await db.prisma.ipAddress.count({ where: { veId: { not: null } } });
+    await expect(requestCreateVe(db.prisma, admin, svc)).rejects.toMatchObject({ code: 'CONFLICT', message: `A VE with external id ${svc.externalId} already exists` });
+    expect(await db.prisma.ipAddress.count({ where: { veId: { not: null } } })).toBe(before);
   });
 });
 
