@@ -1,4 +1,5 @@
 import { coreMethods } from './core';
+import { migrateMethods } from './migrate';
 import { testMethods } from './test';
 import { veMethods } from './ve';
 
@@ -10,4 +11,5 @@ export const methods = {
   ...coreMethods,
   ...testMethods,
   ...veMethods,
+  ...migrateMethods,
 };

@@ -3,9 +3,11 @@ import { loadConfig } from '../daemon/config';
 import { isAgentError } from '../daemon/errors';
 import { callDaemon } from './daemon-client';
 import { runRpcBridge } from './rpc';
+import { runRsyncRecv } from '../migrate/rsync-recv';
 
 const USAGE = `usage: vzagent rpc [--socket PATH] [--vzroot DIR]
-       vzagent call METHOD [JSON_PARAMS] [--op-id ID] [--socket PATH] [--vzroot DIR]`;
+       vzagent call METHOD [JSON_PARAMS] [--op-id ID] [--socket PATH] [--vzroot DIR]
+       vzagent rsync-recv --vzroot DIR --ctid N   (forced command of a migration key)`;
 
 /** One call for people debugging a node: notifications to stderr, the result as JSON to stdout. */
 async function call(socket: string, method: string, params: unknown, opId?: string): Promise<number> {
@@ -25,10 +27,11 @@ async function call(socket: string, method: string, params: unknown, opId?: stri
 
 async function mainCli(argv: string[]): Promise<number> {
   const config = loadConfig(argv);
-  const valueFlags = new Set(['--socket', '--vzroot', '--bridge', '--op-id']);
+  const valueFlags = new Set(['--socket', '--vzroot', '--bridge', '--op-id', '--ctid']);
   const positional = argv.filter((a, i) => !a.startsWith('--') && !valueFlags.has(argv[i - 1]));
   const [cmd, ...rest] = positional;
   if (cmd === 'rpc') return runRpcBridge(config.socket);
+  if (cmd === 'rsync-recv') return runRsyncRecv(config.vzroot, Number(argv[argv.indexOf('--ctid') + 1]));
   if (cmd === 'call' && rest[0]) {
     const opIdx = argv.indexOf('--op-id');
     return call(config.socket, rest[0], rest[1] ? JSON.parse(rest[1]) : undefined, opIdx >= 0 ? argv[opIdx + 1] : undefined);

@@ -4,6 +4,7 @@
  */
 import type { AnyHandler } from '../daemon/types';
 import { hello } from './hello';
+import { migrateHandlers } from './migrate';
 import { nodeInfo } from './node-info';
 import { veHandlers } from './ve';
 
@@ -11,4 +12,5 @@ export const handlers: AnyHandler[] = [
   hello,
   nodeInfo,
   ...veHandlers,
+  ...migrateHandlers,
 ];

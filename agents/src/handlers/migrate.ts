@@ -1,0 +1,105 @@
+// migrate.* verbs (issue 6): the agent half of moving a VE between nodes, plus CRIU checkpoint refusal.
+import type { AnyHandler } from '../daemon/types';
+import { defineHandler } from '../daemon/types';
+import { runtimeOf } from '../lxc/from-ctx';
+import { veExists } from '../lxc/ve-store';
+import { veStatus } from '../lxc/power';
+import { vePaths } from '../sys/paths';
+import { buildManifest } from '../migrate/manifest';
+import { rsyncTo } from '../migrate/send';
+import { abortSource, describeVe, finishSource, freezeForMigration, purgeMigrated, withRootMounted } from '../migrate/source';
+import { abortTarget, commitTarget, preparedRoot, prepareTarget } from '../migrate/target';
+import { readTargetMarker } from '../migrate/state';
+import { checkpointHandlers } from './checkpoint';
+
+const veOf = (p: { ctid: number }) => p.ctid;
+
+const describe = defineHandler({
+  method: 'migrate.describe',
+  run: (p, ctx) => describeVe(runtimeOf(ctx), p.ctid),
+});
+
+const prepare = defineHandler({
+  method: 'migrate.prepareTarget',
+  veOf,
+  run: (p, ctx) => prepareTarget(runtimeOf(ctx), p, ctx.undo),
+  // A half-prepared copy is not worth finishing: remove it and let the panel decide.
+  async recover(p, ctx) {
+    const m = await readTargetMarker(ctx.vzroot, p.ctid);
+    if (m?.migrationId === p.migrationId) {
+      return { outcome: 'done', result: { ctid: p.ctid, root: vePaths(ctx.vzroot, p.ctid).root, imageBytes: m.imageBytes, idmapFirst: m.idmapFirst } };
+    }
+    return { outcome: 'failed', code: 'INTERNAL', message: 'interrupted while preparing; call migrate.abortTarget and prepare again' };
+  },
+});
+
+const send = defineHandler({
+  method: 'migrate.send',
+  veOf,
+  async run(p, ctx) {
+    const rt = runtimeOf(ctx);
+    ctx.progress(1, `pass ${p.pass}: copying to ${p.target.host}`);
+    const r = await withRootMounted(rt, p.ctid, (root) => rsyncTo(ctx.vzroot, root, p.target, p.privateKey, p.bwlimitKBps));
+    ctx.log(`pass ${p.pass}: ${r.filesTransferred} files, ${r.bytesTransferred} bytes in ${r.ms} ms`);
+    return { pass: p.pass, ...r };
+  },
+  recover: async () => ({ outcome: 'rerun' }), // rsync converges: running it again is safe
+});
+
+const freeze = defineHandler({
+  method: 'migrate.freeze',
+  veOf,
+  run: (p, ctx) => freezeForMigration(runtimeOf(ctx), p.ctid),
+  recover: async () => ({ outcome: 'rerun' }),
+});
+
+const manifest = defineHandler({
+  method: 'migrate.manifest',
+  async run(p, ctx) {
+    const rt = runtimeOf(ctx);
+    if (p.side === 'target') return buildManifest(await preparedRoot(rt, p.ctid));
+    return withRootMounted(rt, p.ctid, (root) => buildManifest(root));
+  },
+});
+
+const commit = defineHandler({
+  method: 'migrate.commitTarget',
+  veOf,
+  run: (p, ctx) => commitTarget(runtimeOf(ctx), p.ctid, p.start),
+  async recover(p, ctx) {
+    if (!(await veExists(ctx.vzroot, p.ctid))) return { outcome: 'rerun' };
+    const s = await veStatus(runtimeOf(ctx), p.ctid);
+    if (p.start && s.status !== 'running') return { outcome: 'rerun' };
+    return { outcome: 'done', result: { ctid: p.ctid, status: s.status, ms: 0 } };
+  },
+});
+
+const finish = defineHandler({
+  method: 'migrate.finishSource',
+  veOf,
+  run: (p, ctx) => finishSource(runtimeOf(ctx), p.ctid, p.keepHours),
+  recover: async () => ({ outcome: 'rerun' }), // idempotent: reports the .migrated copy once done
+});
+
+const abortT = defineHandler({
+  method: 'migrate.abortTarget',
+  veOf,
+  run: (p, ctx) => abortTarget(runtimeOf(ctx), p.ctid),
+  recover: async () => ({ outcome: 'rerun' }),
+});
+
+const abortS = defineHandler({
+  method: 'migrate.abortSource',
+  veOf,
+  run: (p, ctx) => abortSource(runtimeOf(ctx), p.ctid),
+  recover: async () => ({ outcome: 'rerun' }),
+});
+
+const purge = defineHandler({
+  method: 'migrate.purge',
+  veOf,
+  run: (p, ctx) => purgeMigrated(runtimeOf(ctx), p.ctid, p.name),
+  recover: async () => ({ outcome: 'rerun' }),
+});
+
+export const migrateHandlers: AnyHandler[] = [describe, prepare, send, freeze, manifest, commit, finish, abortT, abortS, purge, ...checkpointHandlers];

@@ -1,0 +1,121 @@
+// Source side: describe the VE, freeze it for the final copy, hand it over, or thaw it on abort.
+import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { releaseIdRange } from '../lxc/idmap';
+import { lxcFreeze, lxcState, lxcStop } from '../lxc/lxc-cli';
+import { releaseRunningResources, veStatus, type VeStatus } from '../lxc/power';
+import { readVe } from '../lxc/ve-store';
+import type { Runtime } from '../lxc/runtime';
+import { diskUsage, mountImage, mountPointSource, unmountImage } from '../storage/image';
+import { VeError } from '../sys/errors';
+import { vePaths } from '../sys/paths';
+import { LocalUndo } from '../sys/undo';
+import { migratedName, readSourceMarker, removeSourceMarker, writeSourceMarker } from './state';
+
+export async function describeVe(rt: Runtime, ctid: number) {
+  const c = await readVe(rt.vzroot, ctid);
+  const p = vePaths(rt.vzroot, ctid);
+  const s = await veStatus(rt, ctid);
+  const { idmap: _idmap, ...config } = c;
+  // A read: never mounts. A stopped VE's use is estimated by the image's allocated blocks.
+  const usage = await diskUsage(p.root);
+  const img = await stat(p.image);
+  return {
+    ctid, status: s.status, config: config as Record<string, unknown>,
+    imageBytes: img.size, usedBytes: usage?.usedBytes ?? img.blocks * 512, usedInodes: usage?.usedInodes ?? 0,
+  };
+}
+
+/** Runs fn with the VE's root mounted; a stopped VE is mounted for the call and unmounted after. */
+export async function withRootMounted<T>(rt: Runtime, ctid: number, fn: (root: string) => Promise<T>): Promise<T> {
+  const p = vePaths(rt.vzroot, ctid);
+  if (await mountPointSource(p.root)) return fn(p.root);
+  const undo = new LocalUndo();
+  await mountImage(p.image, p.root, undo);
+  try {
+    return await fn(p.root);
+  } finally {
+    const st = await lxcState(ctid, p.lxcpath);
+    if (st !== 'RUNNING' && st !== 'FROZEN') await unmountImage(p.image, p.root);
+  }
+}
+
+/** Freezes a running VE (marker first, so a crash in between still lets abortSource thaw it). */
+export async function freezeForMigration(rt: Runtime, ctid: number): Promise<{ ctid: number; frozen: boolean; ms: number }> {
+  const t0 = Date.now();
+  await readVe(rt.vzroot, ctid);
+  const p = vePaths(rt.vzroot, ctid);
+  const st = await lxcState(ctid, p.lxcpath);
+  const marker = await readSourceMarker(rt.vzroot, ctid);
+  if (st === 'FROZEN' && marker?.frozen) return { ctid, frozen: true, ms: 0 };
+  if (st === 'FROZEN') throw new VeError('VE_NOT_RUNNING', `VE ${ctid} is suspended; resume it before migrating`);
+  if (st !== 'RUNNING') return { ctid, frozen: false, ms: 0 };
+  await writeSourceMarker(rt.vzroot, { ctid, frozen: true, at: new Date().toISOString() });
+  await lxcFreeze(ctid, p.lxcpath, true);
+  return { ctid, frozen: true, ms: Date.now() - t0 };
+}
+
+/** Thaws the VE if this migration froze it; it keeps running here. */
+export async function abortSource(rt: Runtime, ctid: number): Promise<{ ctid: number; thawed: boolean; status: VeStatus }> {
+  const marker = await readSourceMarker(rt.vzroot, ctid);
+  const p = vePaths(rt.vzroot, ctid);
+  let thawed = false;
+  if (marker?.frozen && (await lxcState(ctid, p.lxcpath)) === 'FROZEN') {
+    await lxcFreeze(ctid, p.lxcpath, false);
+    thawed = true;
+  }
+  await removeSourceMarker(rt.vzroot, ctid);
+  const s = await veStatus(rt, ctid).catch(() => ({ status: 'unknown' as const }));
+  return { ctid, thawed, status: s.status };
+}
+
+/**
+ * Hands the VE over: kill it while still frozen (nothing runs after the verified final copy),
+ * drop its port filter and mount, move the private area and conf to `<ctid>.migrated-<ts>`, free
+ * its id range. Idempotent: a repeat after success reports the existing `.migrated` copy.
+ */
+export async function finishSource(rt: Runtime, ctid: number, keepHours: number) {
+  const t0 = Date.now();
+  const p = vePaths(rt.vzroot, ctid);
+  const c = await readVe(rt.vzroot, ctid).catch(() => null);
+  if (!c) {
+    const done = await latestMigrated(rt.vzroot, ctid);
+    if (done) return { ...done, ms: 0 };
+    throw new VeError('VE_NOT_FOUND', `VE ${ctid} does not exist on this node`);
+  }
+  const st = await lxcState(ctid, p.lxcpath);
+  if (st !== 'STOPPED' && st !== 'UNKNOWN') await lxcStop(ctid, p.lxcpath, 0);
+  await releaseRunningResources(rt, ctid);
+  const at = new Date();
+  const name = migratedName(ctid, at);
+  const dest = path.join(path.dirname(p.private), name);
+  const keepUntil = new Date(at.getTime() + keepHours * 3600_000).toISOString();
+  await rename(p.private, dest);
+  await writeFile(path.join(dest, 'migrated.json'), JSON.stringify({ ctid, migratedAt: at.toISOString(), keepUntil }) + '\n', { mode: 0o600 });
+  await rename(p.conf, path.join(dest, 've.conf'));
+  await rm(p.lxcDir, { recursive: true, force: true });
+  await releaseIdRange(rt.vzroot, c.idmap.uid);
+  await removeSourceMarker(rt.vzroot, ctid);
+  return { ctid, migratedName: name, keepUntil, ms: Date.now() - t0 };
+}
+
+async function latestMigrated(vzroot: string, ctid: number): Promise<{ ctid: number; migratedName: string; keepUntil: string } | undefined> {
+  const names = (await readdir(path.join(vzroot, 'private')).catch(() => [] as string[])).filter((n) => n.startsWith(`${ctid}.migrated-`)).sort();
+  const name = names.at(-1);
+  if (!name) return undefined;
+  const meta = JSON.parse(await readFile(path.join(vzroot, 'private', name, 'migrated.json'), 'utf8').catch(() => '{}')) as { keepUntil?: string };
+  return { ctid, migratedName: name, keepUntil: meta.keepUntil ?? new Date().toISOString() };
+}
+
+/** Deletes a kept `<ctid>.migrated-<ts>` copy (the delayed cleanup task). */
+export async function purgeMigrated(rt: Runtime, ctid: number, name: string): Promise<{ ctid: number; name: string; removed: boolean }> {
+  if (!name.startsWith(`${ctid}.migrated-`) || name.includes('/')) throw new VeError('BAD_PARAMS', `${name} is not a kept copy of VE ${ctid}`, { field: 'name' });
+  const dir = path.join(rt.vzroot, 'private', name);
+  const there = !!(await stat(dir).catch(() => null));
+  if (there) {
+    // A copy someone mounted by hand keeps its loop device: detach before deleting.
+    await unmountImage(path.join(dir, 'root.img'), path.join(rt.vzroot, 'root', name)).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { ctid, name, removed: there };
+}
