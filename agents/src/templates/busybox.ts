@@ -22,7 +22,17 @@ for s in /etc/init.d/S*; do [ -x "$s" ] && "$s" start; done
 exit 0
 `;
 
+// busybox `free` asks sysinfo(2), which LXCFS cannot virtualise; this one reads /proc/meminfo (LXCFS) like procps.
+const FREE = `#!/bin/sh
+div=1; case "$1" in -m) div=1024;; -g) div=1048576;; esac
+exec awk -v d=$div '/^MemTotal:/{t=$2} /^MemFree:/{f=$2} /^MemAvailable:/{a=$2} /^Buffers:/{b=$2} /^Cached:/{c=$2} /^Shmem:/{s=$2} /^SwapTotal:/{st=$2} /^SwapFree:/{sf=$2}
+END { printf "%15s %11s %11s %11s %11s %11s\\n", "total", "used", "free", "shared", "buff/cache", "available";
+  printf "Mem: %10d %11d %11d %11d %11d %11d\\n", t/d, (t-f-b-c)/d, f/d, s/d, (b+c)/d, a/d;
+  printf "Swap:%10d %11d %11d\\n", st/d, (st-sf)/d, sf/d }' /proc/meminfo
+`;
+
 const FILES: Record<string, { body: string; mode: number }> = {
+  'usr/bin/free': { body: FREE, mode: 0o755 },
   'etc/inittab': { body: INITTAB, mode: 0o644 },
   'etc/init.d/rcS': { body: RCS, mode: 0o755 },
   'etc/passwd': { body: 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\nwww-data:x:33:33:www-data:/www:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n', mode: 0o644 },
@@ -82,7 +92,7 @@ async function populate(root: string, bb: string, version: string): Promise<void
   await chmod(path.join(root, 'bin/busybox'), 0o755);
   const applets = (await run(bb, ['--list-full'])).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
   for (const rel of applets) {
-    if (rel === 'bin/busybox' || rel.includes('..')) continue;
+    if (rel === 'bin/busybox' || rel === 'usr/bin/free' || rel.includes('..')) continue;
     await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
     await symlink('/bin/busybox', path.join(root, rel)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;

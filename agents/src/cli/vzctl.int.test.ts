@@ -1,0 +1,117 @@
+// vzctl/vzlist against a real vzagentd and real LXC: OpenVZ verbs, exit codes, journal and locks.
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
+import { makeTestNode, type TestNode } from '../lxc/test-env';
+import { lxcState } from '../lxc/lxc-cli';
+import { listCtids } from '../lxc/ve-store';
+import { callDaemon } from './daemon-client';
+
+const repo = path.resolve(import.meta.dirname, '..', '..', '..');
+let node: TestNode;
+let daemon: LocalDaemon;
+let socket: string;
+let ctid: number;
+let ip: string;
+
+function cli(bin: 'vzctl' | 'vzlist', args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(path.join(repo, 'agents/bin', bin), ['--socket', socket, '--vzroot', node.vzroot, ...args]);
+    let stdout = '';
+    let stderr = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    c.on('error', reject);
+    c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    c.stdin.end(input);
+  });
+}
+const vzctl = (...a: string[]) => cli('vzctl', a);
+const startDaemon = async () => {
+  daemon = await ensureLocalDaemon({ vzroot: node.vzroot, socket, bridge: node.bridge, env: { VZ_VE_NETWORKS: '10.199.0.0/16' } });
+};
+
+beforeAll(async () => {
+  await promisify(execFile)('node', [path.join(repo, 'agents/build.mjs')]);
+  node = await makeTestNode();
+  socket = path.join(node.vzroot, 'run', 'vzagentd.sock');
+  await startDaemon();
+  ctid = node.ctid();
+  ip = node.ip();
+});
+
+afterAll(async () => {
+  await daemon?.stop('SIGKILL');
+  await node?.cleanup();
+});
+
+describe('vzctl on a node', () => {
+  it('creates (password on stdin), starts, runs exec2 with the exit code, lists and reports ubc', async () => {
+    const c = await cli('vzctl', ['create', String(ctid), '--ostemplate', 'busybox', '--hostname', 'cli-ve', '--ipadd', ip, '--ram', '128M', '--diskspace', '65536', '--numproc', '80', '--userpasswd', 'root'], 'pw from stdin\n');
+    expect(c.stderr).not.toMatch(/pw from stdin/);
+    expect(c.code).toBe(0);
+    expect((await vzctl('create', String(ctid), '--ostemplate', 'busybox')).code).toBe(44);
+    expect((await vzctl('create', String(node.ctid()), '--ostemplate', 'nope')).code).toBe(91);
+    expect((await vzctl('create', String(node.ctid()), '--ostemplate', 'busybox', '--ipadd', ip)).code).toBe(78);
+    expect((await vzctl('start', String(ctid))).code).toBe(0);
+    expect((await vzctl('start', String(ctid))).code).toBe(32);
+    const e = await vzctl('exec2', String(ctid), 'hostname; exit 7');
+    expect(e).toMatchObject({ code: 7, stdout: 'cli-ve\n' });
+    const s = await cli('vzctl', ['exec2', String(ctid)], 'echo from-stdin-script\n');
+    expect(s.stdout).toBe('from-stdin-script\n');
+    const l = await cli('vzlist', ['-a', '-j', '-o', 'ctid,hostname,status,ip,numproc']);
+    expect(JSON.parse(l.stdout)).toEqual([{ ctid, hostname: 'cli-ve', status: 'running', ip: ip.split('/')[0], numproc: expect.any(Number) }]);
+    const u = await vzctl('ubc', String(ctid));
+    expect(u.stdout).toMatch(new RegExp(`^${ctid}: numproc\\s+\\d+\\s+-\\s+80\\s+80\\s+0$`, 'm'));
+    const st = await vzctl('status', String(ctid));
+    expect(st.stdout).toBe(`CTID ${ctid} exist mounted running\n`);
+  });
+
+  // busybox sh runs its own `free` applet (sysinfo(2), host-wide); the template's /usr/bin/free reads LXCFS.
+  it('changes ram live with set --save (free inside shows it) and refuses a bad hostname', async () => {
+    expect((await vzctl('set', String(ctid), '--ram', '160M', '--save')).code).toBe(0);
+    expect((await vzctl('exec2', String(ctid), '/usr/bin/free -k | grep Mem')).stdout).toMatch(/Mem:\s+163840\s/);
+    const bad = await vzctl('set', String(ctid), '--hostname', 'a;touch /tmp/pwn', '--save');
+    expect(bad.code).toBe(2);
+  });
+
+  it('answers VE_LOCKED (exit 9) while another operation holds the VE', async () => {
+    const slow = vzctl('exec2', String(ctid), 'sleep 2');
+    await new Promise((r) => setTimeout(r, 500));
+    const busy = await vzctl('stop', String(ctid));
+    expect(busy.code).toBe(9);
+    expect(busy.stderr).toMatch(/busy/);
+    expect((await slow).code).toBe(0);
+  });
+
+  it('runs a create sent twice with one operation id once', async () => {
+    const c2 = node.ctid();
+    const opId = `op-${randomBytes(4).toString('hex')}`;
+    const params = { ctid: c2, ostemplate: 'busybox', ips: [node.ip()], diskspace: 64 * 2 ** 20 };
+    const [r1, r2] = await Promise.all([callDaemon(socket, 've.create', params, { opId }), callDaemon(socket, 've.create', params, { opId })]);
+    expect(r1).toEqual(r2);
+    const r3 = await callDaemon(socket, 've.create', params, { opId });
+    expect(r3).toEqual(r1);
+    expect((await listCtids(node.vzroot)).filter((x) => x === c2)).toHaveLength(1);
+    expect((await vzctl('destroy', String(c2))).code).toBe(0);
+  });
+
+  it('keeps VEs running when the daemon is killed, and answers again after a restart', async () => {
+    await daemon.stop('SIGKILL');
+    expect(await lxcState(ctid, path.join(node.vzroot, 'lxc'))).toBe('RUNNING');
+    await startDaemon();
+    expect((await vzctl('status', String(ctid))).stdout).toMatch(/running/);
+  });
+
+  it('stops (31 when already stopped) and destroys', async () => {
+    expect((await vzctl('stop', String(ctid), '--fast')).code).toBe(0);
+    expect((await vzctl('stop', String(ctid))).code).toBe(31);
+    expect((await vzctl('exec2', String(ctid), 'true')).code).toBe(31);
+    expect((await vzctl('destroy', String(ctid))).code).toBe(0);
+    expect((await vzctl('status', String(ctid))).stdout).toBe(`CTID ${ctid} deleted unmounted stopped\n`);
+    expect((await cli('vzlist', ['-a', '-H'])).stdout).toBe('');
+  });
+});
