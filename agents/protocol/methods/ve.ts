@@ -56,6 +56,7 @@ export const VeCreateParams = z.object({
   onboot: z.boolean().optional(),
   description: SafeText.optional(),
   password: z.string().min(1).max(256).optional().describe('root password: redacted from logs and journal'),
+  passwordHash: z.string().regex(/^\$(6|5|y)\$[./A-Za-z0-9$]{8,200}$/, 'crypt(3) hash ($6$, $5$ or $y$)').optional().describe('root password as a crypt hash: the panel never sends the clear text'),
   sshKeys: z.array(z.string().max(16_384)).max(32).optional(),
   /** Start the VE right after creating it. */
   start: z.boolean().optional(),
@@ -72,6 +73,7 @@ export const VeSetParams = z.object({
   ipdel: z.array(z.string().max(64)).max(64).optional(),
   gateway: Ip.optional(),
   userpasswd: z.object({ user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).optional(), password: z.string().min(1).max(256) }).optional(),
+  passwordHash: z.string().regex(/^\$(6|5|y)\$[./A-Za-z0-9$]{8,200}$/, 'crypt(3) hash ($6$, $5$ or $y$)').optional().describe('new root password as a crypt hash'),
   onboot: z.boolean().optional(),
   description: SafeText.optional(),
   save: z.boolean().optional().describe('persist in the conf (default true); false = live only'),

@@ -19,6 +19,7 @@ import { parseCidr } from '../config/net-addr';
 
 export const createInputSchema = veConfigSchema.omit({ idmap: true }).extend({
   password: z.string().optional().describe('root password; travels on stdin to the hasher, never stored or logged'),
+  passwordHash: z.string().regex(/^\$(6|5|y)\$[./A-Za-z0-9$]{8,200}$/).optional().describe('root password already hashed by the panel'),
   sshKeys: z.array(z.string().max(16_384).regex(/^[^\n\r\0]+$/)).max(32).optional().describe('authorized_keys lines for root'),
 });
 export type CreateInput = z.input<typeof createInputSchema>;
@@ -50,7 +51,7 @@ export function parseCreate(input: unknown): z.infer<typeof createInputSchema> {
  */
 export async function createVe(rt: Runtime, input: unknown, undo: UndoLike): Promise<VeConfig> {
   const req = parseCreate(input);
-  const { password, sshKeys, ...rest } = req;
+  const { password, passwordHash, sshKeys, ...rest } = req;
   checkVeAddresses(rest, rt.networks);
   const p = vePaths(rt.vzroot, req.ctid);
   if (await veExists(rt.vzroot, req.ctid)) throw new VeError('VE_EXISTS', `VE ${req.ctid} already exists`);
@@ -59,7 +60,7 @@ export async function createVe(rt: Runtime, input: unknown, undo: UndoLike): Pro
   const fs = await statfs(rt.vzroot).catch(() => null);
   const need = tpl.manifest.sizeBytes * 4 + 64 * 2 ** 20;
   if (fs && fs.bavail * fs.bsize < need) throw new VeError('NO_DISK_SPACE', `not enough space under ${rt.vzroot} for VE ${req.ctid}`);
-  const hash = password !== undefined ? await hashPassword(password) : undefined;
+  const hash = passwordHash ?? (password !== undefined ? await hashPassword(password) : undefined);
 
   rt.progress?.(5, 'reserving private area');
   await mkdir(path.dirname(p.private), { recursive: true, mode: 0o700 });

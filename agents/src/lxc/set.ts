@@ -35,6 +35,7 @@ export const setInputSchema = z.object({
   gateway: ipSchema.optional(),
   userpasswd: z.object({ user: z.string().regex(USER_RE).default('root'), password: z.string().min(1).max(256) }).optional()
     .describe('password travels only in this call, on stdin to the hasher; never stored or logged'),
+  passwordHash: z.string().regex(/^\$(6|5|y)\$[./A-Za-z0-9$]{8,200}$/).optional().describe('new root password as a crypt hash (from the panel)'),
   onboot: z.boolean().optional(),
   description: safeTextSchema.optional(),
   ...optionalLimits,
@@ -50,7 +51,7 @@ function merge(cur: VeConfig, s: z.infer<typeof setInputSchema>): VeConfig {
     ips = ips.filter((x) => !del.has(parseCidr(x)!.addr));
   }
   if (s.ipadd) ips = [...ips, ...s.ipadd.filter((a) => !ips.includes(a))];
-  const { ctid: _c, save: _s, userpasswd: _u, ipadd: _a, ipdel: _d, ips: _i, ...rest } = s;
+  const { ctid: _c, save: _s, userpasswd: _u, passwordHash: _h, ipadd: _a, ipdel: _d, ips: _i, ...rest } = s;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   const r = veConfigSchema.safeParse({ ...cur, ...defined, ips });
   if (!r.success) throw new VeError('BAD_PARAMS', `${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`);
@@ -71,11 +72,11 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
   const st = await lxcState(s.ctid, p.lxcpath);
   const running = st === 'RUNNING' || st === 'FROZEN';
   if (!running && !s.save) throw new VeError('VE_NOT_RUNNING', `VE ${s.ctid} is not running; live-only changes need --save`);
-  const needsFiles = !!(s.hostname || s.nameservers || s.searchdomain || s.userpasswd);
+  const needsFiles = !!(s.hostname || s.nameservers || s.searchdomain || s.userpasswd || s.passwordHash);
   if (st === 'FROZEN' && (needsFiles || s.ips || s.ipadd || s.ipdel || s.gateway)) throw new VeError('VE_RUNNING', `VE ${s.ctid} is suspended; resume it first`);
   const applied: string[] = [];
   const pending: string[] = [];
-  const hash = s.userpasswd ? await hashPassword(s.userpasswd.password) : undefined;
+  const hash = s.passwordHash ?? (s.userpasswd ? await hashPassword(s.userpasswd.password) : undefined);
 
   if (running) {
     for (const [k, v] of liveCgroupChanges(cur, next, hostFacts())) {
@@ -97,13 +98,14 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
     await withFiles(rt, s.ctid, running, async (files) => {
       if (s.hostname) await writeHostname(files, next.hostname);
       if (s.nameservers || s.searchdomain) await writeResolvConf(files, next.nameservers, next.searchdomain);
+      const user = s.userpasswd?.user ?? 'root';
       if (hash && running) {
-        const r = await lxcAttach(s.ctid, p.lxcpath, ['chpasswd', '-e'], { input: `${s.userpasswd!.user}:${hash}\n`, timeoutMs: 30_000 });
+        const r = await lxcAttach(s.ctid, p.lxcpath, ['chpasswd', '-e'], { input: `${user}:${hash}\n`, timeoutMs: 30_000 });
         if (r.code !== 0) throw new VeError('INTERNAL', `chpasswd in VE ${s.ctid} failed: ${r.stderr.trim()}`);
-      } else if (hash) await writePasswordHash(files, s.userpasswd!.user, hash);
+      } else if (hash) await writePasswordHash(files, user, hash);
     });
     if (s.hostname && running) await lxcAttach(s.ctid, p.lxcpath, ['hostname', next.hostname], { timeoutMs: 15_000 });
-    applied.push(...(['hostname', 'nameservers', 'userpasswd'] as const).filter((k) => s[k] !== undefined));
+    applied.push(...(['hostname', 'nameservers', 'userpasswd', 'passwordHash'] as const).filter((k) => s[k] !== undefined));
   }
   if (s.save) await writeVe(rt.vzroot, next, rt.bridge);
   return { ctid: s.ctid, running, applied, pending, saved: s.save };

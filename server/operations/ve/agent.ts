@@ -1,0 +1,28 @@
+// The agent client of a VE's node for a task, failing fast when the node is known to be offline.
+import type { PrismaClient } from '@/server/db/client';
+import { AppError } from '@/server/errors';
+import type { Notification } from '@/agents/protocol';
+import type { AgentClient } from '@/server/nodes/client';
+import { getAgent } from '@/server/nodes/pool';
+import type { TaskContext } from '@/server/operations/tasks/registry';
+import { nodeSpec } from '../node-spec';
+
+export async function agentForNode(prisma: PrismaClient, nodeId: string): Promise<AgentClient> {
+  const node = await prisma.node.findUnique({ where: { id: nodeId } });
+  if (!node) throw new AppError('NOT_FOUND', 'node not found');
+  if (node.state === 'offline') throw new AppError('NODE_OFFLINE', `node ${node.name} is offline${node.stateReason ? `: ${node.stateReason}` : ''}`);
+  return getAgent(node.id, nodeSpec(node));
+}
+
+/** Call options that carry the task's operation id and stream agent progress/log into the task. */
+export function taskCallOptions(ctx: TaskContext, step: string, span: [number, number] = [0, 100]) {
+  const [lo, hi] = span;
+  return {
+    // One journal entry per agent call of the task: a re-run of the task repeats each step's id.
+    opId: `${ctx.opId}:${step}`,
+    onNotification: (n: Notification) => {
+      if (n.method === 'progress') void ctx.progress(lo + ((hi - lo) * n.params.pct) / 100, n.params.message);
+      else if (n.method === 'log') void ctx.log(n.params.line);
+    },
+  };
+}

@@ -1,0 +1,138 @@
+// Task handlers that turn VE tasks into agent calls on the VE's node, and keep the Ve row in step.
+import type { ResultOf } from '@/agents/protocol';
+import type { PrismaClient, VeState } from '@/server/db/client';
+import { AppError, isAppError } from '@/server/errors';
+import { registerTaskHandler, type TaskContext } from '@/server/operations/tasks/registry';
+import { releaseVeAddresses } from '@/server/services/ippools/allocate';
+import type { Limits } from '@/server/services/plans/limits';
+import { completeVeDestroy } from '@/server/services/ves/actions';
+import type { VeCreateParams } from '@/server/services/ves/create';
+import { agentForNode, taskCallOptions } from './agent';
+import { agentLimits } from './limits';
+import { ensureTemplateOnNode } from './templates';
+
+type AgentStatus = ResultOf<'ve.status'>['status'];
+
+const stateOf = (s: AgentStatus): VeState => (s === 'running' || s === 'starting' ? 'running' : s === 'suspended' ? 'suspended' : 'stopped');
+
+function target(ctx: TaskContext) {
+  const { veId, nodeId, ctid } = ctx.task;
+  if (!nodeId || ctid == null) throw new AppError('INTERNAL', `task ${ctx.task.id} names no node or VE`);
+  return { veId, nodeId, ctid };
+}
+
+async function setState(prisma: PrismaClient, veId: string | null, state: VeState, extra: { lastError?: string | null } = {}) {
+  if (veId) await prisma.ve.updateMany({ where: { id: veId }, data: { state, ...extra } });
+}
+
+async function runCreate(ctx: TaskContext) {
+  const { veId, nodeId, ctid } = target(ctx);
+  const p = ctx.task.params as unknown as VeCreateParams;
+  const agent = await agentForNode(ctx.prisma, nodeId);
+  await ensureTemplateOnNode(agent, p.template, ctx);
+  const v4 = p.addresses.find((a) => a.family === 4 && a.gateway);
+  const v6 = p.addresses.find((a) => a.family === 6 && a.gateway);
+  const res = await agent.call(
+    've.create',
+    {
+      ctid,
+      ostemplate: p.template,
+      hostname: p.hostname,
+      ips: p.addresses.map((a) => `${a.address}/${a.prefix}`),
+      gateway: v4?.gateway ?? undefined,
+      gateway6: v6?.gateway ?? undefined,
+      nameservers: p.nameservers.slice(0, 3),
+      passwordHash: p.rootPasswordHash ?? undefined,
+      sshKeys: p.sshKeys.length ? p.sshKeys : undefined,
+      onboot: true,
+      start: true,
+      ...agentLimits(p.limits),
+    },
+    taskCallOptions(ctx, 'create', [10, 100]),
+  );
+  await setState(ctx.prisma, veId, stateOf(res.status), { lastError: null });
+  return { ctid, status: res.status, ips: res.ips };
+}
+
+// A create that failed on the node left nothing there (the agent unwinds): free the addresses.
+// When the node could not be asked, the outcome is unknown: keep them until the reconciler knows.
+async function createFailed(ctx: TaskContext, e: unknown) {
+  const { veId } = ctx.task;
+  if (!veId) return;
+  const unknown = isAppError(e) && e.code === 'NODE_OFFLINE';
+  const message = e instanceof Error ? e.message : String(e);
+  await ctx.prisma.$transaction(async (tx) => {
+    if (!unknown) await releaseVeAddresses(tx, veId);
+    await tx.ve.updateMany({ where: { id: veId }, data: { state: 'error', lastError: unknown ? `create outcome unknown: ${message}` : message } });
+  });
+}
+
+type PowerMethod = 've.start' | 've.stop' | 've.restart' | 've.suspend' | 've.resume';
+
+function powerHandler(type: string, method: PowerMethod, params: (ctx: TaskContext) => Record<string, unknown> = () => ({})) {
+  registerTaskHandler({
+    type,
+    async run(ctx) {
+      const { veId, nodeId, ctid } = target(ctx);
+      const agent = await agentForNode(ctx.prisma, nodeId);
+      const res = await agent.call(method, { ctid, ...params(ctx) } as never, taskCallOptions(ctx, method.slice(3)));
+      await setState(ctx.prisma, veId, stateOf(res.status));
+      return res;
+    },
+    async onFailed(ctx) {
+      await refreshState(ctx);
+    },
+  });
+}
+
+// After a failed action, ask the node what the VE really is, so the panel shows a known state.
+async function refreshState(ctx: TaskContext) {
+  const { veId, nodeId, ctid } = target(ctx);
+  const agent = await agentForNode(ctx.prisma, nodeId);
+  const st = await agent.call('ve.status', { ctid }, { timeoutMs: 10_000 });
+  if (st.exists) await setState(ctx.prisma, veId, stateOf(st.status));
+}
+
+async function runDestroy(ctx: TaskContext) {
+  const { veId, nodeId, ctid } = target(ctx);
+  const agent = await agentForNode(ctx.prisma, nodeId);
+  const st = await agent.call('ve.status', { ctid });
+  if (st.exists) {
+    if (st.status !== 'stopped') await agent.call('ve.stop', { ctid, fast: true }, taskCallOptions(ctx, 'stop', [0, 40]));
+    await agent.call('ve.destroy', { ctid }, taskCallOptions(ctx, 'destroy', [40, 90]));
+  } else {
+    await ctx.log(`VE ${ctid} is not on the node any more; removing the record`);
+  }
+  const freed = veId ? await completeVeDestroy(ctx.prisma, veId) : { releasedAddresses: 0 };
+  return { ctid, destroyed: true, ...freed };
+}
+
+async function runSet(ctx: TaskContext) {
+  const { veId, nodeId, ctid } = target(ctx);
+  const p = ctx.task.params as { limits?: Partial<Limits>; hostname?: string; passwordHash?: string };
+  const agent = await agentForNode(ctx.prisma, nodeId);
+  const res = await agent.call(
+    've.set',
+    { ctid, ...agentLimits(p.limits ?? {}), ...(p.hostname ? { hostname: p.hostname } : {}), ...(p.passwordHash ? { passwordHash: p.passwordHash } : {}) } as never,
+    taskCallOptions(ctx, 'set'),
+  );
+  if (veId && p.hostname) await ctx.prisma.ve.update({ where: { id: veId }, data: { hostname: p.hostname } });
+  return res;
+}
+
+let registered = false;
+
+/** Registers every VE task type with the runner (idempotent). */
+export function registerVeTaskHandlers(): void {
+  if (registered) return;
+  registered = true;
+  registerTaskHandler({ type: 've.create', run: runCreate, onFailed: createFailed });
+  registerTaskHandler({ type: 've.destroy', run: runDestroy, onFailed: refreshState });
+  registerTaskHandler({ type: 've.set', run: runSet });
+  powerHandler('ve.start', 've.start');
+  powerHandler('ve.stop', 've.stop', (ctx) => ({ timeoutSec: (ctx.task.params as { timeoutSec?: number }).timeoutSec }));
+  powerHandler('ve.kill', 've.stop', () => ({ fast: true }));
+  powerHandler('ve.restart', 've.restart');
+  powerHandler('ve.suspend', 've.suspend');
+  powerHandler('ve.resume', 've.resume');
+}
