@@ -1,0 +1,106 @@
+// A throwaway bench node: /tmp/vz-bench-<rand>, bridge vzbn<rand4> on 10.199.9.0/24, the busybox
+// template in the agent's cache, ctids 20000-29999. Cleans up everything it made, also on Ctrl-C.
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { buildBusyboxTemplate } from '@/agents/src/templates/busybox';
+import { importTemplate, type CachedTemplate } from '@/agents/src/templates/cache';
+import { deletePolicyTable } from '@/agents/src/net/antispoof';
+import { deleteBridge, ensureBridge } from '@/agents/src/net/bridge';
+import { ensureNodePrereqs } from '@/agents/src/setup/node-prereqs';
+import { loopsOf } from '@/agents/src/storage/image';
+import { run } from '@/agents/src/sys/exec';
+
+export interface BenchNode {
+  vzroot: string;
+  bridge: string;
+  /** lxcpath of the raw-LXC peer (the agent uses <vzroot>/lxc). */
+  rawLxcpath: string;
+  template: CachedTemplate;
+  /** Consecutive free ctids from this run's random base. */
+  ctids(n: number): number[];
+  /** 10.199.9.<10+slot>/24 (slots are reused between phases; at most 240 VEs at once). */
+  ip(slot: number): string;
+  networks: string[];
+  /** Registers extra cleanup (daemon stop, prototype mounts), run newest first before the node's own. */
+  onCleanup(fn: () => Promise<void>): void;
+  cleanup(): Promise<void>;
+}
+
+/** Kill every container under lxcpath (ignores errors). */
+export async function killAll(lxcpath: string): Promise<void> {
+  for (const d of await readdir(lxcpath).catch(() => [] as string[])) {
+    await run('lxc-stop', ['-n', d, '-P', lxcpath, '-k'], { allowFail: true, timeoutMs: 30_000 });
+  }
+}
+
+/** Unmount everything mounted under dir (deepest first) and detach loop devices of files under it. */
+export async function unmountUnder(dir: string): Promise<void> {
+  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m === dir || m.startsWith(dir + '/')));
+  for (const m of mounts.sort((a, b) => b.length - a.length)) await run('umount', ['-l', m], { allowFail: true });
+  const loops = (await run('losetup', ['-n', '-O', 'NAME,BACK-FILE'], { allowFail: true })).stdout.split('\n');
+  for (const l of loops) {
+    const [dev, file] = l.trim().split(/\s+/, 2);
+    if (dev && file?.startsWith(dir + '/')) await run('losetup', ['-d', dev], { allowFail: true });
+  }
+}
+
+export async function makeBenchNode(opts: { maxCtids: number }): Promise<BenchNode> {
+  await ensureNodePrereqs();
+  const rand = randomBytes(2).toString('hex');
+  const vzroot = `/tmp/vz-bench-${rand}${randomBytes(2).toString('hex')}`;
+  const bridge = `vzbn${rand}`;
+  const rawLxcpath = path.join(vzroot, 'raw');
+  const extra: (() => Promise<void>)[] = [];
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () => (cleaned ??= (async () => {
+    for (const fn of extra.reverse()) await fn().catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
+    await killAll(path.join(vzroot, 'lxc'));
+    await killAll(rawLxcpath);
+    for (const d of await readdir(path.join(vzroot, 'private')).catch(() => [] as string[])) {
+      for (const l of await loopsOf(path.join(vzroot, 'private', d, 'root.img'))) await run('losetup', ['-d', l], { allowFail: true });
+    }
+    await unmountUnder(vzroot);
+    await deletePolicyTable(bridge);
+    await deleteBridge(bridge);
+    await rm(vzroot, { recursive: true, force: true });
+  })());
+  const onSignal = (sig: NodeJS.Signals) => {
+    process.stderr.write(`\n${sig}: cleaning up ${vzroot} and ${bridge}...\n`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  await mkdir(vzroot, { mode: 0o711 });
+  await chmod(vzroot, 0o711); // the VEs' mapped root must traverse to their lxcpath
+  await mkdir(rawLxcpath, { mode: 0o711 });
+  try {
+    await ensureBridge(bridge, '10.199.9.1/24');
+    const built = await buildBusyboxTemplate(path.join(vzroot, 'build'));
+    const template = await importTemplate(vzroot, built.tarball, built.manifest);
+    const base = randomInt(20000, 30000 - opts.maxCtids);
+    let next = base;
+    return {
+      vzroot, bridge, rawLxcpath, template, networks: ['10.199.9.0/24'],
+      ctids(n) {
+        if (next + n > base + opts.maxCtids) throw new Error('bench ran out of ctids; raise maxCtids');
+        const out = Array.from({ length: n }, (_, i) => next + i);
+        next += n;
+        return out;
+      },
+      ip: (slot) => {
+        if (slot < 0 || slot > 239) throw new Error(`ip slot ${slot} out of range`);
+        return `10.199.9.${10 + slot}/24`;
+      },
+      onCleanup: (fn) => void extra.push(fn),
+      cleanup,
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+export const exists = (p: string): boolean => existsSync(p);
