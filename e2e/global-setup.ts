@@ -1,7 +1,8 @@
 // Starts the panel the way the README's up command does (`tsx server/main.ts`) on a fresh data
 // dir, VZ root and random port, reads the printed admin login and URL, and stops it afterwards.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,20 +58,42 @@ function waitForStartup(child: ChildProcess, log: string[]): Promise<{ email: st
   });
 }
 
-async function stopGroup(child: ChildProcess) {
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  // SIGTERM the whole group (npx → tsx → node, and the embedded Postgres) so main.ts shuts down cleanly.
-  try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
-  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000));
-  if ((await Promise.race([exited, timeout])) === 'timeout') {
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-    await exited;
+// The panel runs Next in production mode, which needs a build; `./vz test` makes one, a bare run may not have it.
+async function ensureNextBuild() {
+  if (existsSync(path.join(root, '.next', 'BUILD_ID'))) return;
+  await promisify(execFile)('npx', ['next', 'build'], { cwd: root, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, maxBuffer: 64 << 20 });
+}
+
+/** Pids of processes whose command line mentions our unique temp dir (e.g. a detached agent left by a hard kill). */
+async function pidsUsing(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const d of await readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const cmd = await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(dir)) pids.push(Number(d));
   }
+  return pids;
+}
+
+const groupAlive = (pgid: number) => {
+  try { process.kill(-pgid, 0); return true; } catch { return false; }
+};
+
+/** SIGTERM the panel's process group (npx → tsx → node, embedded Postgres) and wait until all of it is gone. */
+async function stopGroup(child: ChildProcess) {
+  const pgid = child.pid;
+  if (!pgid || !groupAlive(pgid)) return;
+  process.kill(-pgid, 'SIGTERM');
+  // main.ts shuts down in order (workers, agent, Postgres); give it the time its own hard stop allows.
+  for (const deadline = Date.now() + 35_000; Date.now() < deadline && groupAlive(pgid);) await new Promise((r) => setTimeout(r, 200));
+  if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
 }
 
 export default async function globalSetup() {
+  await ensureNextBuild();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'vz-e2e-'));
+  // mkdtemp makes it 0700; the embedded Postgres runs as user postgres and must reach data/ below it.
+  await chmod(tmp, 0o755);
   const port = await freePort();
   const bridge = `vze${Math.random().toString(36).slice(2, 9)}`;
   const env: NodeJS.ProcessEnv = {
@@ -88,7 +111,10 @@ export default async function globalSetup() {
   const log: string[] = [];
   const child = spawn('npx', ['tsx', 'server/main.ts'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const cleanup = async () => {
+    const t0 = Date.now();
     await stopGroup(child);
+    if (process.env.VZ_E2E_VERBOSE) console.log(`panel stopped in ${Date.now() - t0} ms`);
+    for (const pid of await pidsUsing(tmp)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     // Remove the bridge only if the panel's agent made one (the name is ours and unique).
     await promisify(execFile)('ip', ['link', 'del', bridge]).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true, maxRetries: 3 });

@@ -1,2 +1,16 @@
-// Scopes a billing API key can carry; must match the server's list (apiKeys.create input).
-export const API_KEY_SCOPES = ['ves:read', 'ves:write', 'customers:write', 'catalog:read', 'tasks:read'] as const;
+import type { RouterInputs } from '@/app/_lib/trpc';
+
+export type ApiScope = RouterInputs['apiKeys']['create']['scopes'][number];
+
+// A Record over the server's scope enum: adding a scope there fails the type check here until it is described.
+const SCOPES: Record<ApiScope, string> = {
+  'catalog:read': 'Read plans, templates and node groups',
+  'nodes:read': 'Read nodes',
+  'ves:read': 'Read containers and tasks',
+  'ves:write': 'Create, change, power and delete containers',
+  'customers:read': 'Read customers',
+  'customers:write': 'Create and update customers',
+};
+
+export const API_KEY_SCOPES = Object.keys(SCOPES) as ApiScope[];
+export const scopeDescription = (s: ApiScope) => SCOPES[s];

@@ -9,18 +9,18 @@ import { Button } from '@/app/_components/Button';
 import { Field } from '@/app/_components/Input';
 import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
-import { API_KEY_SCOPES } from '@/app/_lib/scopes';
+import { API_KEY_SCOPES, scopeDescription, type ApiScope } from '@/app/_lib/scopes';
 
 function CreateKey() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [name, setName] = useState('');
-  const [scopes, setScopes] = useState<string[]>([]);
+  const [scopes, setScopes] = useState<ApiScope[]>([]);
   const create = useMutation(trpc.apiKeys.create.mutationOptions({
     onSuccess: () => { setName(''); setScopes([]); return qc.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() }); },
   }));
-  const submit = (e: FormEvent) => { e.preventDefault(); create.mutate({ name: name.trim(), scopes: scopes as never }); };
-  const toggle = (s: string) => setScopes((cur) => (cur.includes(s) ? cur.filter((x) => x !== s) : [...cur, s]));
+  const submit = (e: FormEvent) => { e.preventDefault(); create.mutate({ name: name.trim(), scopes }); };
+  const toggle = (s: ApiScope) => setScopes((cur) => (cur.includes(s) ? cur.filter((x) => x !== s) : [...cur, s]));
   return (
     <Card>
       <CardHeader title="New API key" subtitle="For a billing system (WHMCS, Blesta, HostBill) calling /api/v1." />
@@ -37,7 +37,7 @@ function CreateKey() {
             <legend className="mb-1.5 text-sm font-medium text-slate-700">Scopes</legend>
             <div className="flex flex-wrap gap-x-4 gap-y-2">
               {API_KEY_SCOPES.map((s) => (
-                <label key={s} className="inline-flex items-center gap-1.5 text-sm text-slate-700">
+                <label key={s} className="inline-flex items-center gap-1.5 text-sm text-slate-700" title={scopeDescription(s)}>
                   <input type="checkbox" className="size-4 rounded border-slate-300 accent-indigo-600" checked={scopes.includes(s)} onChange={() => toggle(s)} name="scope" value={s} />
                   <code className="text-xs">{s}</code>
                 </label>
