@@ -4,12 +4,14 @@ import { Logger, makeWorkerUtils, run, runMigrations, type Runner, type TaskList
 import type { PrismaClient } from '@/server/db/client';
 import { logger } from '@/server/logger';
 import { taskRunner } from './tasks/runner';
+import { registerVeTaskHandlers } from './ve/handlers';
 
 // Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
 const LIVENESS_NS = 0x767a_0002;
 
 /** Every graphile-worker task identifier this panel runs, and its function. Add new job kinds here. */
 export function taskList(prisma: PrismaClient): TaskList {
+  registerVeTaskHandlers();
   return {
     // A panel Task row (server/operations/tasks): ve.create, ve.start, …
     'task.run': taskRunner(prisma),
