@@ -39,7 +39,7 @@ export function renderLxcConfig(c: VeConfig, host: HostFacts, p: RenderPaths): s
   set('lxc.console.logfile', path.join(p.vzroot, 'lxc', String(c.ctid), 'console.log'));
   set('lxc.apparmor.profile', host.apparmor ? 'generated' : 'unconfined');
   if (host.apparmor) set('lxc.apparmor.allow_nesting', 0);
-  set('lxc.signal.halt', 'SIGPWR');
+  set('lxc.signal.halt', c.haltsignal);
   set(`${cg}.devices.deny`, 'a');
   for (const d of DEVICES) set(`${cg}.devices.allow`, d);
   set('lxc.net.0.type', 'veth');

@@ -34,6 +34,7 @@ export const veConfigSchema = z.object({
   searchdomain: hostnameSchema.optional().describe('resolv.conf search domain'),
   mac: macSchema.optional().describe('MAC of eth0; derived from the ctid when absent (stable across migration)'),
   onboot: z.boolean().default(false).describe('start when the agent starts (OpenVZ ONBOOT)'),
+  haltsignal: z.enum(['SIGPWR', 'SIGRTMIN+3', 'SIGTERM']).default('SIGPWR').describe('signal asking the VE\'s init to shut down (busybox/sysvinit: SIGPWR, systemd: SIGRTMIN+3)'),
   description: safeTextSchema.optional(),
   idmap: z.object({
     uid: z.number().int().min(1).max(2 ** 32 - IDMAP_SIZE - 1).describe('first host uid of this VE\'s 65,536 ids'),

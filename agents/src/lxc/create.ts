@@ -1,5 +1,5 @@
 // vzctl create: template -> ext4 image -> untar -> identity files -> conf + LXC config. Unwinds on failure.
-import { mkdir, rm, statfs } from 'node:fs/promises';
+import { mkdir, readlink, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { veConfigSchema, veLimitsSchema, type VeConfig } from '../config/schema';
@@ -83,6 +83,10 @@ export async function createVe(rt: Runtime, input: unknown, undo: UndoLike): Pro
     const full = /No space left/.test(tar.stderr);
     throw new VeError(full ? 'NO_DISK_SPACE' : 'INTERNAL', `unpacking ${tpl.manifest.name} failed: ${tar.stderr.trim().split('\n').slice(-2).join(' | ')}`);
   }
+
+  // systemd ignores LXC's default SIGPWR; it halts on SIGRTMIN+3.
+  const init = await readlink(path.join(p.root, 'sbin/init')).catch(() => '');
+  if (/systemd/.test(init) && c.haltsignal === 'SIGPWR') c.haltsignal = 'SIGRTMIN+3';
 
   rt.progress?.(80, 'writing identity');
   const files = hostVeFiles(p.root);

@@ -43,8 +43,10 @@ export async function lxcStart(ctid: number, lxcpath: string, logFile: string): 
 /** Clean shutdown (SIGPWR to init) with a timeout, then kill. Returns how it stopped. */
 export async function lxcStop(ctid: number, lxcpath: string, timeoutSec: number): Promise<'clean' | 'killed'> {
   if (timeoutSec > 0) {
+    const t0 = Date.now();
     const r = await run('lxc-stop', [...n(ctid, lxcpath), '-t', String(timeoutSec)], { allowFail: true, timeoutMs: (timeoutSec + 30) * 1000 });
-    if ((await lxcState(ctid, lxcpath)) === 'STOPPED') return r.code === 0 ? 'clean' : 'killed';
+    // lxc-stop kills at the timeout and may still exit 0: a stop that took the whole timeout was a kill.
+    if ((await lxcState(ctid, lxcpath)) === 'STOPPED') return r.code === 0 && Date.now() - t0 < timeoutSec * 1000 ? 'clean' : 'killed';
   }
   const k = await run('lxc-stop', [...n(ctid, lxcpath), '-k'], { allowFail: true, timeoutMs: 60_000 });
   if ((await lxcState(ctid, lxcpath)) !== 'STOPPED') {

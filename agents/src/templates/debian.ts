@@ -1,5 +1,5 @@
 // Builds the `debian-12` template with debootstrap minbase from the host's configured Debian mirror.
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../sys/exec';
@@ -68,6 +68,8 @@ export async function buildDebianTemplate(outDir: string, opts: { name?: string;
     // Container-friendly touches: no getty on ttys, an empty resolv.conf and hostname to be filled by create.
     await writeFile(path.join(root, 'etc/hostname'), 'localhost\n');
     await writeFile(path.join(root, 'etc/resolv.conf'), '');
+    // An unprivileged VE cannot mount debugfs; masking it keeps `systemctl is-system-running` at "running".
+    await symlink('/dev/null', path.join(root, 'etc/systemd/system/sys-kernel-debug.mount')).catch(() => undefined);
     await run('chroot', [root, 'apt-get', 'clean']);
     await mkdir(outDir, { recursive: true });
     const tarball = path.join(outDir, `${name}.tar.gz`);
