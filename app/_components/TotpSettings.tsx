@@ -17,13 +17,14 @@ export function TotpSettings() {
   const me = useQuery(trpc.auth.me.queryOptions());
   const [code, setCode] = useState('');
   const [done, setDone] = useState<string | null>(null);
+  const [backupCodes, setBackupCodes] = useState<string[] | null>(null);
   const refreshMe = () => qc.invalidateQueries({ queryKey: trpc.auth.me.queryKey() });
   const setup = useMutation(trpc.auth.totp.setup.mutationOptions({ onSuccess: () => { setDone(null); setCode(''); } }));
   const enable = useMutation(trpc.auth.totp.enable.mutationOptions({
-    onSuccess: async () => { setDone('Two-factor authentication is on.'); setCode(''); setup.reset(); await refreshMe(); },
+    onSuccess: async (r) => { setDone('Two-factor authentication is on.'); setBackupCodes(r.backupCodes); setCode(''); setup.reset(); await refreshMe(); },
   }));
   const disable = useMutation(trpc.auth.totp.disable.mutationOptions({
-    onSuccess: async () => { setDone('Two-factor authentication is off.'); setCode(''); await refreshMe(); },
+    onSuccess: async () => { setDone('Two-factor authentication is off.'); setBackupCodes(null); setCode(''); await refreshMe(); },
   }));
   const on = !!me.data?.totpEnabled;
 
@@ -39,6 +40,14 @@ export function TotpSettings() {
       />
       <CardBody className="space-y-4">
         {done && <Alert tone="success">{done}</Alert>}
+        {backupCodes && backupCodes.length > 0 && (
+          <Alert tone="warning" title="Save these backup codes now. They are shown only once." data-testid="totp-backup-codes">
+            <p>Each one signs you in once if you lose your authenticator.</p>
+            <ul className="mt-2 grid grid-cols-2 gap-1 font-mono text-xs sm:grid-cols-5">
+              {backupCodes.map((c) => <li key={c} className="select-all rounded bg-white/70 px-2 py-1">{c}</li>)}
+            </ul>
+          </Alert>
+        )}
         <ErrorAlert error={setup.error ?? enable.error ?? disable.error} />
         {!on && !setup.data && (
           <Button onClick={() => setup.mutate()} loading={setup.isPending} data-testid="totp-setup">Set up two-factor authentication</Button>
@@ -54,7 +63,7 @@ export function TotpSettings() {
             </div>
             <div className="flex max-w-sm items-end gap-3">
               <div className="flex-1">
-                <Field label="Code" name="code" inputMode="numeric" autoComplete="one-time-code" required pattern="[0-9 ]{6,8}" value={code} onChange={(e) => setCode(e.target.value)} />
+                <Field label="Code" name="code" inputMode="numeric" autoComplete="one-time-code" required pattern="[0-9 ]{6,7}" value={code} onChange={(e) => setCode(e.target.value)} />
               </div>
               <Button type="submit" loading={enable.isPending} data-testid="totp-enable">Enable</Button>
             </div>
@@ -63,7 +72,7 @@ export function TotpSettings() {
         {on && (
           <form onSubmit={onDisable} className="flex max-w-sm items-end gap-3">
             <div className="flex-1">
-              <Field label="Current code" name="code" inputMode="numeric" autoComplete="one-time-code" required pattern="[0-9 ]{6,8}" value={code} onChange={(e) => setCode(e.target.value)} />
+              <Field label="Current code or backup code" name="code" autoComplete="one-time-code" required maxLength={24} value={code} onChange={(e) => setCode(e.target.value)} />
             </div>
             <Button type="submit" variant="danger" loading={disable.isPending} data-testid="totp-disable">Turn off</Button>
           </form>

@@ -43,7 +43,7 @@ function LoginForm() {
   };
   const onCode = (e: FormEvent) => {
     e.preventDefault();
-    if (ticket) verify.mutate({ ticket, code: code.replace(/\s+/g, '') });
+    if (ticket) verify.mutate({ ticket, code: code.trim() });
   };
 
   if (ticket) {
@@ -52,13 +52,13 @@ function LoginForm() {
       <form onSubmit={onCode} className="space-y-5" data-testid="totp-form">
         <div>
           <h2 className="text-lg font-semibold text-slate-900">Two-factor authentication</h2>
-          <p className="mt-1 text-sm text-slate-500">Enter the 6-digit code from your authenticator app.</p>
+          <p className="mt-1 text-sm text-slate-500">Enter the 6-digit code from your authenticator app, or one of your backup codes.</p>
         </div>
         {verify.error && (expired
           ? <Alert tone="error" title="Sign-in expired">Please start again. <button type="button" className="underline" onClick={() => { setTicket(null); setCode(''); verify.reset(); }}>Back</button></Alert>
           : <ErrorAlert error={verify.error} title="Sign-in failed" message={errorCode(verify.error) === 'UNAUTHENTICATED' ? 'Invalid code' : undefined} />)}
-        <Field label="Authentication code" name="code" inputMode="numeric" autoComplete="one-time-code" autoFocus required
-          pattern="[0-9 ]{6,8}" maxLength={8} value={code} onChange={(e) => setCode(e.target.value)} />
+        <Field label="Authentication code" name="code" autoComplete="one-time-code" autoFocus required
+          maxLength={24} value={code} onChange={(e) => setCode(e.target.value)} />
         <Button type="submit" className="w-full" loading={verify.isPending}>Verify</Button>
         <button type="button" className="w-full text-center text-sm text-slate-500 hover:text-slate-700" onClick={() => { setTicket(null); setCode(''); setPassword(''); verify.reset(); login.reset(); }}>
           Use a different account

@@ -56,6 +56,9 @@ export default function Dashboard() {
               actions={<NodeStateBadge state={node.state} data-testid="node-state" />}
             />
             <CardBody>
+              {node.state !== 'online' && node.stateReason && (
+                <p className="mb-4 text-sm text-amber-800" data-testid="node-state-reason">{node.stateReason}</p>
+              )}
               <NodeFigures node={node} />
             </CardBody>
           </Card>

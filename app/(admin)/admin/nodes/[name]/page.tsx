@@ -1,13 +1,23 @@
 'use client';
 import Link from 'next/link';
+import type { ReactNode } from 'react';
 import { useParams } from 'next/navigation';
 import { useQuery } from '@tanstack/react-query';
 import { useTRPC } from '@/app/_lib/trpc';
 import { formatDate } from '@/app/_lib/format';
 import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
 import { Badge, NodeStateBadge } from '@/app/_components/Badge';
-import { ErrorAlert } from '@/app/_components/Alert';
+import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { NodeFigures } from '@/app/_components/NodeFigures';
+
+function Item({ label, value, mono }: { label: string; value: ReactNode; mono?: boolean }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className={`mt-1 truncate text-sm text-slate-900 ${mono ? 'font-mono text-xs' : ''}`}>{value}</dd>
+    </div>
+  );
+}
 
 export default function NodeDetailPage() {
   const name = decodeURIComponent(useParams<{ name: string }>().name);
@@ -26,6 +36,22 @@ export default function NodeDetailPage() {
           <Card>
             <CardHeader title="Capacity and health" subtitle="Read from the node by its agent." />
             <CardBody><NodeFigures node={n} /></CardBody>
+          </Card>
+          {n.state !== 'online' && n.stateReason && (
+            <Alert tone="warning" title={`Node is ${n.state}`} data-testid="node-state-reason">{n.stateReason}</Alert>
+          )}
+          <Card>
+            <CardHeader title="Node" />
+            <CardBody>
+              <dl className="grid grid-cols-2 gap-x-6 gap-y-4 sm:grid-cols-3 lg:grid-cols-6">
+                <Item label="Address" value={n.address} mono />
+                <Item label="Transport" value={n.transport === 'local' ? 'local (child process)' : 'SSH'} />
+                <Item label="Hostname" value={n.capabilities?.hostname ?? '—'} mono />
+                <Item label="Agent" value={n.capabilities?.agentVersion ? `vzagentd ${n.capabilities.agentVersion}` : '—'} />
+                <Item label="Group" value={n.nodeGroup?.name ?? '—'} />
+                <Item label="Maintenance" value={n.maintenance ? <Badge tone="amber">on</Badge> : 'off'} />
+              </dl>
+            </CardBody>
           </Card>
           <Card>
             <CardHeader title="Capabilities" subtitle="What this node's kernel and tools support." />
