@@ -124,6 +124,11 @@ export const veMethods = {
   've.mount': defineMethod({ params: CtidOnly, result: VeStatusResult, mutating: true, description: 'Mount a stopped VE\'s filesystem at <vzroot>/root/<ctid>.' }),
   've.umount': defineMethod({ params: CtidOnly, result: VeStatusResult, mutating: true }),
   've.exec': defineMethod({ params: VeExecParams, result: VeExecResult, mutating: true, description: 'Run a command or a script inside a running VE (vzctl exec2).' }),
+  've.reinstall': defineMethod({
+    params: z.object({ ctid: Ctid, ostemplate: TemplateName.optional(), password: z.string().min(1).max(256).optional(), passwordHash: z.string().regex(/^\$(6|5|y)\$[./A-Za-z0-9$]{8,200}$/).optional() }),
+    result: VeInfo, mutating: true,
+    description: 'New root filesystem from a template for a stopped VE; same ctid, addresses, limits and (unless given) root password.',
+  }),
   've.set': defineMethod({ params: VeSetParams, result: VeSetResult, mutating: true, description: 'Change limits, identity or addresses; live when running (vzctl set --save).' }),
   've.ubc': defineMethod({ params: CtidOnly, result: z.object({ ctid: Ctid, running: z.boolean(), rows: z.array(UbcRow) }), mutating: false, description: 'vzubc-style beancounters from cgroup counters.' }),
   'template.list': defineMethod({ params: z.object({}).default({}), result: z.object({ templates: z.array(TemplateManifestSchema) }), mutating: false }),

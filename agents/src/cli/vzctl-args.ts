@@ -107,6 +107,13 @@ export function parseVzctl(argv: string[]): Call {
   if (verb === 'enter') return { method: '', params: {}, enter: ctid, print: 'quiet' };
   const { pos, opts } = splitOpts(rest);
   if (pos.length) throw new UsageError(`unexpected argument ${pos[0]}`);
+  if (verb === 'reinstall') {
+    const params: Record<string, unknown> = { ctid };
+    const passwordFor = setOptions(opts, params);
+    if (Object.keys(params).some((k) => k !== 'ctid' && k !== 'ostemplate')) throw new UsageError('reinstall takes only --ostemplate and --userpasswd root');
+    if (passwordFor && passwordFor !== 'root') throw new UsageError('reinstall sets only the root password');
+    return { method: 've.reinstall', params, passwordFor, print: 'status' };
+  }
   if (verb === 'create' || verb === 'set') {
     const params: Record<string, unknown> = { ctid };
     const passwordFor = setOptions(opts, params);

@@ -16,6 +16,7 @@ const USAGE = `usage: vzctl [--vzroot DIR] [--socket PATH] VERB CTID [options]
              [--userpasswd root]   (password read from stdin)
   start|stop [--fast] [--timeout S]|restart|status|suspend|resume|destroy|mount|umount CTID
   set CTID [create options] [--ipdel IP] [--userpasswd USER] [--save]
+  reinstall CTID [--ostemplate NAME] [--userpasswd root]
   exec|exec2 CTID COMMAND...    (no COMMAND or '-': script from stdin)
   runscript CTID FILE · enter CTID · ubc CTID`;
 
@@ -31,7 +32,7 @@ function prepare(call: Call): Record<string, unknown> {
   if (call.passwordFor) {
     // First line of stdin; never argv, never echoed.
     const password = readStdin().split('\n')[0];
-    if (call.method === 've.create') params.password = password;
+    if (call.method === 've.create' || call.method === 've.reinstall') params.password = password;
     else params.userpasswd = { user: call.passwordFor, password };
   }
   return params;

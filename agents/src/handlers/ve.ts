@@ -5,6 +5,7 @@ import { veCreate } from './ve-create';
 import { veDestroy } from './ve-destroy';
 import { veExec } from './ve-exec';
 import { veMount, veUmount } from './ve-mount';
+import { veReinstall } from './ve-reinstall';
 import { veRestart } from './ve-restart';
 import { veSet } from './ve-set';
 import { veStart } from './ve-start';
@@ -14,5 +15,5 @@ import { veResume, veSuspend } from './ve-suspend';
 
 export const veHandlers: AnyHandler[] = [
   veCreate, veStart, veStop, veRestart, veSuspend, veResume, veStatusHandler, veList, veDestroy,
-  veMount, veUmount, veExec, veSet, veUbcHandler, templateList, templateImport, templateBuild,
+  veMount, veUmount, veReinstall, veExec, veSet, veUbcHandler, templateList, templateImport, templateBuild,
 ];

@@ -99,10 +99,8 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
       if (s.hostname) await writeHostname(files, next.hostname);
       if (s.nameservers || s.searchdomain) await writeResolvConf(files, next.nameservers, next.searchdomain);
       const user = s.userpasswd?.user ?? 'root';
-      if (hash && running) {
-        const r = await lxcAttach(s.ctid, p.lxcpath, ['chpasswd', '-e'], { input: `${user}:${hash}\n`, timeoutMs: 30_000 });
-        if (r.code !== 0) throw new VeError('INTERNAL', `chpasswd in VE ${s.ctid} failed: ${r.stderr.trim()}`);
-      } else if (hash) await writePasswordHash(files, user, hash);
+      // Running: read and rewrite /etc/shadow as the VE's own root (no chpasswd needed in the template).
+      if (hash) await writePasswordHash(files, user, hash);
     });
     if (s.hostname && running) await lxcAttach(s.ctid, p.lxcpath, ['hostname', next.hostname], { timeoutMs: 15_000 });
     applied.push(...(['hostname', 'nameservers', 'userpasswd', 'passwordHash'] as const).filter((k) => s[k] !== undefined));

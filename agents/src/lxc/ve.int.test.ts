@@ -10,6 +10,9 @@ import { execInVe } from './exec';
 import { setVe } from './set';
 import { veUbc } from './ubc';
 import { listVes } from './list';
+import { reinstallVe } from './reinstall';
+import { startOnbootVes } from './onboot';
+import { spawnSync } from 'node:child_process';
 import { idRanges } from './idmap';
 import { LocalUndo, withUndo } from '../sys/undo';
 import { vePaths } from '../sys/paths';
@@ -183,6 +186,36 @@ describe('network on the bridge', () => {
   });
 });
 
+describe('live changes', () => {
+  it('adds and removes an address on a running VE; the filter follows', async () => {
+    const extra = '10.199.3.200/24';
+    const target = ipB.split('/')[0];
+    expect((await setVe(node, { ctid: a, ipadd: [extra] })).applied).toContain('ips');
+    expect((await sh(a, `ping -c 1 -W 2 -I 10.199.3.200 ${target}`)).exitCode).toBe(0);
+    await setVe(node, { ctid: a, ipdel: ['10.199.3.200'] });
+    expect((await sh(a, 'ip -4 addr show dev eth0')).stdout).not.toContain('10.199.3.200');
+    expect(readFileSync(vePaths(node.vzroot, a).conf, 'utf8')).toMatch(new RegExp(`IP_ADDRESS="${ipA}"`));
+  });
+
+  it('changes hostname, nameservers and the root password of a running VE', async () => {
+    const before = (await sh(b, 'grep ^root: /etc/shadow')).stdout;
+    const r = await setVe(node, { ctid: b, hostname: 've-b2.example', nameservers: ['10.199.3.1', '10.199.3.2'], userpasswd: { password: 'n3w pass' } });
+    expect(r.applied).toEqual(expect.arrayContaining(['hostname', 'nameservers', 'userpasswd']));
+    const out = (await sh(b, 'hostname; cat /etc/hostname; grep -c nameserver /etc/resolv.conf; grep ^root: /etc/shadow | cut -c1-8')).stdout.split('\n');
+    expect(out.slice(0, 4)).toEqual(['ve-b2.example', 've-b2.example', '2', 'root:$6$']);
+    expect(before).not.toMatch(/\$6\$/);
+  });
+
+  it('keeps one VE\'s files away from another VE\'s ids on the host', async () => {
+    await sh(a, 'echo secret > /root/secret; chmod 600 /root/secret');
+    const bBase = (await sh(b, 'cat /proc/self/uid_map')).stdout.trim().split(/\s+/)[1];
+    const file = path.join(vePaths(node.vzroot, a).root, 'root/secret');
+    const r = spawnSync('setpriv', ['--reuid', bBase, '--regid', bBase, '--clear-groups', 'cat', file], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/Permission denied/);
+  });
+});
+
 describe('lifecycle', () => {
   it('suspends and resumes, runs exec with exit codes and a timeout', async () => {
     expect((await suspendVe(node, b)).status).toBe('suspended');
@@ -252,6 +285,28 @@ describe('bad input and failure leave nothing behind', () => {
     expect(undo.errors).toEqual([]);
     await nothingFor(c);
     expect(readdirSync(path.join(node.vzroot, 'root'))).not.toContain(String(c));
+  });
+
+  it('reinstalls a stopped VE: fresh files, same ctid, address, hostname and root password', async () => {
+    await sh(b, 'echo old > /root/marker');
+    const hash = (await sh(b, 'grep ^root: /etc/shadow | cut -d: -f2')).stdout.trim();
+    await stopVe(node, b, { fast: true });
+    await withUndo((u) => reinstallVe(node, { ctid: b }, u));
+    await startVe(node, b);
+    const r = await sh(b, 'ls /root/marker 2>&1; hostname; grep ^root: /etc/shadow | cut -d: -f2; ip -4 -o addr show dev eth0');
+    expect(r.stdout).toMatch(/No such file/);
+    expect(r.stdout).toContain('ve-b2.example');
+    expect(r.stdout).toContain(hash);
+    expect(r.stdout).toContain(ipB);
+    expect(existsSync(vePaths(node.vzroot, b).image + '.old')).toBe(false);
+  });
+
+  it('starts onboot VEs when asked at agent start', async () => {
+    await setVe(node, { ctid: b, onboot: true });
+    await stopVe(node, b, { fast: true });
+    const r = await startOnbootVes(node);
+    expect(r.started).toEqual([b]);
+    expect((await veStatus(node, b)).status).toBe('running');
   });
 
   it('destroys a stopped VE completely', async () => {

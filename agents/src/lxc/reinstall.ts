@@ -1,0 +1,77 @@
+// vzctl reinstall (VZ7): a fresh root filesystem from a template; same ctid, addresses, limits and root password.
+import { readlink, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { ctidSchema } from '../config/validate';
+import { TEMPLATE_NAME_RE } from '../templates/manifest';
+import { findTemplate } from '../templates/cache';
+import { createImage, mountImage, unmountImage } from '../storage/image';
+import { run } from '../sys/exec';
+import { VeError } from '../sys/errors';
+import { vePaths } from '../sys/paths';
+import { LocalUndo, type UndoLike } from '../sys/undo';
+import { lxcState } from './lxc-cli';
+import { hostVeFiles } from './rootfs-files';
+import { hashPassword, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
+import { readVe, writeVe } from './ve-store';
+import type { Runtime } from './runtime';
+import type { VeConfig } from '../config/schema';
+
+export const reinstallInputSchema = z.object({
+  ctid: ctidSchema,
+  ostemplate: z.string().regex(TEMPLATE_NAME_RE).optional().describe('default: the template the VE has'),
+  password: z.string().min(1).max(256).optional(),
+  passwordHash: z.string().regex(/^\$(6|5|y)\$[./A-Za-z0-9$]{8,200}$/).optional(),
+});
+
+/** Root's current hash from a stopped VE's shadow (kept across the reinstall unless a new one is given). */
+async function currentRootHash(image: string, root: string): Promise<string | undefined> {
+  await mountImage(image, root, new LocalUndo());
+  try {
+    const shadow = await hostVeFiles(root).read('etc/shadow').catch(() => undefined);
+    const hash = shadow?.split('\n').find((l) => l.startsWith('root:'))?.split(':')[1];
+    return hash && hash.startsWith('$') ? hash : undefined;
+  } finally {
+    await unmountImage(image, root);
+  }
+}
+
+export async function reinstallVe(rt: Runtime, input: unknown, undo: UndoLike): Promise<VeConfig> {
+  const pr = reinstallInputSchema.safeParse(input);
+  if (!pr.success) throw new VeError('BAD_PARAMS', `${pr.error.issues[0]?.path.join('.')}: ${pr.error.issues[0]?.message}`);
+  const r = pr.data;
+  const cur = await readVe(rt.vzroot, r.ctid);
+  const p = vePaths(rt.vzroot, r.ctid);
+  const st = await lxcState(r.ctid, p.lxcpath);
+  if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${r.ctid} is running; stop it first`);
+  const tpl = await findTemplate(rt.vzroot, r.ostemplate ?? cur.ostemplate);
+  await unmountImage(p.image, p.root);
+  const hash = r.passwordHash ?? (r.password ? await hashPassword(r.password) : await currentRootHash(p.image, p.root));
+
+  const fresh = `${p.image}.new`;
+  await rm(fresh, { force: true });
+  rt.progress?.(10, 'creating filesystem');
+  await createImage(fresh, cur.diskspace, cur.diskinodes, undo);
+  await mountImage(fresh, p.root, undo);
+  undo.push(`unmount ${p.root}`, () => unmountImage(fresh, p.root));
+  rt.progress?.(30, `unpacking template ${tpl.manifest.name}`);
+  const tar = await run('tar', ['-xzpf', tpl.tarball, '--numeric-owner', '-C', p.root], { allowFail: true, timeoutMs: 30 * 60_000 });
+  if (tar.code !== 0) throw new VeError('INTERNAL', `unpacking ${tpl.manifest.name} failed: ${tar.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+  const init = await readlink(path.join(p.root, 'sbin/init')).catch(() => '');
+  const next: VeConfig = { ...cur, ostemplate: tpl.manifest.name, haltsignal: /systemd/.test(init) ? 'SIGRTMIN+3' : 'SIGPWR' };
+  const files = hostVeFiles(p.root);
+  await writeHostname(files, next.hostname);
+  await writeResolvConf(files, next.nameservers, next.searchdomain);
+  if (hash) await writePasswordHash(files, 'root', hash);
+  await unmountImage(fresh, p.root);
+
+  // Swap images: the old one is kept aside until the new one is in place, then removed.
+  const old = `${p.image}.old`;
+  await rename(p.image, old);
+  undo.push('put the old image back', () => rename(old, p.image));
+  await rename(fresh, p.image);
+  await writeVe(rt.vzroot, next, rt.bridge);
+  await rm(old, { force: true });
+  rt.progress?.(100, 'reinstalled');
+  return next;
+}
