@@ -4,6 +4,7 @@ import path from 'node:path';
 import { vethName, macForCtid } from '../config/schema';
 import { applyPortPolicy, removePortPolicy } from '../net/antispoof';
 import { ensureBridge } from '../net/bridge';
+import { ensureLxcfs } from '../setup/node-prereqs';
 import { mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
@@ -51,6 +52,8 @@ export async function startVe(rt: Runtime, ctid: number, undo: UndoLike = noUndo
   const st = await lxcState(ctid, p.lxcpath);
   if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${ctid} is already running`);
   await ensureBridge(rt.bridge);
+  // LXCFS must be up before the VE starts: its mount hook runs only at start.
+  await ensureLxcfs();
   // Re-render so a changed bridge or host (after migration) is picked up.
   await writeVe(rt.vzroot, c, rt.bridge);
   const mounted = !!(await mountPointSource(p.root));
