@@ -29,6 +29,8 @@ export const ManifestResult = z.object({
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   ms: z.number().nonnegative(),
+  /** Files actually read this time (the rest had unchanged inode/size/mtime/ctime since the last run). */
+  hashed: z.number().int().nonnegative().optional(),
 });
 
 export const SendResult = z.object({

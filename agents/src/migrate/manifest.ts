@@ -4,7 +4,17 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
-export interface Manifest { digest: string; entries: number; files: number; bytes: number; ms: number }
+export interface Manifest { digest: string; entries: number; files: number; bytes: number; ms: number; hashed: number }
+
+// Per-root content hashes from earlier runs, keyed by inode, size, mtime and ctime (ns). Any write
+// moves ctime and nobody can set ctime back, so an unchanged key means unchanged content: the
+// manifest taken during the pause only re-reads what changed since the warm-up run.
+const cache = new Map<string, Map<string, { key: string; sum: string }>>();
+
+/** Forget cached hashes of a root (its migration ended). */
+export const dropManifestCache = (root: string): void => {
+  cache.delete(root);
+};
 
 function hashFile(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -24,19 +34,22 @@ function hashFile(file: string): Promise<string> {
 export async function buildManifest(root: string, concurrency = 4): Promise<Manifest> {
   const t0 = Date.now();
   const lines: string[] = [];
-  const files: { rel: string; head: string }[] = [];
+  const files: { rel: string; head: string; key: string }[] = [];
+  const known = cache.get(root) ?? new Map<string, { key: string; sum: string }>();
+  const fresh = new Map<string, { key: string; sum: string }>();
+  let hashed = 0;
   let bytes = 0;
   const walk = async (rel: string): Promise<void> => {
     const abs = path.join(root, rel);
-    const st = await lstat(abs);
-    const head = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+    const st = await lstat(abs, { bigint: true });
+    const head = `${(st.mode & 0o7777n).toString(8)} ${st.uid}:${st.gid}`;
     if (st.isDirectory()) {
       lines.push(`d ${head} ${rel || '.'}`);
       const names = (await readdir(abs)).sort();
       for (const n of names) await walk(rel ? `${rel}/${n}` : n);
     } else if (st.isFile()) {
-      bytes += st.size;
-      files.push({ rel, head: `f ${head} ${st.size}` });
+      bytes += Number(st.size);
+      files.push({ rel, head: `f ${head} ${st.size}`, key: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` });
     } else if (st.isSymbolicLink()) {
       lines.push(`l ${head} ${rel} -> ${await readlink(abs)}`);
     } else {
@@ -49,7 +62,14 @@ export async function buildManifest(root: string, concurrency = 4): Promise<Mani
   const worker = async () => {
     while (next < files.length) {
       const f = files[next++];
-      lines.push(`${f.head} ${await hashFile(path.join(root, f.rel))} ${f.rel}`);
+      const hit = known.get(f.rel);
+      let sum = hit?.key === f.key ? hit.sum : undefined;
+      if (!sum) {
+        sum = await hashFile(path.join(root, f.rel));
+        hashed += 1;
+      }
+      fresh.set(f.rel, { key: f.key, sum });
+      lines.push(`${f.head} ${sum} ${f.rel}`);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
@@ -58,5 +78,6 @@ export async function buildManifest(root: string, concurrency = 4): Promise<Mani
   keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.l < b.l ? -1 : 1));
   const h = createHash('sha256');
   for (const { l } of keyed) h.update(l + '\n');
-  return { digest: h.digest('hex'), entries: lines.length, files: files.length, bytes, ms: Date.now() - t0 };
+  cache.set(root, fresh);
+  return { digest: h.digest('hex'), entries: lines.length, files: files.length, bytes, ms: Date.now() - t0, hashed };
 }

@@ -6,13 +6,13 @@ import { migrationKeyLine } from './authorized-keys';
 import { migratedName } from './state';
 
 const root = '/var/lib/vz/root/30123';
-const ok = `rsync --server -lHogDtpAXre.iLsfxCIvu --delete --numeric-ids --inplace . ${root}/`;
+const ok = `rsync --server -lHogDtpAXre.iLsfxCIvu --delete --numeric-ids --inplace --timeout=60 . ${root}/`;
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test';
 
 describe('rsync-recv command check', () => {
   it('accepts exactly what our sender asks for', () => {
     const v = validateRecvCommand(ok, root);
-    expect(v).toEqual({ ok: true, args: ['--server', '-lHogDtpAXre.iLsfxCIvu', '--delete', '--numeric-ids', '--inplace', '.', `${root}/`] });
+    expect(v).toEqual({ ok: true, args: ['--server', '-lHogDtpAXre.iLsfxCIvu', '--delete', '--numeric-ids', '--inplace', '--timeout=60', '.', `${root}/`] });
   });
 
   it.each([

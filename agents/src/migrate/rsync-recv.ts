@@ -6,7 +6,7 @@ import { mountPointSource } from '../storage/image';
 import { vePaths } from '../sys/paths';
 import { readTargetMarker, recvPidFile } from './state';
 
-const LONG_OPTS = new Set(['--delete', '--numeric-ids', '--inplace']);
+const LONG_OPTS = new Set(['--delete', '--numeric-ids', '--inplace', '--stats']);
 // The short-option cluster `rsync -aHAX` sends to a receiver (`-lHogDtpAXre.iLsfxCIvu`); no sender flag.
 const SHORT_RE = /^-[lHogDtpAXr]+e\.[A-Za-z]+$/;
 
@@ -27,6 +27,7 @@ export function validateRecvCommand(original: string | undefined, root: string):
   let short = 0;
   for (const a of rest) {
     if (SHORT_RE.test(a)) short += 1;
+    else if (/^--timeout=\d{1,5}$/.test(a)) continue;
     else if (!LONG_OPTS.has(a)) return { ok: false, reason: `option ${a.slice(0, 40)} is not allowed` };
   }
   if (short !== 1) return { ok: false, reason: 'unexpected rsync option set' };

@@ -10,6 +10,7 @@ import { diskUsage, mountImage, mountPointSource, unmountImage } from '../storag
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import { LocalUndo } from '../sys/undo';
+import { dropManifestCache } from './manifest';
 import { migratedName, readSourceMarker, removeSourceMarker, writeSourceMarker } from './state';
 
 export async function describeVe(rt: Runtime, ctid: number) {
@@ -65,6 +66,7 @@ export async function abortSource(rt: Runtime, ctid: number): Promise<{ ctid: nu
     thawed = true;
   }
   await removeSourceMarker(rt.vzroot, ctid);
+  dropManifestCache(p.root);
   const s = await veStatus(rt, ctid).catch(() => ({ status: 'unknown' as const }));
   return { ctid, thawed, status: s.status };
 }
@@ -96,6 +98,7 @@ export async function finishSource(rt: Runtime, ctid: number, keepHours: number)
   await rm(p.lxcDir, { recursive: true, force: true });
   await releaseIdRange(rt.vzroot, c.idmap.uid);
   await removeSourceMarker(rt.vzroot, ctid);
+  dropManifestCache(p.root);
   return { ctid, migratedName: name, keepUntil, ms: Date.now() - t0 };
 }
 

@@ -14,6 +14,7 @@ import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import type { UndoLike } from '../sys/undo';
 import { authorizeMigrationKey, revokeMigrationKey } from './authorized-keys';
+import { dropManifestCache } from './manifest';
 import { readTargetMarker, recvPidFile, removeTargetMarker, writeTargetMarker } from './state';
 
 const MiB = 2 ** 20;
@@ -92,6 +93,7 @@ export async function commitTarget(rt: Runtime, ctid: number, start: boolean): P
   await revokeMigrationKey(rt.vzroot, ctid);
   await writeVe(rt.vzroot, c, rt.bridge);
   await removeTargetMarker(rt.vzroot, ctid);
+  dropManifestCache(vePaths(rt.vzroot, ctid).root);
   if (!start) {
     await unmountImage(vePaths(rt.vzroot, ctid).image, vePaths(rt.vzroot, ctid).root);
     return { ctid, status: 'stopped', ms: Date.now() - t0 };
@@ -126,5 +128,6 @@ export async function abortTarget(rt: Runtime, ctid: number): Promise<{ ctid: nu
   await rm(p.private, { recursive: true, force: true });
   await releaseIdRange(rt.vzroot, m.idmapFirst);
   await removeTargetMarker(rt.vzroot, ctid);
+  dropManifestCache(p.root);
   return { ctid, removed: true };
 }

@@ -1,0 +1,176 @@
+// The `ve.migrate` task: named phases, each with its cleanup; the commit is one DB transaction.
+import type { Notification } from '@/agents/protocol';
+import type { Node, PrismaClient, VeState } from '@/server/db/client';
+import { AppError } from '@/server/errors';
+import type { AgentClient } from '@/server/nodes/client';
+import { generateMigrationKey } from '@/server/nodes/ssh/migration-key';
+import { enqueueTask } from '@/server/operations/tasks/enqueue';
+import type { TaskContext } from '@/server/operations/tasks/registry';
+import { agentOf, assertPlanOk, loadMigration, planMigration, type RequestedMode } from './plan';
+
+export interface VeMigrateParams {
+  targetNodeId: string;
+  sourceNodeId: string;
+  mode?: RequestedMode;
+  /** How long the source keeps `<ctid>.migrated-<ts>` (hours). */
+  keepHours?: number;
+  bwlimitKBps?: number;
+  /** VE state before the request set it to migrating (restored on a failure before commit). */
+  prevState: VeState;
+}
+
+/** Test seam: runs between the final copy and verify (used to flip a byte on the target). */
+export const migrationHooks: { beforeVerify?: (info: { ctid: number; targetRoot: string }) => Promise<void> } = {};
+
+class Phases {
+  // An array, not an object: jsonb reorders object keys, and the order of phases matters.
+  readonly timings: Array<{ phase: string; ms: number }> = [];
+  constructor(private readonly ctx: TaskContext, private readonly names: string[]) {}
+
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const i = this.names.indexOf(name);
+    await this.ctx.progress((100 * Math.max(0, i)) / this.names.length, name);
+    await this.ctx.log(`phase ${name}`);
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      this.timings.push({ phase: name, ms: Date.now() - t0 });
+    }
+  }
+}
+
+const callOpts = (ctx: TaskContext, step: string) => ({
+  // A fresh journal id per attempt: a retry starts over after the previous attempt was cleaned up.
+  opId: `${ctx.opId}.${ctx.attempt}.${step}`,
+  onNotification: (n: Notification) => {
+    if (n.method === 'log') void ctx.log(n.params.line);
+  },
+});
+
+/** Undo a migration that has not committed: thaw the source, remove the target copy. */
+async function abortBoth(ctx: TaskContext, src: AgentClient, dst: AgentClient, ctid: number, step: string): Promise<void> {
+  const steps: [string, () => Promise<unknown>][] = [
+    ['thaw source', () => src.call('migrate.abortSource', { ctid }, callOpts(ctx, `${step}-source`))],
+    ['remove target copy', () => dst.call('migrate.abortTarget', { ctid }, callOpts(ctx, `${step}-target`))],
+  ];
+  for (const [what, fn] of steps) {
+    try {
+      await fn();
+      if (step === 'abort') await ctx.log(`cleanup: ${what}`);
+    } catch (e) {
+      await ctx.log(`cleanup: ${what} failed: ${(e as Error).message}`, 'error');
+    }
+  }
+}
+
+/** Moves the Ve row to the target in one transaction (addresses stay bound to the VE). */
+async function commitRecord(prisma: PrismaClient, veId: string, source: Node, target: Node): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<Array<{ nodeId: string }>>`SELECT "nodeId" FROM "Ve" WHERE id = ${veId} FOR UPDATE`;
+    if (rows[0]?.nodeId !== source.id) throw new AppError('CONFLICT', `VE record is no longer on node ${source.name}`);
+    await tx.ve.update({ where: { id: veId }, data: { nodeId: target.id } });
+  });
+}
+
+export async function runMigrate(ctx: TaskContext) {
+  const p = ctx.task.params as unknown as VeMigrateParams;
+  const veId = ctx.task.veId;
+  if (!veId) throw new AppError('INTERNAL', 've.migrate task names no VE');
+  const cur = await ctx.prisma.ve.findUnique({ where: { id: veId } });
+  if (!cur) throw new AppError('NOT_FOUND', 'VE not found');
+  if (cur.nodeId === p.targetNodeId) throw new AppError('CONFLICT', `VE ${cur.ctid} is already recorded on the target node; a previous attempt committed`);
+  const m = await loadMigration(ctx.prisma, veId, p.targetNodeId);
+  const { ve, source, target } = m;
+  const src = agentOf(source);
+  const dst = agentOf(target);
+  const ctid = ve.ctid;
+
+  // Leftovers of an earlier attempt (panel died mid-way) go first; both calls are no-ops otherwise.
+  await abortBoth(ctx, src, dst, ctid, 'preclean');
+  const plan = await planMigration(ctx.prisma, m, p.mode ?? 'auto');
+  await ctx.log(`mode ${plan.mode}: ${plan.reason}`);
+  assertPlanOk(plan);
+  if (plan.mode === 'online-criu') throw new AppError('UNPROCESSABLE', 'online-criu migration is not implemented by this panel version');
+  const phases = new Phases(ctx, plan.phases);
+  const key = generateMigrationKey();
+  const running = plan.status === 'running';
+  const sends: unknown[] = [];
+  let pauseStart = 0;
+  const result: Record<string, unknown> = { ctid, mode: plan.mode, reason: plan.reason, source: plan.source, target: plan.target, timings: phases.timings };
+  try {
+    const prep = await phases.run('pre-flight', async () => {
+      const desc = await src.call('migrate.describe', { ctid });
+      return dst.call('migrate.prepareTarget', {
+        ctid, config: desc.config, imageBytes: desc.imageBytes, usedBytes: desc.usedBytes,
+        authorizedKey: key.publicKey, migrationId: `${ctx.opId}.${ctx.attempt}`,
+      }, callOpts(ctx, 'prepare'));
+    });
+    const sendTarget = { host: target.address, port: target.sshPort, user: target.sshUser, hostKey: target.hostKey!, root: prep.root };
+    const send = (pass: number) => src.call('migrate.send', { ctid, pass, target: sendTarget, privateKey: key.privateKey, bwlimitKBps: p.bwlimitKBps ?? 0 }, callOpts(ctx, `send${pass}`));
+    if (running) {
+      sends.push(await phases.run('copy-while-running', async () => {
+        const r = await send(1);
+        // Warm both manifests while the VE still runs, so verify re-reads only what changed.
+        await Promise.all([src.call('migrate.manifest', { ctid, side: 'source' }), dst.call('migrate.manifest', { ctid, side: 'target' })]);
+        return r;
+      }));
+      await phases.run('freeze', async () => {
+        pauseStart = Date.now();
+        await src.call('migrate.freeze', { ctid }, callOpts(ctx, 'freeze'));
+      });
+    }
+    sends.push(await phases.run('final-copy', () => send(running ? 2 : 1)));
+    result.passes = sends;
+    await phases.run('verify', async () => {
+      await migrationHooks.beforeVerify?.({ ctid, targetRoot: prep.root });
+      const [a, b] = await Promise.all([src.call('migrate.manifest', { ctid, side: 'source' }), dst.call('migrate.manifest', { ctid, side: 'target' })]);
+      result.manifest = { digest: a.digest, files: a.files, bytes: a.bytes, sourceMs: a.ms, targetMs: b.ms, rehashed: [a.hashed, b.hashed] };
+      if (a.digest !== b.digest || a.entries !== b.entries) {
+        throw new AppError('CONFLICT', `verify: the copy on ${target.name} differs from the source (manifest ${b.digest.slice(0, 12)}… vs ${a.digest.slice(0, 12)}…, ${b.entries} vs ${a.entries} entries); commit refused`);
+      }
+      await ctx.log(`verify: ${a.files} files, ${a.bytes} bytes, manifest ${a.digest.slice(0, 16)}… equal on both nodes`);
+    });
+    await phases.run('commit', () => commitRecord(ctx.prisma, veId, source, target));
+  } catch (e) {
+    await ctx.log(`migration failed before commit: ${(e as Error).message}; the VE stays on ${source.name}`, 'error');
+    await abortBoth(ctx, src, dst, ctid, 'abort');
+    await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: p.prevState } });
+    throw e;
+  }
+  try {
+    const started = await phases.run('start-on-target', async () => {
+      const fin = await src.call('migrate.finishSource', { ctid, keepHours: p.keepHours ?? 168 }, callOpts(ctx, 'finish-source'));
+      const s = await dst.call('migrate.commitTarget', { ctid, start: running }, callOpts(ctx, 'commit-target'));
+      if (pauseStart) result.pauseMs = Date.now() - pauseStart;
+      await ctx.log(`source stopped and kept in ${fin.ms} ms; target committed and ${s.status} in ${s.ms} ms`);
+      return { ...fin, status: s.status };
+    });
+    await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: started.status === 'running' ? 'running' : 'stopped', lastError: null } });
+    await phases.run('cleanup', async () => {
+      const t = await enqueueTask(ctx.prisma, {
+        type: 've.migrated.cleanup', queue: null, nodeId: source.id, ctid, maxAttempts: 5,
+        params: { ctid, nodeId: source.id, name: started.migratedName }, runAt: new Date(started.keepUntil),
+      });
+      result.migrated = { node: source.name, name: started.migratedName, keepUntil: started.keepUntil, cleanupTaskId: t.id };
+      await ctx.log(`source copy kept as ${started.migratedName} on ${source.name} until ${started.keepUntil}`);
+    });
+    if (result.pauseMs !== undefined) await ctx.log(`pause (freeze to running on ${target.name}): ${result.pauseMs as number} ms`);
+    return result;
+  } catch (e) {
+    // After commit the VE belongs to the target only: never restart it on the source.
+    const msg = `migration committed to ${target.name} but could not finish: ${(e as Error).message}`;
+    await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: 'error', lastError: msg } });
+    throw new AppError(e instanceof AppError ? e.code : 'INTERNAL', msg);
+  }
+}
+
+/** The delayed `ve.migrated.cleanup` task: removes the kept source copy and logs it. */
+export async function runMigratedCleanup(ctx: TaskContext) {
+  const { ctid, nodeId, name } = ctx.task.params as { ctid: number; nodeId: string; name: string };
+  const node = await ctx.prisma.node.findUnique({ where: { id: nodeId } });
+  if (!node) throw new AppError('NOT_FOUND', 'source node not found');
+  const r = await agentOf(node).call('migrate.purge', { ctid, name }, { opId: `${ctx.opId}.purge` });
+  await ctx.log(r.removed ? `removed ${name} on ${node.name}` : `${name} was already gone on ${node.name}`);
+  return r;
+}
