@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readConfig } from './boot/config';
 import { openDatabase, takeOverShutdownSignals } from './boot/database';
 import { bootLocalNode } from './boot/local-node';
+import { ensureLocalTemplates } from './boot/templates';
+import { LOCAL_NODE } from './services/nodes';
 import { createPrisma } from './db/client';
 import { applyMigrations } from '@/prisma/tools/engine';
 import { ensureAdmin } from './services/auth/users';
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
   const agent = cfg.localNode ? await bootLocalNode(prisma, cfg.vzroot) : undefined;
   // An agent we started stops with us (VEs keep running without it) unless asked to keep it.
   if (agent && !cfg.keepAgent) undo.push(() => agent.stop('SIGTERM'));
+  if (cfg.localNode) await ensureLocalTemplates(prisma, LOCAL_NODE);
   const worker = await startWorker({ connectionString: db.url, prisma, concurrency: cfg.workerConcurrency });
   undo.push(() => worker.stop());
   const monitor = startNodeMonitor({ prisma });

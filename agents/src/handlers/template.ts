@@ -3,7 +3,7 @@ import { buildBusyboxTemplate } from '../templates/busybox';
 import { importTemplate, listTemplates } from '../templates/cache';
 import { buildDebianTemplate } from '../templates/debian';
 import path from 'node:path';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 
 export const templateList = defineHandler({
   method: 'template.list',
@@ -20,6 +20,7 @@ export const templateBuild = defineHandler({
   method: 'template.build',
   mutating: true,
   async run(p, ctx) {
+    await mkdir(path.join(ctx.vzroot, 'template'), { recursive: true, mode: 0o700 });
     const work = await mkdtemp(path.join(ctx.vzroot, 'template', '.build-'));
     try {
       ctx.progress(5, `building ${p.name}`);

@@ -43,7 +43,8 @@ const FILES: Record<string, { body: string; mode: number }> = {
   'etc/resolv.conf': { body: '', mode: 0o644 },
   'etc/hostname': { body: 'localhost\n', mode: 0o644 },
   'etc/shells': { body: '/bin/sh\n/bin/ash\n', mode: 0o644 },
-  'etc/profile': { body: 'export PATH=/bin:/sbin:/usr/bin:/usr/sbin\nexport PS1="\\h:\\w\\$ "\n', mode: 0o644 },
+  // ash would run its in-process `free` applet (sysinfo(2)); the alias makes a login shell use the LXCFS one.
+  'etc/profile': { body: 'export PATH=/bin:/sbin:/usr/bin:/usr/sbin\nexport PS1="\\h:\\w\\$ "\nalias free=/usr/bin/free\n', mode: 0o644 },
   'var/spool/cron/crontabs/root': { body: '', mode: 0o600 },
   'www/index.html': { body: '<html><body>vzpanel busybox VE</body></html>\n', mode: 0o644 },
 };
