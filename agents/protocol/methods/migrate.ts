@@ -103,6 +103,12 @@ export const migrateMethods = {
     mutating: true,
     description: 'Target: write conf + LXC config with this node\'s id range, drop the migration key, optionally start.',
   }),
+  'migrate.stopSource': defineMethod({
+    params: ctidParams,
+    result: z.object({ ctid, ms: z.number() }),
+    mutating: true,
+    description: 'Source: kill the frozen VE (nothing runs after the final copy); its files stay for finishSource.',
+  }),
   'migrate.finishSource': defineMethod({
     params: z.object({ ctid, keepHours: z.number().min(0).max(24 * 365).default(168) }),
     result: z.object({ ctid, migratedName: z.string(), keepUntil: z.string(), ms: z.number() }),

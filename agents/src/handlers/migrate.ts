@@ -7,7 +7,7 @@ import { veStatus } from '../lxc/power';
 import { vePaths } from '../sys/paths';
 import { buildManifest } from '../migrate/manifest';
 import { rsyncTo } from '../migrate/send';
-import { abortSource, describeVe, finishSource, freezeForMigration, purgeMigrated, withRootMounted } from '../migrate/source';
+import { abortSource, describeVe, finishSource, freezeForMigration, purgeMigrated, stopSource, withRootMounted } from '../migrate/source';
 import { abortTarget, commitTarget, preparedRoot, prepareTarget } from '../migrate/target';
 import { readTargetMarker } from '../migrate/state';
 import { checkpointHandlers } from './checkpoint';
@@ -74,6 +74,13 @@ const commit = defineHandler({
   },
 });
 
+const stop = defineHandler({
+  method: 'migrate.stopSource',
+  veOf,
+  run: (p, ctx) => stopSource(runtimeOf(ctx), p.ctid),
+  recover: async () => ({ outcome: 'rerun' }),
+});
+
 const finish = defineHandler({
   method: 'migrate.finishSource',
   veOf,
@@ -102,4 +109,4 @@ const purge = defineHandler({
   recover: async () => ({ outcome: 'rerun' }),
 });
 
-export const migrateHandlers: AnyHandler[] = [describe, prepare, send, freeze, manifest, commit, finish, abortT, abortS, purge, ...checkpointHandlers];
+export const migrateHandlers: AnyHandler[] = [describe, prepare, send, freeze, manifest, commit, stop, finish, abortT, abortS, purge, ...checkpointHandlers];

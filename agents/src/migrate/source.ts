@@ -2,7 +2,7 @@
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { releaseIdRange } from '../lxc/idmap';
-import { lxcFreeze, lxcState, lxcStop } from '../lxc/lxc-cli';
+import { lxcFreeze, lxcInitPid, lxcState, lxcStop } from '../lxc/lxc-cli';
 import { releaseRunningResources, veStatus, type VeStatus } from '../lxc/power';
 import { readVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
@@ -72,6 +72,30 @@ export async function abortSource(rt: Runtime, ctid: number): Promise<{ ctid: nu
 }
 
 /**
+ * Kills the VE while it is still frozen: SIGKILL to its init (which takes the whole PID namespace
+ * with it) is only delivered at thaw, so no process runs a single instruction after the verified
+ * final copy. Its veth goes with the network namespace, so its addresses are free at once.
+ */
+export async function stopSource(rt: Runtime, ctid: number): Promise<{ ctid: number; ms: number }> {
+  const t0 = Date.now();
+  const p = vePaths(rt.vzroot, ctid);
+  const st = await lxcState(ctid, p.lxcpath);
+  if (st === 'STOPPED' || st === 'UNKNOWN') return { ctid, ms: 0 };
+  const pid = await lxcInitPid(ctid, p.lxcpath);
+  if (pid) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+  // The kernel may already have let the killed init go (the thaw then finds no container).
+  if (st === 'FROZEN') await lxcFreeze(ctid, p.lxcpath, false).catch(() => undefined);
+  for (const end = Date.now() + 5000; Date.now() < end;) {
+    if ((await lxcState(ctid, p.lxcpath)) === 'STOPPED') return { ctid, ms: Date.now() - t0 };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await lxcStop(ctid, p.lxcpath, 0);
+  return { ctid, ms: Date.now() - t0 };
+}
+
+/**
  * Hands the VE over: kill it while still frozen (nothing runs after the verified final copy),
  * drop its port filter and mount, move the private area and conf to `<ctid>.migrated-<ts>`, free
  * its id range. Idempotent: a repeat after success reports the existing `.migrated` copy.
@@ -85,8 +109,7 @@ export async function finishSource(rt: Runtime, ctid: number, keepHours: number)
     if (done) return { ...done, ms: 0 };
     throw new VeError('VE_NOT_FOUND', `VE ${ctid} does not exist on this node`);
   }
-  const st = await lxcState(ctid, p.lxcpath);
-  if (st !== 'STOPPED' && st !== 'UNKNOWN') await lxcStop(ctid, p.lxcpath, 0);
+  await stopSource(rt, ctid);
   await releaseRunningResources(rt, ctid);
   const at = new Date();
   const name = migratedName(ctid, at);

@@ -140,10 +140,12 @@ export async function runMigrate(ctx: TaskContext) {
   }
   try {
     const started = await phases.run('start-on-target', async () => {
-      const fin = await src.call('migrate.finishSource', { ctid, keepHours: p.keepHours ?? 168 }, callOpts(ctx, 'finish-source'));
+      // Only the kill is in the pause; unmounting and keeping the source copy come after the start.
+      const stopped = await src.call('migrate.stopSource', { ctid }, callOpts(ctx, 'stop-source'));
       const s = await dst.call('migrate.commitTarget', { ctid, start: running }, callOpts(ctx, 'commit-target'));
       if (pauseStart) result.pauseMs = Date.now() - pauseStart;
-      await ctx.log(`source stopped and kept in ${fin.ms} ms; target committed and ${s.status} in ${s.ms} ms`);
+      const fin = await src.call('migrate.finishSource', { ctid, keepHours: p.keepHours ?? 168 }, callOpts(ctx, 'finish-source'));
+      await ctx.log(`source stopped in ${stopped.ms} ms; target committed and ${s.status} in ${s.ms} ms; source copy kept in ${fin.ms} ms`);
       return { ...fin, status: s.status };
     });
     await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: started.status === 'running' ? 'running' : 'stopped', lastError: null } });
