@@ -2,6 +2,7 @@ import type { PrismaClient } from '@/server/db/client';
 import { ensureLocalNode } from '@/server/services/nodes';
 import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
 import { logger } from '@/server/logger';
+import { seedDefaults } from './defaults';
 
 /**
  * Registers this machine as node `local` (once; later starts reuse the row) and makes sure its
@@ -11,8 +12,12 @@ import { logger } from '@/server/logger';
  */
 export async function bootLocalNode(prisma: PrismaClient, vzroot: string): Promise<LocalDaemon | undefined> {
   const node = await ensureLocalNode(prisma, { vzroot });
+  // The default bridge of a real all-in-one install gets the gateway address of the local pool.
+  const bridge = process.env.VZ_BRIDGE ?? 'vzbr0';
+  const bridgeAddr = process.env.VZ_BRIDGE_ADDR ?? (bridge === 'vzbr0' ? '10.199.0.1/24' : undefined);
+  await seedDefaults(prisma, { localNodeId: node.id, bridgeAddr });
   try {
-    const d = await ensureLocalDaemon({ vzroot });
+    const d = await ensureLocalDaemon({ vzroot, bridge, env: { VZ_BRIDGE_ADDR: bridgeAddr } });
     logger.info({ node: node.name, socket: d.socket, started: d.started }, 'local agent ready');
     return d.started ? d : undefined;
   } catch (err) {

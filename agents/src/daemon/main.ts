@@ -7,6 +7,7 @@ import { createLogger } from './logger';
 import { criuStatus } from './probe';
 import { listen } from './server';
 import { testHandlers } from './test-handlers';
+import { bootTasks } from './boot';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.VZ_SHUTDOWN_GRACE_MS ?? 30_000);
 
@@ -25,6 +26,7 @@ export async function main(): Promise<void> {
   const dispatcher = new Dispatcher(config, journal, logger, list);
   const server = await listen(config.socket, dispatcher, logger);
   void criuStatus(); // warm the slow probe so the first hello is quick
+  void bootTasks(config, logger);
   logger.info({ socket: config.socket, vzroot: config.vzroot, pid: process.pid, methods: list.length }, 'vzagentd listening');
 
   let stopping = false;
