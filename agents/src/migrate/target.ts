@@ -86,7 +86,12 @@ export async function commitTarget(rt: Runtime, ctid: number, start: boolean): P
   const t0 = Date.now();
   const m = await readTargetMarker(rt.vzroot, ctid);
   if (!m) {
-    if (await veExists(rt.vzroot, ctid)) return { ctid, status: (await veStatus(rt, ctid)).status, ms: 0 };
+    // Already committed (a repeat after a panel restart): only the start may be missing.
+    if (await veExists(rt.vzroot, ctid)) {
+      const cur = (await veStatus(rt, ctid)).status;
+      if (!start || cur === 'running') return { ctid, status: cur, ms: 0 };
+      return { ctid, status: (await startVe(rt, ctid)).status, ms: Date.now() - t0 };
+    }
     throw new VeError('VE_NOT_FOUND', `no migration of VE ${ctid} is prepared on this node`);
   }
   const c = veConfigSchema.parse({ ...m.config, ctid, idmap: { uid: m.idmapFirst, gid: m.idmapFirst } });

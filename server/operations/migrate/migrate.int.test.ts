@@ -227,7 +227,10 @@ describe('ve.migrate between two nodes', () => {
       const t = await waitTask(taskId!);
       expect(t.status).toBe('failed');
       expect(t.error).toMatch(/rsync/);
-      expect(await taskLog(taskId!)).toContain('cleanup: remove target copy');
+      const log = await taskLog(taskId!);
+      expect(log).toContain('cleanup: remove target copy');
+      expect(log).toContain('phase copy-while-running');
+      expect(log).not.toContain('phase freeze'); // it died during the first copy, as intended
     } finally {
       await B.sshd.restart();
     }

@@ -79,7 +79,7 @@ export async function runMigrate(ctx: TaskContext) {
   if (!veId) throw new AppError('INTERNAL', 've.migrate task names no VE');
   const cur = await ctx.prisma.ve.findUnique({ where: { id: veId } });
   if (!cur) throw new AppError('NOT_FOUND', 'VE not found');
-  if (cur.nodeId === p.targetNodeId) throw new AppError('CONFLICT', `VE ${cur.ctid} is already recorded on the target node; a previous attempt committed`);
+  if (cur.nodeId === p.targetNodeId) return resumeAfterCommit(ctx, p, cur.id, cur.ctid);
   const m = await loadMigration(ctx.prisma, veId, p.targetNodeId);
   const { ve, source, target } = m;
   const src = agentOf(source);
@@ -165,6 +165,25 @@ export async function runMigrate(ctx: TaskContext) {
     await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: 'error', lastError: msg } });
     throw new AppError(e instanceof AppError ? e.code : 'INTERNAL', msg);
   }
+}
+
+/**
+ * A previous attempt committed (the record is on the target) and then died: finish the hand-over.
+ * Every step is idempotent on the agents; the VE never goes back to the source.
+ */
+async function resumeAfterCommit(ctx: TaskContext, p: VeMigrateParams, veId: string, ctid: number) {
+  const [source, target] = await Promise.all([ctx.prisma.node.findUniqueOrThrow({ where: { id: p.sourceNodeId } }), ctx.prisma.node.findUniqueOrThrow({ where: { id: p.targetNodeId } })]);
+  await ctx.log(`resuming after commit: VE ${ctid} belongs to ${target.name}`);
+  const src = agentOf(source);
+  await src.call('migrate.stopSource', { ctid }, callOpts(ctx, 'stop-source'));
+  const s = await agentOf(target).call('migrate.commitTarget', { ctid, start: p.prevState === 'running' }, callOpts(ctx, 'commit-target'));
+  const fin = await src.call('migrate.finishSource', { ctid, keepHours: p.keepHours ?? 168 }, callOpts(ctx, 'finish-source'));
+  await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: s.status === 'running' ? 'running' : 'stopped', lastError: null } });
+  const t = await enqueueTask(ctx.prisma, {
+    type: 've.migrated.cleanup', queue: null, nodeId: source.id, ctid, maxAttempts: 5,
+    params: { ctid, nodeId: source.id, name: fin.migratedName }, runAt: new Date(fin.keepUntil),
+  });
+  return { ctid, resumed: true, status: s.status, migrated: { node: source.name, name: fin.migratedName, keepUntil: fin.keepUntil, cleanupTaskId: t.id } };
 }
 
 /** The delayed `ve.migrated.cleanup` task: removes the kept source copy and logs it. */
