@@ -17,6 +17,8 @@ import { purgeExpiredSessions } from './services/auth/sessions';
 import { createHttpServer, type NextHandlers } from './http/server';
 import { startWorker } from './operations/worker';
 import { startNodeMonitor } from './operations/node-monitor';
+import { startReconciler } from './operations/reconciler';
+import { closeTaskEvents } from './operations/tasks/events';
 import { closeAll as closeAgents } from './nodes/pool';
 import { logger } from './logger';
 
@@ -61,8 +63,10 @@ async function main(): Promise<void> {
   if (cfg.localNode) await ensureLocalTemplates(prisma, LOCAL_NODE);
   const worker = await startWorker({ connectionString: db.url, prisma, concurrency: cfg.workerConcurrency });
   undo.push(() => worker.stop());
-  const monitor = startNodeMonitor({ prisma });
-  undo.push(() => monitor.stop(), () => closeAgents());
+  // Drift check every minute, and at once when a node comes (back) online.
+  const reconciler = startReconciler({ prisma });
+  const monitor = startNodeMonitor({ prisma, onOnline: (n) => reconciler.kick(n.id) });
+  undo.push(() => reconciler.stop(), () => monitor.stop(), () => closeAgents(), () => closeTaskEvents());
   const nextApp = cfg.next ? await startNext(cfg.dev) : undefined;
   const { server, wss } = createHttpServer({ prisma, next: nextApp });
 
@@ -92,6 +96,8 @@ async function main(): Promise<void> {
     for (const c of wss.clients) c.close(1001, 'server shutting down');
     const step = (name: string, fn: () => Promise<unknown>) => fn().catch((err) => logger.warn({ err: (err as Error).message, step: name }, 'shutdown step failed'));
     await step('monitor', () => monitor.stop());
+    await step('reconciler', () => reconciler.stop());
+    await step('task events', () => closeTaskEvents());
     await step('worker', () => worker.stop());
     await step('agents', () => closeAgents());
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);

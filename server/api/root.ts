@@ -7,6 +7,8 @@ import { health } from './routers/health';
 import { plansRouter } from './routers/plans';
 import { ipPoolsRouter } from './routers/ipPools';
 import { vesRouter } from './routers/ves';
+import { tasksRouter } from './routers/tasks';
+import { reconcileRouter } from './routers/reconcile';
 
 export const appRouter = router({
   auth: authRouter,
@@ -17,6 +19,8 @@ export const appRouter = router({
   plans: plansRouter,
   ipPools: ipPoolsRouter,
   ves: vesRouter,
+  tasks: tasksRouter,
+  reconcile: reconcileRouter,
 });
 
 export type AppRouter = typeof appRouter;

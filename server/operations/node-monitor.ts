@@ -1,6 +1,8 @@
 import type { PrismaClient, Node } from '@/server/db/client';
 import { getAgent, type NodeSpec } from '@/server/nodes/pool';
 import { recordNodeOffline, recordNodeSeen } from '@/server/services/nodes';
+import { BOOTSTRAPPING, flagHostKeyMismatch } from '@/server/services/nodes/manage';
+import { isAppError } from '@/server/errors';
 import { logger } from '@/server/logger';
 import { nodeSpec } from './node-spec';
 
@@ -11,7 +13,12 @@ export interface NodeMonitorOptions {
   offlineAfterMs?: number;
   callTimeoutMs?: number;
   specFor?: (node: Node) => NodeSpec;
+  /** Called when a node answers after being offline/unknown (the reconciler runs then). */
+  onOnline?: (node: Node) => void;
 }
+
+// The transport refused the node's host key (a changed or impostor host): flag it, do not retry blindly.
+const isHostKeyMismatch = (e: unknown) => isAppError(e) && e.code === 'FORBIDDEN' && e.data?.reason === 'HOST_KEY_MISMATCH';
 
 export interface NodeMonitor {
   /** Polls every node once now (tests, and the first tick). */
@@ -35,13 +42,21 @@ export function startNodeMonitor(opts: NodeMonitorOptions): NodeMonitor {
   let stopped = false;
 
   async function poll(node: Node): Promise<void> {
+    // Its bootstrap task brings it online; polling before the key is installed only adds noise.
+    if (node.state === 'unknown' && node.stateReason === BOOTSTRAPPING) return;
     try {
       const client = getAgent(node.id, specFor(node));
       const [hello, info] = await Promise.all([client.call('hello', {}, { timeoutMs }), client.call('node.info', {}, { timeoutMs })]);
       const { capabilities, agentVersion, protocolVersion, hostname } = hello;
       await recordNodeSeen(prisma, node.id, { capabilities: { ...capabilities, agentVersion, protocolVersion, hostname }, info });
       failingSince.delete(node.id);
+      if (node.state !== 'online') opts.onOnline?.(node);
     } catch (err) {
+      if (isHostKeyMismatch(err) && !node.hostKeyMismatch) {
+        logger.error({ node: node.name, err: (err as Error).message }, 'node host key mismatch');
+        await flagHostKeyMismatch(prisma, node.id, (err as Error).message).catch(() => undefined);
+        return;
+      }
       const since = failingSince.get(node.id) ?? Date.now();
       failingSince.set(node.id, since);
       const reason = err instanceof Error ? err.message : String(err);

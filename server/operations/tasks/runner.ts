@@ -1,7 +1,7 @@
 // The graphile-worker task "task.run": loads a Task row, runs its handler, records the outcome.
 import type { Task as GraphileTask } from 'graphile-worker';
 import type { Prisma, PrismaClient, Task } from '@/server/db/client';
-import { isAppError, type AppErrorCode } from '@/server/errors';
+import { AppError, isAppError, type AppErrorCode } from '@/server/errors';
 import { logger } from '@/server/logger';
 import { taskHandler, type TaskContext } from './registry';
 
@@ -35,6 +35,23 @@ function context(prisma: PrismaClient, task: Task, attempt: number, maxAttempts:
 async function finish(prisma: PrismaClient, taskId: string, data: Prisma.TaskUpdateInput) {
   await prisma.task.update({ where: { id: taskId }, data: { ...data, finishedAt: new Date() } });
   await notify(prisma, taskId);
+}
+
+/**
+ * Ends a task that cannot be run again (its job is used up) as failed, after its cleanup hook,
+ * which sees an error with data.outcomeUnknown: the node may or may not have done the work.
+ */
+export async function failTaskWithoutRun(prisma: PrismaClient, taskId: string, message: string): Promise<void> {
+  const task = await prisma.task.findUnique({ where: { id: taskId } });
+  if (!task || task.status === 'succeeded' || task.status === 'failed' || task.status === 'cancelled') return;
+  const ctx = context(prisma, task, task.attempts, task.attempts);
+  await ctx.log(message, 'error');
+  try {
+    await taskHandler(task.type)?.onFailed?.(ctx, new AppError('INTERNAL', message, { outcomeUnknown: true }));
+  } catch (cleanupError) {
+    await ctx.log(`cleanup after failure also failed: ${(cleanupError as Error).message}`, 'error');
+  }
+  await finish(prisma, taskId, { status: 'failed', error: message, errorCode: 'INTERRUPTED' });
 }
 
 /** Builds the graphile-worker task function bound to a Prisma client. */

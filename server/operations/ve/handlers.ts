@@ -59,7 +59,7 @@ async function runCreate(ctx: TaskContext) {
 async function createFailed(ctx: TaskContext, e: unknown) {
   const { veId } = ctx.task;
   if (!veId) return;
-  const unknown = isAppError(e) && e.code === 'NODE_OFFLINE';
+  const unknown = isAppError(e) && (e.code === 'NODE_OFFLINE' || e.data?.outcomeUnknown === true);
   const message = e instanceof Error ? e.message : String(e);
   await ctx.prisma.$transaction(async (tx) => {
     if (!unknown) await releaseVeAddresses(tx, veId);

@@ -1,5 +1,10 @@
 import { router } from '@/server/api/trpc';
 import { list } from './list';
 import { get } from './get';
+import { probeHostKey } from './probeHostKey';
+import { add } from './add';
+import { setMaintenance } from './setMaintenance';
+import { remove } from './remove';
+import { clearHostKeyMismatch } from './clearHostKeyMismatch';
 
-export const nodesRouter = router({ list, get });
+export const nodesRouter = router({ list, get, probeHostKey, add, setMaintenance, remove, clearHostKeyMismatch });

@@ -1,12 +1,24 @@
 import { z } from 'zod';
 import { NodeInfoResult } from '@/agents/protocol';
 import { StoredCapabilities, type NodeView } from '@/server/services/nodes';
+import { fingerprintOfPublicKeyLine } from '@/server/nodes/ssh/keys';
+
+const fingerprintOf = (line: string | null): string | null => {
+  try {
+    return line ? fingerprintOfPublicKeyLine(line) : null;
+  } catch {
+    return null;
+  }
+};
 
 export const NodeOutput = z.object({
   id: z.string(),
   name: z.string(),
   address: z.string(),
+  sshPort: z.number().int(),
   transport: z.enum(['local', 'ssh']),
+  hostKeyFingerprint: z.string().nullable().describe('SHA256 fingerprint of the pinned SSH host key (ssh nodes)'),
+  hostKeyMismatch: z.boolean().describe('The node presented another host key: connections are refused until an admin accepts it'),
   state: z.enum(['online', 'offline', 'unknown']),
   stateReason: z.string().nullable(),
   maintenance: z.boolean(),
@@ -21,5 +33,6 @@ export const NodeOutput = z.object({
 
 // Dates travel as ISO strings: the tRPC link has no transformer, and REST clients want strings anyway.
 export function toNodeOutput(n: NodeView): z.infer<typeof NodeOutput> {
-  return { ...n, lastSeenAt: n.lastSeenAt?.toISOString() ?? null, createdAt: n.createdAt.toISOString() };
+  const { hostKey, ...rest } = n;
+  return { ...rest, hostKeyFingerprint: fingerprintOf(hostKey), lastSeenAt: n.lastSeenAt?.toISOString() ?? null, createdAt: n.createdAt.toISOString() };
 }

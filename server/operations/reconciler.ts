@@ -1,0 +1,149 @@
+// Compares each node's inventory (ve.list) with the Ve rows: adopts power state, reports drift, deletes nothing.
+import type { Node, PrismaClient, VeState } from '@/server/db/client';
+import type { ResultOf } from '@/agents/protocol';
+import { getAgent, type NodeSpec } from '@/server/nodes/pool';
+import { BOOTSTRAPPING } from '@/server/services/nodes/manage';
+import { MISSING, ORPHAN, STATE_MISMATCH, recordReconcilePass, type SeenIssue } from '@/server/services/reconcile';
+import { logger } from '@/server/logger';
+import { nodeSpec } from './node-spec';
+
+type NodeVe = ResultOf<'ve.list'>['ves'][number];
+
+export interface ReconcileResult {
+  node: string;
+  /** Power states the panel adopted from the node. */
+  corrected: Array<{ ctid: number; from: VeState; to: VeState }>;
+  issues: SeenIssue[];
+  /** Ctids left alone this pass (a task queued/running, or a state in transition). */
+  skipped: number[];
+}
+
+export interface Reconciler {
+  /** Reconciles every reachable node once (tests; also the periodic pass). */
+  tick(): Promise<ReconcileResult[]>;
+  reconcileNode(nodeId: string): Promise<ReconcileResult | null>;
+  /** Reconcile a node soon (it just came back online); coalesces with a pass already running. */
+  kick(nodeId: string): void;
+  stop(): Promise<void>;
+}
+
+// A VE in one of these states belongs to the task that put it there.
+const TRANSITIONAL: ReadonlySet<VeState> = new Set(['creating', 'migrating', 'reinstalling', 'destroying']);
+
+// Node status -> the panel state it implies; undefined = in transition on the node, look again next pass.
+function panelStateOf(s: NodeVe['status']): VeState | undefined {
+  if (s === 'running' || s === 'starting') return 'running';
+  if (s === 'stopped') return 'stopped';
+  if (s === 'suspended') return 'suspended';
+  return undefined;
+}
+
+const usable = (n: Node) => n.state !== 'offline' && !n.hostKeyMismatch && !(n.state === 'unknown' && n.stateReason === BOOTSTRAPPING);
+
+/** One pass over one node. Returns null when the node cannot be asked (offline, flagged, bootstrapping). */
+export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFor: (n: Node) => NodeSpec = nodeSpec): Promise<ReconcileResult | null> {
+  const node = await prisma.node.findUnique({ where: { id: nodeId } });
+  if (!node || !usable(node)) return null;
+  const t0 = new Date();
+  const { ves } = await getAgent(node.id, specFor(node)).call('ve.list', {}, { timeoutMs: 60_000 });
+  const onNode = new Map(ves.map((v) => [v.ctid, v]));
+  const dbVes = await prisma.ve.findMany({ where: { nodeId }, select: { id: true, ctid: true, state: true, hostname: true } });
+  // Anything a task touched during this pass, or may still touch, is left to that task.
+  const busy = await prisma.task.findMany({
+    where: { OR: [{ status: { in: ['queued', 'running'] } }, { finishedAt: { gte: t0 } }], AND: [{ OR: [{ ctid: { in: [...onNode.keys(), ...dbVes.map((v) => v.ctid)] } }, { veId: { in: dbVes.map((v) => v.id) } }] }] },
+    select: { ctid: true, veId: true },
+  });
+  const busyIds = new Set(busy.map((t) => t.veId));
+  const skipped = new Set<number>(busy.flatMap((t) => (t.ctid == null ? [] : [t.ctid])));
+  const res: ReconcileResult = { node: node.name, corrected: [], issues: [], skipped: [] };
+
+  for (const ve of dbVes) {
+    if (TRANSITIONAL.has(ve.state) || busyIds.has(ve.id)) skipped.add(ve.ctid);
+    if (skipped.has(ve.ctid)) continue;
+    const n = onNode.get(ve.ctid);
+    if (!n) {
+      res.issues.push({ ctid: ve.ctid, kind: MISSING, details: { veId: ve.id, hostname: ve.hostname, panelState: ve.state } });
+      continue;
+    }
+    const want = panelStateOf(n.status);
+    if (!want) { skipped.add(ve.ctid); continue; }
+    if (want === ve.state) continue;
+    // Suspension is a billing fact and a freeze behind the panel's back is odd: report, do not adopt.
+    if (ve.state === 'suspended' ? want === 'running' : want === 'suspended') {
+      res.issues.push({ ctid: ve.ctid, kind: STATE_MISMATCH, details: { veId: ve.id, panelState: ve.state, nodeState: n.status } });
+      continue;
+    }
+    if (ve.state === 'suspended') continue; // suspended by stopping: the node showing "stopped" is expected
+    // Only if nothing changed and no task arrived since we looked.
+    const { count } = await prisma.ve.updateMany({
+      where: { id: ve.id, state: ve.state, tasks: { none: { status: { in: ['queued', 'running'] } } } },
+      data: { state: want },
+    });
+    if (count) res.corrected.push({ ctid: ve.ctid, from: ve.state, to: want });
+  }
+  const known = new Set(dbVes.map((v) => v.ctid));
+  const elsewhere = new Map(
+    (await prisma.ve.findMany({ where: { ctid: { in: [...onNode.keys()].filter((c) => !known.has(c)) } }, select: { ctid: true, node: { select: { name: true } } } }))
+      .map((v) => [v.ctid, v.node.name]),
+  );
+  for (const n of ves) {
+    if (known.has(n.ctid) || skipped.has(n.ctid)) continue;
+    res.issues.push({
+      ctid: n.ctid, kind: ORPHAN,
+      details: { hostname: n.hostname, ips: n.ips, status: n.status, ostemplate: n.ostemplate, ...(elsewhere.has(n.ctid) ? { panelNode: elsewhere.get(n.ctid)! } : {}) },
+    });
+  }
+  res.skipped = [...skipped];
+  await recordReconcilePass(prisma, node.id, res.issues, skipped);
+  if (res.corrected.length || res.issues.length) logger.info({ node: node.name, corrected: res.corrected, issues: res.issues.map((i) => `${i.kind}:${i.ctid}`) }, 'reconcile: drift');
+  return res;
+}
+
+/** Runs reconcileNode for every node every `intervalMs` (default 60 s) and on kick(). */
+export function startReconciler(opts: { prisma: PrismaClient; intervalMs?: number; specFor?: (n: Node) => NodeSpec; startNow?: boolean }): Reconciler {
+  const { prisma } = opts;
+  const specFor = opts.specFor ?? nodeSpec;
+  const inFlight = new Map<string, Promise<ReconcileResult | null>>();
+  const again = new Set<string>();
+  let stopped = false;
+
+  const one = (nodeId: string): Promise<ReconcileResult | null> => {
+    const cur = inFlight.get(nodeId);
+    if (cur) return cur;
+    const p = reconcileNode(prisma, nodeId, specFor)
+      .catch((err) => {
+        logger.warn({ nodeId, err: (err as Error).message }, 'reconcile pass failed');
+        return null;
+      })
+      .finally(() => {
+        inFlight.delete(nodeId);
+        if (again.delete(nodeId) && !stopped) void one(nodeId);
+      });
+    inFlight.set(nodeId, p);
+    return p;
+  };
+
+  async function tick(): Promise<ReconcileResult[]> {
+    const nodes = await prisma.node.findMany({ select: { id: true } }).catch(() => []);
+    return (await Promise.all(nodes.map((n) => one(n.id)))).filter((r): r is ReconcileResult => !!r);
+  }
+
+  const timer = setInterval(() => { if (!stopped) void tick(); }, opts.intervalMs ?? 60_000);
+  timer.unref();
+  if (opts.startNow) void tick();
+
+  return {
+    tick,
+    reconcileNode: one,
+    kick(nodeId) {
+      if (stopped) return;
+      if (inFlight.has(nodeId)) again.add(nodeId);
+      else void one(nodeId);
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await Promise.allSettled([...inFlight.values()]);
+    },
+  };
+}
