@@ -8,7 +8,7 @@ import { run } from '@/agents/src/sys/exec';
 import { openAgentPath, type Marks } from './lib/agent';
 import { runBatch, type BatchResult, type PathOps } from './lib/batch';
 import { cpuInContainer, cpuOnHost, CPU_SCRIPT, type CpuSample } from './lib/cpu';
-import { MiB } from './lib/memory';
+import { childrenMatching, cpuMsWithChildren, MiB } from './lib/memory';
 import { makeBenchNode } from './lib/node';
 import { RAW_DIFFERENCES, rawCreate, rawDestroy, rawStart, rawStop, type RawPeer } from './lib/raw-lxc';
 import { median, parseArgs, round, table, timed } from './lib/stats';
@@ -27,7 +27,7 @@ const initPid = async (lxcpath: string, ctid: number) =>
   Number((await run('lxc-info', ['-n', String(ctid), '-P', lxcpath, '-pH'], { allowFail: true })).stdout.trim());
 
 const uptime = (await run('uptime', [])).stdout.trim();
-const node = await makeBenchNode({ maxCtids: 2 * (REPS + 2) + 4 * N + 4 });
+const node = await makeBenchNode({ maxCtids: 3 * (REPS + 1) + 4 * N + 2 + 8 });
 log(`bench node ${node.vzroot}, bridge ${node.bridge}; ${uptime}`);
 try {
   const agent = await openAgentPath(node, { force: MODE });
@@ -38,6 +38,14 @@ try {
     name: 'raw', lxcpath: peer.lxcpath,
     create: (c, ip) => rawCreate(peer, c, ip), start: (c) => rawStart(peer, c),
     stop: (c) => rawStop(peer, c), destroy: (c) => rawDestroy(peer, c), initPid: (c) => initPid(peer.lxcpath, c),
+    cpuMs: () => cpuMsWithChildren('self'),
+  };
+  // Agent work runs in the daemon (and its children) plus the `vzagent rpc` bridge and this client.
+  const bridges = await childrenMatching(process.pid, 'vzagent');
+  const agentCpuMs = async () => {
+    let sum = await cpuMsWithChildren('self');
+    for (const pid of [agent.daemon.pid ?? 0, ...bridges]) if (pid) sum += await cpuMsWithChildren(pid);
+    return sum;
   };
   const marks = { create: [] as Marks[], start: [] as Marks[], oneCall: [] as Marks[], batch: [] as Marks[] };
   const ag: PathOps = {
@@ -45,6 +53,7 @@ try {
     create: async (c, ip) => void marks.create.push(await agent.create(c, ip)),
     start: async (c) => void marks.start.push(await agent.start(c)),
     stop: (c) => agent.stop(c), destroy: (c) => agent.destroy(c), initPid: (c) => initPid(agentLxc, c),
+    cpuMs: agentCpuMs,
   };
   // The panel's create task sends one ve.create with start:true; batches go that way.
   const agPanel: PathOps = { ...ag, createStarted: async (c, ip) => void marks.batch.push(await agent.createStarted(c, ip)) };
@@ -114,6 +123,8 @@ try {
   addTime(`create+start ${N} at ${PAR} parallel, s total`, bOf('raw', PAR).totalMs / 1000, bOf('agent', PAR).totalMs / 1000);
   addTime('force stop 1 VE, ms (median)', m(single.raw.stop), m(single.agent.stop), false);
   addTime('destroy 1 VE, ms (median)', m(single.raw.destroy), m(single.agent.destroy), false);
+  rows.push([`host CPU per create+start (${N} serial), ms`, round(bOf('raw', 1).cpuMsPerVe, 1), round(bOf('agent', 1).cpuMsPerVe, 1),
+    round(bOf('agent', 1).cpuMsPerVe / bOf('raw', 1).cpuMsPerVe), 'info (why parallel scales less)']);
   const memRaw = bOf('raw', 1).memory;
   const memAg = bOf('agent', 1).memory;
   const agentPerVe = memAg.monitorPssPerVe + Math.max(0, memAg.daemonGrowthPerVe ?? 0);
@@ -138,7 +149,9 @@ try {
   const show = (title: string, rowsIn: [string, number][]) => console.log(`\n${title}\n${table(['phase (from progress marks)', 'ms'], rowsIn.map(([k, v]) => [k, round(v, 1)]))}`);
   show(`agent ve.create (single, median of ${REPS}):`, phases.singleCreate);
   show(`agent ve.start (single, median of ${REPS}):`, phases.singleStart);
-  show(`agent ve.create start:true, ${N} serial (median per VE):`, phases.batchSerial);
+  const par = new Map(phases.batchParallel);
+  console.log(`\nagent ve.create start:true, ${N} VEs (median per VE, ms):\n${table(['phase (from progress marks)', 'serial', `${PAR} parallel`],
+    phases.batchSerial.map(([k, v]) => [k, round(v, 1), round(par.get(k) ?? NaN, 1)]))}`);
   console.log('\nwhat the raw peer does not do:\n' + RAW_DIFFERENCES.map((d) => `- ${d}`).join('\n'));
 
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');

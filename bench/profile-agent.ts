@@ -15,6 +15,7 @@ import { buildTemplateImage, protoCreate, protoDestroy, protoStart, type ProtoOp
 import { cgroupMemoryBytes, MiB } from './lib/memory';
 import { makeBenchNode } from './lib/node';
 import { rawCreate, rawDestroy, rawInitPid, rawStart, rawStop, type RawPeer } from './lib/raw-lxc';
+import { traceExecs } from './lib/trace';
 import { median, parseArgs, round, table, timed } from './lib/stats';
 
 const args = parseArgs(process.argv.slice(2));
@@ -22,7 +23,7 @@ const REPS = Number(args.reps ?? 7);
 const GiB = 1024 * MiB;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const uptime = (await run('uptime', [])).stdout.trim();
-const node = await makeBenchNode({ maxCtids: 6 * (REPS + 1) + 4 });
+const node = await makeBenchNode({ maxCtids: 4 * (REPS + 1) + 8 });
 try {
   const agent = await openAgentPath(node);
   log(`agent path ${agent.mode}; ${agent.bundle}; ${uptime}`);
@@ -94,6 +95,13 @@ try {
     }
     log(`e2e ${r}/${REPS}: ${flavours.map((f) => `${f} ${round(e2e[f].ms.at(-1) ?? NaN, 0)}`).join(', ')}`);
   }
+  // (C) programs executed for one create+start (strace -f on the daemon / on this process).
+  const [ct1, ct2] = node.ctids(2);
+  const execAgent = await traceExecs(agent.daemon.pid!, path.join(work, 'trace-agent'), () => agent.createStarted(ct1, node.ip(0)));
+  await agent.stop(ct1); await agent.destroy(ct1);
+  const execRaw = await traceExecs(process.pid, path.join(work, 'trace-raw'), async () => { await rawCreate(peer, ct2, node.ip(0)); await rawStart(peer, ct2); });
+  await rawStop(peer, ct2); await rawDestroy(peer, ct2);
+  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   await agent.close();
 
   const primRows = [...prim].map(([k, v]) => [k, round(median(v), 1), round(Math.min(...v), 1)]);
@@ -105,6 +113,8 @@ try {
   console.log('(A) primitives, ms\n' + table(['step', 'median', 'min'], primRows));
   console.log(`\ntemplate image built once (untar + mke2fs -d): ${round(tplImg.buildMs, 0)} ms`);
   console.log('\n(B) create+start of one VE, end to end\n' + table(['path', 'median ms', 'x raw', 'VE cgroup MiB'], e2eRows));
+  const fmt = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`\n(C) programs run for one create+start (strace -f): agent ${sum(execAgent)} [${fmt(execAgent)}]; raw ${sum(execRaw)} [${fmt(execRaw)}]`);
   console.log('\nprototype phases, ms (median)\n' + table(['phase', 'ms'], phaseRows));
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
   const out = path.join(import.meta.dirname, 'results', `profile-agent-${date}.json`);
@@ -112,7 +122,7 @@ try {
   await writeFile(out, JSON.stringify({
     bench: 'profile-agent', date: new Date().toISOString(), command: `npx tsx bench/profile-agent.ts ${process.argv.slice(2).join(' ')}`.trim(),
     uptime, reps: REPS, agentMode: agent.mode, agentBundle: agent.bundle, templateImageBuildMs: tplImg.buildMs,
-    primitives: Object.fromEntries(prim), e2e,
+    primitives: Object.fromEntries(prim), e2e, execs: { agent: Object.fromEntries(execAgent), raw: Object.fromEntries(execRaw) },
   }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 } finally {

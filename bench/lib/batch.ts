@@ -13,6 +13,8 @@ export interface PathOps {
   stop(ctid: number): Promise<void>;
   destroy(ctid: number): Promise<void>;
   initPid(ctid: number): Promise<number>;
+  /** Host CPU ms spent so far by the processes doing this path's work (monotonic counter). */
+  cpuMs(): Promise<number>;
   /** The agent daemon's pid (its RSS growth counts as per-VE host memory). */
   daemonPid?: number;
 }
@@ -22,6 +24,8 @@ export interface BatchResult {
   n: number;
   concurrency: number;
   totalMs: number;
+  /** Host CPU ms used by the path's processes (not the containers) during create+start, per VE. */
+  cpuMsPerVe: number;
   /** create+start of each VE, ms. */
   perVeMs: number[];
   memory: {
@@ -40,6 +44,7 @@ export interface BatchResult {
 export async function runBatch(p: PathOps, ctids: number[], ip: (slot: number) => string, concurrency: number): Promise<BatchResult> {
   const hostBefore = await hostUsedBytes();
   const daemonRssBefore = p.daemonPid ? await rssBytes(p.daemonPid) : undefined;
+  const cpu0 = await p.cpuMs();
   const t0 = now();
   const perVeMs = await pool(ctids, concurrency, async (c, i) => {
     const [, ms] = await timed(async () => {
@@ -50,6 +55,7 @@ export async function runBatch(p: PathOps, ctids: number[], ip: (slot: number) =
     return ms;
   });
   const totalMs = now() - t0;
+  const cpuMsPerVe = (await p.cpuMs() - cpu0) / ctids.length;
   await new Promise((r) => setTimeout(r, 1500)); // let init's children settle before measuring memory
   const mons = await monitorsPss(p.lxcpath);
   const pids = await Promise.all(ctids.map((c) => p.initPid(c)));
@@ -62,7 +68,7 @@ export async function runBatch(p: PathOps, ctids: number[], ip: (slot: number) =
   }));
   const daemonRssAfterTeardown = p.daemonPid ? await rssBytes(p.daemonPid) : undefined;
   return {
-    path: p.name, n: ctids.length, concurrency, totalMs, perVeMs, teardownMs,
+    path: p.name, n: ctids.length, concurrency, totalMs, cpuMsPerVe, perVeMs, teardownMs,
     memory: {
       monitors: mons.count,
       monitorPssPerVe: mons.count ? mons.bytes / mons.count : NaN,

@@ -54,3 +54,26 @@ export async function hostUsedBytes(): Promise<number> {
 }
 
 export const MiB = 1024 * 1024;
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** CPU ms a process used itself plus what its waited-for children used (utime+stime+cutime+cstime). */
+export async function cpuMsWithChildren(pid: number | 'self'): Promise<number> {
+  const t = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+  // fields after "(comm) ": state=0 ... utime=11 stime=12 cutime=13 cstime=14
+  return [11, 12, 13, 14].reduce((a, i) => a + Number(f[i] ?? NaN), 0) * TICK_MS;
+}
+
+/** pids whose parent is `ppid` and whose command line contains `needle`. */
+export async function childrenMatching(ppid: number, needle: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const d of await readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const st = await readFile(`/proc/${d}/stat`, 'utf8').catch(() => '');
+    const parent = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent !== ppid) continue;
+    if ((await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '')).includes(needle)) out.push(Number(d));
+  }
+  return out;
+}
