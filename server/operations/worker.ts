@@ -6,6 +6,7 @@ import { logger } from '@/server/logger';
 import { failTaskWithoutRun, taskRunner } from './tasks/runner';
 import { registerVeTaskHandlers } from './ve/handlers';
 import { registerNodeTaskHandlers } from './nodes/bootstrap-task';
+import { registerMigrateTasks } from './migrate';
 
 // Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
 const LIVENESS_NS = 0x767a_0002;
@@ -13,6 +14,7 @@ const LIVENESS_NS = 0x767a_0002;
 /** Every graphile-worker task identifier this panel runs, and its function. Add new job kinds here. */
 export function taskList(prisma: PrismaClient): TaskList {
   registerVeTaskHandlers();
+  registerMigrateTasks();
   registerNodeTaskHandlers();
   return {
     // A panel Task row (server/operations/tasks): ve.create, ve.start, …
