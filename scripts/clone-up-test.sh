@@ -4,6 +4,7 @@
 set -euo pipefail
 src="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 dir=$(mktemp -d /tmp/vz-clone-XXXXXX)
+chmod 755 "$dir" # the embedded Postgres runs as the postgres user and must reach its data folder
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 pid=
 cleanup() {
@@ -15,8 +16,10 @@ cleanup() {
 }
 VZ_BRIDGE="vzcl$RANDOM"
 trap cleanup EXIT
-git clone -q "$src" "$dir/repo"
-cd "$dir/repo"
+# Like a checkout under /root: the repository sits in a folder only root can enter.
+mkdir -m 700 "$dir/home"
+git clone -q "$src" "$dir/home/repo"
+cd "$dir/home/repo"
 export PORT=$port VZPANEL_DATA_DIR="$dir/data" VZ_ROOT="$dir/vz" VZ_BRIDGE VZPANEL_ADMIN_EMAIL=admin@clone.test
 ./vz up >"$dir/up.log" 2>&1 &
 pid=$!

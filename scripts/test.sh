@@ -24,7 +24,8 @@ stage lint npx eslint --max-warnings=0 .
 stage unit npx vitest run --project unit
 stage integration npx vitest run --project integration
 stage e2e npx playwright test
-stage clone-up bash -c "wait $clone_pid; rc=\$?; cat '$LOGDIR/clone.log'; exit \$rc"
+clone_result() { wait "$clone_pid"; local rc=$?; cat "$LOGDIR/clone.log"; return $rc; }
+stage clone-up clone_result
 
 printf '\n'
 [ $failed -gt 0 ] && printf 'failed stages: %s\n' "${failures[*]}"
