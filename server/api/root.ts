@@ -9,6 +9,9 @@ import { ipPoolsRouter } from './routers/ipPools';
 import { vesRouter } from './routers/ves';
 import { tasksRouter } from './routers/tasks';
 import { reconcileRouter } from './routers/reconcile';
+import { customersRouter } from './routers/customers';
+import { templatesRouter } from './routers/templates';
+import { portalRouter } from './routers/portal';
 
 export const appRouter = router({
   auth: authRouter,
@@ -21,6 +24,9 @@ export const appRouter = router({
   ves: vesRouter,
   tasks: tasksRouter,
   reconcile: reconcileRouter,
+  customers: customersRouter,
+  templates: templatesRouter,
+  portal: portalRouter,
 });
 
 export type AppRouter = typeof appRouter;

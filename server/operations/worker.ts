@@ -7,6 +7,7 @@ import { failTaskWithoutRun, taskRunner } from './tasks/runner';
 import { registerVeTaskHandlers } from './ve/handlers';
 import { registerNodeTaskHandlers } from './nodes/bootstrap-task';
 import { registerMigrateTasks } from './migrate';
+import { registerReinstallTask } from './ve/reinstall';
 
 // Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
 const LIVENESS_NS = 0x767a_0002;
@@ -16,6 +17,7 @@ export function taskList(prisma: PrismaClient): TaskList {
   registerVeTaskHandlers();
   registerMigrateTasks();
   registerNodeTaskHandlers();
+  registerReinstallTask();
   return {
     // A panel Task row (server/operations/tasks): ve.create, ve.start, …
     'task.run': taskRunner(prisma),

@@ -6,3 +6,4 @@ export * from './create';
 export * from './list';
 export * from './actions';
 export { sha512Crypt } from './crypt';
+export * from './requests';

@@ -2,5 +2,13 @@ import { router } from '@/server/api/trpc';
 import { list } from './list';
 import { get } from './get';
 import { create } from './create';
+import { power } from './power';
+import { setLimits } from './setLimits';
+import { setHostname } from './setHostname';
+import { setPassword } from './setPassword';
+import { reinstall } from './reinstall';
+import { destroy } from './destroy';
+import { stats } from './stats';
+import { usage } from './usage';
 
-export const vesRouter = router({ list, get, create });
+export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage });

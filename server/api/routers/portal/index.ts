@@ -1,0 +1,12 @@
+import { router } from '@/server/api/trpc';
+import { myVes } from './myVes';
+import { ve } from './ve';
+import { usage } from './usage';
+import { power } from './power';
+import { reinstall } from './reinstall';
+import { setPassword } from './setPassword';
+import { setHostname } from './setHostname';
+import { tasks } from './tasks';
+
+/** The customer portal: every procedure is owner-scoped on the server (services/portal, ownerScope). */
+export const portalRouter = router({ myVes, ve, usage, power, reinstall, setPassword, setHostname, tasks });

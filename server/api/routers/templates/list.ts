@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { adminProcedure } from '@/server/api/trpc';
+import { listTemplates } from '@/server/services/templates';
+
+export const TemplateOutput = z.object({
+  id: z.string(),
+  name: z.string(),
+  os: z.string(),
+  version: z.string(),
+  arch: z.string(),
+  sizeBytes: z.number(),
+  enabled: z.boolean(),
+  description: z.string().nullable(),
+  nodes: z.array(z.object({ nodeId: z.string(), state: z.string() })).describe('Caches of this template on nodes'),
+  createdAt: z.string(),
+});
+
+/** OS templates known to the panel, with where they are cached (admin). */
+export const list = adminProcedure
+  .input(z.object({}).optional())
+  .output(z.array(TemplateOutput))
+  .query(async ({ ctx }) =>
+    (await listTemplates(ctx.prisma)).map((t) => ({
+      id: t.id, name: t.name, os: t.os, version: t.version, arch: t.arch, sizeBytes: Number(t.sizeBytes), enabled: t.enabled,
+      description: t.description, nodes: t.caches, createdAt: t.createdAt.toISOString(),
+    })),
+  );
