@@ -39,19 +39,23 @@ export async function makeTestNode(): Promise<TestNode> {
       }
     },
     ip: () => `10.199.3.${host++}/24`,
-    async cleanup() {
-      const lxcpath = path.join(vzroot, 'lxc');
-      for (const d of await readdir(lxcpath).catch(() => [] as string[])) {
-        await run('lxc-stop', ['-n', d, '-P', lxcpath, '-k'], { allowFail: true });
-      }
-      for (const d of await readdir(path.join(vzroot, 'private')).catch(() => [] as string[])) {
-        const p = vePaths(vzroot, Number(d));
-        await unmountImage(p.image, p.root).catch(() => undefined);
-        for (const l of await loopsOf(p.image)) await run('losetup', ['-d', l], { allowFail: true });
-      }
-      await deletePolicyTable(bridge);
-      await deleteBridge(bridge);
-      await rm(vzroot, { recursive: true, force: true });
-    },
+    cleanup: () => cleanupVzroot(vzroot, bridge),
   };
+}
+
+/** Stops every container of a test vzroot, unmounts and detaches its images, removes its bridge and the folder. */
+export async function cleanupVzroot(vzroot: string, bridge: string): Promise<void> {
+  const lxcpath = path.join(vzroot, 'lxc');
+  for (const d of await readdir(lxcpath).catch(() => [] as string[])) {
+    await run('lxc-stop', ['-n', d, '-P', lxcpath, '-k'], { allowFail: true });
+  }
+  for (const d of await readdir(path.join(vzroot, 'private')).catch(() => [] as string[])) {
+    if (!/^\d+$/.test(d)) continue;
+    const p = vePaths(vzroot, Number(d));
+    await unmountImage(p.image, p.root).catch(() => undefined);
+    for (const l of await loopsOf(p.image)) await run('losetup', ['-d', l], { allowFail: true });
+  }
+  await deletePolicyTable(bridge);
+  await deleteBridge(bridge);
+  await rm(vzroot, { recursive: true, force: true });
 }
