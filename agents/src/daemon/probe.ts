@@ -34,9 +34,28 @@ export interface CriuStatus {
   reason?: string;
 }
 
+// CRIU's wrapper lines: true but say nothing about the cause.
+const GENERIC = [/exited, status=\d+/, /Could not initialize kernel features detection/i, /^Looks good/i];
+const stripLocation = (l: string) => l.replace(/^Error \([^)]*\):\s*/, '');
+
+/**
+ * The most informative line of a failed `criu check`: its last specific `Error` line (e.g.
+ * "kerndat_vdso_fill_symtable failed when initializing kerndat."), with the first specific error
+ * in brackets when that is a different, earlier cause (e.g. "vdso: Unexpected rt vDSO area bounds").
+ */
+export function criuReason(output: string, code: number): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /^Error\b/.test(l) || /\berror\b/i.test(l));
+  const specific = errors.map(stripLocation).filter((l) => !GENERIC.some((g) => g.test(l)));
+  const last = specific.at(-1);
+  if (!last) return stripLocation(errors.at(-1) ?? lines.at(-1) ?? `criu check exited ${code}`);
+  const first = specific[0];
+  return first !== last ? `${last} (${first})` : last;
+}
+
 let criuCache: Promise<CriuStatus> | undefined;
 
-/** `criu check` once per daemon lifetime (it takes seconds); the reason is its first error line. */
+/** `criu check` once per daemon lifetime (it takes seconds); the reason is its most informative error line. */
 export function criuStatus(): Promise<CriuStatus> {
   criuCache ??= (async (): Promise<CriuStatus> => {
     const bin = which('criu');
@@ -45,9 +64,7 @@ export function criuStatus(): Promise<CriuStatus> {
       const r = await runTool(bin, ['check'], { timeoutMs: 30_000 });
       if (r.timedOut) return { usable: false, reason: 'criu check timed out' };
       if (r.code === 0) return { usable: true };
-      const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
-      const reason = lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? `criu check exited ${r.code}`;
-      return { usable: false, reason };
+      return { usable: false, reason: criuReason(`${r.stderr}\n${r.stdout}`, r.code) };
     } catch (e) {
       return { usable: false, reason: `criu check could not run: ${(e as Error).message}` };
     }
