@@ -43,7 +43,7 @@ const stripLocation = (l: string) => l.replace(/^Error \([^)]*\):\s*/, '');
  * "kerndat_vdso_fill_symtable failed when initializing kerndat."), with the first specific error
  * in brackets when that is a different, earlier cause (e.g. "vdso: Unexpected rt vDSO area bounds").
  */
-export function criuReason(output: string, code: number): string {
+export function criuReason(output: string, code: number | null): string {
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
   const errors = lines.filter((l) => /^Error\b/.test(l) || /\berror\b/i.test(l));
   const specific = errors.map(stripLocation).filter((l) => !GENERIC.some((g) => g.test(l)));
