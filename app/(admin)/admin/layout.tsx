@@ -5,6 +5,12 @@ import { AppShell, type NavItem } from '@/app/_components/AppShell';
 const nav: NavItem[] = [
   { href: '/admin', label: 'Dashboard', exact: true },
   { href: '/admin/nodes', label: 'Nodes' },
+  { href: '/admin/ves', label: 'VEs' },
+  { href: '/admin/customers', label: 'Customers' },
+  { href: '/admin/plans', label: 'Plans' },
+  { href: '/admin/templates', label: 'Templates' },
+  { href: '/admin/ip-pools', label: 'IP pools' },
+  { href: '/admin/tasks', label: 'Tasks' },
   { href: '/admin/api-keys', label: 'API keys' },
   { href: '/admin/account', label: 'Account' },
   { href: '/api-docs', label: 'API docs' },

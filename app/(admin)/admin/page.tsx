@@ -7,6 +7,7 @@ import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
 import { NodeStateBadge } from '@/app/_components/Badge';
 import { ErrorAlert } from '@/app/_components/Alert';
 import { NodeFigures, type NodeRow } from '@/app/_components/NodeFigures';
+import { DashboardPanels } from '@/app/_components/DashboardPanels';
 
 function Stat({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (
@@ -46,6 +47,7 @@ export default function Dashboard() {
           <Stat label="Nodes offline" value={String(nodes.data!.length - t.online)} testId="stat-nodes-offline" />
         </div>
       )}
+      <DashboardPanels />
       {nodes.isPending && <p className="text-slate-500">Loading nodes…</p>}
       {nodes.data?.length === 0 && <Card><CardBody className="py-10 text-center text-slate-500">No nodes registered yet.</CardBody></Card>}
       <div className="space-y-6">

@@ -1,0 +1,102 @@
+'use client';
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTRPC } from '@/app/_lib/trpc';
+import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
+import { Badge } from '@/app/_components/Badge';
+import { Button } from '@/app/_components/Button';
+import { Field } from '@/app/_components/Input';
+import { ErrorAlert, Alert } from '@/app/_components/Alert';
+import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
+
+const NUMBERS = [
+  { key: 'ram', label: 'RAM (MiB)', def: '512' },
+  { key: 'swap', label: 'Swap (MiB)', def: '0' },
+  { key: 'diskspace', label: 'Disk (MiB)', def: '2048' },
+  { key: 'cpus', label: 'CPUs', def: '1' },
+  { key: 'cpulimit', label: 'CPU limit %', def: '0' },
+  { key: 'numproc', label: 'Processes', def: '512' },
+  { key: 'ipv4Count', label: 'IPv4 addresses', def: '1' },
+] as const;
+
+function CreatePlan() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const templates = useQuery(trpc.templates.list.queryOptions());
+  const [name, setName] = useState('');
+  const [nums, setNums] = useState<Record<string, string>>(Object.fromEntries(NUMBERS.map((n) => [n.key, n.def])));
+  const [templateIds, setTemplateIds] = useState<string[]>([]);
+  const create = useMutation(trpc.plans.create.mutationOptions({
+    onSuccess: () => { setName(''); setTemplateIds([]); return qc.invalidateQueries({ queryKey: trpc.plans.list.queryKey() }); },
+  }));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const n = Object.fromEntries(Object.entries(nums).map(([k, v]) => [k, Number(v)])) as Record<(typeof NUMBERS)[number]['key'], number>;
+    create.mutate({ name: name.trim(), ...n, templateIds });
+  };
+  return (
+    <Card>
+      <CardHeader title="New plan" subtitle="Limits every VE on the plan gets; per-VE overrides are set on the VE." />
+      <CardBody>
+        {create.data && <Alert tone="success" className="mb-4" data-testid="plan-created">Plan {create.data.name} created.</Alert>}
+        <ErrorAlert error={create.error} className="mb-4" />
+        <form onSubmit={submit} className="space-y-4">
+          <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+            <Field label="Name" required value={name} onChange={(e) => setName(e.target.value)} data-testid="plan-name" />
+            {NUMBERS.map((n) => (
+              <Field key={n.key} label={n.label} type="number" value={nums[n.key]} onChange={(e) => setNums((s) => ({ ...s, [n.key]: e.target.value }))} data-testid={`plan-${n.key}`} />
+            ))}
+          </div>
+          <fieldset>
+            <legend className="mb-1.5 text-sm font-medium text-slate-700">Templates (none ticked = all enabled)</legend>
+            <div className="flex flex-wrap gap-4">
+              {templates.data?.map((t) => (
+                <label key={t.id} className="inline-flex items-center gap-1.5 text-sm">
+                  <input type="checkbox" className="size-4 accent-indigo-600" checked={templateIds.includes(t.id)}
+                    onChange={() => setTemplateIds((c) => (c.includes(t.id) ? c.filter((x) => x !== t.id) : [...c, t.id]))} />
+                  <code className="text-xs">{t.name}</code>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <Button type="submit" loading={create.isPending} data-testid="plan-create">Create plan</Button>
+        </form>
+      </CardBody>
+    </Card>
+  );
+}
+
+export default function PlansPage() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const plans = useQuery(trpc.plans.list.queryOptions());
+  const update = useMutation(trpc.plans.update.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.plans.list.queryKey() }) }));
+  return (
+    <>
+      <PageHeader title="Plans" description="What can be sold: RAM, disk, CPU, processes, addresses and allowed templates." />
+      <div className="space-y-6">
+        <CreatePlan />
+        <ErrorAlert error={plans.error ?? update.error} />
+        <Card>
+          <Table>
+            <THead><tr><Th>Name</Th><Th>RAM</Th><Th>Swap</Th><Th>Disk</Th><Th>CPU</Th><Th>Procs</Th><Th>IPv4</Th><Th>Templates</Th><Th>VEs</Th><Th>Status</Th><Th /></tr></THead>
+            <TBody>
+              {plans.data?.length === 0 && <EmptyRow colSpan={11}>No plans.</EmptyRow>}
+              {plans.data?.map((p) => (
+                <tr key={p.id} data-testid={`plan-row-${p.name}`}>
+                  <Td className="font-medium text-slate-900">{p.name}</Td>
+                  <Td>{p.ram} MiB</Td><Td>{p.swap} MiB</Td><Td>{p.diskspace} MiB</Td>
+                  <Td>{p.cpus}{p.cpulimit ? ` / ${p.cpulimit}%` : ''}</Td><Td>{p.numproc}</Td><Td>{p.ipv4Count}</Td>
+                  <Td className="text-xs">{p.templates.length ? p.templates.map((t) => t.name).join(', ') : 'all'}</Td>
+                  <Td>{p.veCount}</Td>
+                  <Td>{p.active ? <Badge tone="green">offered</Badge> : <Badge>retired</Badge>}</Td>
+                  <Td className="text-right"><Button size="sm" variant="secondary" onClick={() => update.mutate({ id: p.id, patch: { active: !p.active } })}>{p.active ? 'Retire' : 'Offer'}</Button></Td>
+                </tr>
+              ))}
+            </TBody>
+          </Table>
+        </Card>
+      </div>
+    </>
+  );
+}

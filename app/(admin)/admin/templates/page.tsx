@@ -1,0 +1,44 @@
+'use client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTRPC } from '@/app/_lib/trpc';
+import { formatBytes, formatDate } from '@/app/_lib/format';
+import { Card, PageHeader } from '@/app/_components/Card';
+import { Badge } from '@/app/_components/Badge';
+import { Button } from '@/app/_components/Button';
+import { ErrorAlert } from '@/app/_components/Alert';
+import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
+
+export default function TemplatesPage() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const list = useQuery(trpc.templates.list.queryOptions());
+  const nodes = useQuery(trpc.nodes.list.queryOptions());
+  const toggle = useMutation(trpc.templates.setEnabled.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.templates.list.queryKey() }) }));
+  const nodeName = (id: string) => nodes.data?.find((n) => n.id === id)?.name ?? id.slice(0, 8);
+  return (
+    <>
+      <PageHeader title="Templates" description="OS templates. Built-in ones (busybox, debian-12) are built on a node the first time a VE needs them." />
+      <ErrorAlert error={list.error ?? toggle.error} className="mb-4" />
+      <Card>
+        <Table>
+          <THead><tr><Th>Name</Th><Th>OS</Th><Th>Arch</Th><Th>Size</Th><Th>Cached on</Th><Th>Added</Th><Th>Status</Th><Th /></tr></THead>
+          <TBody>
+            {list.data?.length === 0 && <EmptyRow colSpan={8}>No templates yet.</EmptyRow>}
+            {list.data?.map((t) => (
+              <tr key={t.id} data-testid={`template-row-${t.name}`}>
+                <Td className="font-mono font-medium text-slate-900">{t.name}</Td>
+                <Td>{t.os} {t.version}</Td>
+                <Td>{t.arch}</Td>
+                <Td>{formatBytes(t.sizeBytes)}</Td>
+                <Td className="space-x-1">{t.nodes.map((c) => <Badge key={c.nodeId} tone={c.state === 'ready' ? 'green' : 'amber'}>{nodeName(c.nodeId)}</Badge>)}</Td>
+                <Td className="text-slate-500">{formatDate(t.createdAt)}</Td>
+                <Td>{t.enabled ? <Badge tone="green">offered</Badge> : <Badge>hidden</Badge>}</Td>
+                <Td className="text-right"><Button size="sm" variant="secondary" onClick={() => toggle.mutate({ id: t.id, enabled: !t.enabled })}>{t.enabled ? 'Hide' : 'Offer'}</Button></Td>
+              </tr>
+            ))}
+          </TBody>
+        </Table>
+      </Card>
+    </>
+  );
+}
