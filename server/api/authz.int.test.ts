@@ -1,0 +1,229 @@
+// Authorization matrix generated from the router itself: every tRPC procedure (by its meta.auth and
+// scopes) and every REST route of the OpenAPI document, against anonymous, customer A, customer B,
+// an admin, a billing key without the scope, a revoked key and a key with every scope. A procedure
+// without a declared rule, or a customer procedure taking a VE/task id without an ownership probe
+// below, fails the test.
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRPCError } from '@trpc/server';
+import { runMigrations } from 'graphile-worker';
+import type { z } from 'zod';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { seedNode, seedTemplate, uniq } from '@/test/fixtures/panel';
+import { appRouter, createCaller } from './root';
+import { createInnerContext } from './context';
+import { openApiDocument, REST_BASE } from './openapi';
+import type { AuthKind, Meta } from './trpc';
+import { toTRPCError } from './errors';
+import { isAppError } from '@/server/errors';
+import { createUser } from '@/server/services/auth/users';
+import { createSession, SESSION_COOKIE } from '@/server/services/auth/sessions';
+import { API_SCOPES, createApiKey, revokeApiKey } from '@/server/services/auth/apiKeys';
+import { createPlan } from '@/server/services/plans';
+import { createHttpServer } from '@/server/http/server';
+import { closeTaskEvents } from '@/server/operations/tasks/events';
+
+type Proc = { _def: { type: 'query' | 'mutation' | 'subscription'; meta?: Meta; inputs: z.ZodType[] } };
+const PROCEDURES = Object.entries(appRouter._def.procedures as Record<string, Proc>).sort(([a], [b]) => a.localeCompare(b));
+const KINDS: AuthKind[] = ['public', 'authed', 'customer', 'admin', 'apiKey'];
+
+type Actor = 'anonymous' | 'customerA' | 'customerB' | 'admin' | 'keyWithoutScope' | 'revokedKey' | 'fullKey';
+const ACTORS: Actor[] = ['anonymous', 'customerA', 'customerB', 'admin', 'keyWithoutScope', 'revokedKey', 'fullKey'];
+
+let db: TestDatabase;
+const users: Record<'customerA' | 'customerB' | 'admin', string> = { customerA: '', customerB: '', admin: '' };
+const keys: Record<'keyWithoutScope' | 'revokedKey' | 'fullKey', string> = { keyWithoutScope: '', revokedKey: '', fullKey: '' };
+let veA: { id: string; ctid: number };
+let taskA: string;
+let templateId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await runMigrations({ connectionString: db.url });
+  // tasks.watch listens for task events on DATABASE_URL.
+  process.env.DATABASE_URL = db.url;
+  const pw = 'correct horse battery';
+  users.customerA = (await createUser(db.prisma, { email: `${uniq('a')}@example.test`, password: pw })).id;
+  users.customerB = (await createUser(db.prisma, { email: `${uniq('b')}@example.test`, password: pw })).id;
+  users.admin = (await createUser(db.prisma, { email: `${uniq('root')}@example.test`, password: pw, role: 'admin' })).id;
+  keys.keyWithoutScope = (await createApiKey(db.prisma, { name: 'no-scope', scopes: [] })).token;
+  const revoked = await createApiKey(db.prisma, { name: 'revoked', scopes: [...API_SCOPES] });
+  await revokeApiKey(db.prisma, revoked.id);
+  keys.revokedKey = revoked.token;
+  keys.fullKey = (await createApiKey(db.prisma, { name: 'full', scopes: [...API_SCOPES] })).token;
+  const node = await seedNode(db.prisma);
+  const template = await seedTemplate(db.prisma);
+  templateId = template.id;
+  const plan = await createPlan(db.prisma, { name: uniq('plan'), ram: 256, diskspace: 1024 });
+  const ve = await db.prisma.ve.create({
+    data: { ctid: 4242, hostname: 'a.example.test', nodeId: node.id, planId: plan.id, templateId: template.id, ownerId: users.customerA, state: 'running', limits: { ram: 256, diskspace: 1024 } },
+  });
+  veA = { id: ve.id, ctid: ve.ctid };
+  taskA = (await db.prisma.task.create({ data: { type: 've.start', veId: ve.id, ctid: ve.ctid, nodeId: node.id, userId: users.customerA } })).id;
+}, 60_000);
+afterAll(async () => {
+  await closeTaskEvents();
+  await db?.drop();
+});
+
+// A fresh session per call: a procedure like auth.logout must not spoil the next call.
+async function callerFor(actor: Actor) {
+  if (actor === 'anonymous') return createCaller(await createInnerContext(db.prisma, {}));
+  if (actor in keys) return createCaller(await createInnerContext(db.prisma, { bearer: keys[actor as keyof typeof keys] }));
+  const { token } = await createSession(db.prisma, users[actor as keyof typeof users]);
+  return createCaller(await createInnerContext(db.prisma, { sessionToken: token }));
+}
+
+/** Calls `path` as `actor` and returns 'OK' or the tRPC error code (+ message). Subscriptions are started and read once. */
+async function outcome(actor: Actor, path: string, input: unknown): Promise<{ code: string; message: string; value?: unknown }> {
+  const caller = await callerFor(actor);
+  const fn = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (i: unknown) => Promise<unknown>;
+  try {
+    const value = await fn(input);
+    if (value && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+      const it = (value as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+      const first = await Promise.race([it.next(), new Promise((r) => setTimeout(() => r('pending'), 1000))]);
+      await it.return?.();
+      return { code: 'OK', message: '', value: first };
+    }
+    return { code: 'OK', message: '', value };
+  } catch (e) {
+    if (e instanceof TRPCError) return { code: e.code, message: e.message };
+    // A subscription's generator throws after the middleware chain (tasks.watch): map its AppError the way the edge does.
+    if (isAppError(e)) return { code: toTRPCError(e).code, message: e.message };
+    throw e;
+  }
+}
+
+const DENIED = ['UNAUTHORIZED', 'FORBIDDEN'];
+
+/** What each actor must get from a procedure of `kind` requiring `scopes` (null = anything but 401/403). */
+function expected(kind: AuthKind, scopes: string[], actor: Actor): 'UNAUTHORIZED' | 'FORBIDDEN' | null {
+  const session = actor === 'customerA' || actor === 'customerB' || actor === 'admin';
+  switch (kind) {
+    case 'public':
+      return null;
+    case 'authed':
+    case 'customer':
+      return session ? null : 'UNAUTHORIZED';
+    case 'admin':
+      return actor === 'admin' ? null : session ? 'FORBIDDEN' : 'UNAUTHORIZED';
+    case 'apiKey':
+      if (actor === 'fullKey') return null;
+      if (actor === 'keyWithoutScope') return scopes.length ? 'FORBIDDEN' : null;
+      return 'UNAUTHORIZED';
+  }
+}
+
+describe('every procedure declares who may call it', () => {
+  it.each(PROCEDURES.map(([p, proc]) => [p, proc] as const))('%s has meta.auth (and scopes for API keys)', (_p, proc) => {
+    const meta = proc._def.meta;
+    expect(KINDS).toContain(meta?.auth);
+    if (meta?.auth === 'apiKey') expect(Array.isArray(meta.scopes)).toBe(true);
+    // A REST route that a browser session could reach would bypass the billing key rules.
+    if (meta?.openapi) expect(meta.auth === 'apiKey' || meta.auth === 'public').toBe(true);
+  });
+});
+
+describe('authorization matrix (tRPC)', () => {
+  it.each(PROCEDURES.map(([p, proc]) => [p, proc] as const))('%s', async (path, proc) => {
+    const kind = proc._def.meta!.auth!;
+    const scopes = proc._def.meta!.scopes ?? [];
+    const rows: string[] = [];
+    for (const actor of ACTORS) {
+      const got = await outcome(actor, path, undefined);
+      const want = expected(kind, scopes, actor);
+      const ok = want ? got.code === want : !DENIED.includes(got.code) && got.code !== 'INTERNAL_SERVER_ERROR';
+      if (!ok) rows.push(`${actor}: expected ${want ?? 'allowed'}, got ${got.code} ${got.message}`);
+    }
+    expect(rows, `${path} (${kind})`).toEqual([]);
+  });
+});
+
+// Customer-facing procedures that name a VE or a task: B probing A's object must look exactly like a miss.
+type Probe = { input: () => unknown; foreign: 'NOT_FOUND' | 'EMPTY' };
+const PROBES: Record<string, Probe> = {
+  'portal.ve': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.usage': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.power': { input: () => ({ id: veA.id, action: 'restart' }), foreign: 'NOT_FOUND' },
+  'portal.reinstall': { input: () => ({ id: veA.id, templateId }), foreign: 'NOT_FOUND' },
+  'portal.setPassword': { input: () => ({ id: veA.id, password: 'a new long password' }), foreign: 'NOT_FOUND' },
+  'portal.setHostname': { input: () => ({ id: veA.id, hostname: 'renamed.example.test' }), foreign: 'NOT_FOUND' },
+  'portal.tasks': { input: () => ({ veId: veA.id }), foreign: 'EMPTY' },
+  'tasks.get': { input: () => ({ id: taskA }), foreign: 'NOT_FOUND' },
+  'tasks.list': { input: () => ({ veId: veA.id }), foreign: 'EMPTY' },
+  'tasks.watch': { input: () => ({ id: taskA }), foreign: 'NOT_FOUND' },
+};
+
+const inputKeys = (proc: Proc): string[] => {
+  const shape = (proc._def.inputs[0] as unknown as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
+};
+const OWNED = PROCEDURES.filter(([, proc]) => ['customer', 'authed'].includes(proc._def.meta!.auth!) && inputKeys(proc).some((k) => k === 'id' || k === 'veId'));
+
+describe("customer B cannot see or touch customer A's VE", () => {
+  it('every customer procedure that takes an id has an ownership probe', () => {
+    expect(OWNED.map(([p]) => p).filter((p) => !PROBES[p])).toEqual([]);
+  });
+
+  it.each(OWNED.map(([p]) => [p] as const))('%s', async (path) => {
+    const probe = PROBES[path];
+    const withId = (id: string) => JSON.parse(JSON.stringify(probe.input()).replaceAll(veA.id, id).replaceAll(taskA, id));
+    const b = await outcome('customerB', path, probe.input());
+    if (probe.foreign === 'NOT_FOUND') {
+      const missing = await outcome('customerB', path, withId(randomUUID()));
+      expect(b.code).toBe('NOT_FOUND');
+      // Same answer as for an id that does not exist: nothing tells B the VE is there.
+      expect(b).toEqual(missing);
+    } else {
+      expect(b.code).toBe('OK');
+      expect((b.value as { total: number }).total).toBe(0);
+    }
+    // The owner is let through (their call may fail for other reasons, never as not-found or denied).
+    const a = await outcome('customerA', path, probe.input());
+    expect(['NOT_FOUND', ...DENIED]).not.toContain(a.code);
+  });
+});
+
+describe('authorization matrix (REST /api/v1 from the OpenAPI document)', () => {
+  let base = '';
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const { server } = createHttpServer({ prisma: db.prisma });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    close = () => new Promise((r) => server.close(() => r()));
+  });
+  afterAll(async () => close?.());
+
+  const doc = openApiDocument();
+  const ROUTES = Object.entries(doc.paths ?? {}).flatMap(([p, ops]) =>
+    Object.keys(ops as object).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m)).map((m) => ({ method: m.toUpperCase(), path: p })),
+  );
+  const scopesOf = (method: string, path: string) => {
+    const hit = PROCEDURES.find(([, proc]) => proc._def.meta?.openapi?.method === method && proc._def.meta.openapi.path === path);
+    if (!hit) throw new Error(`no procedure serves ${method} ${path}`);
+    return { kind: hit[1]._def.meta!.auth!, scopes: hit[1]._def.meta!.scopes ?? [] };
+  };
+
+  it('the document lists routes', () => expect(ROUTES.length).toBeGreaterThan(0));
+
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s', async (_name, r) => {
+    const { kind, scopes } = scopesOf(r.method, r.path);
+    const url = base + REST_BASE + r.path.replace(/\{[^}]+\}/g, () => randomUUID());
+    const rows: string[] = [];
+    for (const actor of ACTORS) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (actor in keys) headers.authorization = `Bearer ${keys[actor as keyof typeof keys]}`;
+      if (actor in users) headers.cookie = `${SESSION_COOKIE}=${(await createSession(db.prisma, users[actor as keyof typeof users])).token}`;
+      const res = await fetch(url, { method: r.method, headers, body: r.method === 'GET' || r.method === 'DELETE' ? undefined : '{}' });
+      await res.arrayBuffer();
+      const want = expected(kind, scopes, actor);
+      const status = res.status;
+      const ok = want === 'UNAUTHORIZED' ? status === 401 : want === 'FORBIDDEN' ? status === 403 : status !== 401 && status !== 403 && status < 500;
+      if (!ok) rows.push(`${actor}: expected ${want ?? 'allowed'}, got HTTP ${status}`);
+    }
+    expect(rows).toEqual([]);
+  });
+});
