@@ -2,7 +2,8 @@
 // (A) the primitives the agent runs per VE, timed alone; (B) create+start end to end for raw LXC,
 // the agent (RPC), and the bench-only prototype (template ext4 image copied sparse, kept mounted,
 // buffered or direct-I/O loop), with each VE's memory cgroup after start.
-// Run: npx tsx bench/profile-agent.ts [--reps 7]
+// (D) N create+starts serial and parallel for raw, agent and the full prototype (+ one nft -f).
+// Run: npx tsx bench/profile-agent.ts [--reps 7] [--n 50] [--par 4]   (--n 0 skips D)
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { applyPortPolicy, removePortPolicy } from '@/agents/src/net/antispoof';
@@ -16,14 +17,17 @@ import { cgroupMemoryBytes, MiB } from './lib/memory';
 import { makeBenchNode } from './lib/node';
 import { rawCreate, rawDestroy, rawInitPid, rawStart, rawStop, type RawPeer } from './lib/raw-lxc';
 import { traceExecs } from './lib/trace';
+import { scalingBatches } from './lib/scaling';
 import { median, parseArgs, round, table, timed } from './lib/stats';
 
 const args = parseArgs(process.argv.slice(2));
 const REPS = Number(args.reps ?? 7);
+const N = Number(args.n ?? 50);
+const PAR = Number(args.par ?? 4);
 const GiB = 1024 * MiB;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const uptime = (await run('uptime', [])).stdout.trim();
-const node = await makeBenchNode({ maxCtids: 4 * (REPS + 1) + 8 });
+const node = await makeBenchNode({ maxCtids: 4 * (REPS + 1) + 6 * N + 8 });
 try {
   const agent = await openAgentPath(node);
   log(`agent path ${agent.mode}; ${agent.bundle}; ${uptime}`);
@@ -80,7 +84,7 @@ try {
       const [, ms] = await timed(async () => {
         if (f === 'raw') { await rawCreate(peer, c, node.ip(0)); await rawStart(peer, c); }
         else if (f === 'agent') phases = Object.fromEntries((await agent.createStarted(c, node.ip(0))).map(([t, , m]) => [m, t]));
-        else phases = { ...(await protoCreate(peer, tplImg, c, node.ip(0), o)), ...(await protoStart(peer, c, o)) };
+        else phases = { ...(await protoCreate(peer, tplImg, c, node.ip(0), o)), ...(await protoStart(peer, c, node.ip(0), o)) };
       });
       await new Promise((res) => setTimeout(res, 1500));
       const pid = f === 'agent'
@@ -102,6 +106,8 @@ try {
   const execRaw = await traceExecs(process.pid, path.join(work, 'trace-raw'), async () => { await rawCreate(peer, ct2, node.ip(0)); await rawStart(peer, ct2); });
   await rawStop(peer, ct2); await rawDestroy(peer, ct2);
   const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  // (D) N serial and PAR-parallel: raw, agent, full prototype.
+  const scaling = N > 0 ? await scalingBatches(node, agent, peer, tplImg, N, PAR, log) : [];
   await agent.close();
 
   const primRows = [...prim].map(([k, v]) => [k, round(median(v), 1), round(Math.min(...v), 1)]);
@@ -116,13 +122,21 @@ try {
   const fmt = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   console.log(`\n(C) programs run for one create+start (strace -f): agent ${sum(execAgent)} [${fmt(execAgent)}]; raw ${sum(execRaw)} [${fmt(execRaw)}]`);
   console.log('\nprototype phases, ms (median)\n' + table(['phase', 'ms'], phaseRows));
+  if (scaling.length) {
+    const tot = (l: string, k: number) => scaling.find((b) => b.path === l && b.concurrency === k)!;
+    const sRows = ['raw', 'agent', 'proto'].map((l) => [l,
+      round(tot(l, 1).totalMs / 1000, 2), round(tot(l, 1).totalMs / tot('raw', 1).totalMs, 2), round(tot(l, 1).cpuMsPerVe, 0),
+      round(tot(l, PAR).totalMs / 1000, 2), round(tot(l, PAR).totalMs / tot('raw', PAR).totalMs, 2), round(tot(l, PAR).cpuMsPerVe, 0)]);
+    console.log(`\n(D) create+start of ${N} VEs (proto = template image copy + kept mount + one nft -f)\n` +
+      table(['path', 'serial s', 'x raw', 'cpu ms/VE', `${PAR} parallel s`, 'x raw', 'cpu ms/VE'], sRows));
+  }
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
   const out = path.join(import.meta.dirname, 'results', `profile-agent-${date}.json`);
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, JSON.stringify({
     bench: 'profile-agent', date: new Date().toISOString(), command: `npx tsx bench/profile-agent.ts ${process.argv.slice(2).join(' ')}`.trim(),
     uptime, reps: REPS, agentMode: agent.mode, agentBundle: agent.bundle, templateImageBuildMs: tplImg.buildMs,
-    primitives: Object.fromEntries(prim), e2e, execs: { agent: Object.fromEntries(execAgent), raw: Object.fromEntries(execRaw) },
+    primitives: Object.fromEntries(prim), e2e, scaling, execs: { agent: Object.fromEntries(execAgent), raw: Object.fromEntries(execRaw) },
   }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 } finally {

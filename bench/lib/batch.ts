@@ -20,7 +20,7 @@ export interface PathOps {
 }
 
 export interface BatchResult {
-  path: 'raw' | 'agent';
+  path: 'raw' | 'agent' | 'proto';
   n: number;
   concurrency: number;
   totalMs: number;
@@ -41,7 +41,7 @@ export interface BatchResult {
   teardownMs: number;
 }
 
-export async function runBatch(p: PathOps, ctids: number[], ip: (slot: number) => string, concurrency: number): Promise<BatchResult> {
+export async function runBatch(p: PathOps, ctids: number[], ip: (slot: number) => string, concurrency: number, teardownConcurrency = concurrency): Promise<BatchResult> {
   const hostBefore = await hostUsedBytes();
   const daemonRssBefore = p.daemonPid ? await rssBytes(p.daemonPid) : undefined;
   const cpu0 = await p.cpuMs();
@@ -62,7 +62,7 @@ export async function runBatch(p: PathOps, ctids: number[], ip: (slot: number) =
   const cg = await Promise.all(pids.map(cgroupMemoryBytes));
   const hostWith = await hostUsedBytes();
   const daemonRssWithVes = p.daemonPid ? await rssBytes(p.daemonPid) : undefined;
-  const [, teardownMs] = await timed(() => pool(ctids, concurrency, async (c) => {
+  const [, teardownMs] = await timed(() => pool(ctids, teardownConcurrency, async (c) => {
     await p.stop(c);
     await p.destroy(c);
   }));

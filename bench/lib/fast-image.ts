@@ -3,6 +3,7 @@
 // mounted from create to start. Optional direct-I/O loop (no second page cache of the backing file).
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { portPolicyScript, removePortPolicy } from '@/agents/src/net/antispoof';
 import { run } from '@/agents/src/sys/exec';
 import { now } from './stats';
 import { rawConfig, type RawPeer } from './raw-lxc';
@@ -21,7 +22,12 @@ export async function buildTemplateImage(tarball: string, dir: string, bytes: nu
   return { image, buildMs: now() - t0 };
 }
 
-export interface ProtoOptions { directIo: boolean; keepMounted: boolean }
+export interface ProtoOptions {
+  directIo: boolean;
+  keepMounted: boolean;
+  /** Install the agent's anti-spoofing port policy with ONE `nft -f` (table made once beforehand). */
+  nftBridge?: string;
+}
 export type ProtoPhases = Record<string, number>;
 
 const imgDir = (p: RawPeer, ctid: number) => path.join(p.lxcpath, String(ctid));
@@ -42,7 +48,7 @@ export async function protoCreate(p: RawPeer, tpl: TemplateImage, ctid: number, 
   await run('mount', ['-t', 'ext4', '-o', 'noatime', dev, root]);
   mark('losetup + mount');
   await writeFile(path.join(root, 'etc/hostname'), `p${ctid}\n`);
-  await writeFile(path.join(dir, 'config'), rawConfig(p, ctid, ip), { mode: 0o600 });
+  await writeFile(path.join(dir, 'config'), rawConfig(p, ctid, ip, o.nftBridge ? `veth${ctid}` : undefined), { mode: 0o600 });
   mark('identity + config');
   if (!o.keepMounted) {
     await run('umount', [root]);
@@ -52,7 +58,7 @@ export async function protoCreate(p: RawPeer, tpl: TemplateImage, ctid: number, 
   return ph;
 }
 
-export async function protoStart(p: RawPeer, ctid: number, o: ProtoOptions): Promise<ProtoPhases> {
+export async function protoStart(p: RawPeer, ctid: number, ip: string, o: ProtoOptions): Promise<ProtoPhases> {
   const t0 = now();
   const dir = imgDir(p, ctid);
   const ph: ProtoPhases = {};
@@ -61,14 +67,21 @@ export async function protoStart(p: RawPeer, ctid: number, o: ProtoOptions): Pro
     await run('mount', ['-t', 'ext4', '-o', 'noatime', dev, path.join(dir, 'rootfs')]);
     ph['losetup + mount'] = now() - t0;
   }
+  if (o.nftBridge) {
+    const t = now();
+    const mac = rawConfig(p, ctid, '10.0.0.1/32').match(/hwaddr = (\S+)/)![1];
+    await run('nft', ['-f', '-'], { input: portPolicyScript(o.nftBridge, { veth: `veth${ctid}`, mac, ips: [ip] }) });
+    ph['nft policy (one nft -f)'] = now() - t;
+  }
   const t1 = now();
   await run('lxc-start', ['-n', String(ctid), '-P', p.lxcpath, '-d', '-o', path.join(dir, 'lxc.log'), '-l', 'WARN'], { timeoutMs: 60_000 });
   ph['lxc-start -d'] = now() - t1;
   return ph;
 }
 
-export async function protoDestroy(p: RawPeer, ctid: number): Promise<void> {
+export async function protoDestroy(p: RawPeer, ctid: number, nftBridge?: string): Promise<void> {
   const dir = imgDir(p, ctid);
+  if (nftBridge) await removePortPolicy(nftBridge, `veth${ctid}`);
   await run('lxc-stop', ['-n', String(ctid), '-P', p.lxcpath, '-k'], { allowFail: true });
   await run('umount', [path.join(dir, 'rootfs')], { allowFail: true });
   const loops = (await run('losetup', ['-n', '-O', 'NAME', '-j', path.join(dir, 'root.img')], { allowFail: true })).stdout.split('\n').map((s) => s.trim()).filter(Boolean);

@@ -25,7 +25,7 @@ export interface RawPeer {
 // Raw VEs take sub-id slots 5000+ (ctid-20000): far above what the agent's lowest-free allocator hands out.
 const idBase = (p: RawPeer, ctid: number) => (p.subidStart ?? 1_000_000) + (5000 + (ctid - 20000)) * 65_536;
 
-export function rawConfig(p: RawPeer, ctid: number, ip: string): string {
+export function rawConfig(p: RawPeer, ctid: number, ip: string, veth = `vr${ctid}`): string {
   const dir = path.join(p.lxcpath, String(ctid));
   const cg = hostFacts().version === 'v1' ? 'lxc.cgroup' : 'lxc.cgroup2';
   const id = idBase(p, ctid);
@@ -48,7 +48,7 @@ export function rawConfig(p: RawPeer, ctid: number, ip: string): string {
     'lxc.net.0.flags = up',
     'lxc.net.0.name = eth0',
     `lxc.net.0.hwaddr = ${mac}`,
-    `lxc.net.0.veth.pair = vr${ctid}`,
+    `lxc.net.0.veth.pair = ${veth}`,
     `lxc.net.0.ipv4.address = ${ip}`,
     ...(hostFacts().version === 'v1'
       ? [`${cg}.memory.limit_in_bytes = 268435456`, `${cg}.pids.max = 1024`]
