@@ -25,7 +25,7 @@ import { createHttpServer } from '@/server/http/server';
 import { closeTaskEvents } from '@/server/operations/tasks/events';
 
 type Proc = { _def: { type: 'query' | 'mutation' | 'subscription'; meta?: Meta; inputs: z.ZodType[] } };
-const PROCEDURES = Object.entries(appRouter._def.procedures as Record<string, Proc>).sort(([a], [b]) => a.localeCompare(b));
+const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, Proc>).sort(([a], [b]) => a.localeCompare(b));
 const KINDS: AuthKind[] = ['public', 'authed', 'customer', 'admin', 'apiKey'];
 
 type Actor = 'anonymous' | 'customerA' | 'customerB' | 'admin' | 'keyWithoutScope' | 'revokedKey' | 'fullKey';
