@@ -3,6 +3,7 @@
 // watches the create task finish, changes the RAM live (console: `free -m` before and after, when
 // the console page exists); the customer signs in, restarts their VE, is kept out of /admin, and
 // gets "not found" for another customer's VE.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,7 @@ const HAS_CONSOLE = existsSync(path.resolve(import.meta.dirname, '../app/(admin)
 const TASK_TIMEOUT = 180_000;
 
 async function trpcQuery<T>(req: APIRequestContext, proc: string, input: unknown): Promise<T> {
-  const res = await req.get(`/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`);
+  const res = await req.get(`/api/trpc/${proc}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`);
   expect(res.ok(), `${proc}: ${await res.text()}`).toBe(true);
   return ((await res.json()) as { result: { data: T } }).result.data;
 }
@@ -38,6 +39,14 @@ async function pick(select: Locator, text: string) {
   const value = await select.locator('option', { hasText: text }).first().getAttribute('value');
   expect(value, `an option containing "${text}"`).toBeTruthy();
   await select.selectOption(value!);
+}
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** `free -m` inside the VE by the node's own vzctl (independent of the panel UI); /usr/bin/free reads the LXCFS meminfo, as a login shell does. */
+function freeInVe(ctid: number): string {
+  const vzroot = path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
+  return execFileSync(path.join(ROOT, 'agents/bin/vzctl'), ['--vzroot', vzroot, 'exec', String(ctid), '/usr/bin/free', '-m'], { encoding: 'utf8', timeout: 30_000 });
 }
 
 /** Types a command into the VE console and waits until the terminal shows `expected`. */
@@ -119,6 +128,7 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
     });
     const veA = created[0];
 
+    expect(freeInVe(veA.ctid)).toMatch(/Mem:\s+256\b/);
     if (HAS_CONSOLE) {
       await test.step('console shows the plan RAM', async () => {
         await page.goto(`/admin/ves/${veA.id}/console`);
@@ -135,6 +145,8 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
       await expect(page.getByTestId('task').first()).toHaveAttribute('data-status', 'succeeded', { timeout: TASK_TIMEOUT });
       await expect(page.getByTestId('ve-ram')).toHaveText('384 MiB');
       await expect(page.getByTestId('ve-state')).toHaveText('running');
+      // The node really changed it, live: the VE's own free -m reports the new total.
+      expect(freeInVe(veA.ctid)).toMatch(/Mem:\s+384\b/);
       if (HAS_CONSOLE) {
         await page.goto(`/admin/ves/${veA.id}/console`);
         await consoleRun(page, 'free -m', /Mem:\s+384\b/);
