@@ -153,6 +153,19 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
       }
     });
 
+    await test.step('reinstall keeps the CTID and the live-changed limits', async () => {
+      await page.goto(`/admin/ves/${veA.id}`);
+      const form = page.getByTestId('reinstall-form');
+      await pick(form.getByRole('combobox'), 'busybox');
+      await form.getByRole('checkbox').check();
+      await form.getByRole('button', { name: 'Reinstall' }).click();
+      const task = page.getByTestId('task').first();
+      await expect(task).toContainText('ve.reinstall');
+      await expect(task).toHaveAttribute('data-status', 'succeeded', { timeout: TASK_TIMEOUT });
+      await expect(page.getByTestId('ve-state')).toHaveText('running');
+      expect(freeInVe(veA.ctid)).toMatch(/Mem:\s+384\b/);
+    });
+
     // Customer B's VE, made over tRPC like the wizard does, only to be the URL A must not reach.
     const veB = await test.step("another customer's VE", async () => {
       const [plans, templates, customers] = await Promise.all([
