@@ -56,22 +56,31 @@ export async function makeBenchNode(opts: { maxCtids: number }): Promise<BenchNo
   let cleaned: Promise<void> | undefined;
   const cleanup = () => (cleaned ??= (async () => {
     for (const fn of extra.reverse()) await fn().catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
-    await killAll(path.join(vzroot, 'lxc'));
-    await killAll(rawLxcpath);
-    for (const d of await readdir(path.join(vzroot, 'private')).catch(() => [] as string[])) {
-      for (const l of await loopsOf(path.join(vzroot, 'private', d, 'root.img'))) await run('losetup', ['-d', l], { allowFail: true });
+    // Two sweeps: after Ctrl-C a create/start still in flight can finish after the first one.
+    for (let sweep = 0; sweep < 2; sweep++) {
+      await killAll(path.join(vzroot, 'lxc'));
+      await killAll(rawLxcpath);
+      await unmountUnder(vzroot);
+      for (const d of await readdir(path.join(vzroot, 'private')).catch(() => [] as string[])) {
+        for (const l of await loopsOf(path.join(vzroot, 'private', d, 'root.img'))) await run('losetup', ['-d', l], { allowFail: true });
+      }
+      if (sweep === 0) await new Promise((r) => setTimeout(r, 1000));
     }
-    await unmountUnder(vzroot);
     await deletePolicyTable(bridge);
     await deleteBridge(bridge);
     await rm(vzroot, { recursive: true, force: true });
   })());
+  let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
+    // Stay subscribed: Ctrl-C reaches us twice (process group + tsx relaying it), and a second
+    // SIGINT with no listener would kill us halfway through the cleanup.
+    if (signalled) return;
+    signalled = true;
     process.stderr.write(`\n${sig}: cleaning up ${vzroot} and ${bridge}...\n`);
     void cleanup().finally(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   await mkdir(vzroot, { mode: 0o711 });
   await chmod(vzroot, 0o711); // the VEs' mapped root must traverse to their lxcpath
