@@ -69,6 +69,7 @@ try {
       const c = ctidsSingle[3 * r + (p === raw ? 0 : 1)];
       const [, tc] = await timed(() => p.create(c, node.ip(0)));
       const [, ts] = await timed(() => p.start(c));
+      if (!((await p.initPid(c)) > 0)) throw new Error(`${p.name} VE ${c} is not running after start`);
       const [, tk] = await timed(() => p.stop(c));
       const [, td] = await timed(() => p.destroy(c));
       if (r === 0) continue; // warm-up round (page cache, first nft table, daemon JIT)

@@ -59,6 +59,9 @@ export async function runBatch(p: PathOps, ctids: number[], ip: (slot: number) =
   await new Promise((r) => setTimeout(r, 1500)); // let init's children settle before measuring memory
   const mons = await monitorsPss(p.lxcpath);
   const pids = await Promise.all(ctids.map((c) => p.initPid(c)));
+  // A timing only counts if every container really runs.
+  const dead = ctids.filter((_, i) => !(pids[i] > 0));
+  if (dead.length) throw new Error(`${p.name}: ${dead.length} containers are not running after start (e.g. ${dead[0]})`);
   const cg = await Promise.all(pids.map(cgroupMemoryBytes));
   const hostWith = await hostUsedBytes();
   const daemonRssWithVes = p.daemonPid ? await rssBytes(p.daemonPid) : undefined;
