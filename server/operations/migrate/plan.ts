@@ -48,6 +48,24 @@ export function chooseMode(status: VeStatus, requested: RequestedMode, src: { na
 
 export interface Check { name: string; ok: boolean; detail: string }
 
+/** What a node offers a migration, as its agent reported it in `hello`. */
+export interface NodeCapability {
+  role: 'source' | 'target';
+  id: string;
+  name: string;
+  agentVersion: string;
+  lxcVersion: string;
+  cgroup: string;
+  criu: { usable: boolean; reason: string };
+  features: string[];
+}
+
+const capabilityOf = (role: NodeCapability['role'], n: Node, h: ResultOf<'hello'>): NodeCapability => ({
+  role, id: n.id, name: n.name, agentVersion: h.agentVersion, lxcVersion: h.capabilities.lxcVersion, cgroup: h.capabilities.cgroup,
+  criu: { usable: h.capabilities.criu.usable, reason: h.capabilities.criu.usable ? 'criu check passed' : (h.capabilities.criu.reason ?? 'criu check failed') },
+  features: h.capabilities.features,
+});
+
 export interface MigrationPlan {
   ctid: number;
   source: { id: string; name: string };
@@ -59,6 +77,7 @@ export interface MigrationPlan {
   imageBytes: number;
   usedBytes: number;
   checks: Check[];
+  nodes: NodeCapability[];
 }
 
 export const agentOf = (n: Node): AgentClient => getAgent(n.id, nodeSpec(n));
@@ -105,6 +124,7 @@ export async function planMigration(prisma: PrismaClient, m: { ve: Ve; source: N
   return {
     ctid: ve.ctid, source: { id: source.id, name: source.name }, target: { id: target.id, name: target.name },
     status: desc.status, mode, reason, phases: PHASES[mode], imageBytes: desc.imageBytes, usedBytes: desc.usedBytes, checks,
+    nodes: [capabilityOf('source', source, sh), capabilityOf('target', target, th)],
   };
 }
 

@@ -6,5 +6,6 @@ import { add } from './add';
 import { setMaintenance } from './setMaintenance';
 import { remove } from './remove';
 import { clearHostKeyMismatch } from './clearHostKeyMismatch';
+import { evacuate } from './evacuate';
 
-export const nodesRouter = router({ list, get, probeHostKey, add, setMaintenance, remove, clearHostKeyMismatch });
+export const nodesRouter = router({ list, get, probeHostKey, add, setMaintenance, remove, clearHostKeyMismatch, evacuate });

@@ -10,5 +10,7 @@ import { reinstall } from './reinstall';
 import { destroy } from './destroy';
 import { stats } from './stats';
 import { usage } from './usage';
+import { migratePlan } from './migratePlan';
+import { migrate } from './migrate';
 
-export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage });
+export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage, migratePlan, migrate });
