@@ -39,7 +39,7 @@ const send = defineHandler({
   async run(p, ctx) {
     const rt = runtimeOf(ctx);
     ctx.progress(1, `pass ${p.pass}: copying to ${p.target.host}`);
-    const r = await withRootMounted(rt, p.ctid, (root) => rsyncTo(ctx.vzroot, root, p.target, p.privateKey, p.bwlimitKBps));
+    const r = await withRootMounted(rt, p.ctid, (root) => rsyncTo(ctx.vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps));
     ctx.log(`pass ${p.pass}: ${r.filesTransferred} files, ${r.bytesTransferred} bytes in ${r.ms} ms`);
     return { pass: p.pass, ...r };
   },

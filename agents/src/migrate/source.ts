@@ -2,14 +2,16 @@
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { releaseIdRange } from '../lxc/idmap';
-import { lxcFreeze, lxcInitPid, lxcState, lxcStop } from '../lxc/lxc-cli';
+import { lxcFreeze, lxcState, lxcStop } from '../lxc/lxc-cli';
 import { releaseRunningResources, veStatus, type VeStatus } from '../lxc/power';
 import { readVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
 import { diskUsage, mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
+import { run } from '../sys/exec';
 import { vePaths } from '../sys/paths';
 import { LocalUndo } from '../sys/undo';
+import { closeChannel } from './channel';
 import { dropManifestCache } from './manifest';
 import { migratedName, readSourceMarker, removeSourceMarker, writeSourceMarker } from './state';
 
@@ -67,29 +69,42 @@ export async function abortSource(rt: Runtime, ctid: number): Promise<{ ctid: nu
   }
   await removeSourceMarker(rt.vzroot, ctid);
   dropManifestCache(p.root);
+  await closeChannel(rt.vzroot, ctid);
   const s = await veStatus(rt, ctid).catch(() => ({ status: 'unknown' as const }));
   return { ctid, thawed, status: s.status };
+}
+
+/** True once `pid` has exited (gone or a zombie): its PID namespace is empty by then. */
+async function exited(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (stat === null) return true;
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }
 
 /**
  * Kills the VE while it is still frozen: SIGKILL to its init (which takes the whole PID namespace
  * with it) is only delivered at thaw, so no process runs a single instruction after the verified
- * final copy. Its veth goes with the network namespace, so its addresses are free at once.
+ * final copy. Returns once init has exited (the kernel reaps the rest of the namespace before
+ * init), without waiting for LXC's own teardown (finishSource does that, outside the pause).
  */
 export async function stopSource(rt: Runtime, ctid: number): Promise<{ ctid: number; ms: number }> {
   const t0 = Date.now();
   const p = vePaths(rt.vzroot, ctid);
-  const st = await lxcState(ctid, p.lxcpath);
-  if (st === 'STOPPED' || st === 'UNKNOWN') return { ctid, ms: 0 };
-  const pid = await lxcInitPid(ctid, p.lxcpath);
-  if (pid) {
+  // One lxc-info for state and pid (labelled lines: "State: FROZEN", "PID: 1234").
+  const r = await run('lxc-info', ['-n', String(ctid), '-P', p.lxcpath, '-s', '-p'], { allowFail: true, timeoutMs: 15_000 });
+  const field = (label: string) => new RegExp(`^${label}:\\s*(\\S+)`, 'mi').exec(r.stdout)?.[1];
+  const st = field('State');
+  if (r.code !== 0 || !st || st === 'STOPPED') return { ctid, ms: 0 };
+  const pid = Number(field('PID') ?? 0);
+  if (pid > 1) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   }
   // The kernel may already have let the killed init go (the thaw then finds no container).
   if (st === 'FROZEN') await lxcFreeze(ctid, p.lxcpath, false).catch(() => undefined);
-  for (const end = Date.now() + 5000; Date.now() < end;) {
-    if ((await lxcState(ctid, p.lxcpath)) === 'STOPPED') return { ctid, ms: Date.now() - t0 };
-    await new Promise((r) => setTimeout(r, 20));
+  for (const end = Date.now() + 5000; pid > 1 && Date.now() < end;) {
+    if (await exited(pid)) return { ctid, ms: Date.now() - t0 };
+    await new Promise((res) => setTimeout(res, 5));
   }
   await lxcStop(ctid, p.lxcpath, 0);
   return { ctid, ms: Date.now() - t0 };
@@ -103,6 +118,8 @@ export async function stopSource(rt: Runtime, ctid: number): Promise<{ ctid: num
 export async function finishSource(rt: Runtime, ctid: number, keepHours: number) {
   const t0 = Date.now();
   const p = vePaths(rt.vzroot, ctid);
+  // The copy is done either way: the connection to the target goes first.
+  await closeChannel(rt.vzroot, ctid);
   const c = await readVe(rt.vzroot, ctid).catch(() => null);
   if (!c) {
     const done = await latestMigrated(rt.vzroot, ctid);
@@ -110,6 +127,8 @@ export async function finishSource(rt: Runtime, ctid: number, keepHours: number)
     throw new VeError('VE_NOT_FOUND', `VE ${ctid} does not exist on this node`);
   }
   await stopSource(rt, ctid);
+  // LXC's teardown (monitor, cgroups, veth) may still be running after the kill: let it finish.
+  for (const end = Date.now() + 10_000; Date.now() < end && (await lxcState(ctid, p.lxcpath)) !== 'STOPPED';) await new Promise((res) => setTimeout(res, 20));
   await releaseRunningResources(rt, ctid);
   const at = new Date();
   const name = migratedName(ctid, at);

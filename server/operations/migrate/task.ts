@@ -15,6 +15,8 @@ export interface VeMigrateParams {
   /** How long the source keeps `<ctid>.migrated-<ts>` (hours). */
   keepHours?: number;
   bwlimitKBps?: number;
+  /** Set when a node.evacuate task asked for this migration. */
+  evacuateTaskId?: string;
   /** VE state before the request set it to migrating (restored on a failure before commit). */
   prevState: VeState;
 }
@@ -27,10 +29,22 @@ class Phases {
   readonly timings: Array<{ phase: string; ms: number }> = [];
   constructor(private readonly ctx: TaskContext, private readonly names: string[]) {}
 
+  // Progress and log rows are written in order but not awaited: inside the pause every
+  // round trip to Postgres would add to the VE's downtime. flush() waits for them.
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private write(fn: () => Promise<unknown>): void {
+    this.writes = this.writes.then(fn).catch(() => undefined);
+  }
+
+  flush(): Promise<unknown> {
+    return this.writes;
+  }
+
   async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const i = this.names.indexOf(name);
-    await this.ctx.progress((100 * Math.max(0, i)) / this.names.length, name);
-    await this.ctx.log(`phase ${name}`);
+    this.write(() => this.ctx.progress((100 * Math.max(0, i)) / this.names.length, name));
+    this.write(() => this.ctx.log(`phase ${name}`));
     const t0 = Date.now();
     try {
       return await fn();
@@ -133,6 +147,7 @@ export async function runMigrate(ctx: TaskContext) {
     });
     await phases.run('commit', () => commitRecord(ctx.prisma, veId, source, target));
   } catch (e) {
+    await phases.flush();
     await ctx.log(`migration failed before commit: ${(e as Error).message}; the VE stays on ${source.name}`, 'error');
     await abortBoth(ctx, src, dst, ctid, 'abort');
     await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: p.prevState } });
@@ -148,6 +163,7 @@ export async function runMigrate(ctx: TaskContext) {
       await ctx.log(`source stopped in ${stopped.ms} ms; target committed and ${s.status} in ${s.ms} ms; source copy kept in ${fin.ms} ms`);
       return { ...fin, status: s.status };
     });
+    await phases.flush();
     await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: started.status === 'running' ? 'running' : 'stopped', lastError: null } });
     await phases.run('cleanup', async () => {
       const t = await enqueueTask(ctx.prisma, {
@@ -157,9 +173,11 @@ export async function runMigrate(ctx: TaskContext) {
       result.migrated = { node: source.name, name: started.migratedName, keepUntil: started.keepUntil, cleanupTaskId: t.id };
       await ctx.log(`source copy kept as ${started.migratedName} on ${source.name} until ${started.keepUntil}`);
     });
+    await phases.flush();
     if (result.pauseMs !== undefined) await ctx.log(`pause (freeze to running on ${target.name}): ${result.pauseMs as number} ms`);
     return result;
   } catch (e) {
+    await phases.flush();
     // After commit the VE belongs to the target only: never restart it on the source.
     const msg = `migration committed to ${target.name} but could not finish: ${(e as Error).message}`;
     await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: 'error', lastError: msg } });

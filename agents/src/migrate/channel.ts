@@ -1,0 +1,100 @@
+// One SSH connection per migration (OpenSSH ControlMaster): both rsync passes ride it, so the final
+// copy inside the pause pays no TCP, key exchange or authentication.
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { run } from '../sys/exec';
+import { VeError } from '../sys/errors';
+import { migrateDir } from './state';
+
+export interface ChannelTarget { host: string; port: number; user: string; hostKey: string }
+
+/** known_hosts line pinning the target's host key (OpenSSH writes non-22 ports as [host]:port). */
+export function knownHostsLine(t: Pick<ChannelTarget, 'host' | 'port' | 'hostKey'>): string {
+  const name = t.port === 22 ? t.host : `[${t.host}]:${t.port}`;
+  return `${name} ${t.hostKey}\n`;
+}
+
+const SAFE_PATH = /^\/[A-Za-z0-9_./-]+$/;
+// The private socket dir of one VE's migration: 0700, deterministic so a restarted daemon finds it.
+const dirOf = (vzroot: string, ctid: number) => path.join(migrateDir(vzroot), `ssh-${ctid}`);
+const ENV = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' }) as unknown as NodeJS.ProcessEnv;
+
+function common(dir: string, t: ChannelTarget): string[] {
+  return [
+    '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${dir}/known_hosts`,
+    '-o', 'GlobalKnownHostsFile=/dev/null', '-o', `ControlPath=${dir}/cm`, '-o', 'LogLevel=ERROR', '-p', String(t.port), '-l', t.user,
+  ];
+}
+
+const hostArg = (t: ChannelTarget) => (t.host.includes(':') ? `[${t.host}]` : t.host);
+
+/** True when a live master for `dir` answers `ssh -O check`. */
+async function masterAlive(dir: string, t: ChannelTarget): Promise<boolean> {
+  const r = await run('ssh', [...common(dir, t), '-O', 'check', hostArg(t)], { allowFail: true, timeoutMs: 5000, env: ENV() });
+  return r.code === 0;
+}
+
+/**
+ * Opens (or reuses) the migration's master connection to the target and returns the `ssh` words
+ * for `rsync -e`. Sessions through it never authenticate again; a client that finds no master
+ * cannot log in on its own (public key auth off), so a dead master fails the copy cleanly. The
+ * one-off private key is on disk (0600 in a 0700 dir) only until the master has authenticated.
+ */
+export async function openChannel(vzroot: string, ctid: number, t: ChannelTarget, privateKey: string): Promise<string[]> {
+  const dir = dirOf(vzroot, ctid);
+  if (!SAFE_PATH.test(dir) || `${dir}/cm`.length > 100) throw new VeError('BAD_PARAMS', `control socket path ${dir}/cm is unusable (plain, under 100 bytes)`);
+  const words = ['ssh', ...common(dir, t), '-o', 'ControlMaster=no', '-o', 'PubkeyAuthentication=no', '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no'];
+  const id = JSON.stringify({ host: t.host, port: t.port, user: t.user, hostKey: t.hostKey });
+  // The same target's master is reused unchecked (a check costs a process inside the pause);
+  // rsyncTo reopens once when a copy fails on a dead master.
+  if ((await readFile(path.join(dir, 'target'), 'utf8').catch(() => '')) === id && (await stat(path.join(dir, 'cm')).catch(() => null))) return words;
+  await closeChannel(vzroot, ctid);
+  await mkdir(migrateDir(vzroot), { recursive: true, mode: 0o700 });
+  await mkdir(dir, { mode: 0o700 });
+  const key = path.join(dir, 'id');
+  await writeFile(key, privateKey.endsWith('\n') ? privateKey : privateKey + '\n', { mode: 0o600 });
+  await writeFile(path.join(dir, 'known_hosts'), knownHostsLine(t), { mode: 0o600 });
+  await writeFile(path.join(dir, 'target'), id, { mode: 0o600 });
+  try {
+    // ControlPersist backgrounds the master once authenticated and ends it after 10 idle minutes
+    // (a daemon killed mid-migration leaves no connection behind for long).
+    const args = [
+      ...common(dir, t), '-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-o', 'ConnectTimeout=10',
+      '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=4', '-o', 'Compression=no',
+      '-o', 'ControlMaster=yes', '-o', 'ControlPersist=600', '-N', hostArg(t),
+    ];
+    const child = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'], env: ENV() });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
+    const code = await new Promise<number>((resolve) => {
+      const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(255); }, 30_000);
+      child.on('error', () => { clearTimeout(timer); resolve(127); });
+      // 'exit', not 'close': the backgrounded master may keep the stderr pipe open.
+      child.on('exit', (c) => { clearTimeout(timer); resolve(c ?? 255); });
+    });
+    child.stderr.destroy();
+    if (code !== 0) throw new VeError('INTERNAL', `ssh to ${t.host}:${t.port} failed (exit ${code}): ${err.trim().split('\n').slice(-2).join(' | ')}`, { sshExit: code });
+  } finally {
+    await rm(key, { force: true });
+  }
+  return words;
+}
+
+/** True when the VE's migration master connection is up. */
+export async function channelAlive(vzroot: string, ctid: number): Promise<boolean> {
+  const dir = dirOf(vzroot, ctid);
+  const id = await readFile(path.join(dir, 'target'), 'utf8').catch(() => '');
+  return id ? masterAlive(dir, JSON.parse(id) as ChannelTarget) : false;
+}
+
+/** Ends the migration's master connection (if any) and removes its socket dir. */
+export async function closeChannel(vzroot: string, ctid: number): Promise<void> {
+  const dir = dirOf(vzroot, ctid);
+  const id = await readFile(path.join(dir, 'target'), 'utf8').catch(() => '');
+  if (id) {
+    const t = JSON.parse(id) as ChannelTarget;
+    await run('ssh', [...common(dir, t), '-O', 'exit', hostArg(t)], { allowFail: true, timeoutMs: 5000, env: ENV() }).catch(() => undefined);
+  }
+  await rm(dir, { recursive: true, force: true });
+}
