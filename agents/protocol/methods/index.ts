@@ -1,3 +1,4 @@
+import { bulkMethods } from './bulk';
 import { coreMethods } from './core';
 import { migrateMethods } from './migrate';
 import { testMethods } from './test';
@@ -12,4 +13,5 @@ export const methods = {
   ...testMethods,
   ...veMethods,
   ...migrateMethods,
+  ...bulkMethods,
 };

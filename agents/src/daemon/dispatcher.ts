@@ -85,6 +85,7 @@ export class Dispatcher {
       undo: new UndoStack(logger),
       progress: (pct, message) => notify({ method: 'progress', params: { ...base, pct, message } }),
       log: (line, stream = 'info') => notify({ method: 'log', params: { ...base, line, stream } }),
+      event: (type, data) => notify({ method: 'event', params: { ...base, type, data } }),
     };
   }
 

@@ -122,6 +122,8 @@ export class Operations {
         }
       },
       log: (line, stream = 'info') => send({ method: 'log', params: { line, stream } }),
+      event: (type, data) => send({ method: 'event', params: { type, data } }),
+      tryLockVe: (ve) => this.locks.tryAcquire(ve, { method: op.method, opId: opId ?? `adhoc-${randomUUID().slice(0, 8)}` }),
     };
   }
 

@@ -14,6 +14,13 @@ export interface HandlerContext {
   progress(pct: number, message?: string): void;
   /** Sends a log line to the caller (shown in the task log). */
   log(line: string, stream?: 'info' | 'stdout' | 'stderr'): void;
+  /** Sends an `event` notification to the caller (e.g. one bulk.item per VE). */
+  event?(type: string, data: Record<string, unknown>): void;
+  /**
+   * Takes another VE's lock for part of a call that names many VEs (bulk): a VE busy with
+   * another operation is reported, never waited for. Only set for mutating calls.
+   */
+  tryLockVe?(ve: number): { ok: true; release: () => void } | { ok: false; holder: { method: string; opId: string } };
   /** Undo steps; unwound automatically when run() throws. */
   undo: UndoStack;
   /** Aborted when the daemon shuts down (handlers may ignore it and just finish). */

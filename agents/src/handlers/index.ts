@@ -3,6 +3,7 @@
  * list entry per handler file (agents/src/handlers/<verb>.ts).
  */
 import type { AnyHandler } from '../daemon/types';
+import { bulkHandlers } from './bulk';
 import { hello } from './hello';
 import { migrateHandlers } from './migrate';
 import { nodeInfo } from './node-info';
@@ -13,4 +14,5 @@ export const handlers: AnyHandler[] = [
   nodeInfo,
   ...veHandlers,
   ...migrateHandlers,
+  ...bulkHandlers,
 ];

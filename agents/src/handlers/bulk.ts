@@ -1,0 +1,77 @@
+// bulk.* verbs: many VEs of this node in one call (issue 6, fleet operations).
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { AgentError } from '../daemon/errors';
+import { defineHandler } from '../daemon/types';
+import { aptCacheStats, bridgeIpv4, ensureAptCache, stopAptCache } from '../bulk/apt-cache';
+import { bulkExec, bulkLogDir } from '../bulk/exec';
+
+// Running bulk.exec calls by opId, so bulk.cancel can stop them from starting more VEs.
+const running = new Map<string, AbortController>();
+
+export const bulkExecHandler = defineHandler({
+  method: 'bulk.exec',
+  mutating: true,
+  // No veOf: the call takes each VE's lock itself, and a busy VE fails alone.
+  async run(params, ctx) {
+    const runId = ctx.opId ?? `adhoc-${randomUUID()}`;
+    const ac = new AbortController();
+    const onShutdown = () => ac.abort();
+    ctx.signal.addEventListener('abort', onShutdown);
+    running.set(runId, ac);
+    let done = 0;
+    try {
+      return await bulkExec(ctx.vzroot, runId, params, {
+        signal: ac.signal,
+        lock: ctx.tryLockVe,
+        onItem: (r) => {
+          done++;
+          ctx.event?.('bulk.item', r);
+          ctx.progress((100 * done) / params.items.length, `${done}/${params.items.length} VEs`);
+        },
+      });
+    } finally {
+      running.delete(runId);
+      ctx.signal.removeEventListener('abort', onShutdown);
+    }
+  },
+  // Commands cut short by an agent restart may or may not have run: never run them twice.
+  recover: async () => ({ outcome: 'failed', code: 'OP_INTERRUPTED', message: 'the agent restarted during the bulk run; per-VE logs show how far it got' }),
+});
+
+export const bulkCancel = defineHandler({
+  method: 'bulk.cancel',
+  async run({ opId }) {
+    const ac = running.get(opId);
+    ac?.abort();
+    return { opId, cancelled: !!ac };
+  },
+});
+
+export const bulkLog = defineHandler({
+  method: 'bulk.log',
+  async run({ opId, ctid, maxBytes }, ctx) {
+    const file = path.join(bulkLogDir(ctx.vzroot, opId), `${ctid}.log`);
+    const size = await stat(file).then((s) => s.size, () => -1);
+    if (size < 0) throw new AgentError('NOT_FOUND', `no bulk log for VE ${ctid} in op ${opId}`);
+    const buf = await readFile(file);
+    return { opId, ctid, text: buf.subarray(Math.max(0, buf.length - maxBytes)).toString('utf8'), sizeBytes: size, truncated: size > maxBytes };
+  },
+});
+
+export const bulkAptCache = defineHandler({
+  method: 'bulk.aptCache',
+  async run(p, ctx) {
+    if (p.action === 'stats') return aptCacheStats(ctx.vzroot);
+    if (p.action === 'stop') {
+      await stopAptCache();
+      return aptCacheStats(ctx.vzroot);
+    }
+    const address = p.address ?? (await bridgeIpv4(ctx.config.bridge));
+    if (!address) throw new AgentError('UNSUPPORTED', `bridge ${ctx.config.bridge} has no IPv4 address for the package cache to listen on (set VZ_BRIDGE_ADDR)`);
+    return ensureAptCache(ctx.vzroot, { address, port: p.port, allowHosts: p.allowHosts });
+  },
+});
+
+export const bulkHandlers = [bulkExecHandler, bulkCancel, bulkLog, bulkAptCache];
