@@ -154,6 +154,7 @@ const PROBES: Record<string, Probe> = {
   'tasks.get': { input: () => ({ id: taskA }), foreign: 'NOT_FOUND' },
   'tasks.list': { input: () => ({ veId: veA.id }), foreign: 'EMPTY' },
   'tasks.watch': { input: () => ({ id: taskA }), foreign: 'NOT_FOUND' },
+  'audit.veHistory': { input: () => ({ veId: veA.id }), foreign: 'NOT_FOUND' },
 };
 
 const inputKeys = (proc: Proc): string[] => {

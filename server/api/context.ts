@@ -3,6 +3,7 @@ import type { PrismaClient } from '@/server/db/client';
 import { SESSION_COOKIE, validateSession, type SessionUser } from '@/server/services/auth/sessions';
 import type { VerifiedApiKey } from '@/server/services/auth/apiKeys';
 import { clientIp, isHttps, serializeCookie, sessionTokenFrom, type CookieOptions } from './cookies';
+import type { AuditScratch } from './audit';
 
 export interface Context {
   prisma: PrismaClient;
@@ -14,6 +15,10 @@ export interface Context {
   apiKey?: VerifiedApiKey;
   /** `Authorization: Bearer …` as presented; verified lazily by apiKeyProcedure. */
   bearer?: string;
+  /** `Idempotency-Key` request header (billing creates replay the first result for a repeated key). */
+  idempotencyKey?: string;
+  /** Set by the audit middleware for mutations; procedures may name their target here. */
+  audit?: AuditScratch;
   ip: string;
   userAgent: string;
   secureCookies: boolean;
@@ -37,9 +42,11 @@ export async function createContext(prisma: PrismaClient, req: IncomingMessage, 
   const auth = req.headers.authorization;
   const bearer = auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : undefined;
   const sessionToken = sessionTokenFrom(req);
+  const idem = req.headers['idempotency-key'];
   const ctx: Context = {
     prisma,
     bearer,
+    idempotencyKey: typeof idem === 'string' ? idem : undefined,
     ip: clientIp(req),
     userAgent: String(req.headers['user-agent'] ?? ''),
     secureCookies: isHttps(req),
@@ -58,12 +65,13 @@ export async function createContext(prisma: PrismaClient, req: IncomingMessage, 
 /** A context for createCaller (tests, server-side calls): cookies set are collected in `cookies`. */
 export async function createInnerContext(
   prisma: PrismaClient,
-  opts: { sessionToken?: string; bearer?: string; ip?: string } = {},
+  opts: { sessionToken?: string; bearer?: string; ip?: string; idempotencyKey?: string } = {},
 ): Promise<Context & { cookies: string[] }> {
   const cookies: string[] = [];
   const ctx: Context & { cookies: string[] } = {
     prisma,
     bearer: opts.bearer,
+    idempotencyKey: opts.idempotencyKey,
     ip: opts.ip ?? '127.0.0.1',
     userAgent: 'internal',
     secureCookies: false,

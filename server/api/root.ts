@@ -12,6 +12,8 @@ import { reconcileRouter } from './routers/reconcile';
 import { customersRouter } from './routers/customers';
 import { templatesRouter } from './routers/templates';
 import { portalRouter } from './routers/portal';
+import { webhooksRouter } from './routers/webhooks';
+import { auditRouter } from './routers/audit';
 
 export const appRouter = router({
   auth: authRouter,
@@ -27,6 +29,8 @@ export const appRouter = router({
   customers: customersRouter,
   templates: templatesRouter,
   portal: portalRouter,
+  webhooks: webhooksRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,6 +4,7 @@ import { isAppError } from '@/server/errors';
 import { describeError, toTRPCError } from './errors';
 import type { Context } from './context';
 import { verifyApiKey } from '@/server/services/auth/apiKeys';
+import { recordMutation, type AuditScratch } from './audit';
 
 export type AuthKind = 'public' | 'authed' | 'customer' | 'admin' | 'apiKey';
 // Optional in the type only because tRPC's .meta() takes the whole object; every procedure builder sets auth.
@@ -36,7 +37,16 @@ const appErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-const base = t.procedure.use(appErrors);
+// Every mutation (UI, portal, API key) leaves exactly one AuditLog row: who, what, target, ip, outcome.
+const audited = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
+  if (type !== 'mutation') return next();
+  const audit: AuditScratch = {};
+  const result = await next({ ctx: { audit } });
+  await recordMutation(ctx, audit, path, getRawInput, result.ok ? { ok: true, data: result.data } : { ok: false, error: result.error });
+  return result;
+});
+
+const base = t.procedure.use(audited).use(appErrors);
 
 export const publicProcedure = base.meta({ auth: 'public' });
 
@@ -72,6 +82,7 @@ export function apiKeyProcedure(...scopes: string[]) {
     if (!ctx.bearer) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing API key (Authorization: Bearer vzk_…)' });
     const key = await verifyApiKey(ctx.prisma, ctx.bearer);
     if (!key) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Invalid or revoked API key' });
+    if (ctx.audit) ctx.audit.apiKey = { id: key.id, name: key.name };
     const missing = scopes.filter((s) => !key.scopes.includes(s));
     if (missing.length) throw new TRPCError({ code: 'FORBIDDEN', message: `API key lacks scope ${missing.join(', ')}` });
     return next({ ctx: { ...ctx, apiKey: key } });

@@ -9,6 +9,7 @@ import { openApiDocument, REST_BASE } from '@/server/api/openapi';
 import { checkHealth } from '@/server/services/health';
 import { logger } from '@/server/logger';
 import { guardPages } from './guards';
+import { redeemLoginToken } from './login-token';
 import { createWsUpgrade, defaultWsRoute, type WsRoute } from './ws';
 import type { TRPCError } from '@trpc/server';
 
@@ -92,6 +93,7 @@ export function createHttpServer(opts: HttpServerOptions) {
       const h = await checkHealth(prisma);
       return sendJson(res, h.db === 'ok' ? 200 : 503, h);
     }
+    if (p.startsWith('/auth/token/')) return redeemLoginToken(prisma, req, res, p.slice('/auth/token/'.length));
     if (await guardPages(prisma, req, res, p)) return;
     if (next) return void (await next.handle(req, res));
     sendJson(res, 404, { error: 'Not found' });

@@ -8,6 +8,7 @@ import { registerVeTaskHandlers } from './ve/handlers';
 import { registerNodeTaskHandlers } from './nodes/bootstrap-task';
 import { registerMigrateTasks } from './migrate';
 import { registerReinstallTask } from './ve/reinstall';
+import { registerWebhookHooks, webhookDeliverTask } from './webhooks/deliver';
 
 // Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
 const LIVENESS_NS = 0x767a_0002;
@@ -18,9 +19,12 @@ export function taskList(prisma: PrismaClient): TaskList {
   registerMigrateTasks();
   registerNodeTaskHandlers();
   registerReinstallTask();
+  registerWebhookHooks();
   return {
     // A panel Task row (server/operations/tasks): ve.create, ve.start, …
     'task.run': taskRunner(prisma),
+    // One signed webhook delivery attempt (server/operations/webhooks).
+    'webhook.deliver': webhookDeliverTask(prisma),
   };
 }
 

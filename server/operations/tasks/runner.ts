@@ -4,6 +4,7 @@ import type { Prisma, PrismaClient, Task } from '@/server/db/client';
 import { AppError, isAppError, type AppErrorCode } from '@/server/errors';
 import { logger } from '@/server/logger';
 import { taskHandler, type TaskContext } from './registry';
+import { runTaskFinishedHooks } from './hooks';
 
 /** Failures worth another attempt: the agent journal makes the retry act at most once. */
 const RETRYABLE: ReadonlySet<AppErrorCode> = new Set(['NODE_OFFLINE', 'BUSY']);
@@ -33,8 +34,9 @@ function context(prisma: PrismaClient, task: Task, attempt: number, maxAttempts:
 }
 
 async function finish(prisma: PrismaClient, taskId: string, data: Prisma.TaskUpdateInput) {
-  await prisma.task.update({ where: { id: taskId }, data: { ...data, finishedAt: new Date() } });
+  const done = await prisma.task.update({ where: { id: taskId }, data: { ...data, finishedAt: new Date() } });
   await notify(prisma, taskId);
+  await runTaskFinishedHooks(prisma, done);
 }
 
 /**

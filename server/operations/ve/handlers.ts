@@ -10,6 +10,7 @@ import type { VeCreateParams } from '@/server/services/ves/create';
 import { agentForNode, taskCallOptions } from './agent';
 import { agentLimits } from './limits';
 import { ensureTemplateOnNode } from './templates';
+import { registerSuspensionTasks } from './suspension';
 
 type AgentStatus = ResultOf<'ve.status'>['status'];
 
@@ -135,4 +136,5 @@ export function registerVeTaskHandlers(): void {
   powerHandler('ve.restart', 've.restart');
   powerHandler('ve.suspend', 've.suspend');
   powerHandler('ve.resume', 've.resume');
+  registerSuspensionTasks();
 }

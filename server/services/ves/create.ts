@@ -29,6 +29,12 @@ export interface CreateVeResult {
   addresses: AllocatedAddress[];
 }
 
+/** Extra steps inside the create transaction (billing idempotency keys: claim first, store the answer last). */
+export interface CreateVeHooks {
+  begin?(tx: Prisma.TransactionClient): Promise<void>;
+  end?(tx: Prisma.TransactionClient, result: CreateVeResult): Promise<void>;
+}
+
 // Long enough for 50 creates queued on the CTID counter lock; the work inside takes milliseconds.
 const TX = { maxWait: 30_000, timeout: 30_000 };
 
@@ -56,7 +62,7 @@ async function loadRefs(prisma: PrismaClient, input: ReturnType<typeof CreateVeI
  * row (state creating) and enqueues the `ve.create` task; any failure (e.g. CAPACITY when the
  * pool is empty) rolls all of it back, leaving no Ve row, no task and no address taken.
  */
-export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: CreateVeInput): Promise<CreateVeResult> {
+export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: CreateVeInput, hooks: CreateVeHooks = {}): Promise<CreateVeResult> {
   if (actor.role === 'customer') throw new AppError('FORBIDDEN', 'Customers cannot create VEs');
   const input = parseOrBadInput(CreateVeInput, raw);
   const { plan, template } = await loadRefs(prisma, input);
@@ -66,6 +72,7 @@ export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: C
   const rootPasswordHash = input.password ? sha512Crypt(input.password) : null;
   try {
     return await prisma.$transaction(async (tx) => {
+      await hooks.begin?.(tx);
       const ctid = await allocateCtid(tx, input.ctid);
       const placed = await chooseNode(tx, {
         nodeIds: input.nodeId ? [input.nodeId] : undefined,
@@ -112,11 +119,13 @@ export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: C
         userId: actor.userId ?? null,
         apiKeyId: actor.apiKeyId ?? null,
       });
-      return {
+      const result: CreateVeResult = {
         ve: { id: ve.id, ctid, hostname: ve.hostname, state: ve.state, nodeId: placed.node.id, nodeName: placed.node.name },
         taskId: task.id,
         addresses,
       };
+      await hooks.end?.(tx, result);
+      return result;
     }, TX);
   } catch (e) {
     if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {

@@ -2,6 +2,26 @@ import { router } from '@/server/api/trpc';
 import { catalog } from './catalog';
 import { nodes } from './nodes';
 import { ves } from './ves';
+import { upsertCustomer } from './upsertCustomer';
+import { loginToken } from './loginToken';
+import { create } from './create';
+import { status } from './status';
+import { get } from './get';
+import { suspend } from './suspend';
+import { unsuspend } from './unsuspend';
+import { terminate } from './terminate';
+import { changePlan } from './changePlan';
+import { power } from './power';
+import { setPassword } from './setPassword';
+import { setHostname } from './setHostname';
+import { reinstall } from './reinstall';
+import { consoleUrl } from './console';
+import { task } from './task';
 
-/** Billing REST (/api/v1, API-key auth); also callable over tRPC with a bearer key. */
-export const billingRouter = router({ catalog, nodes, ves });
+/**
+ * Billing REST (/api/v1, API-key auth); also callable over tRPC with a bearer key.
+ * `status` (GET /ves/status) stays before `get` (GET /ves/{id}): REST routes match in this order.
+ */
+export const billingRouter = router({
+  catalog, nodes, ves, upsertCustomer, loginToken, create, status, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
+});

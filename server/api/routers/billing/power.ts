@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { apiKeyProcedure } from '@/server/api/trpc';
+import { requestPowerAction } from '@/server/services/ves';
+import { auditVe, billingActor, TaskRef, VeIdInput } from './schemas';
+
+/** POST /api/v1/ves/{id}/power (scope ves:write): start, stop, restart or kill (hard stop). */
+export const power = apiKeyProcedure('ves:write')
+  .meta({ openapi: { method: 'POST', path: '/ves/{id}/power', tags: ['ves'], protect: true, summary: 'Start, stop, restart or kill a VE' } })
+  .input(VeIdInput.extend({ action: z.enum(['start', 'stop', 'restart', 'kill']) }))
+  .output(TaskRef)
+  .mutation(async ({ ctx, input }) => {
+    auditVe(ctx, input.id);
+    return requestPowerAction(ctx.prisma, billingActor(ctx), input.id, input.action);
+  });

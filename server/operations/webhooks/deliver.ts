@@ -1,0 +1,94 @@
+// Graphile task "webhook.deliver": POST one signed delivery; on failure re-queue it with exponential backoff.
+import type { Task as GraphileTask } from 'graphile-worker';
+import type { PrismaClient, Task } from '@/server/db/client';
+import { logger } from '@/server/logger';
+import { onTaskFinished } from '@/server/operations/tasks/hooks';
+import { redact } from '@/server/services/tasks';
+import { emitWebhookEvent, queueDeliveryJob, SIGNATURE_HEADER, signWebhook, type WebhookEvent } from '@/server/services/webhooks';
+
+/** Attempts before a delivery is given up (then status failed, visible in the delivery log). */
+export const MAX_DELIVERY_ATTEMPTS = 8;
+const TIMEOUT_MS = 10_000;
+
+// First retry after this long, doubling each time (10 s, 20 s, 40 s … ~21 min); tests shorten it.
+const backoffBaseMs = () => Number(process.env.VZ_WEBHOOK_BACKOFF_MS ?? 10_000);
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status?: number; error?: string }> {
+  try {
+    const res = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+    await res.arrayBuffer().catch(() => undefined);
+    return { status: res.status };
+  } catch (e) {
+    return { error: (e as Error).message.slice(0, 500) };
+  }
+}
+
+/** Sends delivery `deliveryId` once and records the outcome (idempotent for finished deliveries). */
+export async function deliverOnce(prisma: PrismaClient, deliveryId: string): Promise<void> {
+  const d = await prisma.webhookDelivery.findUnique({ where: { id: deliveryId }, include: { webhook: true } });
+  if (!d || d.status !== 'pending') return;
+  const attempts = d.attempts + 1;
+  if (!d.webhook.enabled) {
+    await prisma.webhookDelivery.update({ where: { id: d.id }, data: { status: 'failed', error: 'webhook disabled', nextAttemptAt: null } });
+    return;
+  }
+  const body = JSON.stringify(d.payload);
+  const ts = Math.floor(Date.now() / 1000);
+  const r = await post(d.webhook.url, body, {
+    'Content-Type': 'application/json',
+    'User-Agent': 'vzpanel-webhooks/1',
+    [SIGNATURE_HEADER]: signWebhook(d.webhook.secret, ts, body),
+    'X-Vzpanel-Event': d.event,
+    'X-Vzpanel-Delivery': d.id,
+  });
+  if (r.status !== undefined && r.status >= 200 && r.status < 300) {
+    await prisma.webhookDelivery.update({ where: { id: d.id }, data: { status: 'succeeded', attempts, responseStatus: r.status, error: null, deliveredAt: new Date(), nextAttemptAt: null } });
+    return;
+  }
+  const error = r.error ?? `HTTP ${r.status}`;
+  if (attempts >= MAX_DELIVERY_ATTEMPTS) {
+    await prisma.webhookDelivery.update({ where: { id: d.id }, data: { status: 'failed', attempts, responseStatus: r.status ?? null, error, nextAttemptAt: null } });
+    logger.warn({ deliveryId: d.id, webhookId: d.webhookId, error }, 'webhook delivery given up');
+    return;
+  }
+  const next = new Date(Date.now() + backoffBaseMs() * 2 ** (attempts - 1));
+  await prisma.$transaction(async (tx) => {
+    await tx.webhookDelivery.update({ where: { id: d.id }, data: { attempts, responseStatus: r.status ?? null, error, nextAttemptAt: next } });
+    await queueDeliveryJob(tx, d.id, next);
+  });
+}
+
+/** The graphile task function (one job per attempt; retries are new jobs with run_at = backoff). */
+export function webhookDeliverTask(prisma: PrismaClient): GraphileTask {
+  return async (payload) => {
+    const { deliveryId } = payload as { deliveryId: string };
+    await deliverOnce(prisma, deliveryId);
+  };
+}
+
+// Task types whose success is a suspension change worth its own event.
+const SUSPENSION_EVENTS: Record<string, WebhookEvent> = {
+  've.billing.suspend': 've.suspended',
+  've.billing.unsuspend': 've.unsuspended',
+  've.suspend': 've.suspended',
+  've.resume': 've.unsuspended',
+};
+
+async function onFinished(prisma: PrismaClient, task: Task): Promise<void> {
+  const ve = task.veId ? await prisma.ve.findUnique({ where: { id: task.veId }, select: { id: true, ctid: true, externalId: true, state: true, suspendReason: true, suspendMode: true } }) : null;
+  const data = {
+    task: {
+      id: task.id, type: task.type, status: task.status, error: task.error, errorCode: task.errorCode, veId: task.veId, ctid: task.ctid,
+      createdAt: task.createdAt.toISOString(), finishedAt: task.finishedAt?.toISOString() ?? null, result: redact(task.result),
+    },
+    ve,
+  };
+  await emitWebhookEvent(prisma, task.status === 'succeeded' ? 'task.succeeded' : 'task.failed', data);
+  const ev = SUSPENSION_EVENTS[task.type];
+  if (ev && task.status === 'succeeded') await emitWebhookEvent(prisma, ev, data);
+}
+
+/** Hooks webhook events onto task completion (idempotent). */
+export function registerWebhookHooks(): void {
+  onTaskFinished('webhooks', onFinished);
+}
