@@ -92,7 +92,11 @@ export const migrateMethods = {
     description: 'Source: freeze the running VE for the final copy (abortSource thaws it).',
   }),
   'migrate.manifest': defineMethod({
-    params: z.object({ ctid, side: z.enum(['source', 'target']) }),
+    params: z.object({
+      ctid, side: z.enum(['source', 'target']),
+      /** syncfs first (the warm-up before the freeze: dirty pages are not flushed inside the pause). */
+      flush: z.boolean().optional(),
+    }),
     result: ManifestResult,
     mutating: false,
     description: 'sha256 manifest of the VE root as it is on this node (source: frozen or stopped; target: prepared).',

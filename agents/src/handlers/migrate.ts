@@ -5,6 +5,7 @@ import { runtimeOf } from '../lxc/from-ctx';
 import { veExists } from '../lxc/ve-store';
 import { veStatus } from '../lxc/power';
 import { vePaths } from '../sys/paths';
+import { run } from '../sys/exec';
 import { buildManifest } from '../migrate/manifest';
 import { rsyncTo } from '../migrate/send';
 import { abortSource, describeVe, finishSource, freezeForMigration, purgeMigrated, stopSource, withRootMounted } from '../migrate/source';
@@ -57,8 +58,12 @@ const manifest = defineHandler({
   method: 'migrate.manifest',
   async run(p, ctx) {
     const rt = runtimeOf(ctx);
-    if (p.side === 'target') return buildManifest(await preparedRoot(rt, p.ctid));
-    return withRootMounted(rt, p.ctid, (root) => buildManifest(root));
+    const build = async (root: string) => {
+      if (p.flush) await run('sync', ['-f', root], { allowFail: true, timeoutMs: 600_000 });
+      return buildManifest(root);
+    };
+    if (p.side === 'target') return build(await preparedRoot(rt, p.ctid));
+    return withRootMounted(rt, p.ctid, build);
   },
 });
 

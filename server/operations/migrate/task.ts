@@ -21,8 +21,12 @@ export interface VeMigrateParams {
   prevState: VeState;
 }
 
-/** Test seam: runs between the final copy and verify (used to flip a byte on the target). */
-export const migrationHooks: { beforeVerify?: (info: { ctid: number; targetRoot: string }) => Promise<void> } = {};
+/** Test seams: after the first copy (bench: change data; tests: inject faults), before verify (flip a byte). */
+export const migrationHooks: {
+  afterFirstCopy?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
+  beforeVerify?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
+  beforeFinalCopy?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
+} = {};
 
 class Phases {
   // An array, not an object: jsonb reorders object keys, and the order of phases matters.
@@ -126,19 +130,28 @@ export async function runMigrate(ctx: TaskContext) {
       sends.push(await phases.run('copy-while-running', async () => {
         const r = await send(1);
         // Warm both manifests while the VE still runs, so verify re-reads only what changed.
-        await Promise.all([src.call('migrate.manifest', { ctid, side: 'source' }), dst.call('migrate.manifest', { ctid, side: 'target' })]);
+        await Promise.all([src.call('migrate.manifest', { ctid, side: 'source', flush: true }), dst.call('migrate.manifest', { ctid, side: 'target', flush: true })]);
         return r;
       }));
+      await migrationHooks.afterFirstCopy?.({ ctid, targetRoot: prep.root });
       await phases.run('freeze', async () => {
         pauseStart = Date.now();
         await src.call('migrate.freeze', { ctid }, callOpts(ctx, 'freeze'));
       });
     }
-    sends.push(await phases.run('final-copy', () => send(running ? 2 : 1)));
+    // The source no longer changes (frozen or stopped): its manifest is built while the copy runs.
+    const srcManifest = src.call('migrate.manifest', { ctid, side: 'source' });
+    srcManifest.catch(() => undefined);
+    sends.push(await phases.run('final-copy', async () => {
+      const pass = send(running ? 2 : 1);
+      pass.catch(() => undefined); // awaited below; a hook may take a while
+      await migrationHooks.beforeFinalCopy?.({ ctid, targetRoot: prep.root });
+      return pass;
+    }));
     result.passes = sends;
     await phases.run('verify', async () => {
       await migrationHooks.beforeVerify?.({ ctid, targetRoot: prep.root });
-      const [a, b] = await Promise.all([src.call('migrate.manifest', { ctid, side: 'source' }), dst.call('migrate.manifest', { ctid, side: 'target' })]);
+      const [a, b] = await Promise.all([srcManifest, dst.call('migrate.manifest', { ctid, side: 'target' })]);
       result.manifest = { digest: a.digest, files: a.files, bytes: a.bytes, sourceMs: a.ms, targetMs: b.ms, rehashed: [a.hashed, b.hashed] };
       if (a.digest !== b.digest || a.entries !== b.entries) {
         throw new AppError('CONFLICT', `verify: the copy on ${target.name} differs from the source (manifest ${b.digest.slice(0, 12)}… vs ${a.digest.slice(0, 12)}…, ${b.entries} vs ${a.entries} entries); commit refused`);
