@@ -10,7 +10,11 @@ export const TemplateName = z.string().max(64).regex(/^[a-z0-9][a-z0-9._-]{0,63}
   .refine((s) => !s.includes('..'), 'no ".." in a template name');
 
 // A key comment ends up in authorized_keys: keep it to plain characters so nothing shell-like rides along.
-const COMMENT = /^[A-Za-z0-9@._+=:,/ -]{0,200}$/;
+// No leading dash and no "..": harmless in that file, but nothing a comment needs either.
+const COMMENT = /^([A-Za-z0-9@_+=:,][A-Za-z0-9@._+=:,/ -]{0,199})?$/;
 
 /** One OpenSSH public key line whose comment (if any) holds only plain characters. */
-export const BillingSshKey = SshKey.refine((k) => COMMENT.test(k.split(' ').slice(2).join(' ')), 'SSH key comment may hold only letters, digits, spaces and @ . _ + = : , / -');
+export const BillingSshKey = SshKey.refine((k) => {
+  const comment = k.trim().split(' ').slice(2).join(' ');
+  return COMMENT.test(comment) && !comment.includes('..');
+}, 'SSH key comment may hold only letters, digits, spaces and @ . _ + = : , / - (no leading dash, no "..")');

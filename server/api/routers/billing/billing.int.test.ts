@@ -1,0 +1,328 @@
+// The billing REST API driven over real HTTP as a WHMCS-style module would (real Postgres, no agent:
+// node work is asserted as queued tasks with their parameters; billing-flow.int.test.ts runs it for real).
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrations } from 'graphile-worker';
+import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { seedNode, seedTemplate, uniq } from '@/test/fixtures/panel';
+import { createHttpServer } from '@/server/http/server';
+import { API_SCOPES, createApiKey, revokeApiKey } from '@/server/services/auth/apiKeys';
+import { createPlan } from '@/server/services/plans';
+import { createPool } from '@/server/services/ippools';
+import { consumeConsoleTicket } from '@/server/services/console/tickets';
+import { closeTaskEvents } from '@/server/operations/tasks/events';
+
+let db: TestDatabase;
+let base = '';
+let close: () => Promise<void>;
+let full = '';
+let readOnly = '';
+let revoked = '';
+let template = '';
+let planSmall = '';
+let planBig = '';
+let nodeName = '';
+let net = 0;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await runMigrations({ connectionString: db.url });
+  full = (await createApiKey(db.prisma, { name: 'whmcs', scopes: [...API_SCOPES] })).token;
+  readOnly = (await createApiKey(db.prisma, { name: 'reader', scopes: ['ves:read'] })).token;
+  const r = await createApiKey(db.prisma, { name: 'old', scopes: [...API_SCOPES] });
+  await revokeApiKey(db.prisma, r.id);
+  revoked = r.token;
+  const node = await seedNode(db.prisma);
+  nodeName = node.name;
+  template = (await seedTemplate(db.prisma)).name;
+  planSmall = (await createPlan(db.prisma, { name: uniq('small'), ram: 256, diskspace: 2048 })).name;
+  planBig = (await createPlan(db.prisma, { name: uniq('big'), ram: 1024, diskspace: 8192, cpus: 2 })).name;
+  net = 100 + Math.floor(Math.random() * 150);
+  await createPool(db.prisma, { name: uniq('pool'), cidr: `10.199.${net}.0/24`, gateway: `10.199.${net}.1`, nameservers: [], nodeIds: [node.id] });
+  const { server } = createHttpServer({ prisma: db.prisma });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  close = () => new Promise((res) => server.close(() => res()));
+}, 60_000);
+
+afterAll(async () => {
+  await close?.();
+  await closeTaskEvents();
+  await db?.drop();
+});
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function api(method: string, path: string, body?: unknown, opts: { key?: string; idem?: string } = {}): Promise<{ status: number; json: Json }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const key = opts.key ?? full;
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (opts.idem) headers['idempotency-key'] = opts.idem;
+  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Json };
+}
+
+const PASSWORD = 'Sup3r secret pw!';
+const createBody = (o: Json = {}) => ({ customerExternalId: 'client-7', plan: planSmall, template, hostname: `${uniq('vps')}.example.test`, password: PASSWORD, node: nodeName, ...o });
+const taskCount = () => db.prisma.task.count();
+// What the ve.create task does on the node, for tests that continue after the create.
+const markRunning = (id: string) => db.prisma.ve.update({ where: { id }, data: { state: 'running' } });
+
+describe('customers', () => {
+  it('upserts a customer by external id, then updates it', async () => {
+    const a = await api('PUT', '/customers/client-7', { email: 'Seven@Example.test', name: 'Seven' });
+    expect(a.status).toBe(200);
+    expect(a.json.created).toBe(true);
+    expect(a.json.customer.email).toBe('seven@example.test');
+    const b = await api('PUT', '/customers/client-7', { email: 'seven@example.test', name: 'Seven Ltd' });
+    expect(b.json).toMatchObject({ created: false, customer: { id: a.json.customer.id, name: 'Seven Ltd' } });
+  });
+});
+
+describe('create with Idempotency-Key', () => {
+  it('a retried create returns the first answer and makes one VE; concurrent duplicates too', async () => {
+    const body = createBody({ externalId: 'svc-1', overrides: { ram: 512 } });
+    const first = await api('POST', '/ves', body, { idem: 'create-svc-1' });
+    expect(first.status).toBe(200);
+    expect(first.json.taskId).toEqual(expect.any(String));
+    expect(first.json.ipAddresses).toHaveLength(1);
+    const again = await api('POST', '/ves', body, { idem: 'create-svc-1' });
+    expect(again).toEqual(first);
+    expect(await db.prisma.ve.count({ where: { externalId: 'svc-1' } })).toBe(1);
+    expect(await db.prisma.task.count({ where: { veId: first.json.ve.id, type: 've.create' } })).toBe(1);
+
+    const b2 = createBody({ externalId: 'svc-2' });
+    const burst = await Promise.all([1, 2, 3, 4].map(() => api('POST', '/ves', b2, { idem: 'create-svc-2' })));
+    const ok = burst.filter((r) => r.status === 200);
+    // Each answer is the first one's, or a 409 "still in progress" to retry; never a second VE.
+    for (const r of ok) expect(r.json).toEqual(ok[0].json);
+    expect(burst.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+    expect(await db.prisma.ve.count({ where: { externalId: 'svc-2' } })).toBe(1);
+  });
+
+  it('the same key with other parameters is 422 and creates nothing', async () => {
+    const before = await db.prisma.ve.count();
+    const r = await api('POST', '/ves', createBody({ externalId: 'svc-1', overrides: { ram: 768 } }), { idem: 'create-svc-1' });
+    expect(r.status).toBe(422);
+    expect(r.json.message).toMatch(/Idempotency-Key/);
+    expect(await db.prisma.ve.count()).toBe(before);
+  });
+
+  it('queues the create with a SHA-512 crypt hash; the clear password is stored nowhere', async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-1' }, include: { owner: true } });
+    expect(ve.owner?.externalId).toBe('client-7');
+    const task = await db.prisma.task.findFirstOrThrow({ where: { veId: ve.id, type: 've.create' } });
+    const params = task.params as Json;
+    expect(params.rootPasswordHash).toMatch(/^\$6\$/);
+    expect(params.limits.ram).toBe(512);
+    const everything = JSON.stringify([await db.prisma.task.findMany(), await db.prisma.idempotencyKey.findMany(), await db.prisma.auditLog.findMany()]);
+    expect(everything).not.toContain(PASSWORD);
+  });
+});
+
+describe('reads', () => {
+  it('gets one VE, the status of many in one call, and the reconciliation list', async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-1' } });
+    const one = await api('GET', `/ves/${ve.id}`);
+    expect(one.status).toBe(200);
+    expect(one.json).toMatchObject({ id: ve.id, externalId: 'svc-1', customerExternalId: 'client-7', overrides: { ram: 512 }, suspension: null });
+    const many = await api('GET', `/ves/status?ids=${ve.id},nope-1&externalIds=svc-2`);
+    expect(many.status).toBe(200);
+    expect(many.json.ves.map((v: Json) => v.externalId).sort()).toEqual(['svc-1', 'svc-2']);
+    expect(many.json.ves[0].pendingTasks).toBe(1);
+    expect(many.json.notFound).toEqual(['nope-1']);
+    const all = await api('GET', '/ves');
+    expect(all.json.map((v: Json) => v.externalId)).toEqual(expect.arrayContaining(['svc-1', 'svc-2']));
+  });
+});
+
+describe('suspend and unsuspend', () => {
+  it('suspend stops the VE and remembers it was running; unsuspend queues the restore', async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-1' } });
+    await markRunning(ve.id);
+    const s = await api('POST', `/ves/${ve.id}/suspend`, { reason: 'invoice 42 overdue' });
+    expect(s.status).toBe(200);
+    expect(s.json).toMatchObject({ mode: 'stop', previousState: 'running' });
+    const row = await db.prisma.ve.findUniqueOrThrow({ where: { id: ve.id } });
+    expect(row).toMatchObject({ state: 'suspended', suspendReason: 'invoice 42 overdue', suspendMode: 'stop', prevPowerState: 'running' });
+    expect((await db.prisma.task.findUniqueOrThrow({ where: { id: s.json.taskId } })).type).toBe('ve.billing.suspend');
+    expect((await api('POST', `/ves/${ve.id}/suspend`, { reason: 'again' })).status).toBe(422);
+    // A suspended VE refuses power actions until unsuspended.
+    expect((await api('POST', `/ves/${ve.id}/power`, { action: 'start' })).status).toBe(422);
+
+    const u = await api('POST', `/ves/${ve.id}/unsuspend`, {});
+    expect(u.status).toBe(200);
+    expect(u.json.restores).toBe('running');
+    const t = await db.prisma.task.findUniqueOrThrow({ where: { id: u.json.taskId } });
+    expect(t).toMatchObject({ type: 've.billing.unsuspend', params: { mode: 'stop', restore: 'running', ctid: ve.ctid } });
+    expect((await api('POST', `/ves/${ve.id}/unsuspend`, {})).status).toBe(409);
+  });
+
+  it('network-only suspension keeps the VE running and queues the removal of its addresses', async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-2' }, include: { ipAddresses: true } });
+    await markRunning(ve.id);
+    const s = await api('POST', `/ves/${ve.id}/suspend`, { reason: 'abuse report', networkOnly: true });
+    expect(s.json).toMatchObject({ mode: 'network', previousState: 'running' });
+    const t = await db.prisma.task.findUniqueOrThrow({ where: { id: s.json.taskId } });
+    expect((t.params as Json).addresses.map((a: Json) => a.cidr)).toEqual(ve.ipAddresses.map((a) => `${a.address}/24`));
+    const st = await api('GET', `/ves/status?externalIds=svc-2`);
+    expect(st.json.ves[0].suspension).toMatchObject({ reason: 'abuse report', mode: 'network' });
+  });
+});
+
+describe('change plan', () => {
+  it('keeps paid overrides, applies explicit ones, says what changes live', async () => {
+    const c = await api('POST', '/ves', createBody({ externalId: 'svc-3', overrides: { ram: 512 } }), { idem: 'create-svc-3' });
+    await markRunning(c.json.ve.id);
+    const r = await api('POST', `/ves/${c.json.ve.id}/plan`, { plan: planBig, overrides: { numproc: 2048 } });
+    expect(r.status).toBe(200);
+    expect(r.json.overrides).toEqual({ ram: 512, numproc: 2048 });
+    expect(r.json.limits).toMatchObject({ ram: 512, diskspace: 8192, cpus: 2, numproc: 2048 });
+    expect(r.json.changes).toEqual(expect.arrayContaining([{ field: 'diskspace', from: 2048, to: 8192, live: true }]));
+    expect(r.json.changes.map((x: Json) => x.field)).not.toContain('ram');
+    expect(r.json.needsRestart).toEqual([]);
+    const t = await db.prisma.task.findUniqueOrThrow({ where: { id: r.json.taskId } });
+    expect(t.type).toBe('ve.set');
+    expect((t.params as Json).limits).toMatchObject({ diskspace: 8192, cpus: 2, numproc: 2048 });
+    expect((t.params as Json).limits.ram).toBeUndefined();
+  });
+
+  it('refuses a disk shrink while running, with nothing queued or changed', async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-3' } });
+    const before = await taskCount();
+    const r = await api('POST', `/ves/${ve.id}/plan`, { plan: planSmall });
+    expect(r.status).toBe(422);
+    expect(r.json.message).toMatch(/diskspace shrink/);
+    expect(await taskCount()).toBe(before);
+    expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: ve.id } })).limits).toMatchObject({ diskspace: 8192 });
+  });
+});
+
+describe('other VE actions', () => {
+  it('power, hostname, password, reinstall and terminate each return a task id', async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-3' } });
+    const power = await api('POST', `/ves/${ve.id}/power`, { action: 'restart' });
+    expect((await db.prisma.task.findUniqueOrThrow({ where: { id: power.json.taskId } })).type).toBe('ve.restart');
+    const h = await api('POST', `/ves/${ve.id}/hostname`, { hostname: 'renamed.example.test' });
+    expect((await db.prisma.task.findUniqueOrThrow({ where: { id: h.json.taskId } })).params).toMatchObject({ hostname: 'renamed.example.test' });
+    const pw = await api('POST', `/ves/${ve.id}/password`, { password: 'semi;colon $(not a shell) -dash' });
+    const pwTask = await db.prisma.task.findUniqueOrThrow({ where: { id: pw.json.taskId } });
+    // Passwords may hold any printable character: they are hashed here and never reach a shell or the node in clear.
+    expect((pwTask.params as Json).passwordHash).toMatch(/^\$6\$/);
+    expect(JSON.stringify(pwTask.params)).not.toContain('semi;colon');
+    const task = await api('GET', `/tasks/${pw.json.taskId}`);
+    expect(task.json).toMatchObject({ id: pw.json.taskId, type: 've.set', status: 'queued' });
+    expect(task.json).not.toHaveProperty('params');
+    const re = await api('POST', `/ves/${ve.id}/reinstall`, { template });
+    expect((await db.prisma.task.findUniqueOrThrow({ where: { id: re.json.taskId } })).type).toBe('ve.reinstall');
+    await markRunning(ve.id);
+    const del = await api('DELETE', `/ves/${ve.id}`);
+    expect(del.status).toBe(200);
+    expect((await db.prisma.task.findUniqueOrThrow({ where: { id: del.json.taskId } })).type).toBe('ve.destroy');
+    expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: ve.id } })).state).toBe('destroying');
+  });
+
+  it('console URL: short-lived ticket stored hashed, opens once', async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-1' } });
+    await db.prisma.ve.update({ where: { id: ve.id }, data: { state: 'running', suspendedAt: null, suspendMode: null } });
+    const r = await api('POST', `/ves/${ve.id}/console`, {});
+    expect(r.status).toBe(200);
+    const url = new URL(r.json.url, 'http://x');
+    expect(url.pathname).toBe(`/console/${ve.id}`);
+    const ticket = url.searchParams.get('ticket')!;
+    expect(new Date(r.json.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(60_000);
+    expect(JSON.stringify(await db.prisma.consoleTicket.findMany())).not.toContain(ticket);
+    expect(await consumeConsoleTicket(db.prisma, ticket)).toMatchObject({ veId: ve.id, ctid: ve.ctid });
+    expect(await consumeConsoleTicket(db.prisma, ticket)).toBeNull();
+  });
+
+  it('one-time login link signs the customer in once and redirects to /portal', async () => {
+    const r = await api('POST', '/customers/client-7/login-token', {});
+    expect(r.status).toBe(200);
+    const link = base.replace('/api/v1', '') + r.json.url;
+    const first = await fetch(link, { redirect: 'manual' });
+    expect(first.status).toBe(303);
+    expect(first.headers.get('location')).toBe('/portal');
+    const cookie = first.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/vz_session=[^;]+; .*HttpOnly/i);
+    const me = await fetch(base.replace('/api/v1', '/api/trpc/auth.me'), { headers: { cookie: cookie.split(';')[0] } });
+    expect(((await me.json()) as Json).result.data.email).toBe('seven@example.test');
+    const second = await fetch(link, { redirect: 'manual' });
+    expect(second.headers.get('location')).toMatch(/^\/login/);
+    expect(second.headers.get('set-cookie')).toBeNull();
+    expect((await api('POST', '/customers/nobody/login-token', {})).status).toBe(404);
+  });
+});
+
+describe('scopes and keys', () => {
+  it('401 without a key or with a revoked one, 403 without the scope, and nothing queued', async () => {
+    const before = await taskCount();
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-1' } });
+    expect((await api('POST', '/ves', createBody(), { key: '' })).status).toBe(401);
+    expect((await api('POST', '/ves', createBody(), { key: revoked })).status).toBe(401);
+    expect((await api('POST', '/ves', createBody(), { key: readOnly })).status).toBe(403);
+    expect((await api('POST', `/ves/${ve.id}/power`, { action: 'stop' }, { key: readOnly })).status).toBe(403);
+    expect((await api('GET', `/ves/${ve.id}`, undefined, { key: readOnly })).status).toBe(200);
+    expect(await taskCount()).toBe(before);
+    const denied = await db.prisma.auditLog.findFirst({ where: { action: 'billing.power', outcome: 'denied' } });
+    expect(denied).toMatchObject({ actorType: 'apiKey', actorLabel: 'reader', targetType: 've', targetId: ve.id, ip: '127.0.0.1' });
+  });
+});
+
+describe('bad input on every field that reaches a node', () => {
+  const EVIL = {
+    'shell metacharacters': 'a;reboot $(id) `id` | & >',
+    newline: 'good\nbad',
+    NUL: 'good\u0000bad',
+    'leading dash': '-rf',
+    'path traversal': '../../etc/passwd',
+    '10 kB': 'a'.repeat(10_240),
+  };
+  const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVz user@host';
+  const cases: Array<[string, string, (v: string, veId: string) => { method: string; path: string; body: unknown }]> = [
+    ['hostname', 'hostname', (v) => ({ method: 'POST', path: '/ves', body: createBody({ hostname: v }) })],
+    ['template', 'template', (v) => ({ method: 'POST', path: '/ves', body: createBody({ template: v }) })],
+    ['sshKeys', 'sshKeys.0', (v) => ({ method: 'POST', path: '/ves', body: createBody({ password: undefined, sshKeys: [v] }) })],
+    ['ssh key comment', 'sshKeys.0', (v) => ({ method: 'POST', path: '/ves', body: createBody({ sshKeys: [`${KEY.split(' ').slice(0, 2).join(' ')} ${v}`] }) })],
+    ['ipAddresses', 'ipAddresses.0', (v) => ({ method: 'POST', path: '/ves', body: createBody({ ipAddresses: [v] }) })],
+    ['setHostname', 'hostname', (v, id) => ({ method: 'POST', path: `/ves/${id}/hostname`, body: { hostname: v } })],
+    ['reinstall template', 'template', (v, id) => ({ method: 'POST', path: `/ves/${id}/reinstall`, body: { template: v } })],
+  ];
+  it.each(cases)('%s: each bad value is a 400 naming the field, no task queued', async (_name, field, req) => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-1' } });
+    for (const [what, value] of Object.entries(EVIL)) {
+      // An ssh key comment of 10 kB or with a newline/NUL fails the key format itself: same field.
+      const before = await taskCount();
+      const { method, path, body } = req(value, ve.id);
+      const r = await api(method, path, body);
+      expect(r.status, `${what}`).toBe(400);
+      expect(r.json.data.field, `${what}`).toBe(field);
+      expect(await taskCount(), `${what}`).toBe(before);
+    }
+  });
+  it('password: newline, NUL and 10 kB are a 400 naming the field', async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-1' } });
+    const before = await taskCount();
+    for (const v of ['good password\nroot::0:0', 'good pass\u0000word', 'p'.repeat(10_240)]) {
+      for (const [path, body] of [['/ves', createBody({ password: v })], [`/ves/${ve.id}/password`, { password: v }]] as const) {
+        const r = await api('POST', path, body);
+        expect(r.status).toBe(400);
+        expect(r.json.data.field).toBe('password');
+      }
+    }
+    expect(await taskCount()).toBe(before);
+  });
+});
+
+describe('audit', () => {
+  it('every billing mutation left one row with the key, action, target, ip and outcome, without secrets', async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-1' } });
+    const rows = await db.prisma.auditLog.findMany({ where: { targetType: 've', targetId: ve.id }, orderBy: { createdAt: 'asc' } });
+    const actions = rows.map((r) => `${r.action}:${r.outcome}`);
+    expect(actions).toEqual(expect.arrayContaining(['billing.create:success', 'billing.suspend:success', 'billing.suspend:failure', 'billing.unsuspend:success', 'billing.consoleUrl:success']));
+    const create = rows.find((r) => r.action === 'billing.create')!;
+    expect(create).toMatchObject({ actorType: 'apiKey', actorLabel: 'whmcs', ip: '127.0.0.1' });
+    expect((create.details as Json).input.password).toBe('[redacted]');
+    expect(JSON.stringify(await db.prisma.auditLog.findMany())).not.toMatch(/vzk_[a-z2-7]{8}_[a-z2-7]{48}|ticket=|Sup3r/);
+  });
+});
