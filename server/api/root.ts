@@ -12,6 +12,7 @@ import { reconcileRouter } from './routers/reconcile';
 import { customersRouter } from './routers/customers';
 import { templatesRouter } from './routers/templates';
 import { portalRouter } from './routers/portal';
+import { bulkRouter } from './routers/bulk';
 import { webhooksRouter } from './routers/webhooks';
 import { auditRouter } from './routers/audit';
 
@@ -29,6 +30,7 @@ export const appRouter = router({
   customers: customersRouter,
   templates: templatesRouter,
   portal: portalRouter,
+  bulk: bulkRouter,
   webhooks: webhooksRouter,
   audit: auditRouter,
 });

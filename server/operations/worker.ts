@@ -8,6 +8,7 @@ import { registerVeTaskHandlers } from './ve/handlers';
 import { registerNodeTaskHandlers } from './nodes/bootstrap-task';
 import { registerMigrateTasks } from './migrate';
 import { registerReinstallTask } from './ve/reinstall';
+import { registerBulkTasks } from './bulk';
 import { registerWebhookHooks, webhookDeliverTask } from './webhooks/deliver';
 
 // Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
@@ -19,6 +20,7 @@ export function taskList(prisma: PrismaClient): TaskList {
   registerMigrateTasks();
   registerNodeTaskHandlers();
   registerReinstallTask();
+  registerBulkTasks();
   registerWebhookHooks();
   return {
     // A panel Task row (server/operations/tasks): ve.create, ve.start, …
