@@ -26,6 +26,7 @@ export const migrationHooks: {
   afterFirstCopy?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
   beforeVerify?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
   beforeFinalCopy?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
+  afterCommit?: (info: { ctid: number }) => Promise<void>;
 } = {};
 
 class Phases {
@@ -139,9 +140,10 @@ export async function runMigrate(ctx: TaskContext) {
         await src.call('migrate.freeze', { ctid }, callOpts(ctx, 'freeze'));
       });
     }
-    // The source no longer changes (frozen or stopped): its manifest is built while the copy runs.
-    const srcManifest = src.call('migrate.manifest', { ctid, side: 'source' });
-    srcManifest.catch(() => undefined);
+    // A frozen source no longer changes: its manifest is built while the copy runs. (A stopped
+    // VE's image is mounted per call on the source, so there the two calls stay in sequence.)
+    const srcManifest = running ? src.call('migrate.manifest', { ctid, side: 'source' }) : undefined;
+    srcManifest?.catch(() => undefined);
     sends.push(await phases.run('final-copy', async () => {
       const pass = send(running ? 2 : 1);
       pass.catch(() => undefined); // awaited below; a hook may take a while
@@ -151,7 +153,7 @@ export async function runMigrate(ctx: TaskContext) {
     result.passes = sends;
     await phases.run('verify', async () => {
       await migrationHooks.beforeVerify?.({ ctid, targetRoot: prep.root });
-      const [a, b] = await Promise.all([srcManifest, dst.call('migrate.manifest', { ctid, side: 'target' })]);
+      const [a, b] = await Promise.all([srcManifest ?? src.call('migrate.manifest', { ctid, side: 'source' }), dst.call('migrate.manifest', { ctid, side: 'target' })]);
       result.manifest = { digest: a.digest, files: a.files, bytes: a.bytes, sourceMs: a.ms, targetMs: b.ms, rehashed: [a.hashed, b.hashed] };
       if (a.digest !== b.digest || a.entries !== b.entries) {
         throw new AppError('CONFLICT', `verify: the copy on ${target.name} differs from the source (manifest ${b.digest.slice(0, 12)}… vs ${a.digest.slice(0, 12)}…, ${b.entries} vs ${a.entries} entries); commit refused`);
@@ -159,6 +161,7 @@ export async function runMigrate(ctx: TaskContext) {
       await ctx.log(`verify: ${a.files} files, ${a.bytes} bytes, manifest ${a.digest.slice(0, 16)}… equal on both nodes`);
     });
     await phases.run('commit', () => commitRecord(ctx.prisma, veId, source, target));
+    await migrationHooks.afterCommit?.({ ctid });
   } catch (e) {
     await phases.flush();
     await ctx.log(`migration failed before commit: ${(e as Error).message}; the VE stays on ${source.name}`, 'error');
