@@ -47,7 +47,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   const t0 = new Date();
   const { ves } = await getAgent(node.id, specFor(node)).call('ve.list', {}, { timeoutMs: 60_000 });
   const onNode = new Map(ves.map((v) => [v.ctid, v]));
-  const dbVes = await prisma.ve.findMany({ where: { nodeId }, select: { id: true, ctid: true, state: true, hostname: true } });
+  const dbVes = await prisma.ve.findMany({ where: { nodeId }, select: { id: true, ctid: true, state: true, hostname: true, suspendMode: true } });
   // Anything a task touched during this pass, or may still touch, is left to that task.
   const busy = await prisma.task.findMany({
     where: { OR: [{ status: { in: ['queued', 'running'] } }, { finishedAt: { gte: t0 } }], AND: [{ OR: [{ ctid: { in: [...onNode.keys(), ...dbVes.map((v) => v.ctid)] } }, { veId: { in: dbVes.map((v) => v.id) } }] }] },
@@ -68,6 +68,8 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
     const want = panelStateOf(n.status);
     if (!want) { skipped.add(ve.ctid); continue; }
     if (want === ve.state) continue;
+    // A network-only billing suspension keeps the VE running on purpose (services/billing/suspension.ts).
+    if (ve.state === 'suspended' && ve.suspendMode === 'network' && want === 'running') continue;
     // Suspension is a billing fact and a freeze behind the panel's back is odd: report, do not adopt.
     if (ve.state === 'suspended' ? want === 'running' : want === 'suspended') {
       res.issues.push({ ctid: ve.ctid, kind: STATE_MISMATCH, details: { veId: ve.id, panelState: ve.state, nodeState: n.status } });

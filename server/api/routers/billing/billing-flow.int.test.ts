@@ -16,6 +16,7 @@ import { verifyWebhookSignature } from '@/server/services/webhooks';
 import { startWorker, type PanelWorker } from '@/server/operations/worker';
 import { closeAll } from '@/server/nodes/pool';
 import { closeTaskEvents } from '@/server/operations/tasks/events';
+import { reconcileNode } from '@/server/operations/reconciler';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -120,6 +121,8 @@ describe('billing lifecycle on a real node', () => {
     await done(s.json.taskId);
     expect(await N.lxcState(ctid)).toBe('RUNNING');
     expect((await nodeVe())!.ips).toEqual([]);
+    // Running while suspended is what network-only means: the reconciler reports no drift for it.
+    expect((await reconcileNode(db.prisma, N.node.id))!.issues.filter((i) => i.ctid === ctid)).toEqual([]);
     const u = await api('POST', `/ves/${veId}/unsuspend`, {});
     await done(u.json.taskId);
     expect((await nodeVe())!.ips).toEqual(ips);
