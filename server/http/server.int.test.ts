@@ -82,7 +82,10 @@ describe('billing REST API keys', () => {
     const doc = await res.json();
     expect(doc.openapi).toMatch(/^3\.1/);
     expect(doc.servers).toEqual([{ url: '/api/v1' }]);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/catalog', '/nodes', '/ves']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/catalog', '/customers/{externalId}', '/customers/{externalId}/login-token', '/nodes', '/tasks/{id}', '/ves', '/ves/status', '/ves/{id}',
+      '/ves/{id}/console', '/ves/{id}/hostname', '/ves/{id}/password', '/ves/{id}/plan', '/ves/{id}/power', '/ves/{id}/reinstall', '/ves/{id}/suspend', '/ves/{id}/unsuspend',
+    ]);
     expect(doc.paths['/catalog'].get.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
