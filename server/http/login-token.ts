@@ -25,7 +25,13 @@ export async function redeemLoginToken(prisma: PrismaClient, req: IncomingMessag
     return void res.end();
   }
   const ip = clientIp(req);
-  const userId = await consumeLoginToken(prisma, decodeURIComponent(token));
+  let raw = '';
+  try {
+    raw = decodeURIComponent(token);
+  } catch {
+    /* malformed escape: treated like an unknown token */
+  }
+  const userId = await consumeLoginToken(prisma, raw);
   await writeAudit(prisma, { actorType: 'user', actorId: userId, action: 'auth.loginToken', targetType: 'user', targetId: userId, ip, outcome: userId ? 'success' : 'denied' });
   if (!userId) return redirect(res, '/login?error=link-expired');
   const s = await createSession(prisma, userId, { ip, userAgent: String(req.headers['user-agent'] ?? '') });

@@ -10,6 +10,7 @@ import { sha512Crypt } from './crypt';
 import { scoped, VE_NOT_FOUND, type Actor } from './scope';
 import { Hostname, RootPassword } from './validate';
 import { VE_STATES } from './list';
+import { requestUnsuspend } from '@/server/services/billing/suspension';
 
 const TX = { maxWait: 10_000, timeout: 15_000 };
 
@@ -62,6 +63,11 @@ function enqueue(tx: Prisma.TransactionClient, actor: Actor, ve: LockedVe, type:
 /** Queues ve.start/stop/restart/kill/suspend/resume; refused (UNPROCESSABLE) when the VE's state does not allow it. */
 export async function requestPowerAction(prisma: PrismaClient, actor: Actor, veId: string, action: PowerAction, scope?: Prisma.VeWhereInput) {
   if (actor.role === 'customer' && !(CUSTOMER_POWER_ACTIONS as readonly string[]).includes(action)) throw new AppError('FORBIDDEN', `Customers cannot ${action} a VE`);
+  // "Resume" of a billing suspension (stopped or network cut, not frozen) is the billing unsuspend.
+  if (action === 'resume' && (await prisma.ve.findUnique({ where: { id: veId }, select: { suspendedAt: true } }))?.suspendedAt) {
+    const { taskId } = await requestUnsuspend(prisma, actor, veId);
+    return { taskId };
+  }
   return withVe(prisma, actor, veId, scope, async (tx, ve) => {
     if (!ALLOWED_FROM[action].includes(ve.state)) {
       const why = ve.state === 'suspended' ? 'it is suspended' : `it is ${ve.state}`;

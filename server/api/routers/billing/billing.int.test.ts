@@ -11,6 +11,10 @@ import { createPlan } from '@/server/services/plans';
 import { createPool } from '@/server/services/ippools';
 import { consumeConsoleTicket } from '@/server/services/console/tickets';
 import { closeTaskEvents } from '@/server/operations/tasks/events';
+import { createCaller } from '@/server/api/root';
+import { createInnerContext } from '@/server/api/context';
+import { createUser } from '@/server/services/auth/users';
+import { createSession } from '@/server/services/auth/sessions';
 
 let db: TestDatabase;
 let base = '';
@@ -93,10 +97,9 @@ describe('create with Idempotency-Key', () => {
 
     const b2 = createBody({ externalId: 'svc-2' });
     const burst = await Promise.all([1, 2, 3, 4].map(() => api('POST', '/ves', b2, { idem: 'create-svc-2' })));
-    const ok = burst.filter((r) => r.status === 200);
-    // Each answer is the first one's, or a 409 "still in progress" to retry; never a second VE.
-    for (const r of ok) expect(r.json).toEqual(ok[0].json);
-    expect(burst.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+    // The duplicates wait on the key row of the first transaction, then replay its committed answer.
+    expect(burst.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    for (const r of burst) expect(r.json).toEqual(burst[0].json);
     expect(await db.prisma.ve.count({ where: { externalId: 'svc-2' } })).toBe(1);
   });
 
@@ -167,6 +170,14 @@ describe('suspend and unsuspend', () => {
     expect((t.params as Json).addresses.map((a: Json) => a.cidr)).toEqual(ve.ipAddresses.map((a) => `${a.address}/24`));
     const st = await api('GET', `/ves/status?externalIds=svc-2`);
     expect(st.json.ves[0].suspension).toMatchObject({ reason: 'abuse report', mode: 'network' });
+  });
+
+  it("an admin's resume of a billing-suspended VE is the billing unsuspend (never a thaw of a VE that is not frozen)", async () => {
+    const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-2' } });
+    const admin = await createUser(db.prisma, { email: `${uniq('root')}@example.test`, password: 'admin password 1', role: 'admin' });
+    const caller = createCaller(await createInnerContext(db.prisma, { sessionToken: (await createSession(db.prisma, admin.id)).token }));
+    const r = await caller.ves.power({ id: ve.id, action: 'resume' });
+    expect(await db.prisma.task.findUniqueOrThrow({ where: { id: r.taskId } })).toMatchObject({ type: 've.billing.unsuspend', params: { mode: 'network', restore: 'running' } });
   });
 });
 
