@@ -14,7 +14,13 @@ export const CreateOutput = z.object({
  * same key and body returns the first answer and never makes a second VE; other parameters -> 422.
  */
 export const create = apiKeyProcedure('ves:write')
-  .meta({ openapi: { method: 'POST', path: '/ves', tags: ['ves'], protect: true, summary: 'Create a VE (asynchronous; Idempotency-Key header supported)' } })
+  .meta({
+    openapi: {
+      method: 'POST', path: '/ves', tags: ['ves'], protect: true, summary: 'Create a VE (asynchronous; Idempotency-Key header supported)',
+      // Documentation only: the context reads the header (server/api/context.ts).
+      requestHeaders: z.object({ 'Idempotency-Key': z.string().max(255).optional().describe('Retry-safe create: same key + same body = the first answer; other body = 422') }),
+    },
+  })
   .input(BillingCreateInput)
   .output(CreateOutput)
   .mutation(async ({ ctx, input }) => {
