@@ -144,6 +144,28 @@ describe('billing lifecycle on a real node', () => {
     expect(v.diskspace).toBe(128 * 2 ** 20);
   });
 
+  it('hostname, root password, power and reinstall run on the node; reinstall keeps the id, CTID and addresses', { timeout: 240_000 }, async () => {
+    const ips = (await nodeVe())!.ips;
+    await done((await api('POST', `/ves/${veId}/hostname`, { hostname: 'renamed.example.test' })).json.taskId);
+    expect((await nodeVe())!.hostname).toBe('renamed.example.test');
+    const rootHash = async () => /^root:([^:]*):/m.exec((await N.agent().call('ve.exec', { ctid, command: ['cat', '/etc/shadow'] })).stdout)?.[1];
+    const before = await rootHash();
+    await done((await api('POST', `/ves/${veId}/password`, { password: 'another root pw 2' })).json.taskId);
+    const after = await rootHash();
+    expect(after).toMatch(/^\$6\$/);
+    expect(after).not.toBe(before);
+    await done((await api('POST', `/ves/${veId}/power`, { action: 'stop' })).json.taskId);
+    expect(await N.lxcState(ctid)).toBe('STOPPED');
+    await done((await api('POST', `/ves/${veId}/power`, { action: 'start' })).json.taskId);
+    const re = await api('POST', `/ves/${veId}/reinstall`, { template: 'busybox', password: 'fresh root pw 3' });
+    expect(re.status, JSON.stringify(re.json)).toBe(200);
+    await done(re.json.taskId);
+    expect(await N.lxcState(ctid)).toBe('RUNNING');
+    const v = await api('GET', `/ves/${veId}`);
+    expect(v.json).toMatchObject({ id: veId, ctid, state: 'running', overrides: { ram: 96, numproc: 200 } });
+    expect((await nodeVe())!.ips).toEqual(ips);
+  });
+
   it('terminate destroys it on the node and frees its addresses', { timeout: 240_000 }, async () => {
     const addr = (await db.prisma.ipAddress.findMany({ where: { veId } })).map((a) => a.address);
     expect(addr).toHaveLength(1);
