@@ -21,6 +21,7 @@ export const bulkExecHandler = defineHandler({
     ctx.signal.addEventListener('abort', onShutdown);
     running.set(runId, ac);
     let done = 0;
+    let lastProgress = 0;
     try {
       return await bulkExec(ctx.vzroot, runId, params, {
         signal: ac.signal,
@@ -28,7 +29,11 @@ export const bulkExecHandler = defineHandler({
         onItem: (r) => {
           done++;
           ctx.event?.('bulk.item', r);
-          ctx.progress((100 * done) / params.items.length, `${done}/${params.items.length} VEs`);
+          // The per-VE event is the real progress; the summary line is throttled.
+          if (Date.now() - lastProgress >= 250 || done === params.items.length) {
+            lastProgress = Date.now();
+            ctx.progress((100 * done) / params.items.length, `${done}/${params.items.length} VEs`);
+          }
         },
       });
     } finally {
