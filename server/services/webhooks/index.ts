@@ -82,10 +82,14 @@ export async function listDeliveries(prisma: PrismaClient, raw: z.input<typeof L
 
 type Tx = Prisma.TransactionClient | PrismaClient;
 
-/** Queues the delivery job of `deliveryId` (graphile task webhook.deliver), optionally later. */
+/**
+ * Queues the delivery job of `deliveryId` (graphile task webhook.deliver), optionally later. HTTP
+ * failures are retried by re-queueing with our own backoff; the job's own attempts only cover a
+ * worker that died mid-job or a database error.
+ */
 export async function queueDeliveryJob(tx: Tx, deliveryId: string, runAt = new Date()): Promise<void> {
   await tx.$executeRaw`SELECT graphile_worker.add_job('webhook.deliver', json_build_object('deliveryId', ${deliveryId}::text),
-      run_at => ${runAt}::timestamptz, max_attempts => 1, job_key => ${`webhook:${deliveryId}`}::text)`;
+      run_at => ${runAt}::timestamptz, max_attempts => 5, job_key => ${`webhook:${deliveryId}`}::text)`;
 }
 
 /**
