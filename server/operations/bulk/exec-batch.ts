@@ -23,13 +23,14 @@ async function saveResult(prisma: PrismaClient, itemId: string, r: BulkItemResul
 }
 
 /** The script a package update runs in a Debian-family VE, through the node's shared cache. */
-export function aptUpdateScript(proxyUrl: string | undefined, upgrade: boolean): string {
+export function aptUpdateScript(proxyUrl: string | undefined, upgrade: boolean, packages?: string[]): string {
   const o = proxyUrl ? `-o Acquire::http::Proxy=${proxyUrl} ` : '';
+  const step = packages?.length ? `install ${packages.join(' ')}` : upgrade ? 'upgrade' : '';
   return [
     'set -e',
     'export DEBIAN_FRONTEND=noninteractive',
     `apt-get ${o}-q update`,
-    upgrade ? `apt-get ${o}-q -y -o Dpkg::Options::=--force-confold upgrade` : 'true',
+    step ? `apt-get ${o}-q -y -o Dpkg::Options::=--force-confold ${step}` : 'true',
     'apt-get clean',
     '',
   ].join('\n');
@@ -70,7 +71,7 @@ export async function execBatchOnNode(prisma: PrismaClient, nodeId: string, o: B
     else if (action.type === 'packageUpdate') {
       // One cache per node: every VE's apt goes through it, so each file is fetched once.
       const cache = await agent.call('bulk.aptCache', { action: 'ensure' }).catch(() => undefined);
-      script = aptUpdateScript(cache?.proxyUrl, action.upgrade);
+      script = aptUpdateScript(cache?.proxyUrl, action.upgrade, action.packages);
     } else throw new Error(`action ${action.type} does not run through bulk.exec`);
     const timeoutSec = action.timeoutSec;
     o.inflight.set(opId, agent);

@@ -26,7 +26,11 @@ export type BulkSelector = z.infer<typeof BulkSelector>;
 
 export const BulkAction = z.discriminatedUnion('type', [
   z.object({ type: z.literal('script'), script: z.string().min(1).max(1024 * 1024).describe('shell, sent to /bin/sh on stdin'), timeoutSec: z.number().int().min(1).max(86_400).default(300) }),
-  z.object({ type: z.literal('packageUpdate'), timeoutSec: z.number().int().min(10).max(86_400).default(1800), upgrade: z.boolean().default(true) }),
+  z.object({
+    type: z.literal('packageUpdate'), timeoutSec: z.number().int().min(10).max(86_400).default(1800), upgrade: z.boolean().default(true),
+    /** Install or upgrade just these packages (instead of a full upgrade). */
+    packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]{0,99}$/, 'a Debian package name')).min(1).max(200).optional(),
+  }),
   z.object({ type: z.literal('power'), action: z.enum(['start', 'stop', 'restart']) }),
   z.object({ type: z.literal('limits'), overrides: OverrideChanges }),
   z.object({ type: z.literal('migrate'), targetNodeId: Id.optional(), mode: z.enum(['auto', 'offline', 'two-pass', 'online-criu']).optional() }),
