@@ -15,6 +15,10 @@ describe('rsync-recv command check', () => {
     expect(v).toEqual({ ok: true, args: ['--server', '-lHogDtpAXre.iLsfxCIvu', '--delete', '--numeric-ids', '--inplace', '--timeout=60', '.', `${root}/`] });
   });
 
+  it('accepts the bandwidth limit migrate.send may pass', () => {
+    expect(validateRecvCommand(ok.replace('--timeout=60', '--timeout=60 --bwlimit=8000'), root)).toMatchObject({ ok: true });
+  });
+
   it.each([
     ['a shell command', 'sh -c id'],
     ['a sender (reading data back)', `rsync --server --sender -lHogDtpAXre.iLsfxCIvu . ${root}/`],

@@ -27,7 +27,7 @@ export function validateRecvCommand(original: string | undefined, root: string):
   let short = 0;
   for (const a of rest) {
     if (SHORT_RE.test(a)) short += 1;
-    else if (/^--timeout=\d{1,5}$/.test(a)) continue;
+    else if (/^--timeout=\d{1,5}$/.test(a) || /^--bwlimit=\d{1,8}$/.test(a)) continue; // migrate.send's bwlimitKBps reaches the receiver too
     else if (!LONG_OPTS.has(a)) return { ok: false, reason: `option ${a.slice(0, 40)} is not allowed` };
   }
   if (short !== 1) return { ok: false, reason: 'unexpected rsync option set' };
@@ -47,7 +47,9 @@ export async function runRsyncRecv(vzroot: string, ctid: number, env = process.e
   if (!(await mountPointSource(p.root))) return fail(`the root of VE ${ctid} is not mounted`);
   const v = validateRecvCommand(env.SSH_ORIGINAL_COMMAND, p.root);
   if (!v.ok) return fail(v.reason);
-  const child = spawn('rsync', v.args, { stdio: 'inherit', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } as unknown as NodeJS.ProcessEnv });
+  // Own process group: an abort kills the receiver and its generator child together, even when
+  // the SSH session is hung (a cut network) and they would never see EOF.
+  const child = spawn('rsync', v.args, { stdio: 'inherit', detached: true, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } as unknown as NodeJS.ProcessEnv });
   const pidFile = recvPidFile(vzroot, ctid);
   if (child.pid) await writeFile(pidFile, `${child.pid}\n`, { mode: 0o600 }).catch(() => undefined);
   const code = await new Promise<number>((resolve) => {

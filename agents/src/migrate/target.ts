@@ -110,7 +110,10 @@ export async function commitTarget(rt: Runtime, ctid: number, start: boolean): P
 async function killReceiver(vzroot: string, ctid: number): Promise<void> {
   const pid = Number((await readFile(recvPidFile(vzroot, ctid), 'utf8').catch(() => '')).trim());
   if (pid > 1) {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* no such group (older receiver) */ }
     try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    // Let the killed processes drop their hold on the mount before it is unmounted.
+    for (let i = 0; i < 100 && (await readFile(`/proc/${pid}/stat`, 'utf8').then((st) => !/\) Z /.test(st), () => false)); i++) await new Promise((r) => setTimeout(r, 20));
   }
   await rm(recvPidFile(vzroot, ctid), { force: true });
 }
