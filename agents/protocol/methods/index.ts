@@ -1,4 +1,5 @@
 import { bulkMethods } from './bulk';
+import { consoleMethods } from './console';
 import { coreMethods } from './core';
 import { migrateMethods } from './migrate';
 import { testMethods } from './test';
@@ -14,4 +15,5 @@ export const methods = {
   ...veMethods,
   ...migrateMethods,
   ...bulkMethods,
+  ...consoleMethods,
 };

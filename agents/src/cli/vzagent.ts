@@ -4,10 +4,38 @@ import { isAgentError } from '../daemon/errors';
 import { callDaemon } from './daemon-client';
 import { runRpcBridge } from './rpc';
 import { runRsyncRecv } from '../migrate/rsync-recv';
+import { parseConsoleCommand } from '@/agents/protocol/console';
+import { runConsole } from '../console/serve';
 
 const USAGE = `usage: vzagent rpc [--socket PATH] [--vzroot DIR]
        vzagent call METHOD [JSON_PARAMS] [--op-id ID] [--socket PATH] [--vzroot DIR]
+       vzagent console CTID [--socket PATH] [--vzroot DIR]   (framed web-console stream)
        vzagent rsync-recv --vzroot DIR --ctid N   (forced command of a migration key)`;
+
+/** The console stream on stdin/stdout; SIGTERM/SIGHUP (panel or sshd hanging up) end the VE session too. */
+function consoleMode(socket: string, ctid: number): Promise<number> {
+  return runConsole(socket, ctid, {
+    input: process.stdin,
+    output: process.stdout,
+    onSignal: (stop) => { for (const s of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(s, stop); },
+  });
+}
+
+/**
+ * `vzagent rpc` is the forced command of the panel's key, so sshd hands us what the panel asked
+ * for in SSH_ORIGINAL_COMMAND. Only the exact console form switches modes; other console-looking
+ * requests are refused rather than guessed at, and anything else stays the RPC bridge.
+ */
+function forcedMode(socket: string): Promise<number> {
+  const asked = process.env.SSH_ORIGINAL_COMMAND;
+  if (asked === undefined || !/^\s*vzagent\s+console\b/.test(asked)) return runRpcBridge(socket);
+  const ctid = parseConsoleCommand(asked);
+  if (ctid === null) {
+    process.stderr.write('vzagent: refused: console request must be exactly "vzagent console <ctid>"\n');
+    return Promise.resolve(2);
+  }
+  return consoleMode(socket, ctid);
+}
 
 /** One call for people debugging a node: notifications to stderr, the result as JSON to stdout. */
 async function call(socket: string, method: string, params: unknown, opId?: string): Promise<number> {
@@ -30,7 +58,11 @@ async function mainCli(argv: string[]): Promise<number> {
   const valueFlags = new Set(['--socket', '--vzroot', '--bridge', '--op-id', '--ctid']);
   const positional = argv.filter((a, i) => !a.startsWith('--') && !valueFlags.has(argv[i - 1]));
   const [cmd, ...rest] = positional;
-  if (cmd === 'rpc') return runRpcBridge(config.socket);
+  if (cmd === 'rpc') return forcedMode(config.socket);
+  if (cmd === 'console') {
+    const ctid = parseConsoleCommand(`vzagent console ${rest[0] ?? ''}`);
+    if (ctid !== null && rest.length === 1) return consoleMode(config.socket, ctid);
+  }
   if (cmd === 'rsync-recv') return runRsyncRecv(config.vzroot, Number(argv[argv.indexOf('--ctid') + 1]));
   if (cmd === 'call' && rest[0]) {
     const opIdx = argv.indexOf('--op-id');

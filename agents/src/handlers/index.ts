@@ -4,6 +4,7 @@
  */
 import type { AnyHandler } from '../daemon/types';
 import { bulkHandlers } from './bulk';
+import { consolePrepare } from './console';
 import { hello } from './hello';
 import { migrateHandlers } from './migrate';
 import { nodeInfo } from './node-info';
@@ -15,4 +16,5 @@ export const handlers: AnyHandler[] = [
   ...veHandlers,
   ...migrateHandlers,
   ...bulkHandlers,
+  consolePrepare,
 ];
