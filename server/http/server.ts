@@ -11,6 +11,7 @@ import { logger } from '@/server/logger';
 import { guardPages } from './guards';
 import { redeemLoginToken } from './login-token';
 import { createWsUpgrade, defaultWsRoute, type WsRoute } from './ws';
+import { CONSOLE_WS_PREFIX, createConsoleUpgrade } from './console-ws';
 import type { TRPCError } from '@trpc/server';
 
 export interface NextHandlers {
@@ -72,6 +73,7 @@ export function createHttpServer(opts: HttpServerOptions) {
     onError: logApiError,
   });
   const ws = createWsUpgrade(prisma, new Map(Object.entries({ '/ws': defaultWsRoute, ...opts.wsRoutes })));
+  const consoleWs = createConsoleUpgrade(prisma);
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -114,6 +116,7 @@ export function createHttpServer(opts: HttpServerOptions) {
       logger.error({ err, url: req.url }, 'upgrade failed');
       socket.destroy();
     };
+    if (p.startsWith(CONSOLE_WS_PREFIX)) return void consoleWs.handle(req, socket, head, p).catch(done);
     if (p === '/ws' || p.startsWith('/ws/')) return void ws.handle(req, socket, head, p).catch(done);
     // Everything else (Next dev HMR at /_next/hmr) belongs to Next.
     if (next?.upgrade) return void Promise.resolve(next.upgrade(req, socket, head)).catch(done);

@@ -28,7 +28,7 @@ function reject(socket: Duplex, status: number, text: string): void {
 }
 
 // Browsers always send Origin on WebSocket handshakes; a foreign one is cross-site hijacking.
-function sameOrigin(req: IncomingMessage): boolean {
+export function sameOrigin(req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   if (!origin) return true;
   try {

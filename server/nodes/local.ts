@@ -30,9 +30,19 @@ export class LocalTransport implements AgentTransport {
   }
 
   async openRpcStream(): Promise<RpcChannel> {
+    return this.spawnAgent(['rpc', '--socket', this.opts.socket]);
+  }
+
+  /** `vzagent console <ctid>` as a child; killing it (close) ends the VE shell. */
+  async openConsoleStream(ctid: number): Promise<RpcChannel> {
+    if (!Number.isInteger(ctid) || ctid < 100) throw new AppError('BAD_INPUT', `bad ctid ${ctid}`);
+    return this.spawnAgent(['console', String(ctid), '--socket', this.opts.socket]);
+  }
+
+  private async spawnAgent(args: string[]): Promise<RpcChannel> {
     if (this.closed) throw new AppError('NODE_OFFLINE', 'local agent transport is closed');
     if (!existsSync(this.bin)) throw new AppError('NODE_OFFLINE', `agent binary ${this.bin} is missing (run npm run agent:build)`);
-    const child = spawn(this.bin, ['rpc', '--socket', this.opts.socket], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let tail = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => {
       tail = (tail + s).slice(-4096);

@@ -12,6 +12,7 @@ export type NodeSpec =
 interface Entry {
   key: string;
   client: AgentClient;
+  transport: AgentTransport;
 }
 
 const clients = new Map<string, Entry>();
@@ -34,9 +35,16 @@ export function getAgent(nodeId: string, spec: NodeSpec, opts: AgentClientOption
   const cur = clients.get(nodeId);
   if (cur && cur.key === key) return cur.client;
   if (cur) void cur.client.close();
-  const client = new AgentClient(makeTransport(spec), { node: nodeId, ...opts });
-  clients.set(nodeId, { key, client });
+  const transport = makeTransport(spec);
+  const client = new AgentClient(transport, { node: nodeId, ...opts });
+  clients.set(nodeId, { key, client, transport });
   return client;
+}
+
+/** The node's pooled transport (the one its AgentClient uses), for streams beside RPC such as the console. */
+export function getTransport(nodeId: string, spec: NodeSpec): AgentTransport {
+  getAgent(nodeId, spec);
+  return clients.get(nodeId)!.transport;
 }
 
 /** Drop a node's client (node removed or its address changed). */

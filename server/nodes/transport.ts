@@ -19,6 +19,11 @@ export interface AgentTransport {
   readonly kind: 'local' | 'ssh';
   /** Opens a fresh RPC stream; rejects (ideally with AppError NODE_OFFLINE/FORBIDDEN) when the node cannot be reached. */
   openRpcStream(): Promise<RpcChannel>;
+  /**
+   * Opens a web-console byte stream for VE `ctid` (`vzagent console <ctid>`, framed as in
+   * agents/protocol/console.ts) beside the RPC stream; close() ends the shell on the node.
+   */
+  openConsoleStream?(ctid: number): Promise<RpcChannel>;
   /** Releases everything (node removed or panel stopping). */
   close(): Promise<void>;
 }

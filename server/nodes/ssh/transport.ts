@@ -4,6 +4,7 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { AppError } from '@/server/errors';
 import type { AgentTransport, RpcChannel } from '../transport';
 import { fingerprintOfBlob } from './keys';
+import { consoleCommand } from '@/agents/protocol/console';
 
 export interface SshTarget {
   /** Node name, for error messages only. */
@@ -220,6 +221,12 @@ export class SshTransport extends EventEmitter implements AgentTransport {
   async openRpcStream(): Promise<RpcChannel> {
     const ch = await this.exec(this.opts.rpcCommand);
     return wrapChannel(ch);
+  }
+
+  /** A console channel on the pooled connection; the node's forced command reads the ctid from SSH_ORIGINAL_COMMAND. */
+  async openConsoleStream(ctid: number): Promise<RpcChannel> {
+    if (!Number.isInteger(ctid) || ctid < 100) throw new AppError('BAD_INPUT', `bad ctid ${ctid}`);
+    return wrapChannel(await this.exec(consoleCommand(ctid)));
   }
 
   private drop(c: Client) {
