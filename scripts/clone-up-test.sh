@@ -8,6 +8,7 @@ chmod 755 "$dir" # the embedded Postgres runs as the postgres user and must reac
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 pid=
 cleanup() {
+  set +e # cleanup must not change the test's exit status
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
   [ -n "$pid" ] && pkill -KILL -f "$dir/" 2>/dev/null
