@@ -38,11 +38,10 @@ async function audit(prisma: PrismaClient, req: IncomingMessage, veId: string, o
 /**
  * Upgrade handler for /ws/console/<veId>[?ticket=T][&cols=C&rows=R]. Order: path, same origin,
  * credentials (a ticket if given, else the session cookie), owner scope; only then the WebSocket
- * handshake. Refusals are plain HTTP answers: 401 without valid credentials, 404 for a VE that is
+ * handshake (on `wss`: the panel's one WebSocketServer, so shutdown closes consoles too). Refusals are plain HTTP answers: 401 without valid credentials, 404 for a VE that is
  * missing or not the caller's (the same answer for both), 403 for a foreign Origin.
  */
-export function createConsoleUpgrade(prisma: PrismaClient) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
+export function createConsoleUpgrade(prisma: PrismaClient, wss: WebSocketServer = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 })) {
 
   const handle = async (req: IncomingMessage, socket: Duplex, head: Buffer, pathname: string) => {
     const veId = pathname.slice(CONSOLE_WS_PREFIX.length);

@@ -73,7 +73,7 @@ export function createHttpServer(opts: HttpServerOptions) {
     onError: logApiError,
   });
   const ws = createWsUpgrade(prisma, new Map(Object.entries({ '/ws': defaultWsRoute, ...opts.wsRoutes })));
-  const consoleWs = createConsoleUpgrade(prisma);
+  const consoleWs = createConsoleUpgrade(prisma, ws.wss);
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
