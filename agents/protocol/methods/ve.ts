@@ -24,6 +24,8 @@ export const VeLimits = z.object({
   diskspace: z.number().int().min(32 * 2 ** 20).max(2 ** 50).describe('bytes'),
   diskinodes: z.number().int().min(1024).max(2 ** 32 - 1),
   ioprio: z.number().int().min(0).max(7),
+  iolimit: z.number().int().min(0).max(2 ** 40).optional().describe('disk bytes/s (read and write each), 0 = none'),
+  iopslimit: z.number().int().min(0).max(10_000_000).optional().describe('disk ops/s (read and write each), 0 = none'),
 });
 
 export const VeStatusEnum = z.enum(['running', 'stopped', 'suspended', 'starting', 'stopping', 'unknown']);
@@ -83,6 +85,7 @@ export const VeSetParams = z.object({
 export const VeSetResult = z.object({
   ctid: Ctid, running: z.boolean(), saved: z.boolean(),
   applied: z.array(z.string()).describe('changed live'), pending: z.array(z.string()).describe('takes effect at next start'),
+  notApplied: z.array(z.object({ key: z.string(), reason: z.string() })).optional().describe('saved but this host cannot enforce it (e.g. ioprio without an I/O weight knob)'),
 });
 
 export const VeExecParams = z.object({

@@ -48,6 +48,9 @@ function setOptions(opts: [string, string | undefined][], params: Record<string,
       case 'cpulimit': params.cpulimit = int(need(), k); break;
       case 'cpus': params.cpus = int(need(), k); break;
       case 'ioprio': params.ioprio = int(need(), k); break;
+      // vzctl: bytes/s with a B/K/M/G suffix, MiB/s without one.
+      case 'iolimit': params.iolimit = parseSize(need(), 1024 * 1024); break;
+      case 'iopslimit': params.iopslimit = int(need(), k); break;
       case 'onboot': params.onboot = yesNo(need()); break;
       case 'description': params.description = need(); break;
       case 'ostemplate': params.ostemplate = need(); break;

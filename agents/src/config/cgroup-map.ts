@@ -9,6 +9,8 @@ export interface CgroupFeatures {
   memsw: boolean;
   /** The kernel exposes a settable I/O weight (blkio.weight / io.weight). */
   ioWeight: boolean;
+  /** v1: the weight knob is BFQ's blkio.bfq.weight (no CFQ blkio.weight on this kernel). */
+  bfqWeight?: boolean;
 }
 
 export const CFS_PERIOD_US = 100_000;
@@ -36,7 +38,7 @@ export function cgroupSettings(l: VeLimits, f: CgroupFeatures): [string, string]
     out.push(['cpu.cfs_period_us', String(CFS_PERIOD_US)]);
     out.push(['cpu.cfs_quota_us', String(quota)]);
     out.push(['pids.max', l.numproc > 0 ? String(l.numproc) : 'max']);
-    if (f.ioWeight) out.push(['blkio.weight', String(100 + l.ioprio * 128)]);
+    if (f.ioWeight) out.push([f.bfqWeight ? 'blkio.bfq.weight' : 'blkio.weight', String(100 + l.ioprio * 128)]);
   } else {
     out.push(['memory.max', String(l.ram)]);
     out.push(['memory.high', String(Math.floor((l.ram * 0.95) / 4096) * 4096)]);
@@ -58,4 +60,23 @@ export function liveCgroupChanges(prev: VeLimits, next: VeLimits, f: CgroupFeatu
     changed.sort((a, b) => Number(b[0] === 'memory.memsw.limit_in_bytes') - Number(a[0] === 'memory.memsw.limit_in_bytes'));
   }
   return changed;
+}
+
+/**
+ * Throttle rules for one block device "MAJ:MIN" (the VE's loop device), so they can only be
+ * written once the device exists (after mount). v1: one file per direction, value 0 drops the rule.
+ */
+export function ioThrottleSettings(l: Pick<VeLimits, 'iolimit' | 'iopslimit'>, dev: string, version: CgroupVersion): [string, string][] {
+  if (!/^\d+:\d+$/.test(dev)) throw new Error(`bad device number ${dev}`);
+  if (version === 'v1') {
+    return [
+      ['blkio.throttle.read_bps_device', `${dev} ${l.iolimit}`],
+      ['blkio.throttle.write_bps_device', `${dev} ${l.iolimit}`],
+      ['blkio.throttle.read_iops_device', `${dev} ${l.iopslimit}`],
+      ['blkio.throttle.write_iops_device', `${dev} ${l.iopslimit}`],
+    ];
+  }
+  const bps = l.iolimit > 0 ? String(l.iolimit) : 'max';
+  const iops = l.iopslimit > 0 ? String(l.iopslimit) : 'max';
+  return [['io.max', `${dev} rbps=${bps} wbps=${bps} riops=${iops} wiops=${iops}`]];
 }

@@ -29,6 +29,8 @@ export function renderConfFile(c: VeConfig, paths: { root: string; private: stri
     ['DISKSPACE', `${c.diskspace / 1024}:${c.diskspace / 1024}`],
     ['DISKINODES', `${c.diskinodes}:${c.diskinodes}`],
     ['IOPRIO', String(c.ioprio)],
+    ['IOLIMIT', String(c.iolimit)],
+    ['IOPSLIMIT', String(c.iopslimit)],
     ['IDMAP_UID', String(c.idmap.uid)],
     ['IDMAP_GID', String(c.idmap.gid)],
     ['DESCRIPTION', c.description],
@@ -77,6 +79,8 @@ export function parseConfFile(text: string): VeConfig {
     diskspace: disk === undefined ? undefined : disk * 1024,
     diskinodes: barrier(kv.DISKINODES),
     ioprio: num('IOPRIO'),
+    iolimit: num('IOLIMIT'),
+    iopslimit: num('IOPSLIMIT'),
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0];

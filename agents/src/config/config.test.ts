@@ -5,7 +5,7 @@ import { veConfigSchema } from './schema';
 import { renderLxcConfig, type HostFacts } from './lxc-config';
 import { parseConfFile, renderConfFile } from './conf-file';
 import { checkVeAddresses } from './network-check';
-import { liveCgroupChanges, cgroupSettings } from './cgroup-map';
+import { liveCgroupChanges, cgroupSettings, ioThrottleSettings } from './cgroup-map';
 
 const golden = (name: string, text: string) => {
   const f = path.join(import.meta.dirname, '__golden__', name);
@@ -83,5 +83,22 @@ describe('cgroup mapping', () => {
     expect(ch).toEqual(['memory.memsw.limit_in_bytes', 'memory.limit_in_bytes']);
     const down = liveCgroupChanges(base, { ...base, ram: 256 * 2 ** 20 }, v1).map(([k]) => k);
     expect(down).toEqual(['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes']);
+  });
+  it('throttles the loop device by bytes and ops per second; 0 drops the rule (v1) or means max (v2)', () => {
+    expect(ioThrottleSettings({ iolimit: 2_000_000, iopslimit: 0 }, '7:3', 'v1')).toEqual([
+      ['blkio.throttle.read_bps_device', '7:3 2000000'], ['blkio.throttle.write_bps_device', '7:3 2000000'],
+      ['blkio.throttle.read_iops_device', '7:3 0'], ['blkio.throttle.write_iops_device', '7:3 0'],
+    ]);
+    expect(ioThrottleSettings({ iolimit: 0, iopslimit: 300 }, '7:3', 'v2')).toEqual([['io.max', '7:3 rbps=max wbps=max riops=300 wiops=300']]);
+    expect(() => ioThrottleSettings({ iolimit: 1, iopslimit: 1 }, '7:3 1\n', 'v1')).toThrow();
+  });
+  it('uses BFQ\'s weight knob when CFQ\'s is absent', () => {
+    expect(new Map(cgroupSettings(base, { ...v1, ioWeight: true, bfqWeight: true })).has('blkio.bfq.weight')).toBe(true);
+    expect(cgroupSettings(base, v1).some(([k]) => k.includes('weight'))).toBe(false);
+  });
+  it('round-trips IOLIMIT/IOPSLIMIT through the conf file', () => {
+    const c = veConfigSchema.parse({ ...base, iolimit: 5_000_000, iopslimit: 250 });
+    const back = parseConfFile(renderConfFile(c, { root: '/r', private: '/p' }));
+    expect([back.iolimit, back.iopslimit]).toEqual([5_000_000, 250]);
   });
 });

@@ -20,6 +20,8 @@ export const veLimitsSchema = z.object({
   diskspace: z.number().int().min(32 * MiB).max(2 ** 50).transform(toMiB).default(2 * GiB).describe('root filesystem size, bytes (ext4 image size; grows online)'),
   diskinodes: z.number().int().min(1024).max(2 ** 32 - 1).default(200_000).describe('inode count of the root filesystem (mkfs.ext4 -N)'),
   ioprio: z.number().int().min(0).max(7).default(4).describe('I/O priority 0..7 (OpenVZ --ioprio; blkio/io weight where the kernel has it)'),
+  iolimit: z.number().int().min(0).max(2 ** 40).default(0).describe('disk throughput cap in bytes/s for reads and writes each, 0 = none (OpenVZ --iolimit; blkio throttle / io.max on the VE\'s loop device)'),
+  iopslimit: z.number().int().min(0).max(10_000_000).default(0).describe('disk operations cap per second for reads and writes each, 0 = none (OpenVZ --iopslimit)'),
 });
 export type VeLimits = z.infer<typeof veLimitsSchema>;
 

@@ -18,7 +18,9 @@ export function hostFacts(): HostFacts {
     : {
         version: 'v1',
         memsw: existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
-        ioWeight: existsSync('/sys/fs/cgroup/blkio/blkio.weight'),
+        // CFQ's blkio.weight is gone since 5.0; BFQ's knob exists only while the bfq scheduler is loaded.
+        ioWeight: existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight'),
+        bfqWeight: !existsSync('/sys/fs/cgroup/blkio/blkio.weight') && existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight'),
         apparmor: existsSync('/sys/kernel/security/apparmor'),
         lxcShare: '/usr/share/lxc',
       };

@@ -9,6 +9,7 @@ import { mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import type { UndoLike } from '../sys/undo';
+import { applyIoThrottle } from './io-limits';
 import { lxcFreeze, lxcInitPid, lxcStart, lxcState, lxcStop, type LxcState } from './lxc-cli';
 import { readVe, writeVe } from './ve-store';
 import { noUndo, type Runtime } from './runtime';
@@ -69,6 +70,8 @@ export async function startVe(rt: Runtime, ctid: number, undo: UndoLike = noUndo
   if (!(await waitState(ctid, p.lxcpath, 'RUNNING', 15_000))) {
     throw new VeError('INTERNAL', `VE ${ctid} did not reach RUNNING (see ${path.join(p.lxcDir, 'lxc.log')})`);
   }
+  // Throttle rules name the loop device, known only now (it changes with every mount).
+  if (c.iolimit > 0 || c.iopslimit > 0) await applyIoThrottle(ctid, p.lxcpath, p.image, c);
   return veStatus(rt, ctid);
 }
 

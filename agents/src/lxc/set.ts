@@ -13,6 +13,7 @@ import { vePaths } from '../sys/paths';
 import { LocalUndo, type UndoLike } from '../sys/undo';
 import { assertIpsFree } from './create';
 import { hostFacts } from './host-facts';
+import { applyIoThrottle, ioprioUnsupportedReason } from './io-limits';
 import { lxcAttach, lxcCgroupSet, lxcInitPid, lxcState } from './lxc-cli';
 import { attachedVeFiles, hostVeFiles, type VeFiles } from './rootfs-files';
 import { hashPassword, USER_RE, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
@@ -42,7 +43,11 @@ export const setInputSchema = z.object({
   save: z.boolean().default(true).describe('persist in the conf (vzctl --save); false = live only'),
 });
 export type SetInput = z.input<typeof setInputSchema>;
-export interface SetResult { ctid: number; running: boolean; applied: string[]; pending: string[]; saved: boolean }
+export interface SetResult {
+  ctid: number; running: boolean; applied: string[]; pending: string[]; saved: boolean;
+  /** Saved but not enforceable on this host, with the reason (never silently dropped). */
+  notApplied?: { key: string; reason: string }[];
+}
 
 function merge(cur: VeConfig, s: z.infer<typeof setInputSchema>): VeConfig {
   let ips = s.ips ?? cur.ips;
@@ -76,6 +81,7 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
   if (st === 'FROZEN' && (needsFiles || s.ips || s.ipadd || s.ipdel || s.gateway)) throw new VeError('VE_RUNNING', `VE ${s.ctid} is suspended; resume it first`);
   const applied: string[] = [];
   const pending: string[] = [];
+  const notApplied: { key: string; reason: string }[] = [];
   const hash = s.passwordHash ?? (s.userpasswd ? await hashPassword(s.userpasswd.password) : undefined);
 
   if (running) {
@@ -84,6 +90,12 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
       await lxcCgroupSet(s.ctid, p.lxcpath, k, v);
       if (old !== undefined) undo.push(`restore ${k}`, () => lxcCgroupSet(s.ctid, p.lxcpath, k, old));
       applied.push(k);
+    }
+    const io = (['iolimit', 'iopslimit'] as const).filter((k) => next[k] !== cur[k]);
+    if (io.length) {
+      await applyIoThrottle(s.ctid, p.lxcpath, p.image, next);
+      undo.push('restore iolimit/iopslimit', () => applyIoThrottle(s.ctid, p.lxcpath, p.image, cur).then(() => undefined));
+      applied.push(...io);
     }
     if (next.ips.join() !== cur.ips.join() || next.gateway !== cur.gateway) {
       await applyNetwork(rt, cur, next);
@@ -105,8 +117,10 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
     if (s.hostname && running) await lxcAttach(s.ctid, p.lxcpath, ['hostname', next.hostname], { timeoutMs: 15_000 });
     applied.push(...(['hostname', 'nameservers', 'userpasswd', 'passwordHash'] as const).filter((k) => s[k] !== undefined));
   }
+  const ioprioWhy = s.ioprio !== undefined ? ioprioUnsupportedReason() : undefined;
+  if (ioprioWhy) notApplied.push({ key: 'ioprio', reason: ioprioWhy });
   if (s.save) await writeVe(rt.vzroot, next, rt.bridge);
-  return { ctid: s.ctid, running, applied, pending, saved: s.save };
+  return { ctid: s.ctid, running, applied, pending, saved: s.save, ...(notApplied.length ? { notApplied } : {}) };
 }
 
 async function withFiles(rt: Runtime, ctid: number, running: boolean, fn: (f: VeFiles) => Promise<void>): Promise<void> {

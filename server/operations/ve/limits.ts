@@ -2,12 +2,15 @@
 import type { Limits } from '@/server/services/plans/limits';
 
 const MiB = 1024 * 1024;
+// The panel's iolimit is MB/s (decimal, as disk vendors count); the agent wants bytes/s.
+const MB = 1_000_000;
 
 export function agentLimits(l: Partial<Limits>) {
   const out: Record<string, number> = {};
   if (l.ram !== undefined) out.ram = l.ram * MiB;
   if (l.swap !== undefined) out.swap = l.swap * MiB;
   if (l.diskspace !== undefined) out.diskspace = l.diskspace * MiB;
+  if (l.iolimit !== undefined) out.iolimit = l.iolimit * MB;
   for (const k of ['diskinodes', 'cpuunits', 'cpulimit', 'cpus', 'numproc', 'ioprio'] as const) {
     if (l[k] !== undefined) out[k] = l[k];
   }
