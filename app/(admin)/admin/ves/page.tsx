@@ -1,7 +1,8 @@
 'use client';
 // The VE table: every search, filter, sort and page is done by the server (ves.list), so it stays fast with 10,000 VEs.
 import Link from 'next/link';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { useRouter } from 'next/navigation';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTRPC, type RouterInputs } from '@/app/_lib/trpc';
 import { Card, PageHeader } from '@/app/_components/Card';
@@ -45,6 +46,10 @@ export default function VesPage() {
   const templates = useQuery(trpc.templates.list.queryOptions());
   const power = useMutation(trpc.ves.power.mutationOptions());
   const [bulkResult, setBulkResult] = useState<string | null>(null);
+  const router = useRouter();
+  // CTIDs of rows seen on any page, so a selection spanning pages goes to the bulk form as short CTIDs (not long ids) in the URL.
+  const ctidOf = useRef(new Map<string, number>());
+  useEffect(() => { for (const r of ves.data?.items ?? []) ctidOf.current.set(r.id, r.ctid); }, [ves.data]);
 
   const rows = ves.data?.items ?? [];
   const allOnPage = rows.length > 0 && rows.every((r) => selected.has(r.id));
@@ -60,6 +65,11 @@ export default function VesPage() {
     setBulkResult(`${action}: ${ids.length - failed} queued${failed ? `, ${failed} refused` : ''}`);
     setSelected(new Set());
     await qc.invalidateQueries({ queryKey: trpc.ves.list.queryKey() });
+  }
+
+  function bulkAction() {
+    const ctids = [...selected].map((id) => ctidOf.current.get(id)).filter((c): c is number => c !== undefined).sort((a, b) => a - b);
+    router.push(`/admin/bulk/new?ctids=${ctids.join(',')}`);
   }
 
   return (
@@ -90,6 +100,7 @@ export default function VesPage() {
               <Button size="sm" variant="secondary" onClick={() => bulk('start')}>Start</Button>
               <Button size="sm" variant="secondary" onClick={() => bulk('stop')}>Stop</Button>
               <Button size="sm" variant="secondary" onClick={() => bulk('restart')}>Restart</Button>
+              <Button size="sm" data-testid="bulk-action" onClick={bulkAction}>Bulk action…</Button>
             </span>
           )}
         </div>
