@@ -14,7 +14,9 @@ import { startVe } from '@/agents/src/lxc/power';
 import { lxcAttach } from '@/agents/src/lxc/lxc-cli';
 import { withUndo } from '@/agents/src/sys/undo';
 import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
-import { closeAll } from '@/server/nodes/pool';
+import { closeAll, getTransport } from '@/server/nodes/pool';
+import type { SshTransport } from '@/server/nodes/ssh/transport';
+import { nodeSpec } from '@/server/operations/node-spec';
 import { loadOrCreatePanelKey, restrictedAuthorizedKeysLine } from '@/server/nodes/ssh/keys';
 import { createSession, SESSION_COOKIE } from '@/server/services/auth/sessions';
 import { issueConsoleTicket } from '@/server/services/console/tickets';
@@ -255,4 +257,19 @@ describe('web console over SSH (real sshd, restricted key with forced `vzagent r
     await consoleSession(cookies.alice);
     expect(logins()).toBe(1); // both consoles were channels on one pooled connection
   }, 120_000);
+
+  it('the forced command refuses a console request that is not exactly "vzagent console <ctid>"', async () => {
+    const node = await db.prisma.node.findUniqueOrThrow({ where: { id: nodeId } });
+    const t = getTransport(nodeId, nodeSpec(node)) as SshTransport;
+    for (const cmd of [`vzagent console ${ctid};id`, `vzagent console ${ctid} --socket /tmp/x`, 'vzagent console 99']) {
+      const ch = await t.exec(cmd);
+      let err = '';
+      ch.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+      ch.resume();
+      const code = await new Promise<number>((r) => ch.once('exit', (c: number) => r(c)));
+      expect(code, cmd).toBe(2);
+      expect(err).toMatch(/refused/);
+    }
+    expect(hostConsoleProcesses()).toEqual([]);
+  }, 60_000);
 });
