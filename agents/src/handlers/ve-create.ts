@@ -12,9 +12,10 @@ export const veCreate = defineHandler({
   async run(params, ctx) {
     const rt = runtimeOf(ctx);
     const { start, ...input } = params;
-    await createVe(rt, input, ctx.undo);
-    if (start) await startVe(rt, params.ctid, ctx.undo);
-    return veInfo(rt, params.ctid);
+    // With start, the image stays mounted from create to start and the status comes from the start.
+    await createVe(rt, input, ctx.undo, { keepMounted: !!start });
+    const status = start ? (await startVe(rt, params.ctid, ctx.undo, { fresh: true })).status : 'stopped';
+    return veInfo(rt, params.ctid, status);
   },
   async recover(params, ctx) {
     const rt = runtimeOf(ctx);

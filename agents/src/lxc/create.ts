@@ -47,9 +47,9 @@ export function parseCreate(input: unknown): z.infer<typeof createInputSchema> {
 
 /**
  * Create a stopped VE. Every step registers its undo, so a failure anywhere leaves no conf,
- * image, mount, loop device, id range or address behind.
+ * image, mount, loop device, id range or address behind. `keepMounted` leaves the image mounted for a start that follows.
  */
-export async function createVe(rt: Runtime, input: unknown, undo: UndoLike): Promise<VeConfig> {
+export async function createVe(rt: Runtime, input: unknown, undo: UndoLike, opts: { keepMounted?: boolean } = {}): Promise<VeConfig> {
   const req = parseCreate(input);
   const { password, passwordHash, sshKeys, ...rest } = req;
   checkVeAddresses(rest, rt.networks);
@@ -103,7 +103,8 @@ export async function createVe(rt: Runtime, input: unknown, undo: UndoLike): Pro
     await rm(p.conf, { force: true });
     await rm(p.lxcDir, { recursive: true, force: true });
   });
-  await unmountImage(p.image, p.root);
+  // A start follows (ve.create start:true): it would mount again at once; the undo above still unmounts on failure.
+  if (!opts.keepMounted) await unmountImage(p.image, p.root);
   rt.progress?.(100, 'created');
   return c;
 }

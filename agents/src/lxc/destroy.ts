@@ -15,7 +15,7 @@ export async function destroyVe(rt: Runtime, ctid: number): Promise<{ ctid: numb
   const p = vePaths(rt.vzroot, ctid);
   const st = await lxcState(ctid, p.lxcpath);
   if (st !== 'STOPPED' && st !== 'UNKNOWN') throw new VeError('VE_RUNNING', `VE ${ctid} is running; stop it first`);
-  await removePortPolicy(rt.bridge, vethName(ctid));
+  await removePortPolicy(rt.bridge, vethName(ctid), { unlessRemoved: true });
   await unmountImage(p.image, p.root);
   // Conf last: while it exists the VE is still listed, so a half-done destroy is visible and repeatable.
   await rm(p.private, { recursive: true, force: true });

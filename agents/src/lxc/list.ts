@@ -14,9 +14,10 @@ export interface VeListItem {
 }
 
 /** One VE as vzlist shows it. */
-export async function veInfo(rt: Runtime, ctid: number): Promise<VeListItem> {
+/** `known`: a status the caller just observed, which saves an lxc-info run. */
+export async function veInfo(rt: Runtime, ctid: number, known?: VeStatus): Promise<VeListItem> {
   const c = await readVe(rt.vzroot, ctid);
-  const st = statusOf(await lxcState(ctid, vePaths(rt.vzroot, ctid).lxcpath));
+  const st = known ?? statusOf(await lxcState(ctid, vePaths(rt.vzroot, ctid).lxcpath));
   return item(c, st);
 }
 

@@ -19,6 +19,16 @@ export async function lxcInitPid(ctid: number, lxcpath: string): Promise<number 
   return r.code === 0 && pid > 0 ? pid : undefined;
 }
 
+/** State and init pid in one lxc-info run (no pid while stopped). With two fields LXC 5 prints labels even with -H. */
+export async function lxcStateAndPid(ctid: number, lxcpath: string): Promise<{ state: LxcState; pid?: number }> {
+  const r = await run('lxc-info', [...n(ctid, lxcpath), '-s', '-p', '-H'], { allowFail: true, timeoutMs: 15_000 });
+  if (r.code !== 0) return { state: 'UNKNOWN' };
+  const lines = r.stdout.split('\n').map((l) => l.trim());
+  const state = lines.map((l) => l.match(/^(?:State:\s*)?([A-Z]+)$/)?.[1]).find(Boolean) as LxcState | undefined;
+  const pid = Number(lines.map((l) => l.match(/^(?:PID:\s*)?(\d+)$/)?.[1]).find(Boolean));
+  return pid > 0 ? { state: state ?? 'UNKNOWN', pid } : { state: state ?? 'UNKNOWN' };
+}
+
 /** Names and states of every container under lxcpath, in one call. */
 export async function lxcList(lxcpath: string): Promise<Map<number, LxcState>> {
   const r = await run('lxc-ls', ['-P', lxcpath, '-f', '-F', 'NAME,STATE'], { allowFail: true, timeoutMs: 60_000 });

@@ -10,7 +10,7 @@ import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import type { UndoLike } from '../sys/undo';
 import { applyIoThrottle } from './io-limits';
-import { lxcFreeze, lxcInitPid, lxcStart, lxcState, lxcStop, type LxcState } from './lxc-cli';
+import { lxcFreeze, lxcStart, lxcState, lxcStateAndPid, lxcStop, type LxcState } from './lxc-cli';
 import { readVe, writeVe } from './ve-store';
 import { noUndo, type Runtime } from './runtime';
 
@@ -33,8 +33,9 @@ export async function veStatus(rt: Runtime, ctid: number): Promise<StatusResult>
   const p = vePaths(rt.vzroot, ctid);
   const exists = await readVe(rt.vzroot, ctid).then(() => true, () => false);
   if (!exists) return { ctid, exists, status: 'stopped', mounted: false };
-  const st = statusOf(await lxcState(ctid, p.lxcpath));
-  const pid = st === 'running' || st === 'suspended' ? await lxcInitPid(ctid, p.lxcpath) : undefined;
+  const sp = await lxcStateAndPid(ctid, p.lxcpath);
+  const st = statusOf(sp.state);
+  const pid = st === 'running' || st === 'suspended' ? sp.pid : undefined;
   return { ctid, exists, status: st === 'unknown' ? 'stopped' : st, mounted: !!(await mountPointSource(p.root)), ...(pid ? { pid } : {}) };
 }
 
@@ -46,11 +47,14 @@ async function waitState(ctid: number, lxcpath: string, want: LxcState, ms: numb
   return false;
 }
 
-/** Start a stopped VE: mount its image, install its port filter, lxc-start, wait for RUNNING. */
-export async function startVe(rt: Runtime, ctid: number, undo: UndoLike = noUndo): Promise<StatusResult> {
+/**
+ * Start a stopped VE: mount its image, install its port filter, lxc-start, wait for RUNNING.
+ * `fresh`: the VE was just created under the same lock, so it cannot be running yet.
+ */
+export async function startVe(rt: Runtime, ctid: number, undo: UndoLike = noUndo, opts: { fresh?: boolean } = {}): Promise<StatusResult> {
   const c = await readVe(rt.vzroot, ctid);
   const p = vePaths(rt.vzroot, ctid);
-  const st = await lxcState(ctid, p.lxcpath);
+  const st = opts.fresh ? 'STOPPED' : await lxcState(ctid, p.lxcpath);
   if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${ctid} is already running`);
   await ensureBridge(rt.bridge);
   // LXCFS must be up before the VE starts: its mount hook runs only at start.

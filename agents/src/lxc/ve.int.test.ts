@@ -287,6 +287,29 @@ describe('bad input and failure leave nothing behind', () => {
     expect(readdirSync(path.join(node.vzroot, 'root'))).not.toContain(String(c));
   });
 
+  it('unwinds create kept mounted for a start that then fails (create start:true path): nothing left', async () => {
+    // A valid tarball with no /sbin/init: create succeeds, the start refuses after the kept mount.
+    const dir = cacheDir(node.vzroot);
+    const src = path.join(node.vzroot, 'noinit-src');
+    spawnSync('mkdir', ['-p', path.join(src, 'etc'), path.join(src, 'root')]);
+    spawnSync('tar', ['-czf', path.join(dir, 'noinit.tar.gz'), '-C', src, '.']);
+    const sha = await sha256File(path.join(dir, 'noinit.tar.gz'));
+    writeFileSync(path.join(dir, 'noinit.json'), JSON.stringify({ name: 'noinit', os: 'x', version: '1', arch: 'amd64', sizeBytes: 4096, sha256: sha }));
+    const c = node.ctid();
+    const undo = new LocalUndo();
+    await expect((async () => {
+      await createVe(node, { ctid: c, ostemplate: 'noinit', ips: [node.ip()], diskspace: 64 * MiB }, undo, { keepMounted: true });
+      expect(await mountPointSource(vePaths(node.vzroot, c).root)).toMatch(/^\/dev\/loop/);
+      await startVe(node, c, undo, { fresh: true });
+    })().catch(async (e) => {
+      await undo.unwind();
+      throw e;
+    })).rejects.toMatchObject({ code: 'VE_NO_INIT' });
+    expect(undo.errors).toEqual([]);
+    await nothingFor(c);
+    expect(readdirSync(path.join(node.vzroot, 'root'))).not.toContain(String(c));
+  });
+
   it('reinstalls a stopped VE: fresh files, same ctid, address, hostname and root password', async () => {
     await sh(b, 'echo old > /root/marker');
     const hash = (await sh(b, 'grep ^root: /etc/shadow | cut -d: -f2')).stdout.trim();

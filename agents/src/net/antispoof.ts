@@ -56,32 +56,64 @@ export function tableScript(bridge: string): string {
 }
 
 const ensured = new Map<string, Promise<void>>();
+// Tables this process made or saw; re-checked only when a script fails (someone deleted it).
+const tableKnown = new Set<string>();
+// Ports whose policy this process removed and has not re-installed since: destroy after stop skips nft.
+const removedPorts = new Set<string>();
+const portKey = (bridge: string, veth: string) => `${bridge}/${veth}`;
 
 async function ensureTable(bridge: string): Promise<void> {
+  if (tableKnown.has(bridge)) return;
   const have = await run('nft', ['list', 'chain', 'bridge', nftTable(bridge), 'pre'], { allowFail: true });
-  if (have.code === 0) return;
-  // One creation at a time per table in this process, so the dispatch rule is added once.
-  const p = ensured.get(bridge) ?? nft(tableScript(bridge)).finally(() => ensured.delete(bridge));
-  ensured.set(bridge, p);
-  await p;
+  if (have.code !== 0) {
+    // One creation at a time per table in this process, so the dispatch rule is added once.
+    const p = ensured.get(bridge) ?? nft(tableScript(bridge)).finally(() => ensured.delete(bridge));
+    ensured.set(bridge, p);
+    await p;
+  }
+  tableKnown.add(bridge);
 }
 
-/** Install (or replace) the policy for a VE's port; call before the VE starts. */
-export async function applyPortPolicy(bridge: string, p: PortPolicy): Promise<void> {
-  await ensureTable(bridge);
-  await removePortPolicy(bridge, p.veth);
-  await nft(portPolicyScript(bridge, p));
-}
-
-/** Remove a port's policy (after the VE stops). Missing table/chain is fine. */
-export async function removePortPolicy(bridge: string, veth: string): Promise<void> {
+/** Pure: one transaction that removes a port's element and chain; adding both first makes it valid when they are absent. */
+export function removePortScript(bridge: string, veth: string): string {
+  if (!BRIDGE_RE.test(bridge) || !/^veth\d{1,11}$/.test(veth)) throw new VeError('BAD_PARAMS', 'bad bridge or veth for the port policy');
   const t = nftTable(bridge);
   const c = chainOf(veth);
-  await run('nft', ['delete', 'element', 'bridge', t, 'ports', `{ "${veth}" }`], { allowFail: true });
-  await run('nft', ['delete', 'chain', 'bridge', t, c], { allowFail: true });
+  return [
+    `add chain bridge ${t} ${c}`,
+    `add element bridge ${t} ports { "${veth}" : jump ${c} }`,
+    `delete element bridge ${t} ports { "${veth}" }`,
+    `delete chain bridge ${t} ${c}`,
+    '',
+  ].join('\n');
+}
+
+/** Install (or replace) the policy for a VE's port atomically in one nft run; call before the VE starts. */
+export async function applyPortPolicy(bridge: string, p: PortPolicy): Promise<void> {
+  const script = portPolicyScript(bridge, p);
+  await ensureTable(bridge);
+  removedPorts.delete(portKey(bridge, p.veth));
+  const r = await run('nft', ['-f', '-'], { input: script, timeoutMs: 15_000, allowFail: true });
+  if (r.code === 0) return;
+  // The table may have been deleted behind our back: check it again and retry once.
+  tableKnown.delete(bridge);
+  await ensureTable(bridge);
+  await nft(script);
+}
+
+/**
+ * Remove a port's policy (after the VE stops) in one nft run. Missing table/chain is fine.
+ * With `unlessRemoved`, skip it when this process already removed it since the last apply.
+ */
+export async function removePortPolicy(bridge: string, veth: string, opts: { unlessRemoved?: boolean } = {}): Promise<void> {
+  const key = portKey(bridge, veth);
+  if (opts.unlessRemoved && removedPorts.has(key)) return;
+  const r = await run('nft', ['-f', '-'], { input: removePortScript(bridge, veth), timeoutMs: 15_000, allowFail: true });
+  if (r.code === 0) removedPorts.add(key);
 }
 
 export async function deletePolicyTable(bridge: string): Promise<void> {
+  tableKnown.delete(bridge);
   await run('nft', ['delete', 'table', 'bridge', nftTable(bridge)], { allowFail: true });
 }
 

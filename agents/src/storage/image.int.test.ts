@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, writeFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { canResizeOnline, createImage, diskUsage, loopsOf, mountImage, mountPointSource, resizeImage, unmountImage } from './image';
+import { canResizeOnline, createImage, diskUsage, ext4Geometry, loopsOf, mountImage, mountPointSource, resizeImage, settlePendingGrow, unmountImage } from './image';
 import { LocalUndo } from '../sys/undo';
 import { run } from '../sys/exec';
 
@@ -61,5 +61,20 @@ describe('per-VE ext4 image on a loop device', () => {
     expect(await mountPointSource(r)).toBeUndefined();
     expect(await loopsOf(img)).toEqual([]);
     expect(existsSync(img)).toBe(false);
+  });
+
+  it('reads the ext4 superblock like dumpe2fs and settles a pending grow only when the file is larger', async () => {
+    const img = path.join(vz, 'pending.img');
+    const undo = new LocalUndo();
+    await createImage(img, 32 * MiB, 2048, undo);
+    const h = (await run('dumpe2fs', ['-h', img])).stdout;
+    expect(await ext4Geometry(img)).toEqual({ blocks: Number(h.match(/^Block count:\s*(\d+)/m)?.[1]), bsize: Number(h.match(/^Block size:\s*(\d+)/m)?.[1]) });
+    expect(await settlePendingGrow(img)).toBe(false);
+    truncateSync(img, 48 * MiB);
+    expect(await settlePendingGrow(img)).toBe(true);
+    const g = (await ext4Geometry(img))!;
+    expect(g.blocks * g.bsize).toBe(48 * MiB);
+    expect(await settlePendingGrow(img)).toBe(false);
+    rmSync(img, { force: true });
   });
 });

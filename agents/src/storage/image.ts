@@ -1,5 +1,5 @@
 // Per-VE ext4 image on a loop device (ploop-like): create, attach, mount, grow, unmount, usage.
-import { mkdir, readFile, rm, rmdir, stat, statfs, truncate } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, rmdir, stat, statfs, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
@@ -107,11 +107,30 @@ async function fsck(image: string): Promise<void> {
   if (r.code > 1) throw new VeError('INTERNAL', `e2fsck ${image} failed (${r.code}): ${r.stderr.trim()}`);
 }
 
+/** Block count and size from the ext4 superblock (a file read, no dumpe2fs); undefined if it does not look like ext4. */
+export async function ext4Geometry(image: string): Promise<{ blocks: number; bsize: number } | undefined> {
+  const fh = await open(image, 'r').catch(() => null);
+  if (!fh) return undefined;
+  try {
+    const sb = Buffer.alloc(1024);
+    const { bytesRead } = await fh.read(sb, 0, 1024, 1024);
+    if (bytesRead < 1024 || sb.readUInt16LE(0x38) !== 0xef53) return undefined;
+    const is64 = (sb.readUInt32LE(0x60) & 0x80) !== 0;
+    return { blocks: sb.readUInt32LE(0x04) + (is64 ? sb.readUInt32LE(0x150) * 2 ** 32 : 0), bsize: 1024 * 2 ** sb.readUInt32LE(0x18) };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function dumpe2fsGeometry(image: string): Promise<{ blocks: number; bsize: number }> {
+  const h = (await run('dumpe2fs', ['-h', image], { allowFail: true })).stdout;
+  return { blocks: Number(h.match(/^Block count:\s*(\d+)/m)?.[1]), bsize: Number(h.match(/^Block size:\s*(\d+)/m)?.[1]) };
+}
+
 /** Grow the filesystem offline if the image file is larger than it (a 'pending' grow). */
 export async function settlePendingGrow(image: string): Promise<boolean> {
-  const h = (await run('dumpe2fs', ['-h', image], { allowFail: true })).stdout;
-  const blocks = Number(h.match(/^Block count:\s*(\d+)/m)?.[1]);
-  const bsize = Number(h.match(/^Block size:\s*(\d+)/m)?.[1]);
+  // The superblock is read directly; dumpe2fs only if it does not parse.
+  const { blocks, bsize } = (await ext4Geometry(image)) ?? (await dumpe2fsGeometry(image));
   if (!blocks || !bsize || blocks * bsize >= (await stat(image)).size - bsize) return false;
   await fsck(image);
   await run('resize2fs', [image]);
