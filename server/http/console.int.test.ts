@@ -174,6 +174,8 @@ async function consoleSession(cookie: string) {
   await t.waitFor(/\r\n42\r\n/);
   t.type('stty size\n');
   await t.waitFor(/\r\n20 90\r\n/);
+  // one newline translation (the VE's pty) once the console is ready: exact bytes, no \r\r\n
+  expect(t.text().slice(t.text().indexOf('42'))).not.toContain('\r\r\n');
   t.ws.send(JSON.stringify({ type: 'resize', cols: 100, rows: 30 }));
   await new Promise((r) => setTimeout(r, 300));
   t.type('stty size\n');
@@ -222,6 +224,7 @@ describe('web console over the local transport', () => {
     const t1 = await issueConsoleTicket(db.prisma, ids.veA, {});
     const r = await connect(ids.veA, { ticket: t1.ticket });
     expect(r.status).toBe(101);
+    // typed before "ready": held by the agent until the shell runs
     r.term!.type('echo $((6*7))\n');
     await r.term!.waitFor(/\r\n42\r\n/);
     r.term!.ws.close();

@@ -77,7 +77,9 @@ export async function openVePty(ctid: number, lxcpath: string, size: { cols: num
     '--set-var', `PATH=${PATH}`, '--set-var', 'HOME=/root', '--set-var', 'TERM=xterm-256color', '--set-var', 'LANG=C.UTF-8',
     '--', '/bin/sh', '-c', LOGIN,
   ];
-  const command = `exec ${argv.map(shq).join(' ')}`;
+  let want = clampSize(size.cols, size.rows);
+  // the host pty gets its size before lxc-attach copies it into the VE's pty
+  const command = `stty rows ${want.rows} cols ${want.cols} 2>/dev/null; exec ${argv.map(shq).join(' ')}`;
   const child: ChildProcessWithoutNullStreams = spawn('script', ['-q', '-f', '-e', '-c', command, '/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH, SHELL: '/bin/sh', LANG: 'C.UTF-8' } as unknown as NodeJS.ProcessEnv, // nothing of ours leaks into the VE
@@ -105,26 +107,23 @@ export async function openVePty(ctid: number, lxcpath: string, size: { cols: num
     return fail('lxc-attach ended before it got a terminal');
   }
   if (!/^\/dev\/pts\/\d+$/.test(tty)) return fail(`lxc-attach has no pty (${tty})`);
+  // lxc-attach turns on onlcr, but the VE's own pty already makes \n into \r\n: off, before the caller
+  // sends anything (only the shell's first banner may still carry the harmless extra \r).
+  await new Promise<void>((r) => execFile('stty', ['-F', tty, '-onlcr'], { timeout: 5000 }, () => r()));
 
-  // Resizes go through stty on the host pty (TIOCSWINSZ -> SIGWINCH -> lxc-attach copies it into the VE's pty), one at a time.
-  let want = clampSize(size.cols, size.rows);
-  let applied = '';
+  // Later resizes go through stty on the host pty (TIOCSWINSZ -> SIGWINCH -> lxc-attach copies it into the VE's pty), one at a time.
+  let applied = `${want.cols}x${want.rows}`;
   let busy = false;
-  let first = true;
   const apply = () => {
     const key = `${want.cols}x${want.rows}`;
     if (busy || key === applied) return;
     busy = true;
-    // -onlcr: the VE's own pty already turns \n into \r\n; doing it twice would print \r\r\n
-    const args = ['-F', tty, 'rows', String(want.rows), 'cols', String(want.cols), ...(first ? ['-onlcr'] : [])];
-    execFile('stty', args, { timeout: 5000 }, (err) => {
+    execFile('stty', ['-F', tty, 'rows', String(want.rows), 'cols', String(want.cols)], { timeout: 5000 }, () => {
       busy = false;
       applied = key; // a failed stty (shell gone) is not retried; a newer size is
-      if (!err) first = false;
       setImmediate(apply);
     });
   };
-  apply();
 
   let killing: Promise<void> | undefined;
   return {
