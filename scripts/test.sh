@@ -19,10 +19,19 @@ stage() {
 bash scripts/clone-up-test.sh >"$LOGDIR/clone.log" 2>&1 &
 clone_pid=$!
 
+# The debian-12 template (debootstrap, ~1 min) is built once, in the background, for the Debian
+# tests (systemd VE boot; apt through the node's shared package cache).
+DEBDIR=$(mktemp -d /tmp/vz-test-debian-XXXXXX)
+trap 'rm -rf "$DEBDIR" "$LOGDIR"' EXIT
+npx tsx scripts/build-debian-template.ts "$DEBDIR" >"$LOGDIR/debian.log" 2>&1 &
+debian_pid=$!
+
 stage typecheck npx tsc --noEmit -p tsconfig.json
 stage lint npx eslint --max-warnings=0 .
 stage unit npx vitest run --project unit
-stage integration npx vitest run --project integration
+debian_template() { wait "$debian_pid"; local rc=$?; cat "$LOGDIR/debian.log"; return $rc; }
+stage debian-template debian_template
+stage integration env VZ_TEST_DEBIAN=1 VZ_TEST_DEBIAN_DIR="$DEBDIR" npx vitest run --project integration
 stage e2e npx playwright test
 clone_result() { wait "$clone_pid"; local rc=$?; cat "$LOGDIR/clone.log"; return $rc; }
 stage clone-up clone_result
