@@ -37,15 +37,29 @@ export async function lxcfsMounted(mnt = '/var/lib/lxcfs'): Promise<boolean> {
   return mounts.split('\n').some((l) => l.split(' ')[1] === mnt && l.includes('fuse.lxcfs'));
 }
 
-/** Start `lxcfs <mnt>` in the background unless it is already mounted; waits until it is. */
+/** LXCFS answers: its meminfo can be read. A mount whose daemon died fails with ENOTCONN. */
+export async function lxcfsAlive(mnt = '/var/lib/lxcfs'): Promise<boolean> {
+  return (await lxcfsMounted(mnt)) && (await readFile(`${mnt}/proc/meminfo`, 'utf8').then((t) => t.startsWith('MemTotal'), () => false));
+}
+
+/**
+ * Start `lxcfs <mnt>` in the background unless a live one is mounted; waits until it answers.
+ * A mount left by a dead LXCFS is detached first: LXC's lxcfs hook skips a dead mount silently,
+ * and every VE started then would see the host's /proc/meminfo.
+ */
 export async function ensureLxcfs(mnt = '/var/lib/lxcfs'): Promise<void> {
-  if (await lxcfsMounted(mnt)) return;
+  if (await lxcfsAlive(mnt)) return;
+  while (await lxcfsMounted(mnt)) {
+    await run('umount', ['-l', mnt]);
+  }
   await mkdir(mnt, { recursive: true });
   // Detached so LXCFS outlives the agent: VEs depend on it, not on us.
-  const child = spawn('lxcfs', ['--enable-loadavg', '--enable-cfs', mnt], { detached: true, stdio: 'ignore' });
+  // A second LXCFS (tests) needs its own pidfile: the default one is locked by the node's.
+  const pidfile = mnt === '/var/lib/lxcfs' ? [] : ['-p', `${mnt}.pid`];
+  const child = spawn('lxcfs', ['--enable-loadavg', '--enable-cfs', ...pidfile, mnt], { detached: true, stdio: 'ignore' });
   child.unref();
   for (let i = 0; i < 100; i++) {
-    if (await lxcfsMounted(mnt)) return;
+    if (await lxcfsAlive(mnt)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('lxcfs did not mount within 5 s');
