@@ -1,11 +1,13 @@
 // Authorization matrix generated from the router itself: every tRPC procedure (by its meta.auth and
 // scopes) and every REST route of the OpenAPI document, against anonymous, customer A, customer B,
-// an admin, a billing key without the scope, a revoked key and a key with every scope. A procedure
+// an admin, a billing key without the scope, a revoked key and a key with every scope; and the
+// console WebSocket against the same actors. A procedure
 // without a declared rule, or a customer procedure taking a VE/task id without an ownership probe
 // below, fails the test.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { TRPCError } from '@trpc/server';
 import { runMigrations } from 'graphile-worker';
 import type { z } from 'zod';
@@ -187,16 +189,29 @@ describe("customer B cannot see or touch customer A's VE", () => {
   });
 });
 
-describe('authorization matrix (REST /api/v1 from the OpenAPI document)', () => {
-  let base = '';
-  let close: () => Promise<void>;
+/** The panel's HTTP server (REST, WebSockets) on a free port, for the duration of a describe block. */
+function listening() {
+  const srv = { base: '', close: async () => {} };
   beforeAll(async () => {
     const { server } = createHttpServer({ prisma: db.prisma });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () => new Promise((r) => server.close(() => r()));
+    srv.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    srv.close = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
   });
-  afterAll(async () => close?.());
+  afterAll(async () => srv.close());
+  return srv;
+}
+
+/** Credentials as each actor presents them over HTTP: a session cookie or a bearer key. */
+async function actorHeaders(actor: Actor): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  if (actor in keys) headers.authorization = `Bearer ${keys[actor as keyof typeof keys]}`;
+  if (actor in users) headers.cookie = `${SESSION_COOKIE}=${(await createSession(db.prisma, users[actor as keyof typeof users])).token}`;
+  return headers;
+}
+
+describe('authorization matrix (REST /api/v1 from the OpenAPI document)', () => {
+  const srv = listening();
 
   const doc = openApiDocument();
   const ROUTES = Object.entries(doc.paths ?? {}).flatMap(([p, ops]) =>
@@ -212,12 +227,10 @@ describe('authorization matrix (REST /api/v1 from the OpenAPI document)', () => 
 
   it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s', async (_name, r) => {
     const { kind, scopes } = scopesOf(r.method, r.path);
-    const url = base + REST_BASE + r.path.replace(/\{[^}]+\}/g, () => randomUUID());
+    const url = srv.base + REST_BASE + r.path.replace(/\{[^}]+\}/g, () => randomUUID());
     const rows: string[] = [];
     for (const actor of ACTORS) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (actor in keys) headers.authorization = `Bearer ${keys[actor as keyof typeof keys]}`;
-      if (actor in users) headers.cookie = `${SESSION_COOKIE}=${(await createSession(db.prisma, users[actor as keyof typeof users])).token}`;
+      const headers = { 'content-type': 'application/json', ...(await actorHeaders(actor)) };
       const res = await fetch(url, { method: r.method, headers, body: r.method === 'GET' || r.method === 'DELETE' ? undefined : '{}' });
       await res.arrayBuffer();
       const want = expected(kind, scopes, actor);
@@ -226,5 +239,30 @@ describe('authorization matrix (REST /api/v1 from the OpenAPI document)', () => 
       if (!ok) rows.push(`${actor}: expected ${want ?? 'allowed'}, got HTTP ${status}`);
     }
     expect(rows).toEqual([]);
+  });
+});
+
+// The console WebSocket (/ws/console/<veId>): sessions only (billing keys get a single-use ticket
+// from the console-URL route instead); the owner and admins are let through the upgrade, the other
+// customer gets the same 404 as for a VE that does not exist, everyone else 401.
+describe('authorization matrix (console WebSocket)', () => {
+  const srv = listening();
+  const CONSOLE: Record<Actor, number> = {
+    anonymous: 401, customerA: 101, customerB: 404, admin: 101, keyWithoutScope: 401, revokedKey: 401, fullKey: 401,
+  };
+
+  /** The HTTP status the upgrade is answered with (101 when the WebSocket opens). */
+  const upgradeStatus = async (actor: Actor, veId: string) => {
+    const ws = new WebSocket(`${srv.base.replace('http', 'ws')}/ws/console/${veId}`, { headers: await actorHeaders(actor) });
+    return new Promise<number>((resolve, reject) => {
+      ws.on('unexpected-response', (_req, res) => { res.resume(); resolve(res.statusCode ?? 0); ws.terminate(); });
+      ws.on('open', () => { resolve(101); ws.terminate(); });
+      ws.on('error', (e) => { if (!/Unexpected server response|closed before/.test(e.message)) reject(e); });
+    });
+  };
+
+  it.each(ACTORS.map((a) => [a] as const))('%s', async (actor) => {
+    expect(await upgradeStatus(actor, veA.id)).toBe(CONSOLE[actor]);
+    if (actor === 'customerB') expect(await upgradeStatus(actor, randomUUID())).toBe(404);
   });
 });
