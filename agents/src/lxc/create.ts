@@ -1,12 +1,12 @@
-// vzctl create: template -> ext4 image -> untar -> identity files -> conf + LXC config. Unwinds on failure.
+// vzctl create: template image (sparse copy) -> mount -> identity files -> conf + LXC config. Unwinds on failure.
 import { mkdir, readlink, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { veConfigSchema, veLimitsSchema, type VeConfig } from '../config/schema';
 import { checkVeAddresses } from '../config/network-check';
 import { findTemplate } from '../templates/cache';
-import { createImage, mountImage, unmountImage } from '../storage/image';
-import { run } from '../sys/exec';
+import { mountImage, unmountImage } from '../storage/image';
+import { copyTemplateImage, templateImage } from '../storage/template-image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import type { UndoLike } from '../sys/undo';
@@ -72,17 +72,11 @@ export async function createVe(rt: Runtime, input: unknown, undo: UndoLike, opts
   const first = await allocateIdRange(rt.vzroot, req.ctid, undo);
   const c: VeConfig = veConfigSchema.parse({ ...rest, idmap: { uid: first, gid: first } });
 
-  rt.progress?.(15, 'creating filesystem');
-  await createImage(p.image, c.diskspace, c.diskinodes, undo);
+  rt.progress?.(15, `preparing filesystem from ${tpl.manifest.name}`);
+  const base = await templateImage(rt.vzroot, tpl, c.diskspace, c.diskinodes);
+  await copyTemplateImage(base, p.image, undo);
   await mountImage(p.image, p.root, undo);
   undo.push(`unmount and detach ${p.root}`, () => unmountImage(p.image, p.root));
-
-  rt.progress?.(35, `unpacking template ${tpl.manifest.name}`);
-  const tar = await run('tar', ['-xzpf', tpl.tarball, '--numeric-owner', '-C', p.root], { allowFail: true, timeoutMs: 30 * 60_000 });
-  if (tar.code !== 0) {
-    const full = /No space left/.test(tar.stderr);
-    throw new VeError(full ? 'NO_DISK_SPACE' : 'INTERNAL', `unpacking ${tpl.manifest.name} failed: ${tar.stderr.trim().split('\n').slice(-2).join(' | ')}`);
-  }
 
   // systemd ignores LXC's default SIGPWR; it halts on SIGRTMIN+3.
   const init = await readlink(path.join(p.root, 'sbin/init')).catch(() => '');

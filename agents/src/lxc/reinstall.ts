@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { ctidSchema } from '../config/validate';
 import { TEMPLATE_NAME_RE } from '../templates/manifest';
 import { findTemplate } from '../templates/cache';
-import { createImage, mountImage, unmountImage } from '../storage/image';
-import { run } from '../sys/exec';
+import { mountImage, unmountImage } from '../storage/image';
+import { copyTemplateImage, templateImage } from '../storage/template-image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import { LocalUndo, type UndoLike } from '../sys/undo';
@@ -50,13 +50,10 @@ export async function reinstallVe(rt: Runtime, input: unknown, undo: UndoLike): 
 
   const fresh = `${p.image}.new`;
   await rm(fresh, { force: true });
-  rt.progress?.(10, 'creating filesystem');
-  await createImage(fresh, cur.diskspace, cur.diskinodes, undo);
+  rt.progress?.(10, `preparing filesystem from ${tpl.manifest.name}`);
+  await copyTemplateImage(await templateImage(rt.vzroot, tpl, cur.diskspace, cur.diskinodes), fresh, undo);
   await mountImage(fresh, p.root, undo);
   undo.push(`unmount ${p.root}`, () => unmountImage(fresh, p.root));
-  rt.progress?.(30, `unpacking template ${tpl.manifest.name}`);
-  const tar = await run('tar', ['-xzpf', tpl.tarball, '--numeric-owner', '-C', p.root], { allowFail: true, timeoutMs: 30 * 60_000 });
-  if (tar.code !== 0) throw new VeError('INTERNAL', `unpacking ${tpl.manifest.name} failed: ${tar.stderr.trim().split('\n').slice(-2).join(' | ')}`);
   const init = await readlink(path.join(p.root, 'sbin/init')).catch(() => '');
   const next: VeConfig = { ...cur, ostemplate: tpl.manifest.name, haltsignal: /systemd/.test(init) ? 'SIGRTMIN+3' : 'SIGPWR' };
   const files = hostVeFiles(p.root);

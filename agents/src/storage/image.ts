@@ -9,10 +9,16 @@ import type { UndoLike } from '../sys/undo';
 export async function createImage(image: string, bytes: number, inodes: number, undo: UndoLike): Promise<void> {
   if (await stat(image).catch(() => null)) throw new VeError('VE_EXISTS', `image ${image} already exists`);
   await mkdir(path.dirname(image), { recursive: true, mode: 0o700 });
-  await run('truncate', ['-s', String(bytes), image]);
   undo.push(`remove image ${image}`, () => rm(image, { force: true }));
+  await makeExt4(image, bytes, inodes);
+}
+
+/** A sparse file of exactly `bytes` with ext4 on it; with `from`, populated from that folder (mke2fs -d). */
+export async function makeExt4(image: string, bytes: number, inodes: number, from?: string): Promise<void> {
+  await run('truncate', ['-s', String(bytes), image]);
   // -m 0: no root-reserved blocks, the VE's root is the customer; lazy init keeps mkfs fast.
-  await run('mkfs.ext4', ['-q', '-F', '-N', String(inodes), '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', '-L', 'vzroot', image]);
+  await run('mkfs.ext4', ['-q', '-F', '-N', String(inodes), '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', '-L', 'vzroot',
+    ...(from ? ['-d', from] : []), image], { timeoutMs: 30 * 60_000 });
 }
 
 /** Loop devices currently backed by `image`. */
