@@ -36,6 +36,18 @@ beforeAll(async () => {
       return { name };
     },
   });
+  // Like agent notifications: fired without waiting, faster than the database takes them.
+  registerTaskHandler({
+    type: 'test.burst',
+    async run(ctx) {
+      for (let i = 1; i <= 200; i++) {
+        void ctx.progress(i / 2, `step ${i}`);
+        if (i % 20 === 0) void ctx.log(`line ${i / 20}`);
+      }
+      void ctx.progress(99, 'almost');
+      return {};
+    },
+  });
   let flaky = 0;
   registerTaskHandler({
     type: 'test.flaky',
@@ -69,6 +81,17 @@ afterAll(async () => {
 });
 
 describe('tasks', () => {
+  it('writes progress and log lines in order and before the outcome, collapsing a burst of progress', async () => {
+    const t = await enqueueTask(db.prisma, { type: 'test.burst', ctid: 103, params: {} });
+    const [done] = await waitDone([t.id]);
+    expect(done).toMatchObject({ status: 'succeeded', progress: 100, message: 'almost' });
+    const logs = await db.prisma.taskLog.findMany({ where: { taskId: t.id }, orderBy: { id: 'asc' } });
+    expect(logs.map((l) => l.line)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i + 1}`));
+    // Nothing written after the outcome: the row stays as finished.
+    await sleep(300);
+    expect(await db.prisma.task.findUniqueOrThrow({ where: { id: t.id } })).toMatchObject({ progress: 100, updatedAt: done.updatedAt });
+  });
+
   it('runs tasks of one VE strictly in order while another VE runs alongside', async () => {
     const a1 = await enqueueTask(db.prisma, { type: 'test.step', ctid: 101, params: { name: 'A1', ms: 600 } });
     const a2 = await enqueueTask(db.prisma, { type: 'test.step', ctid: 101, params: { name: 'A2', ms: 100 } });

@@ -15,21 +15,59 @@ async function notify(prisma: PrismaClient, taskId: string) {
   await prisma.$executeRaw`SELECT pg_notify('vz_task', ${taskId}::text)`;
 }
 
-function context(prisma: PrismaClient, task: Task, attempt: number, maxAttempts: number): TaskContext {
+/**
+ * A task's progress and log writes, in call order, one at a time (agent notifications arrive
+ * faster than the database takes them, and unordered writes could leave progress 80 on a finished
+ * task). Progress calls that pile up while a write is in flight collapse into the latest one.
+ * Each write and its NOTIFY are one statement. `flush()` resolves once everything is written.
+ */
+function taskWriter(prisma: PrismaClient, taskId: string) {
+  let chain: Promise<void> = Promise.resolve();
+  let pending: { pct: number; message?: string } | null = null;
+  let queued: Promise<void> | null = null;
+  // A failed write is logged and never rejects: progress and log lines must not fail the task.
+  const enqueue = (op: () => Promise<unknown>): Promise<void> => {
+    chain = chain.then(op).then(() => undefined, (err) => logger.warn({ err, taskId }, 'task progress/log write failed'));
+    return chain;
+  };
+  const writeProgress = async () => {
+    const p = pending;
+    pending = null;
+    queued = null; // calls from now on need a write of their own
+    if (!p) return;
+    await prisma.$executeRaw`WITH u AS (
+        UPDATE "Task" SET "progress" = ${clampPct(p.pct)}, "message" = COALESCE(${p.message ?? null}::text, "message"), "updatedAt" = now()
+        WHERE "id" = ${taskId} RETURNING "id")
+      SELECT pg_notify('vz_task', "id") FROM u`;
+  };
+  return {
+    progress(pct: number, message?: string): Promise<void> {
+      pending = { pct, message: message ?? pending?.message };
+      queued ??= enqueue(writeProgress);
+      return queued;
+    },
+    log(line: string, level: 'info' | 'warn' | 'error'): Promise<void> {
+      return enqueue(() => prisma.$executeRaw`WITH i AS (
+          INSERT INTO "TaskLog" ("taskId", "line", "level") VALUES (${taskId}, ${line.slice(0, 4000)}, ${level}) RETURNING "taskId")
+        SELECT pg_notify('vz_task', "taskId") FROM i`);
+    },
+    flush: () => chain,
+  };
+}
+
+type RunContext = TaskContext & { flush(): Promise<void> };
+
+function context(prisma: PrismaClient, task: Task, attempt: number, maxAttempts: number): RunContext {
+  const w = taskWriter(prisma, task.id);
   return {
     task,
     prisma,
     opId: task.opId,
     attempt,
     isLastAttempt: attempt >= maxAttempts,
-    async log(line, level = 'info') {
-      await prisma.taskLog.create({ data: { taskId: task.id, line: line.slice(0, 4000), level } });
-      await notify(prisma, task.id);
-    },
-    async progress(pct, message) {
-      await prisma.task.update({ where: { id: task.id }, data: { progress: clampPct(pct), ...(message ? { message } : {}) } });
-      await notify(prisma, task.id);
-    },
+    log: (line, level = 'info') => w.log(line, level),
+    progress: (pct, message) => w.progress(pct, message),
+    flush: w.flush,
   };
 }
 
@@ -53,6 +91,7 @@ export async function failTaskWithoutRun(prisma: PrismaClient, taskId: string, m
   } catch (cleanupError) {
     await ctx.log(`cleanup after failure also failed: ${(cleanupError as Error).message}`, 'error');
   }
+  await ctx.flush();
   await finish(prisma, taskId, { status: 'failed', error: message, errorCode: 'INTERRUPTED' });
 }
 
@@ -77,12 +116,14 @@ export function taskRunner(prisma: PrismaClient): GraphileTask {
     }
     try {
       const result = await handler.run(ctx);
+      await ctx.flush();
       await finish(prisma, taskId, { status: 'succeeded', progress: 100, result: (result ?? {}) as Prisma.InputJsonValue });
     } catch (e) {
       const code: AppErrorCode = isAppError(e) ? e.code : 'INTERNAL';
       const message = e instanceof Error ? e.message : String(e);
       if (RETRYABLE.has(code) && !ctx.isLastAttempt) {
         await ctx.log(`attempt ${attempt} of ${maxAttempts} failed (${code}): ${message}; retrying`, 'warn');
+        await ctx.flush();
         await prisma.task.update({ where: { id: taskId }, data: { status: 'queued', message } });
         throw e; // graphile-worker retries with exponential backoff
       }
@@ -93,6 +134,7 @@ export function taskRunner(prisma: PrismaClient): GraphileTask {
       } catch (cleanupError) {
         await ctx.log(`cleanup after failure also failed: ${(cleanupError as Error).message}`, 'error');
       }
+      await ctx.flush();
       await finish(prisma, taskId, { status: 'failed', error: message, errorCode: isAppError(e) ? e.code : (e as { code?: string }).code ?? code });
     }
   };
