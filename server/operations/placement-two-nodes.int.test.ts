@@ -1,6 +1,8 @@
 // Two nodes added through the SSH bootstrap path; VEs created without a node land on both by placement.
+// Then the SSH connection is dropped in the middle of a create and the job is delivered twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { randomBytes, randomInt } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -27,6 +29,7 @@ chmodSync(dir, 0o711);
 const sshds = new Map<string, TestSshd>();
 const bridges = new Map<string, string>();
 const names: string[] = [];
+const shared = { nodeIds: [] as string[], planId: '' };
 
 beforeAll(async () => {
   process.env.VZPANEL_DATA_DIR = path.join(dir, 'panel');
@@ -85,6 +88,8 @@ describe('two nodes by bootstrap', () => {
     for (let i = 0; i < 2; i++) {
       created.push(await requestCreateVe(db.prisma, { role: 'admin' }, { hostname: `placed${i}.example.test`, planId: plan.id, template: 'busybox', password: 'placement pw 1' }));
     }
+    shared.nodeIds = nodeIds;
+    shared.planId = plan.id;
     const done = await waitTasksDone(db.prisma, created.map((c) => c.taskId), 180_000);
     for (const t of done) expect(t.status, t.error ?? '').toBe('succeeded');
     // Each node had the same room; the first VE's limits count against its node, so the second goes to the other.
@@ -95,5 +100,51 @@ describe('two nodes by bootstrap', () => {
       expect(stdout.trim()).toBe('RUNNING');
       expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: c.ve.id } })).state).toBe('running');
     }
+  });
+
+  it('drops the SSH connection in the middle of a create, then delivers the job twice: one container, the journaled result', { timeout: 240_000 }, async () => {
+    expect(shared.nodeIds).toHaveLength(2); // set by the test above
+    const nodeId = shared.nodeIds[0];
+    const node = await db.prisma.node.findUniqueOrThrow({ where: { id: nodeId } });
+    const sshd = sshds.get(node.name)!;
+    const acceptedBefore = sshd.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
+    // A diskinodes value no VE used before: the agent builds a template image first, a window of a few hundred ms.
+    const c = await requestCreateVe(db.prisma, { role: 'admin' }, {
+      hostname: 'dropped.example.test', planId: shared.planId, template: 'busybox', password: 'drop test pw 1', nodeId,
+      overrides: { diskinodes: 8192 + randomInt(1, 4000) },
+    });
+    // Drop every SSH session to the node while the agent's journal says the create is running: its
+    // answer cannot have left yet, so the panel must get it over a new connection (same operation id).
+    const { opId } = await db.prisma.task.findUniqueOrThrow({ where: { id: c.taskId } });
+    const journal = path.join(dir, node.name, 'vz', 'journal', `${opId}:create.json`);
+    const journalStatus = () => readFile(journal, 'utf8').then((t) => (JSON.parse(t) as { status: string }).status, () => 'absent');
+    let dropped = false;
+    for (const until = Date.now() + 60_000; Date.now() < until;) {
+      const st = await journalStatus();
+      if (st === 'running') {
+        sshd.dropSessions();
+        dropped = (await journalStatus()) === 'running';
+        break;
+      }
+      if (st !== 'absent') break;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(dropped, 'the connection was dropped while the agent ran the create').toBe(true);
+    const [first] = await waitTasksDone(db.prisma, [c.taskId], 120_000);
+    expect(first.status, first.error ?? '').toBe('succeeded');
+    expect(await journalStatus()).toBe('done');
+    // The pool opened a new connection for what followed the drop.
+    expect(sshd.log().split('\n').filter((l) => l.includes('Accepted publickey')).length).toBeGreaterThan(acceptedBefore);
+
+    // Redelivery: the queue hands the same task out again as if the first run never recorded its end.
+    await db.prisma.task.update({ where: { id: c.taskId }, data: { status: 'running', finishedAt: null } });
+    await db.prisma.$executeRaw`SELECT graphile_worker.add_job('task.run', json_build_object('taskId', ${c.taskId}::text), queue_name => ${`ve:${c.ve.ctid}`}::text, job_key => ${c.taskId}::text)`;
+    const [second] = await waitTasksDone(db.prisma, [c.taskId], 120_000);
+    expect(second.status, second.error ?? '').toBe('succeeded'); // not VE_EXISTS: the agent answered from its journal
+    expect(second.result).toEqual(first.result);
+    const lxcpath = path.join(dir, node.name, 'vz', 'lxc');
+    const { stdout } = await sh('lxc-ls', ['-P', lxcpath, '-1']);
+    expect(stdout.split('\n').filter((l) => l.trim() === String(c.ve.ctid))).toHaveLength(1);
+    expect((await sh('lxc-info', ['-n', String(c.ve.ctid), '-P', lxcpath, '-sH'])).stdout.trim()).toBe('RUNNING');
   });
 });
