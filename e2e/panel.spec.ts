@@ -4,14 +4,12 @@
 // the console page exists); the customer signs in, restarts their VE, is kept out of /admin, and
 // gets "not found" for another customer's VE.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
 import { test, expect, admin, login } from './fixtures';
 
 const rand = () => randomBytes(3).toString('hex');
-const HAS_CONSOLE = existsSync(path.resolve(import.meta.dirname, '../app/(admin)/admin/ves/[id]/console/page.tsx'));
 const TASK_TIMEOUT = 180_000;
 
 async function trpcQuery<T>(req: APIRequestContext, proc: string, input: unknown): Promise<T> {
@@ -129,12 +127,10 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
     const veA = created[0];
 
     expect(freeInVe(veA.ctid)).toMatch(/Mem:\s+256\b/);
-    if (HAS_CONSOLE) {
-      await test.step('console shows the plan RAM', async () => {
-        await page.goto(`/admin/ves/${veA.id}/console`);
-        await consoleRun(page, 'free -m', /Mem:\s+256\b/);
-      });
-    }
+    await test.step('console shows the plan RAM', async () => {
+      await page.goto(`/admin/ves/${veA.id}/console`);
+      await consoleRun(page, 'free -m', /Mem:\s+256\b/);
+    });
 
     await test.step('RAM changed live, nothing needs a restart', async () => {
       await page.goto(`/admin/ves/${veA.id}`);
@@ -147,10 +143,8 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
       await expect(page.getByTestId('ve-state')).toHaveText('running');
       // The node really changed it, live: the VE's own free -m reports the new total.
       expect(freeInVe(veA.ctid)).toMatch(/Mem:\s+384\b/);
-      if (HAS_CONSOLE) {
-        await page.goto(`/admin/ves/${veA.id}/console`);
-        await consoleRun(page, 'free -m', /Mem:\s+384\b/);
-      }
+      await page.goto(`/admin/ves/${veA.id}/console`);
+      await consoleRun(page, 'free -m', /Mem:\s+384\b/);
     });
 
     await test.step('reinstall keeps the CTID and the live-changed limits', async () => {
