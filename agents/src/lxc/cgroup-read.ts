@@ -1,5 +1,5 @@
 // Read a running VE's cgroup counters (v1 or v2) for vzubc and vzlist.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hostFacts } from './host-facts';
 
@@ -19,6 +19,14 @@ export async function payloadCgroupDir(pid: number, controller: string): Promise
     return path.join('/sys/fs/cgroup', v2 ? '' : controller, ...keep);
   }
   return undefined;
+}
+
+/** Every process in cgroup `dir` and the cgroups below it (v1 or v2: cgroup.procs). */
+export async function cgroupPids(dir: string): Promise<number[]> {
+  const own = (await readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').map(Number).filter((n) => n > 0);
+  const subs = (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory());
+  const below = await Promise.all(subs.map((d) => cgroupPids(path.join(dir, d.name))));
+  return [...own, ...below.flat()];
 }
 
 export async function readCg(dir: string | undefined, file: string): Promise<string | undefined> {

@@ -35,13 +35,33 @@ async function masterAlive(dir: string, t: ChannelTarget): Promise<boolean> {
   return r.code === 0;
 }
 
+// Opening and closing a VE's channel run one at a time in this daemon: a re-sent call (the panel
+// reconnected), the task's retry and an abort can all reach here, and none may wipe the folder or
+// rewrite the key file under another's ssh.
+const channelLocks = new Map<string, Promise<unknown>>();
+
+async function withChannelLock<T>(vzroot: string, ctid: number, fn: () => Promise<T>): Promise<T> {
+  const key = dirOf(vzroot, ctid);
+  const mine = (channelLocks.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
+  channelLocks.set(key, mine);
+  try {
+    return await mine;
+  } finally {
+    if (channelLocks.get(key) === mine) channelLocks.delete(key);
+  }
+}
+
 /**
  * Opens (or reuses) the migration's master connection to the target and returns the `ssh` words
  * for `rsync -e`. Sessions through it never authenticate again; a client that finds no master
  * cannot log in on its own (public key auth off), so a dead master fails the copy cleanly. The
  * one-off private key is on disk (0600 in a 0700 dir) only until the master has authenticated.
  */
-export async function openChannel(vzroot: string, ctid: number, t: ChannelTarget, privateKey: string): Promise<string[]> {
+export function openChannel(vzroot: string, ctid: number, t: ChannelTarget, privateKey: string): Promise<string[]> {
+  return withChannelLock(vzroot, ctid, () => openChannelNow(vzroot, ctid, t, privateKey));
+}
+
+async function openChannelNow(vzroot: string, ctid: number, t: ChannelTarget, privateKey: string): Promise<string[]> {
   const dir = dirOf(vzroot, ctid);
   if (!SAFE_PATH.test(dir) || `${dir}/cm`.length > 100) throw new VeError('BAD_PARAMS', `control socket path ${dir}/cm is unusable (plain, under 100 bytes)`);
   const words = ['ssh', ...common(dir, t), '-o', 'ControlMaster=no', '-o', 'PubkeyAuthentication=no', '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no'];
@@ -49,7 +69,7 @@ export async function openChannel(vzroot: string, ctid: number, t: ChannelTarget
   // The same target's master is reused unchecked (a check costs a process inside the pause);
   // rsyncTo reopens once when a copy fails on a dead master.
   if ((await readFile(path.join(dir, 'target'), 'utf8').catch(() => '')) === id && (await stat(path.join(dir, 'cm')).catch(() => null))) return words;
-  await closeChannel(vzroot, ctid);
+  await closeChannelNow(vzroot, ctid);
   await mkdir(migrateDir(vzroot), { recursive: true, mode: 0o700 });
   await mkdir(dir, { mode: 0o700 });
   const key = path.join(dir, 'id');
@@ -89,7 +109,11 @@ export async function channelAlive(vzroot: string, ctid: number): Promise<boolea
 }
 
 /** Ends the migration's master connection (if any) and removes its socket dir. */
-export async function closeChannel(vzroot: string, ctid: number): Promise<void> {
+export function closeChannel(vzroot: string, ctid: number): Promise<void> {
+  return withChannelLock(vzroot, ctid, () => closeChannelNow(vzroot, ctid));
+}
+
+async function closeChannelNow(vzroot: string, ctid: number): Promise<void> {
   const dir = dirOf(vzroot, ctid);
   const id = await readFile(path.join(dir, 'target'), 'utf8').catch(() => '');
   if (id) {

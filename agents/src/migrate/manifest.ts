@@ -11,6 +11,9 @@ export interface Manifest { digest: string; entries: number; files: number; byte
 // manifest taken during the pause only re-reads what changed since the warm-up run.
 const cache = new Map<string, Map<string, { key: string; sum: string }>>();
 
+/** Entries of one directory examined at once. */
+const WALK_SLICE = 64;
+
 /** Forget cached hashes of a root (its migration ended). */
 export const dropManifestCache = (root: string): void => {
   cache.delete(root);
@@ -45,8 +48,12 @@ export async function buildManifest(root: string, concurrency = 4): Promise<Mani
     const head = `${(st.mode & 0o7777n).toString(8)} ${st.uid}:${st.gid}`;
     if (st.isDirectory()) {
       lines.push(`d ${head} ${rel || '.'}`);
-      const names = (await readdir(abs)).sort();
-      for (const n of names) await walk(rel ? `${rel}/${n}` : n);
+      // Siblings in parallel, a slice at a time: the pause waits on this walk, and one lstat
+      // after another leaves the thread pool idle.
+      const names = await readdir(abs);
+      for (let i = 0; i < names.length; i += WALK_SLICE) {
+        await Promise.all(names.slice(i, i + WALK_SLICE).map((n) => walk(rel ? `${rel}/${n}` : n)));
+      }
     } else if (st.isFile()) {
       bytes += Number(st.size);
       files.push({ rel, head: `f ${head} ${st.size}`, key: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` });

@@ -1,6 +1,7 @@
 // Source side: describe the VE, freeze it for the final copy, hand it over, or thaw it on abort.
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { cgroupPids, payloadCgroupDir } from '../lxc/cgroup-read';
 import { releaseIdRange } from '../lxc/idmap';
 import { lxcFreeze, lxcState, lxcStop } from '../lxc/lxc-cli';
 import { releaseRunningResources, veStatus, type VeStatus } from '../lxc/power';
@@ -97,8 +98,13 @@ export async function stopSource(rt: Runtime, ctid: number): Promise<{ ctid: num
   const st = field('State');
   if (r.code !== 0 || !st || st === 'STOPPED') return { ctid, ms: 0 };
   const pid = Number(field('PID') ?? 0);
-  if (pid > 1) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  // While frozen, every process of the VE gets SIGKILL, not only init: a frozen task with a
+  // pending SIGKILL dies on thaw without running another instruction, so the source copy kept
+  // as .migrated is exactly the verified one (killing init alone let other processes write on).
+  const cg = pid > 1 && st === 'FROZEN' ? await payloadCgroupDir(pid, 'freezer') : undefined;
+  const victims = cg ? await cgroupPids(cg) : [];
+  for (const v of new Set([pid, ...victims])) {
+    if (v > 1) try { process.kill(v, 'SIGKILL'); } catch { /* already gone */ }
   }
   // The kernel may already have let the killed init go (the thaw then finds no container).
   if (st === 'FROZEN') await lxcFreeze(ctid, p.lxcpath, false).catch(() => undefined);
