@@ -12,6 +12,9 @@ type Task = RouterOutputs['tasks']['get'];
 type LogLine = Task['logs'][number];
 
 const DONE = new Set(['succeeded', 'failed', 'cancelled']);
+/** Who started a task, as the task lists show it. */
+export const taskActor = (t: { viaApiKey: boolean; userEmail: string | null }): string => (t.viaApiKey ? 'API key' : t.userEmail ?? 'system');
+
 export const taskTone = (s: string): Tone => (s === 'succeeded' ? 'green' : s === 'failed' ? 'red' : s === 'running' ? 'indigo' : s === 'cancelled' ? 'slate' : 'amber');
 
 /** A thin progress bar for a task (0..100). */

@@ -11,7 +11,7 @@ import { Field } from '@/app/_components/Input';
 import { SelectField } from '@/app/_components/Select';
 import { ErrorAlert } from '@/app/_components/Alert';
 import { Badge } from '@/app/_components/Badge';
-import { ProgressBar, taskTone } from '@/app/_components/TaskProgress';
+import { ProgressBar, taskActor, taskTone } from '@/app/_components/TaskProgress';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 
 type Run<I> = (input: I) => Promise<{ taskId: string }>;
@@ -144,7 +144,7 @@ export function VeTasks({ veId, portal, onOpen }: { veId: string; portal?: boole
               <Td><Badge tone={taskTone(t.status)}>{t.status}</Badge></Td>
               <Td><ProgressBar value={t.progress} status={t.status} /></Td>
               <Td className="max-w-xs truncate text-slate-500">{t.error ?? t.message ?? ''}</Td>
-              <Td className="text-slate-500">{t.viaApiKey ? 'API key' : t.userEmail ?? 'system'}</Td>
+              <Td className="text-slate-500">{taskActor(t)}</Td>
               <Td className="text-slate-500">{formatAgo(t.createdAt)}</Td>
             </tr>
           ))}

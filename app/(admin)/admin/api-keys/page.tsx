@@ -7,6 +7,7 @@ import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
 import { Badge } from '@/app/_components/Badge';
 import { Button } from '@/app/_components/Button';
 import { Field } from '@/app/_components/Input';
+import { CheckList } from '@/app/_components/CheckList';
 import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 import { API_KEY_SCOPES, scopeDescription, type ApiScope } from '@/app/_lib/scopes';
@@ -20,7 +21,6 @@ function CreateKey() {
     onSuccess: () => { setName(''); setScopes([]); return qc.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() }); },
   }));
   const submit = (e: FormEvent) => { e.preventDefault(); create.mutate({ name: name.trim(), scopes }); };
-  const toggle = (s: ApiScope) => setScopes((cur) => (cur.includes(s) ? cur.filter((x) => x !== s) : [...cur, s]));
   return (
     <Card>
       <CardHeader title="New API key" subtitle="For a billing system (WHMCS, Blesta, HostBill) calling /api/v1." />
@@ -33,17 +33,8 @@ function CreateKey() {
         <ErrorAlert error={create.error} className="mb-4" />
         <form onSubmit={submit} className="grid gap-4 md:grid-cols-[1fr_2fr_auto] md:items-end">
           <Field label="Name" name="name" placeholder="whmcs-production" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
-          <fieldset>
-            <legend className="mb-1.5 text-sm font-medium text-slate-700">Scopes</legend>
-            <div className="flex flex-wrap gap-x-4 gap-y-2">
-              {API_KEY_SCOPES.map((s) => (
-                <label key={s} className="inline-flex items-center gap-1.5 text-sm text-slate-700" title={scopeDescription(s)}>
-                  <input type="checkbox" className="size-4 rounded border-slate-300 accent-indigo-600" checked={scopes.includes(s)} onChange={() => toggle(s)} name="scope" value={s} />
-                  <code className="text-xs">{s}</code>
-                </label>
-              ))}
-            </div>
-          </fieldset>
+          <CheckList label="Scopes" options={API_KEY_SCOPES.map((s) => ({ value: s, label: <code className="text-xs">{s}</code>, title: scopeDescription(s) }))}
+            value={scopes} onChange={setScopes} />
           <Button type="submit" loading={create.isPending}>Create key</Button>
         </form>
       </CardBody>

@@ -11,7 +11,7 @@ import { Button } from '@/app/_components/Button';
 import { Input } from '@/app/_components/Input';
 import { Pager } from '@/app/_components/Pager';
 import { ErrorAlert } from '@/app/_components/Alert';
-import { ProgressBar, taskTone } from '@/app/_components/TaskProgress';
+import { ProgressBar, taskActor, taskTone } from '@/app/_components/TaskProgress';
 import { Badge } from '@/app/_components/Badge';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 
@@ -56,7 +56,7 @@ export default function BulkJobsPage() {
                 <Td><Badge tone={taskTone(t.status)} dot>{t.status}</Badge></Td>
                 <Td><ProgressBar value={t.progress} status={t.status} /></Td>
                 <Td className="max-w-md truncate text-slate-600" title={t.error ?? t.message ?? ''}>{t.error ?? t.message ?? '—'}</Td>
-                <Td className="text-slate-600">{t.userEmail ?? (t.viaApiKey ? 'API key' : '—')}</Td>
+                <Td className="text-slate-600">{taskActor(t)}</Td>
                 <Td className="text-slate-500">{formatAgo(t.createdAt)}</Td>
               </tr>
             ))}

@@ -5,6 +5,7 @@ import { useTRPC } from '@/app/_lib/trpc';
 import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
 import { Button } from '@/app/_components/Button';
 import { Field } from '@/app/_components/Input';
+import { CheckList } from '@/app/_components/CheckList';
 import { Meter } from '@/app/_components/Meter';
 import { ErrorAlert, Alert } from '@/app/_components/Alert';
 import { percent } from '@/app/_lib/format';
@@ -36,18 +37,8 @@ function CreatePool() {
             <Field label="Gateway" placeholder="10.199.5.1" value={f.gateway} onChange={(e) => setF({ ...f, gateway: e.target.value })} data-testid="pool-gateway" />
             <Field label="Nameservers" placeholder="10.199.5.53" value={f.nameservers} onChange={(e) => setF({ ...f, nameservers: e.target.value })} />
           </div>
-          <fieldset>
-            <legend className="mb-1.5 text-sm font-medium text-slate-700">Nodes that may use it</legend>
-            <div className="flex flex-wrap gap-4">
-              {nodes.data?.map((n) => (
-                <label key={n.id} className="inline-flex items-center gap-1.5 text-sm">
-                  <input type="checkbox" className="size-4 accent-indigo-600" checked={nodeIds.includes(n.id)} data-testid={`pool-node-${n.name}`}
-                    onChange={() => setNodeIds((c) => (c.includes(n.id) ? c.filter((x) => x !== n.id) : [...c, n.id]))} />
-                  {n.name}
-                </label>
-              ))}
-            </div>
-          </fieldset>
+          <CheckList label="Nodes that may use it" options={(nodes.data ?? []).map((n) => ({ value: n.id, label: n.name, testId: `pool-node-${n.name}` }))}
+            value={nodeIds} onChange={setNodeIds} />
           <Button type="submit" loading={create.isPending} data-testid="pool-create">Create pool</Button>
         </form>
       </CardBody>

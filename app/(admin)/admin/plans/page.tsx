@@ -6,6 +6,7 @@ import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
 import { Badge } from '@/app/_components/Badge';
 import { Button } from '@/app/_components/Button';
 import { Field } from '@/app/_components/Input';
+import { CheckList } from '@/app/_components/CheckList';
 import { ErrorAlert, Alert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 
@@ -47,18 +48,8 @@ function CreatePlan() {
               <Field key={n.key} label={n.label} type="number" value={nums[n.key]} onChange={(e) => setNums((s) => ({ ...s, [n.key]: e.target.value }))} data-testid={`plan-${n.key}`} />
             ))}
           </div>
-          <fieldset>
-            <legend className="mb-1.5 text-sm font-medium text-slate-700">Templates (none ticked = all enabled)</legend>
-            <div className="flex flex-wrap gap-4">
-              {templates.data?.map((t) => (
-                <label key={t.id} className="inline-flex items-center gap-1.5 text-sm">
-                  <input type="checkbox" className="size-4 accent-indigo-600" checked={templateIds.includes(t.id)}
-                    onChange={() => setTemplateIds((c) => (c.includes(t.id) ? c.filter((x) => x !== t.id) : [...c, t.id]))} />
-                  <code className="text-xs">{t.name}</code>
-                </label>
-              ))}
-            </div>
-          </fieldset>
+          <CheckList label="Templates (none ticked = all enabled)" options={(templates.data ?? []).map((t) => ({ value: t.id, label: <code className="text-xs">{t.name}</code> }))}
+            value={templateIds} onChange={setTemplateIds} />
           <Button type="submit" loading={create.isPending} data-testid="plan-create">Create plan</Button>
         </form>
       </CardBody>

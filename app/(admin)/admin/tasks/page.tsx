@@ -11,7 +11,7 @@ import { Input } from '@/app/_components/Input';
 import { Select } from '@/app/_components/Select';
 import { Pager } from '@/app/_components/Pager';
 import { ErrorAlert } from '@/app/_components/Alert';
-import { ProgressBar, TaskProgress, taskTone } from '@/app/_components/TaskProgress';
+import { ProgressBar, TaskProgress, taskActor, taskTone } from '@/app/_components/TaskProgress';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -53,7 +53,7 @@ export default function TasksPage() {
                 <Td><Badge tone={taskTone(t.status)}>{t.status}</Badge></Td>
                 <Td><div className="flex items-center gap-2"><ProgressBar value={t.progress} status={t.status} /><span className="w-9 text-right text-xs tabular-nums">{t.progress}%</span></div></Td>
                 <Td className="max-w-xs truncate text-slate-500">{t.error ?? t.message ?? ''}</Td>
-                <Td className="text-slate-500">{t.viaApiKey ? 'API key' : t.userEmail ?? 'system'}</Td>
+                <Td className="text-slate-500">{taskActor(t)}</Td>
                 <Td className="text-slate-500">{formatAgo(t.createdAt)}</Td>
               </tr>
             ))}

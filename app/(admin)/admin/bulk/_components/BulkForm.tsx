@@ -10,7 +10,8 @@ import { Field } from '@/app/_components/Input';
 import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { ActionFields, buildAction, emptyAction, type ActionDraft } from './ActionFields';
 import { PreviewTable } from './PreviewTable';
-import { CheckList, VE_STATES, nonEmpty, optInt, parseCtids, splitList, type Action, type Rollout, type Selector, type VeState } from './fields';
+import { CheckList } from '@/app/_components/CheckList';
+import { VE_STATES, nonEmpty, optInt, parseCtids, splitList, type Action, type Rollout, type Selector, type VeState } from './fields';
 
 type Draft = { nodeIds: string[]; planIds: string[]; templateIds: string[]; states: VeState[]; tags: string; ctids: string; veIds: string[] };
 type RolloutDraft = { canarySize: string; batchSize: string; concurrency: string; stopAfterFailures: string };

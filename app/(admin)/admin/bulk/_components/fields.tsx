@@ -1,6 +1,5 @@
 'use client';
-// Small form pieces of the bulk-job form: checkbox lists for filters and the parsers of free-text lists.
-import type { ReactNode } from 'react';
+// Small form pieces of the bulk-job form: its types and the parsers of free-text lists.
 import type { RouterInputs } from '@/app/_lib/trpc';
 
 export type Selector = RouterInputs['bulk']['preview']['selector'];
@@ -11,27 +10,6 @@ export const VE_STATES = ['creating', 'stopped', 'running', 'suspended', 'migrat
 export type VeState = (typeof VE_STATES)[number];
 // Mirrors server LimitFields (names only; the server validates ranges).
 export const LIMIT_KEYS = ['ram', 'swap', 'diskspace', 'diskinodes', 'cpuunits', 'cpulimit', 'cpus', 'numproc', 'ioprio', 'iolimit', 'bandwidth'] as const;
-
-/** A wrapping list of checkboxes; `value` is the checked keys. */
-export function CheckList<T extends string>({ label, options, value, onChange, testId }: {
-  label: ReactNode; options: readonly { value: T; label: string }[]; value: T[]; onChange: (v: T[]) => void; testId?: string;
-}) {
-  const toggle = (v: T) => onChange(value.includes(v) ? value.filter((x) => x !== v) : [...value, v]);
-  return (
-    <fieldset data-testid={testId}>
-      <legend className="mb-1.5 text-sm font-medium text-slate-700">{label}</legend>
-      <div className="flex flex-wrap gap-x-4 gap-y-1.5">
-        {options.length === 0 && <span className="text-xs text-slate-400">none</span>}
-        {options.map((o) => (
-          <label key={o.value} className="flex items-center gap-1.5 text-sm text-slate-700">
-            <input type="checkbox" className="size-4 accent-indigo-600" checked={value.includes(o.value)} onChange={() => toggle(o.value)} />
-            {o.label}
-          </label>
-        ))}
-      </div>
-    </fieldset>
-  );
-}
 
 export const splitList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 
