@@ -1,0 +1,21 @@
+// A throwaway panel database for a benchmark: embedded Postgres in `pgDir`, database `bench`,
+// migrations applied. Its teardown steps go onto `stopAll` (Prisma first, Postgres last).
+import path from 'node:path';
+import pg from 'pg';
+import { applyMigrations } from '@/prisma/tools/engine';
+import { createPrisma, type PrismaClient } from '@/server/db/client';
+import { startEmbeddedPostgres, withDatabase } from '@/server/db/embedded';
+
+export async function benchDatabase(pgDir: string, stopAll: Array<() => Promise<unknown>>, poolMax?: number): Promise<{ url: string; prisma: PrismaClient }> {
+  const cluster = await startEmbeddedPostgres({ dataDir: path.join(pgDir, 'data'), persistent: false });
+  stopAll.push(() => cluster.stop());
+  const admin = new pg.Client({ connectionString: cluster.url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE bench');
+  await admin.end();
+  const url = withDatabase(cluster.url, 'bench');
+  await applyMigrations(url);
+  const prisma = createPrisma(url, poolMax ? { max: poolMax } : undefined);
+  stopAll.unshift(() => prisma.$disconnect());
+  return { url, prisma };
+}
