@@ -75,14 +75,13 @@ export async function lxcStop(ctid: number, lxcpath: string, timeoutSec: number)
  * to the VE's freezer cgroup itself and waits for it in 2 ms steps; lxc-freeze then finds it
  * frozen on its first read.
  */
-export async function lxcFreeze(ctid: number, lxcpath: string, freeze: boolean): Promise<void> {
-  if (freeze) await freezeCgroup(ctid, lxcpath);
+export async function lxcFreeze(ctid: number, lxcpath: string, freeze: boolean, initPid?: number): Promise<void> {
+  if (freeze) await freezeCgroup(initPid ?? (await lxcInitPid(ctid, lxcpath)));
   await run(freeze ? 'lxc-freeze' : 'lxc-unfreeze', n(ctid, lxcpath), { timeoutMs: 60_000 });
 }
 
-/** Writes the freeze to the VE's cgroup (v1 freezer.state, v2 cgroup.freeze) and waits up to 5 s for it to settle. */
-async function freezeCgroup(ctid: number, lxcpath: string): Promise<void> {
-  const pid = await lxcInitPid(ctid, lxcpath);
+/** Writes the freeze to the cgroup of the VE whose init is `pid` (v1 freezer.state, v2 cgroup.freeze) and waits up to 5 s for it to settle. */
+async function freezeCgroup(pid: number | undefined): Promise<void> {
   const dir = pid ? await payloadCgroupDir(pid, 'freezer') : undefined;
   if (!dir) return;
   const v2 = hostFacts().version === 'v2';

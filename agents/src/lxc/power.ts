@@ -107,10 +107,10 @@ export async function restartVe(rt: Runtime, ctid: number, opts: { timeoutSec?: 
 export async function suspendVe(rt: Runtime, ctid: number): Promise<StatusResult> {
   await readVe(rt.vzroot, ctid);
   const p = vePaths(rt.vzroot, ctid);
-  const st = await lxcState(ctid, p.lxcpath);
+  const { state: st, pid } = await lxcStateAndPid(ctid, p.lxcpath);
   if (st === 'FROZEN') return veStatus(rt, ctid);
   if (st !== 'RUNNING') throw new VeError('VE_NOT_RUNNING', `VE ${ctid} is not running`);
-  await lxcFreeze(ctid, p.lxcpath, true);
+  await lxcFreeze(ctid, p.lxcpath, true, pid);
   return veStatus(rt, ctid);
 }
 

@@ -3,13 +3,12 @@ import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises
 import path from 'node:path';
 import { cgroupPids, payloadCgroupDir } from '../lxc/cgroup-read';
 import { releaseIdRange } from '../lxc/idmap';
-import { lxcFreeze, lxcState, lxcStop } from '../lxc/lxc-cli';
+import { lxcFreeze, lxcState, lxcStateAndPid, lxcStop } from '../lxc/lxc-cli';
 import { releaseRunningResources, veStatus, type VeStatus } from '../lxc/power';
 import { readVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
 import { diskUsage, mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
-import { run } from '../sys/exec';
 import { vePaths } from '../sys/paths';
 import { LocalUndo } from '../sys/undo';
 import { closeChannel } from './channel';
@@ -49,13 +48,13 @@ export async function freezeForMigration(rt: Runtime, ctid: number): Promise<{ c
   const t0 = Date.now();
   await readVe(rt.vzroot, ctid);
   const p = vePaths(rt.vzroot, ctid);
-  const st = await lxcState(ctid, p.lxcpath);
+  const { state: st, pid } = await lxcStateAndPid(ctid, p.lxcpath);
   const marker = await readSourceMarker(rt.vzroot, ctid);
   if (st === 'FROZEN' && marker?.frozen) return { ctid, frozen: true, ms: 0 };
   if (st === 'FROZEN') throw new VeError('VE_NOT_RUNNING', `VE ${ctid} is suspended; resume it before migrating`);
   if (st !== 'RUNNING') return { ctid, frozen: false, ms: 0 };
   await writeSourceMarker(rt.vzroot, { ctid, frozen: true, at: new Date().toISOString() });
-  await lxcFreeze(ctid, p.lxcpath, true);
+  await lxcFreeze(ctid, p.lxcpath, true, pid);
   return { ctid, frozen: true, ms: Date.now() - t0 };
 }
 
@@ -84,23 +83,17 @@ async function exited(pid: number): Promise<boolean> {
 }
 
 /**
- * Kills the VE while it is still frozen: SIGKILL to its init (which takes the whole PID namespace
- * with it) is only delivered at thaw, so no process runs a single instruction after the verified
- * final copy. Returns once init has exited (the kernel reaps the rest of the namespace before
- * init), without waiting for LXC's own teardown (finishSource does that, outside the pause).
+ * Kills the VE while it is still frozen: SIGKILL goes to every process of its cgroup, and a frozen
+ * task with a pending SIGKILL dies on thaw without running another instruction, so the source copy
+ * kept as .migrated is exactly the verified one (killing init alone let other processes write on
+ * until the namespace went). Returns once init has exited, without waiting for LXC's own teardown
+ * (finishSource does that, outside the pause).
  */
 export async function stopSource(rt: Runtime, ctid: number): Promise<{ ctid: number; ms: number }> {
   const t0 = Date.now();
   const p = vePaths(rt.vzroot, ctid);
-  // One lxc-info for state and pid (labelled lines: "State: FROZEN", "PID: 1234").
-  const r = await run('lxc-info', ['-n', String(ctid), '-P', p.lxcpath, '-s', '-p'], { allowFail: true, timeoutMs: 15_000 });
-  const field = (label: string) => new RegExp(`^${label}:\\s*(\\S+)`, 'mi').exec(r.stdout)?.[1];
-  const st = field('State');
-  if (r.code !== 0 || !st || st === 'STOPPED') return { ctid, ms: 0 };
-  const pid = Number(field('PID') ?? 0);
-  // While frozen, every process of the VE gets SIGKILL, not only init: a frozen task with a
-  // pending SIGKILL dies on thaw without running another instruction, so the source copy kept
-  // as .migrated is exactly the verified one (killing init alone let other processes write on).
+  const { state: st, pid = 0 } = await lxcStateAndPid(ctid, p.lxcpath);
+  if (st === 'STOPPED' || st === 'UNKNOWN') return { ctid, ms: 0 };
   const cg = pid > 1 && st === 'FROZEN' ? await payloadCgroupDir(pid, 'freezer') : undefined;
   const victims = cg ? await cgroupPids(cg) : [];
   for (const v of new Set([pid, ...victims])) {
