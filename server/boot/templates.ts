@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@/server/db/client';
 import { getAgent } from '@/server/nodes/pool';
-import { nodeSpec } from '@/server/operations/node-spec';
+import { nodeSpec } from '@/server/nodes/spec';
 import { recordTemplateOnNode } from '@/server/services/templates';
 import { logger } from '@/server/logger';
 

@@ -9,7 +9,7 @@ import { validateSession, type SessionUser } from '@/server/services/auth/sessio
 import { authorizeConsole, type ConsoleAccess } from '@/server/services/console/access';
 import { writeAudit } from '@/server/services/audit';
 import { openNodeConsole } from '@/server/nodes/console';
-import { nodeSpec } from '@/server/operations/node-spec';
+import { nodeSpec } from '@/server/nodes/spec';
 import { clampSize } from '@/agents/protocol/console';
 import { logger } from '@/server/logger';
 import { sameOrigin } from './ws';

@@ -16,7 +16,7 @@ import { withUndo } from '@/agents/src/sys/undo';
 import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
 import { closeAll, getTransport } from '@/server/nodes/pool';
 import type { SshTransport } from '@/server/nodes/ssh/transport';
-import { nodeSpec } from '@/server/operations/node-spec';
+import { nodeSpec } from '@/server/nodes/spec';
 import { loadOrCreatePanelKey, restrictedAuthorizedKeysLine } from '@/server/nodes/ssh/keys';
 import { createSession, SESSION_COOKIE } from '@/server/services/auth/sessions';
 import { issueConsoleTicket } from '@/server/services/console/tickets';

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { makePanelTestNode, waitTasksDone, type PanelTestNode } from '@/test/fixtures/panel-node';
 import { closeAll } from '@/server/nodes/pool';
 import { runMigrations } from 'graphile-worker';
-import { enqueueTask } from './tasks/enqueue';
+import { enqueueTask, type EnqueueInput } from '@/server/services/tasks/enqueue';
 import { startWorker, type PanelWorker } from './worker';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../test/fixtures/panel-worker.ts');
@@ -118,7 +118,7 @@ describe('kill -9 of the panel while 50 mixed tasks run', () => {
     const tasks = await Promise.all(Array.from({ length: 45 }, (_, i) => {
       const ve = ves[i % ves.length];
       const k = kinds[i % kinds.length];
-      return enqueueTask(db.prisma, { type: k.type, params: k.params ?? {}, veId: ve.veId, ctid: ve.ctid, nodeId: N.node.id });
+      return enqueueTask(db.prisma, { type: k.type, params: k.params ?? {}, veId: ve.veId, ctid: ve.ctid, nodeId: N.node.id } as EnqueueInput);
     }));
     const ids = [...ves.map((v) => v.taskId), ...tasks.map((t) => t.id)];
     expect(ids).toHaveLength(50);

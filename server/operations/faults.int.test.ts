@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { makePanelTestNode, waitTasksDone, type PanelTestNode } from '@/test/fixtures/panel-node';
 import { descendants } from '@/test/fixtures/sshd';
 import { closeAll } from '@/server/nodes/pool';
-import { enqueueTask } from './tasks/enqueue';
+import { enqueueTask, type EnqueueInput } from '@/server/services/tasks/enqueue';
 import { startWorker, type PanelWorker } from './worker';
 import { reconcileNode } from './reconciler';
 
@@ -55,7 +55,7 @@ describe('per-VE queue', () => {
     ];
     const tasks = await Promise.all(Array.from({ length: 100 }, (_, i) => {
       const k = kinds[i % kinds.length];
-      return enqueueTask(db.prisma, { type: k.type, params: k.params ?? {}, veId: ve.veId, ctid: ve.ctid, nodeId: N.node.id });
+      return enqueueTask(db.prisma, { type: k.type, params: k.params ?? {}, veId: ve.veId, ctid: ve.ctid, nodeId: N.node.id } as EnqueueInput);
     }));
     const done = await waitTasksDone(db.prisma, tasks.map((t) => t.id), 540_000);
     const byStart = [...done].sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime());

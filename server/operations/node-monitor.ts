@@ -4,7 +4,7 @@ import { recordNodeOffline, recordNodeSeen } from '@/server/services/nodes';
 import { BOOTSTRAPPING, flagHostKeyMismatch } from '@/server/services/nodes/manage';
 import { isAppError } from '@/server/errors';
 import { logger } from '@/server/logger';
-import { nodeSpec } from './node-spec';
+import { nodeSpec } from '@/server/nodes/spec';
 
 export interface NodeMonitorOptions {
   prisma: PrismaClient;

@@ -5,7 +5,7 @@ import { getAgent, type NodeSpec } from '@/server/nodes/pool';
 import { BOOTSTRAPPING } from '@/server/services/nodes/manage';
 import { MISSING, ORPHAN, STATE_MISMATCH, recordReconcilePass, type SeenIssue } from '@/server/services/reconcile';
 import { logger } from '@/server/logger';
-import { nodeSpec } from './node-spec';
+import { nodeSpec } from '@/server/nodes/spec';
 
 type NodeVe = ResultOf<'ve.list'>['ves'][number];
 

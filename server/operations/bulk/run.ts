@@ -3,7 +3,7 @@
 import type { BulkJob, BulkJobItem, BulkJobStatus, PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import type { AgentClient } from '@/server/nodes/client';
-import { registerTaskHandler, type TaskContext } from '@/server/operations/tasks/registry';
+import { registerTaskHandler, taskParams, type TaskContext } from '@/server/operations/tasks/registry';
 import { writeAudit } from '@/server/services/audit';
 import { BULK_TASK } from '@/server/services/bulk/jobs';
 import type { BulkAction } from '@/server/services/bulk/schemas';
@@ -29,7 +29,7 @@ async function finishJob(prisma: PrismaClient, job: BulkJob, stopReason: string 
 
 async function runJob(ctx: TaskContext) {
   const { prisma } = ctx;
-  const jobId = (ctx.task.params as { bulkJobId?: string }).bulkJobId;
+  const jobId = taskParams(ctx, BULK_TASK).bulkJobId;
   if (!jobId) throw new AppError('INTERNAL', 'bulk.run task names no job');
   let job = await prisma.bulkJob.findUniqueOrThrow({ where: { id: jobId } });
   if (ENDED.includes(job.status)) return { status: job.status };
@@ -102,7 +102,7 @@ export function registerBulkTasks(): void {
     type: BULK_TASK,
     run: runJob,
     async onFailed(ctx, e) {
-      const jobId = (ctx.task.params as { bulkJobId?: string }).bulkJobId;
+      const jobId = taskParams(ctx, BULK_TASK).bulkJobId;
       if (!jobId) return;
       const reason = `runner failed: ${e instanceof Error ? e.message : String(e)}`;
       await ctx.prisma.bulkJobItem.updateMany({ where: { bulkJobId: jobId, status: { in: ['queued', 'running'] } }, data: { status: 'cancelled', error: reason } });

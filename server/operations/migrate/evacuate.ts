@@ -3,9 +3,10 @@
 import type { Prisma, PrismaClient, Task } from '@/server/db/client';
 import { AppError, isAppError } from '@/server/errors';
 import { closeAgent } from '@/server/nodes/pool';
-import { enqueueTask } from '@/server/operations/tasks/enqueue';
+import { enqueueTask } from '@/server/services/tasks/enqueue';
 import { deleteNodeRow } from '@/server/services/nodes/manage';
-import type { TaskContext } from '@/server/operations/tasks/registry';
+import { taskParams, type TaskContext } from '@/server/operations/tasks/registry';
+import type { TaskParams } from '@/server/services/tasks/definitions';
 import { requestMigrateVe } from './request';
 import { chooseMigrationTarget } from './placement';
 import type { RequestedMode } from './plan';
@@ -48,7 +49,7 @@ export interface EvacuateResult {
 }
 
 /** Task params; nodes.remove({evacuate:true}) queues `{removeAfter:true}` alone (all VEs, defaults). */
-interface EvacuateParams { veIds?: string[]; concurrency?: number; mode?: RequestedMode; keepHours?: number; bwlimitKBps?: number; removeAfter?: boolean }
+type EvacuateParams = TaskParams<'node.evacuate'>;
 
 const MOVABLE = new Set(['running', 'stopped']);
 const DONE = new Set(['succeeded', 'failed', 'cancelled']);
@@ -93,7 +94,7 @@ export async function requestEvacuate(
   };
   const t = await enqueueTask(prisma, {
     type: 'node.evacuate', nodeId, queue: `node:${nodeId}`, maxAttempts: 3,
-    params: params as unknown as Prisma.InputJsonValue, userId: actor.userId ?? null, apiKeyId: actor.apiKeyId ?? null,
+    params, userId: actor.userId ?? null, apiKeyId: actor.apiKeyId ?? null,
   });
   return { taskId: t.id, preview };
 }
@@ -116,7 +117,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The `node.evacuate` task. Safe to re-run: migrations it already queued are found by its id. */
 export async function runEvacuate(ctx: TaskContext): Promise<EvacuateResult> {
-  const p = ctx.task.params as unknown as EvacuateParams;
+  const p = taskParams(ctx, 'node.evacuate');
   const nodeId = ctx.task.nodeId;
   if (!nodeId) throw new AppError('INTERNAL', 'node.evacuate task names no node');
   const node = await ctx.prisma.node.findUniqueOrThrow({ where: { id: nodeId } });
@@ -153,7 +154,7 @@ export async function runEvacuate(ctx: TaskContext): Promise<EvacuateResult> {
   const settle = (it: EvacuateItem, t: Task) => {
     if (!DONE.has(t.status)) return void (it.status = t.status === 'running' ? 'running' : 'queued');
     const res = (t.result ?? {}) as { pauseMs?: number; mode?: string };
-    const params = t.params as unknown as { targetNodeId?: string };
+    const params = t.params as { targetNodeId?: string };
     it.target = it.target ?? (params.targetNodeId ? nodes.get(params.targetNodeId) ?? null : null);
     if (t.status === 'succeeded') Object.assign(it, { status: 'succeeded', pauseMs: res.pauseMs, mode: res.mode ?? it.mode, reason: null });
     else Object.assign(it, { status: 'failed', reason: t.error ?? t.status });

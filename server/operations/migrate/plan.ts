@@ -5,7 +5,7 @@ import { AppError } from '@/server/errors';
 import type { AgentClient } from '@/server/nodes/client';
 import { getAgent } from '@/server/nodes/pool';
 import { addressesNotServedBy } from '@/server/services/ippools/allocate';
-import { nodeSpec } from '../node-spec';
+import { nodeSpec } from '@/server/nodes/spec';
 
 export type MigrateMode = 'offline' | 'two-pass' | 'online-criu';
 export type RequestedMode = 'auto' | MigrateMode;

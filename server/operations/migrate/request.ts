@@ -1,7 +1,7 @@
 // Asking for a migration: plan (dry run) or mark the VE migrating and queue `ve.migrate` in one transaction.
 import type { Prisma, PrismaClient, VeState } from '@/server/db/client';
 import { AppError } from '@/server/errors';
-import { enqueueTaskTx } from '@/server/operations/tasks/enqueue';
+import { enqueueTaskTx } from '@/server/services/tasks/enqueue';
 import { chooseMigrationTarget } from './placement';
 import { assertPlanOk, loadMigration, planMigration, type MigrationPlan, type RequestedMode } from './plan';
 import type { VeMigrateParams } from './task';
@@ -50,7 +50,7 @@ export async function requestMigrateVe(
       ...(req.evacuateTaskId ? { evacuateTaskId: req.evacuateTaskId } : {}),
     };
     const task = await enqueueTaskTx(tx, {
-      type: 've.migrate', params: params as unknown as Prisma.InputJsonValue, veId, ctid: m.ve.ctid, nodeId: ve.nodeId,
+      type: 've.migrate', params, veId, ctid: m.ve.ctid, nodeId: ve.nodeId,
       userId: actor.userId ?? null, apiKeyId: actor.apiKeyId ?? null, maxAttempts: 2,
     });
     return task.id;

@@ -1,25 +1,16 @@
 // The `ve.migrate` task: named phases, each with its cleanup; the commit is one DB transaction.
 import type { Notification } from '@/agents/protocol';
-import type { Node, PrismaClient, VeState } from '@/server/db/client';
+import type { Node, PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import type { AgentClient } from '@/server/nodes/client';
 import { generateMigrationKey } from '@/server/nodes/ssh/migration-key';
-import { enqueueTask } from '@/server/operations/tasks/enqueue';
-import type { TaskContext } from '@/server/operations/tasks/registry';
-import { agentOf, assertPlanOk, loadMigration, planMigration, type RequestedMode } from './plan';
+import { enqueueTask } from '@/server/services/tasks/enqueue';
+import { taskParams, type TaskContext } from '@/server/operations/tasks/registry';
+import type { TaskParams } from '@/server/services/tasks/definitions';
+import { agentOf, assertPlanOk, loadMigration, planMigration } from './plan';
 
-export interface VeMigrateParams {
-  targetNodeId: string;
-  sourceNodeId: string;
-  mode?: RequestedMode;
-  /** How long the source keeps `<ctid>.migrated-<ts>` (hours). */
-  keepHours?: number;
-  bwlimitKBps?: number;
-  /** Set when a node.evacuate task asked for this migration. */
-  evacuateTaskId?: string;
-  /** VE state before the request set it to migrating (restored on a failure before commit). */
-  prevState: VeState;
-}
+/** Defined in server/services/tasks/definitions. */
+export type VeMigrateParams = TaskParams<'ve.migrate'>;
 
 /** Test seams: after the first copy (bench: change data; tests: inject faults), before verify (flip a byte). */
 export const migrationHooks: {
@@ -93,7 +84,7 @@ async function commitRecord(prisma: PrismaClient, veId: string, source: Node, ta
 }
 
 export async function runMigrate(ctx: TaskContext) {
-  const p = ctx.task.params as unknown as VeMigrateParams;
+  const p = taskParams(ctx, 've.migrate');
   const veId = ctx.task.veId;
   if (!veId) throw new AppError('INTERNAL', 've.migrate task names no VE');
   const cur = await ctx.prisma.ve.findUnique({ where: { id: veId } });
@@ -222,7 +213,7 @@ async function resumeAfterCommit(ctx: TaskContext, p: VeMigrateParams, veId: str
 
 /** The delayed `ve.migrated.cleanup` task: removes the kept source copy and logs it. */
 export async function runMigratedCleanup(ctx: TaskContext) {
-  const { ctid, nodeId, name } = ctx.task.params as { ctid: number; nodeId: string; name: string };
+  const { ctid, nodeId, name } = taskParams(ctx, 've.migrated.cleanup');
   const node = await ctx.prisma.node.findUnique({ where: { id: nodeId } });
   if (!node) throw new AppError('NOT_FOUND', 'source node not found');
   const r = await agentOf(node).call('migrate.purge', { ctid, name }, { opId: `${ctx.opId}.purge` });

@@ -1,22 +1,16 @@
 // Task "node.bootstrap": installs the agent on a new node over SSH with the one-time credential.
-import type { Prisma } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { getAgent } from '@/server/nodes/pool';
 import { bootstrapNode, type BootstrapOptions } from '@/server/nodes/ssh/bootstrap';
 import { loadOrCreatePanelKey } from '@/server/nodes/ssh/keys';
 import { recordNodeOffline, recordNodeSeen } from '@/server/services/nodes';
-import { registerTaskHandler, type TaskContext } from '../tasks/registry';
-import { nodeSpec } from '../node-spec';
+import { registerTaskHandler, taskParams, type TaskContext } from '../tasks/registry';
+import type { TaskParams } from '@/server/services/tasks/definitions';
+import { nodeSpec } from '@/server/nodes/spec';
 import { openCredential } from './credential';
 
-export interface NodeBootstrapParams {
-  address: string;
-  sshPort: number;
-  sshUser: string;
-  hostKeyFingerprint: string;
-  /** Sealed one-time credential (see credential.ts); erased when the task ends. */
-  credential?: string;
-}
+/** Defined in server/services/tasks/definitions; the credential is sealed (see credential.ts) and erased when the task ends. */
+export type NodeBootstrapParams = TaskParams<'node.bootstrap'>;
 
 type OptionsFor = (node: { id: string; name: string }) => BootstrapOptions;
 let optionsFor: OptionsFor = () => ({});
@@ -29,12 +23,12 @@ export function configureNodeBootstrap(fn: OptionsFor): void {
 const STEPS: Record<string, number> = { connect: 5, 'copy agent': 40, 'write unit': 55, 'authorize panel key': 65, 'start agent': 75, 'verify with the restricted key': 85 };
 
 async function eraseCredential(ctx: TaskContext) {
-  const { credential: _gone, ...rest } = ctx.task.params as unknown as NodeBootstrapParams;
-  await ctx.prisma.task.update({ where: { id: ctx.task.id }, data: { params: rest as unknown as Prisma.InputJsonValue } });
+  const { credential: _gone, ...rest } = taskParams(ctx, 'node.bootstrap');
+  await ctx.prisma.task.update({ where: { id: ctx.task.id }, data: { params: rest } });
 }
 
 async function run(ctx: TaskContext) {
-  const p = ctx.task.params as unknown as NodeBootstrapParams;
+  const p = taskParams(ctx, 'node.bootstrap');
   const nodeId = ctx.task.nodeId;
   if (!nodeId) throw new AppError('INTERNAL', 'node.bootstrap task names no node');
   try {

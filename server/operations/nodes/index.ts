@@ -4,7 +4,7 @@ import { AppError } from '@/server/errors';
 import { closeAgent } from '@/server/nodes/pool';
 import { fetchHostKey, type HostKeyInfo } from '@/server/nodes/ssh/hostkey';
 import { assertNodeRemovable, createBootstrapNode, deleteNodeRow, repinHostKey } from '@/server/services/nodes/manage';
-import { enqueueTask, enqueueTaskTx } from '../tasks/enqueue';
+import { enqueueTask, enqueueTaskTx } from '@/server/services/tasks/enqueue';
 import { taskHandler } from '../tasks/registry';
 import { sealCredential, type BootstrapCredential } from './credential';
 import type { NodeBootstrapParams } from './bootstrap-task';

@@ -1,5 +1,8 @@
-// Task handlers by type ("ve.create", "ve.start", ...). Each runs inside the task runner.
+// Task handlers by type ("ve.create", "ve.start", ...). Each runs inside the task runner; the types
+// and their params are defined once in server/services/tasks/definitions.
 import type { PrismaClient, Task } from '@/server/db/client';
+import { AppError } from '@/server/errors';
+import { parseTaskParams, type TaskParams, type TaskType, type TestTaskType } from '@/server/services/tasks/definitions';
 
 export interface TaskContext {
   task: Task;
@@ -13,7 +16,7 @@ export interface TaskContext {
 }
 
 export interface TaskHandler {
-  type: string;
+  type: TaskType | TestTaskType;
   run(ctx: TaskContext): Promise<unknown>;
   /** Called once when the task ends failed (after its last attempt): put the target in a known state. */
   onFailed?(ctx: TaskContext, error: unknown): Promise<void>;
@@ -30,3 +33,9 @@ export function taskHandler(type: string): TaskHandler | undefined {
 }
 
 export const registeredTaskTypes = (): string[] => [...handlers.keys()].sort();
+
+/** The task's params, parsed by its definition (a row written by hand or by an older panel fails here, plainly). */
+export function taskParams<T extends TaskType>(ctx: Pick<TaskContext, 'task'>, type: T): TaskParams<T> {
+  if (ctx.task.type !== type) throw new AppError('INTERNAL', `task ${ctx.task.id} is ${ctx.task.type}, not ${type}`);
+  return parseTaskParams(type, ctx.task.params, `task ${ctx.task.id}`);
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, runMigrations, type Runner } from 'graphile-worker';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { AppError } from '@/server/errors';
-import { enqueueTask } from './enqueue';
+import { enqueueTask } from '@/server/services/tasks/enqueue';
 import { registerTaskHandler } from './registry';
 import { taskRunner } from './runner';
 

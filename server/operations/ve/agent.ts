@@ -5,7 +5,7 @@ import type { Notification } from '@/agents/protocol';
 import type { AgentClient } from '@/server/nodes/client';
 import { getAgent } from '@/server/nodes/pool';
 import type { TaskContext } from '@/server/operations/tasks/registry';
-import { nodeSpec } from '../node-spec';
+import { nodeSpec } from '@/server/nodes/spec';
 
 export async function agentForNode(prisma: PrismaClient, nodeId: string): Promise<AgentClient> {
   const node = await prisma.node.findUnique({ where: { id: nodeId } });

@@ -2,11 +2,9 @@
 import type { ResultOf } from '@/agents/protocol';
 import type { PrismaClient, VeState } from '@/server/db/client';
 import { AppError, isAppError } from '@/server/errors';
-import { registerTaskHandler, type TaskContext } from '@/server/operations/tasks/registry';
+import { registerTaskHandler, taskParams, type TaskContext } from '@/server/operations/tasks/registry';
 import { releaseVeAddresses } from '@/server/services/ippools/allocate';
-import type { Limits } from '@/server/services/plans/limits';
 import { completeVeDestroy } from '@/server/services/ves/actions';
-import type { VeCreateParams } from '@/server/services/ves/create';
 import { agentForNode, taskCallOptions } from './agent';
 import { agentLimits } from './limits';
 import { ensureTemplateOnNode } from './templates';
@@ -28,7 +26,7 @@ async function setState(prisma: PrismaClient, veId: string | null, state: VeStat
 
 async function runCreate(ctx: TaskContext) {
   const { veId, nodeId, ctid } = target(ctx);
-  const p = ctx.task.params as unknown as VeCreateParams;
+  const p = taskParams(ctx, 've.create');
   const agent = await agentForNode(ctx.prisma, nodeId);
   await ensureTemplateOnNode(agent, p.template, ctx);
   const v4 = p.addresses.find((a) => a.family === 4 && a.gateway);
@@ -70,7 +68,7 @@ async function createFailed(ctx: TaskContext, e: unknown) {
 
 type PowerMethod = 've.start' | 've.stop' | 've.restart' | 've.suspend' | 've.resume';
 
-function powerHandler(type: string, method: PowerMethod, params: (ctx: TaskContext) => Record<string, unknown> = () => ({})) {
+function powerHandler(type: 've.start' | 've.stop' | 've.kill' | 've.restart' | 've.suspend' | 've.resume', method: PowerMethod, params: (ctx: TaskContext) => Record<string, unknown> = () => ({})) {
   registerTaskHandler({
     type,
     async run(ctx) {
@@ -110,7 +108,7 @@ async function runDestroy(ctx: TaskContext) {
 
 async function runSet(ctx: TaskContext) {
   const { veId, nodeId, ctid } = target(ctx);
-  const p = ctx.task.params as { limits?: Partial<Limits>; hostname?: string; passwordHash?: string };
+  const p = taskParams(ctx, 've.set');
   const agent = await agentForNode(ctx.prisma, nodeId);
   const res = await agent.call(
     've.set',
@@ -131,7 +129,7 @@ export function registerVeTaskHandlers(): void {
   registerTaskHandler({ type: 've.destroy', run: runDestroy, onFailed: refreshState });
   registerTaskHandler({ type: 've.set', run: runSet });
   powerHandler('ve.start', 've.start');
-  powerHandler('ve.stop', 've.stop', (ctx) => ({ timeoutSec: (ctx.task.params as { timeoutSec?: number }).timeoutSec }));
+  powerHandler('ve.stop', 've.stop', (ctx) => ({ timeoutSec: taskParams(ctx, 've.stop').timeoutSec }));
   powerHandler('ve.kill', 've.stop', () => ({ fast: true }));
   powerHandler('ve.restart', 've.restart');
   powerHandler('ve.suspend', 've.suspend');

@@ -2,18 +2,9 @@
 // limits), and start it again if it was running before.
 import type { VeState } from '@/server/db/client';
 import { AppError } from '@/server/errors';
-import { registerTaskHandler, type TaskContext } from '@/server/operations/tasks/registry';
+import { registerTaskHandler, taskParams, type TaskContext } from '@/server/operations/tasks/registry';
 import { agentForNode, taskCallOptions } from './agent';
 import { ensureTemplateOnNode } from './templates';
-
-interface ReinstallParams {
-  ctid: number;
-  template: string;
-  templateId: string;
-  previousState: VeState;
-  /** "$6$…" crypt hash; absent = keep the current root password. */
-  passwordHash?: string;
-}
 
 function target(ctx: TaskContext) {
   const { veId, nodeId, ctid } = ctx.task;
@@ -23,7 +14,7 @@ function target(ctx: TaskContext) {
 
 async function runReinstall(ctx: TaskContext) {
   const { veId, nodeId, ctid } = target(ctx);
-  const p = ctx.task.params as unknown as ReinstallParams;
+  const p = taskParams(ctx, 've.reinstall');
   const agent = await agentForNode(ctx.prisma, nodeId);
   await ensureTemplateOnNode(agent, p.template, ctx);
   const st = await agent.call('ve.status', { ctid });

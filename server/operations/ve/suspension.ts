@@ -2,7 +2,7 @@
 // stop mode = ve.stop / ve.start; network mode = ve.set ipdel / ipadd (+ default routes put back).
 import type { VeState } from '@/server/db/client';
 import { AppError } from '@/server/errors';
-import { registerTaskHandler, type TaskContext } from '@/server/operations/tasks/registry';
+import { registerTaskHandler, taskParams, type TaskContext } from '@/server/operations/tasks/registry';
 import { SUSPEND_TASK, UNSUSPEND_TASK, type SuspensionTaskParams } from '@/server/services/billing/suspension';
 import { agentForNode, taskCallOptions } from './agent';
 
@@ -16,7 +16,7 @@ const plain = (cidr: string) => cidr.split('/')[0];
 
 async function runSuspend(ctx: TaskContext) {
   const { nodeId, ctid } = target(ctx);
-  const p = ctx.task.params as unknown as SuspensionTaskParams;
+  const p = taskParams(ctx, SUSPEND_TASK);
   const agent = await agentForNode(ctx.prisma, nodeId);
   if (p.mode === 'network') {
     if (p.addresses.length) await agent.call('ve.set', { ctid, ipdel: p.addresses.map((a) => plain(a.cidr)) }, taskCallOptions(ctx, 'ipdel'));
@@ -49,7 +49,7 @@ async function restoreRoutes(ctx: TaskContext, ctid: number, p: SuspensionTaskPa
 
 async function runUnsuspend(ctx: TaskContext) {
   const { veId, nodeId, ctid } = target(ctx);
-  const p = ctx.task.params as unknown as SuspensionTaskParams;
+  const p = taskParams(ctx, UNSUSPEND_TASK);
   const agent = await agentForNode(ctx.prisma, nodeId);
   let st = await agent.call('ve.status', { ctid });
   if (st.status === 'suspended') st = await agent.call('ve.resume', { ctid }, taskCallOptions(ctx, 'resume', [0, 20]));

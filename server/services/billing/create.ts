@@ -6,7 +6,8 @@ import { AppError } from '@/server/errors';
 import { addressesOfVe } from '@/server/services/ippools/allocate';
 import { canonicalIp } from '@/server/services/ippools/ip';
 import { LimitOverrides, parseOrBadInput } from '@/server/services/plans/limits';
-import { requestCreateVe, type CreateVeResult, type VeCreateParams } from '@/server/services/ves/create';
+import { requestCreateVe, type CreateVeResult } from '@/server/services/ves/create';
+import { parseTaskParams } from '@/server/services/tasks/definitions';
 import { Hostname, RootPassword } from '@/server/services/ves/validate';
 import { ExternalId } from './customers';
 import { withIdempotency } from './idempotency';
@@ -60,10 +61,10 @@ async function claimExactAddresses(tx: Prisma.TransactionClient, r: CreateVeResu
   await tx.ipAddress.updateMany({ where: { id: { in: ids.map((x) => x.id) } }, data: { veId: r.ve.id, assignedAt: new Date() } });
   const all = await addressesOfVe(tx, r.ve.id);
   const task = await tx.task.findUniqueOrThrow({ where: { id: r.taskId } });
-  const params = task.params as unknown as VeCreateParams;
+  const params = parseTaskParams('ve.create', task.params, `task ${task.id}`);
   params.addresses = all.map((a) => ({ address: a.address, family: a.family, prefix: a.prefix, gateway: a.gateway }));
   params.nameservers = [...new Set(all.flatMap((a) => a.nameservers))];
-  await tx.task.update({ where: { id: r.taskId }, data: { params: params as unknown as Prisma.InputJsonValue } });
+  await tx.task.update({ where: { id: r.taskId }, data: { params } });
   r.addresses = all;
 }
 

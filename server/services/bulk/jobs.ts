@@ -1,15 +1,14 @@
 // Bulk jobs: create (exact selection -> items in rollout batches + one bulk.run task), matrix, cancel, re-run failed.
 import type { BulkItemStatus, Prisma, PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
-import { enqueueTaskTx } from '@/server/operations/tasks/enqueue';
-import { registeredTaskTypes } from '@/server/operations/tasks/registry';
+import { enqueueTaskTx } from '@/server/services/tasks/enqueue';
 import { writeAudit } from '@/server/services/audit';
 import { parseOrBadInput } from '@/server/services/plans/limits';
 import type { Actor } from '@/server/services/ves/scope';
 import { CreateBulkJobInput, type BulkAction, type BulkRollout } from './schemas';
 import { resolveSelection, skipReason, type SelectedVe } from './select';
 
-export const BULK_TASK = 'bulk.run';
+export const BULK_TASK = 'bulk.run' as const;
 const TX = { maxWait: 10_000, timeout: 60_000 };
 const FINAL_ITEM: BulkItemStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
 
@@ -57,11 +56,6 @@ async function insertJob(prisma: PrismaClient, actor: Actor, ves: SelectedVe[], 
  */
 export async function createBulkJob(prisma: PrismaClient, actor: Actor, raw: CreateBulkJobInput) {
   const input = parseOrBadInput(CreateBulkJobInput, raw);
-  // In a process that runs the worker, the task list is known: refuse migration now when it is missing.
-  const types = registeredTaskTypes();
-  if (input.action.type === 'migrate' && types.length && !types.includes('ve.migrate')) {
-    throw new AppError('UNPROCESSABLE', 'migration is not available on this panel (no ve.migrate task handler registered)');
-  }
   const ves = await resolveSelection(prisma, input.selector);
   if (input.expectTotal !== undefined && input.expectTotal !== ves.length) {
     throw new AppError('CONFLICT', `the selection now names ${ves.length} VEs, not the ${input.expectTotal} previewed; preview again`, { total: ves.length });

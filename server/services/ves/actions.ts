@@ -1,29 +1,21 @@
 // Destroy and plan-change requests on an existing VE: state change + task in one transaction.
-import type { Prisma, PrismaClient, VeState } from '@/server/db/client';
+import type { PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
-import { enqueueTaskTx } from '@/server/operations/tasks/enqueue';
+import { enqueueTaskTx } from '@/server/services/tasks/enqueue';
 import { releaseVeAddresses } from '@/server/services/ippools/allocate';
 import { changePlan, type OverrideChanges, type PlanChangeResult } from '@/server/services/plans';
-import { scoped, VE_NOT_FOUND, type Actor } from './scope';
+import type { Actor } from './scope';
+import { actorFields, lockVe } from './lock';
 
 const TX = { maxWait: 10_000, timeout: 15_000 };
 
-// Locks the VE row for the rest of the transaction so two requests on one VE cannot interleave.
-async function lockVe(tx: Prisma.TransactionClient, id: string, scope?: Prisma.VeWhereInput) {
-  const ve = await tx.ve.findFirst({ where: scoped({ id }, scope), select: { id: true } });
-  if (!ve) throw new AppError('NOT_FOUND', VE_NOT_FOUND);
-  await tx.$queryRaw`SELECT 1 FROM "Ve" WHERE id = ${id} FOR UPDATE`;
-  return tx.ve.findUniqueOrThrow({ where: { id } });
-}
-
-const actorFields = (a: Actor) => ({ userId: a.userId ?? null, apiKeyId: a.apiKeyId ?? null });
 
 /** Marks the VE destroying and enqueues `ve.destroy`; its addresses stay bound until the node confirms. */
-export async function requestDestroyVe(prisma: PrismaClient, actor: Actor, veId: string, scope?: Prisma.VeWhereInput) {
+export async function requestDestroyVe(prisma: PrismaClient, actor: Actor, veId: string) {
   return prisma.$transaction(async (tx) => {
-    const ve = await lockVe(tx, veId, scope);
+    // A destroy may end a VE stuck creating or reinstalling; never one that is moving or already going.
+    const ve = await lockVe(tx, veId, { actor, allowBusy: ['creating', 'reinstalling', 'destroying'] });
     if (ve.state === 'destroying') throw new AppError('CONFLICT', `VE ${ve.ctid} is already being destroyed`);
-    if (ve.state === 'migrating') throw new AppError('BUSY', `VE ${ve.ctid} is migrating; destroy it when that has finished`);
     await tx.ve.update({ where: { id: ve.id }, data: { state: 'destroying' } });
     const task = await enqueueTaskTx(tx, { type: 've.destroy', params: { ctid: ve.ctid, previousState: ve.state }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
     return { taskId: task.id };
@@ -53,11 +45,9 @@ export interface ChangePlanRequest {
  * (a disk shrink while running) raise UNPROCESSABLE with the reasons; otherwise the new limits are
  * stored and a `ve.set` task applies the changed fields on the node (no task if nothing changed).
  */
-export async function requestChangePlan(prisma: PrismaClient, actor: Actor, veId: string, req: ChangePlanRequest, scope?: Prisma.VeWhereInput) {
+export async function requestChangePlan(prisma: PrismaClient, actor: Actor, veId: string, req: ChangePlanRequest) {
   return prisma.$transaction(async (tx): Promise<PlanChangeResult & { taskId: string | null }> => {
-    const ve = await lockVe(tx, veId, scope);
-    const busy: VeState[] = ['creating', 'destroying', 'migrating', 'reinstalling'];
-    if (busy.includes(ve.state)) throw new AppError('BUSY', `VE ${ve.ctid} is ${ve.state}; change the plan when that has finished`);
+    const ve = await lockVe(tx, veId, { actor });
     const plan = await tx.plan.findUnique({ where: { id: req.planId } });
     if (!plan) throw new AppError('BAD_INPUT', 'planId: unknown plan', { field: 'planId' });
     const result = changePlan(ve, plan, req.overrides ?? {});

@@ -152,8 +152,8 @@ describe('plan change and owner scoping', () => {
     expect(theirs).toBeInstanceOf(AppError);
     expect({ code: theirs.code, message: theirs.message, data: theirs.data }).toEqual({ code: missing.code, message: missing.message, data: missing.data });
     expect(theirs.code).toBe('NOT_FOUND');
-    await expect(requestDestroyVe(db.prisma, { role: 'customer', userId: b.id }, r.ve.id, ownerScope(b))).rejects.toMatchObject({ code: 'NOT_FOUND', message: missing.message });
-    await expect(requestChangePlan(db.prisma, { role: 'customer', userId: b.id }, r.ve.id, { planId: plan.id }, ownerScope(b))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(requestDestroyVe(db.prisma, { role: 'customer', userId: b.id }, r.ve.id)).rejects.toMatchObject({ code: 'NOT_FOUND', message: missing.message });
+    await expect(requestChangePlan(db.prisma, { role: 'customer', userId: b.id }, r.ve.id, { planId: plan.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await getVe(db.prisma, r.ve.id)).state).toBe('creating');
     const listB = await listVes(db.prisma, { q: 'mine' }, ownerScope(b));
     expect(listB.total).toBe(0);

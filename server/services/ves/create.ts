@@ -1,7 +1,7 @@
 // Create request: validate, place, take a CTID and addresses, write the Ve row and its ve.create task, all at once.
 import { Prisma, type PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
-import { enqueueTaskTx } from '@/server/operations/tasks/enqueue';
+import { enqueueTaskTx } from '@/server/services/tasks/enqueue';
 import { allocateAddresses, type AllocatedAddress } from '@/server/services/ippools/allocate';
 import { chooseNode } from '@/server/services/placement';
 import { effectiveLimits, parseOrBadInput, planAllowsTemplate, type Limits } from '@/server/services/plans';
@@ -112,7 +112,7 @@ export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: C
       };
       const task = await enqueueTaskTx(tx, {
         type: 've.create',
-        params: params as unknown as Prisma.InputJsonValue,
+        params,
         veId: ve.id,
         ctid,
         nodeId: placed.node.id,

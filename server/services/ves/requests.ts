@@ -2,12 +2,14 @@
 // each locks the VE row, checks its state (and, for customers, its node), and queues one task.
 import type { Prisma, PrismaClient, VeState } from '@/server/db/client';
 import { AppError } from '@/server/errors';
-import { enqueueTaskTx } from '@/server/operations/tasks/enqueue';
+import { enqueueTaskTx, type EnqueueInput } from '@/server/services/tasks/enqueue';
+import type { TaskParams } from '@/server/services/tasks/definitions';
 import { assertCustomerActionAllowed } from '@/server/services/nodes/guards';
 import { parseOrBadInput, planAllowsTemplate, type OverrideChanges } from '@/server/services/plans';
 import { requestChangePlan, requestDestroyVe } from './actions';
 import { sha512Crypt } from './crypt';
-import { scoped, VE_NOT_FOUND, type Actor } from './scope';
+import { VE_NOT_FOUND, type Actor } from './scope';
+import { actorFields, lockVe } from './lock';
 import { Hostname, RootPassword } from './validate';
 import { VE_STATES } from './list';
 import { requestUnsuspend } from '@/server/services/billing/suspension';
@@ -17,9 +19,6 @@ const TX = { maxWait: 10_000, timeout: 15_000 };
 export const ADMIN_POWER_ACTIONS = ['start', 'stop', 'restart', 'kill', 'suspend', 'resume'] as const;
 export const CUSTOMER_POWER_ACTIONS = ['start', 'stop', 'restart'] as const;
 export type PowerAction = (typeof ADMIN_POWER_ACTIONS)[number];
-
-// States in which another operation owns the VE; anything queued now would fight it.
-const BUSY: VeState[] = ['creating', 'destroying', 'migrating', 'reinstalling'];
 
 // Which states each action makes sense from; the rest are refused with a plain reason.
 const ALLOWED_FROM: Record<PowerAction, VeState[]> = {
@@ -31,44 +30,34 @@ const ALLOWED_FROM: Record<PowerAction, VeState[]> = {
   resume: ['suspended'],
 };
 
-type LockedVe = Prisma.VeGetPayload<{ include: { node: { select: { name: true; state: true; maintenance: true; hostKeyMismatch: true } }; plan: { include: { templates: { select: { id: true } } } } } }>;
+const LOCK_INCLUDE = { node: { select: { name: true, state: true, maintenance: true, hostKeyMismatch: true } }, plan: { include: { templates: { select: { id: true } } } } } as const;
+type LockedVe = Prisma.VeGetPayload<{ include: typeof LOCK_INCLUDE }>;
 
 /**
- * Runs `fn` with the VE row locked (FOR UPDATE) inside one transaction. The VE must be inside
- * `scope` (customers: ownerScope) or it is NOT_FOUND with the same message as a missing one;
- * customers are also refused when the VE's node is in maintenance or offline.
+ * Runs `fn` with the VE row locked inside one transaction (lockVe: the actor's scope, the busy
+ * rule); customers are also refused when the VE's node is in maintenance or offline.
  */
-async function withVe<T>(prisma: PrismaClient, actor: Actor, veId: string, scope: Prisma.VeWhereInput | undefined, fn: (tx: Prisma.TransactionClient, ve: LockedVe) => Promise<T>): Promise<T> {
-  if (actor.role === 'customer' && !scope) throw new Error('customer requests need an owner scope'); // never widen by mistake
+async function withVe<T>(prisma: PrismaClient, actor: Actor, veId: string, fn: (tx: Prisma.TransactionClient, ve: LockedVe) => Promise<T>): Promise<T> {
   return prisma.$transaction(async (tx) => {
-    const found = await tx.ve.findFirst({ where: scoped({ id: veId }, scope), select: { id: true } });
-    if (!found) throw new AppError('NOT_FOUND', VE_NOT_FOUND);
-    await tx.$queryRaw`SELECT 1 FROM "Ve" WHERE id = ${found.id} FOR UPDATE`;
-    const ve = await tx.ve.findUniqueOrThrow({
-      where: { id: found.id },
-      include: { node: { select: { name: true, state: true, maintenance: true, hostKeyMismatch: true } }, plan: { include: { templates: { select: { id: true } } } } },
-    });
+    const ve = await lockVe(tx, veId, { actor, include: LOCK_INCLUDE });
     if (actor.role === 'customer') assertCustomerActionAllowed(ve);
-    if (BUSY.includes(ve.state)) throw new AppError('BUSY', `VE ${ve.ctid} is ${ve.state}; try again when that has finished`);
     return fn(tx, ve);
   }, TX);
 }
 
-const actorFields = (a: Actor) => ({ userId: a.userId ?? null, apiKeyId: a.apiKeyId ?? null });
-
-function enqueue(tx: Prisma.TransactionClient, actor: Actor, ve: LockedVe, type: string, params: Record<string, unknown>) {
-  return enqueueTaskTx(tx, { type, params: { ctid: ve.ctid, ...params } as Prisma.InputJsonValue, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
+function enqueue<T extends 've.start' | 've.stop' | 've.kill' | 've.restart' | 've.suspend' | 've.resume' | 've.set' | 've.reinstall'>(tx: Prisma.TransactionClient, actor: Actor, ve: LockedVe, type: T, params: Omit<TaskParams<T>, 'ctid'>) {
+  return enqueueTaskTx(tx, { type, params: { ctid: ve.ctid, ...params }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) } as EnqueueInput);
 }
 
 /** Queues ve.start/stop/restart/kill/suspend/resume; refused (UNPROCESSABLE) when the VE's state does not allow it. */
-export async function requestPowerAction(prisma: PrismaClient, actor: Actor, veId: string, action: PowerAction, scope?: Prisma.VeWhereInput) {
+export async function requestPowerAction(prisma: PrismaClient, actor: Actor, veId: string, action: PowerAction) {
   if (actor.role === 'customer' && !(CUSTOMER_POWER_ACTIONS as readonly string[]).includes(action)) throw new AppError('FORBIDDEN', `Customers cannot ${action} a VE`);
   // "Resume" of a billing suspension (stopped or network cut, not frozen) is the billing unsuspend.
   if (action === 'resume' && (await prisma.ve.findUnique({ where: { id: veId }, select: { suspendedAt: true } }))?.suspendedAt) {
     const { taskId } = await requestUnsuspend(prisma, actor, veId);
     return { taskId };
   }
-  return withVe(prisma, actor, veId, scope, async (tx, ve) => {
+  return withVe(prisma, actor, veId, async (tx, ve) => {
     if (!ALLOWED_FROM[action].includes(ve.state)) {
       const why = ve.state === 'suspended' ? 'it is suspended' : `it is ${ve.state}`;
       throw new AppError('UNPROCESSABLE', `Cannot ${action} VE ${ve.ctid}: ${why}`, { state: ve.state });
@@ -79,9 +68,9 @@ export async function requestPowerAction(prisma: PrismaClient, actor: Actor, veI
 }
 
 /** Queues a ve.set that renames the VE (the row is updated when the node has done it). */
-export async function requestSetHostname(prisma: PrismaClient, actor: Actor, veId: string, hostname: string, scope?: Prisma.VeWhereInput) {
+export async function requestSetHostname(prisma: PrismaClient, actor: Actor, veId: string, hostname: string) {
   const name = parseOrBadInput(Hostname, hostname, 'hostname');
-  return withVe(prisma, actor, veId, scope, async (tx, ve) => {
+  return withVe(prisma, actor, veId, async (tx, ve) => {
     if (ve.state === 'suspended') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is suspended`);
     const task = await enqueue(tx, actor, ve, 've.set', { hostname: name });
     return { taskId: task.id };
@@ -92,9 +81,9 @@ export async function requestSetHostname(prisma: PrismaClient, actor: Actor, veI
  * Queues a ve.set with the new root password as a SHA-512 crypt hash: the clear text is hashed
  * here and never stored, queued or logged.
  */
-export async function requestSetRootPassword(prisma: PrismaClient, actor: Actor, veId: string, password: string, scope?: Prisma.VeWhereInput) {
+export async function requestSetRootPassword(prisma: PrismaClient, actor: Actor, veId: string, password: string) {
   const clear = parseOrBadInput(RootPassword, password, 'password');
-  return withVe(prisma, actor, veId, scope, async (tx, ve) => {
+  return withVe(prisma, actor, veId, async (tx, ve) => {
     if (ve.state === 'suspended') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is suspended`);
     const task = await enqueue(tx, actor, ve, 've.set', { passwordHash: sha512Crypt(clear) });
     return { taskId: task.id };
@@ -105,9 +94,9 @@ export async function requestSetRootPassword(prisma: PrismaClient, actor: Actor,
  * Queues a reinstall (keeps CTID, addresses and limits) from `templateId`, which must be enabled
  * and allowed by the VE's plan; the root password is replaced only when one is given (hashed here).
  */
-export async function requestReinstall(prisma: PrismaClient, actor: Actor, veId: string, input: { templateId: string; password?: string }, scope?: Prisma.VeWhereInput) {
+export async function requestReinstall(prisma: PrismaClient, actor: Actor, veId: string, input: { templateId: string; password?: string }) {
   const passwordHash = input.password ? sha512Crypt(parseOrBadInput(RootPassword, input.password, 'password')) : undefined;
-  return withVe(prisma, actor, veId, scope, async (tx, ve) => {
+  return withVe(prisma, actor, veId, async (tx, ve) => {
     if (ve.state === 'suspended') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is suspended`);
     const template = await tx.template.findUnique({ where: { id: input.templateId } });
     if (!template || !template.enabled) throw new AppError('BAD_INPUT', 'templateId: unknown template', { field: 'templateId' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { adminProcedure } from '@/server/api/trpc';
-import { bulkItemLog } from '@/server/services/bulk/log';
+import { bulkItemLog } from '@/server/operations/bulk/log';
 import { JobIdInput } from './schemas';
 
 /** The full output of one VE in a script / package-update job, read from its node. */

@@ -8,7 +8,7 @@ import { createInnerContext } from '@/server/api/context';
 import { createHttpServer } from '@/server/http/server';
 import { createUser } from '@/server/services/auth/users';
 import { SESSION_COOKIE } from '@/server/services/auth/sessions';
-import { enqueueTask } from '@/server/operations/tasks/enqueue';
+import { enqueueTask } from '@/server/services/tasks/enqueue';
 import { registerTaskHandler } from '@/server/operations/tasks/registry';
 import { closeTaskEvents } from '@/server/operations/tasks/events';
 import { startWorker, type PanelWorker } from '@/server/operations/worker';

@@ -2,7 +2,7 @@
 import type { PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { getAgent } from '@/server/nodes/pool';
-import { nodeSpec } from '@/server/operations/node-spec';
+import { nodeSpec } from '@/server/nodes/spec';
 
 export async function bulkItemLog(prisma: PrismaClient, jobId: string, ctid: number, maxBytes: number) {
   const item = await prisma.bulkJobItem.findUnique({ where: { bulkJobId_ctid: { bulkJobId: jobId, ctid } } });

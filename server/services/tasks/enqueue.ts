@@ -1,9 +1,8 @@
 // A Task row and its queue job are written in one transaction: a task never exists without a job.
 import type { Prisma, PrismaClient, Task } from '@/server/db/client';
+import { isTaskType, parseTaskParams, type TaskParams, type TaskType, type TestTaskType } from './definitions';
 
-export interface EnqueueInput {
-  type: string;
-  params?: Prisma.InputJsonValue;
+interface EnqueueBase {
   veId?: string | null;
   ctid?: number | null;
   nodeId?: string | null;
@@ -16,17 +15,28 @@ export interface EnqueueInput {
   runAt?: Date;
 }
 
+/** A defined task with its typed params, or a test-only type with free-form params. */
+export type EnqueueInput =
+  | { [T in TaskType]: EnqueueBase & { type: T; params: TaskParams<T> } }[TaskType]
+  | (EnqueueBase & { type: TestTaskType; params?: Prisma.InputJsonValue });
+
 type Tx = Prisma.TransactionClient | PrismaClient;
 
-export const queueFor = (i: Pick<EnqueueInput, 'queue' | 'veId' | 'ctid' | 'nodeId'>): string | null =>
+export const queueFor = (i: Pick<EnqueueBase, 'queue' | 'veId' | 'ctid' | 'nodeId'>): string | null =>
   i.queue !== undefined ? i.queue : i.ctid != null ? `ve:${i.ctid}` : i.veId ? `ve:${i.veId}` : null;
+
+// Params are checked against their definition here, so a task that cannot be parsed is never queued.
+function checkedParams(input: EnqueueInput): Prisma.InputJsonValue {
+  if (!isTaskType(input.type)) return (input.params ?? {}) as Prisma.InputJsonValue;
+  return parseTaskParams(input.type, input.params, 'new task') as Prisma.InputJsonValue;
+}
 
 /** Inserts the task and its graphile-worker job inside `tx` (pass a transaction to bundle more writes). */
 export async function enqueueTaskTx(tx: Tx, input: EnqueueInput): Promise<Task> {
   const task = await tx.task.create({
     data: {
       type: input.type,
-      params: input.params ?? {},
+      params: checkedParams(input),
       veId: input.veId ?? null,
       ctid: input.ctid ?? null,
       nodeId: input.nodeId ?? null,

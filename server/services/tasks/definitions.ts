@@ -1,0 +1,95 @@
+// Every task type the panel queues, defined once with the schema of its params: services enqueue
+// them typed, the runner parses them before the handler sees them (server/operations/tasks/registry).
+import { z } from 'zod';
+import { AppError } from '@/server/errors';
+import { LIMIT_KEYS, type LimitKey } from '@/server/services/plans/limits';
+
+const Ctid = z.number().int().positive();
+// Limits as stored on the VE: whole numbers; their valid ranges are the API's business, checked where a request enters.
+const Limits = z.object(Object.fromEntries(LIMIT_KEYS.map((k) => [k, z.number().int().nonnegative()])) as Record<LimitKey, z.ZodNumber>);
+const VeStateName = z.enum(['creating', 'stopped', 'running', 'suspended', 'migrating', 'reinstalling', 'error', 'destroying']);
+const PowerState = z.enum(['running', 'stopped']);
+const MigrateMode = z.enum(['auto', 'offline', 'two-pass', 'online-criu']);
+/** "$6$…" crypt hash; a clear password never enters a task. */
+const CryptHash = z.string().startsWith('$6$');
+
+const VeCreate = z.object({
+  ctid: Ctid,
+  hostname: z.string(),
+  template: z.string(),
+  limits: Limits,
+  addresses: z.array(z.object({ address: z.string(), family: z.union([z.literal(4), z.literal(6)]), prefix: z.number().int(), gateway: z.string().nullable() })),
+  nameservers: z.array(z.string()),
+  rootPasswordHash: CryptHash.nullable(),
+  sshKeys: z.array(z.string()),
+});
+
+const Suspension = z.object({
+  ctid: Ctid,
+  mode: z.enum(['stop', 'network']),
+  /** Power state to return to on unsuspend. */
+  restore: PowerState,
+  addresses: z.array(z.object({ cidr: z.string(), family: z.union([z.literal(4), z.literal(6)]), gateway: z.string().nullable() })),
+});
+
+const Power = z.object({ ctid: Ctid.optional() });
+
+export const TASKS = {
+  've.create': VeCreate,
+  've.start': Power,
+  've.stop': Power.extend({ timeoutSec: z.number().int().positive().optional() }),
+  've.kill': Power,
+  've.restart': Power,
+  've.suspend': Power,
+  've.resume': Power,
+  've.set': z.object({ ctid: Ctid.optional(), limits: Limits.partial().optional(), needsRestart: z.array(z.string()).optional(), hostname: z.string().optional(), passwordHash: CryptHash.optional() }),
+  've.destroy': z.object({ ctid: Ctid.optional(), previousState: VeStateName.optional() }),
+  've.reinstall': z.object({ ctid: Ctid.optional(), template: z.string(), templateId: z.string(), previousState: VeStateName, passwordHash: CryptHash.optional() }),
+  've.billing.suspend': Suspension,
+  've.billing.unsuspend': Suspension,
+  've.migrate': z.object({
+    targetNodeId: z.string(),
+    sourceNodeId: z.string(),
+    mode: MigrateMode.optional(),
+    /** How long the source keeps `<ctid>.migrated-<ts>` (hours). */
+    keepHours: z.number().optional(),
+    bwlimitKBps: z.number().optional(),
+    /** Set when a node.evacuate task asked for this migration. */
+    evacuateTaskId: z.string().optional(),
+    /** VE state before the request set it to migrating (restored on a failure before commit). */
+    prevState: VeStateName,
+  }),
+  've.migrated.cleanup': z.object({ ctid: Ctid, nodeId: z.string(), name: z.string() }),
+  'node.evacuate': z.object({
+    veIds: z.array(z.string()).optional(),
+    concurrency: z.number().int().positive().optional(),
+    mode: MigrateMode.optional(),
+    keepHours: z.number().optional(),
+    bwlimitKBps: z.number().optional(),
+    removeAfter: z.boolean().optional(),
+  }),
+  'node.bootstrap': z.object({
+    address: z.string(),
+    sshPort: z.number().int(),
+    sshUser: z.string(),
+    hostKeyFingerprint: z.string(),
+    /** Sealed one-time credential; erased when the task ends. */
+    credential: z.string().optional(),
+  }),
+  // The bulk job row points at its task, so the task is written first and learns the job id right after.
+  'bulk.run': z.object({ bulkJobId: z.string().optional() }),
+} as const;
+
+export type TaskType = keyof typeof TASKS;
+export type TaskParams<T extends TaskType> = z.infer<(typeof TASKS)[T]>;
+/** Task types that only tests register (their params are free-form). */
+export type TestTaskType = `test.${string}`;
+
+export const isTaskType = (t: string): t is TaskType => Object.hasOwn(TASKS, t);
+
+/** `params` parsed by the definition of `type`; INTERNAL (a programming error, not bad user input) when they do not match. */
+export function parseTaskParams<T extends TaskType>(type: T, params: unknown, what: string): TaskParams<T> {
+  const r = TASKS[type].safeParse(params);
+  if (!r.success) throw new AppError('INTERNAL', `${what} (${type}): params do not match its definition: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data as TaskParams<T>;
+}
