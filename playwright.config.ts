@@ -19,6 +19,8 @@ export default defineConfig({
     // global-setup sets VZ_E2E_BASE_URL before workers start; workers re-read this file with it.
     baseURL: process.env.VZ_E2E_BASE_URL,
     browserName: 'chromium',
+    // The panel under test serves a self-signed certificate made at its start.
+    ignoreHTTPSErrors: true,
     launchOptions: { executablePath: process.env.VZ_CHROMIUM ?? '/usr/bin/chromium', args: chromiumArgs },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',

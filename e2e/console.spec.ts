@@ -78,7 +78,7 @@ test('console: admin and owner type into the VE, resize reaches stty, leaving th
     });
 
     await test.step('the owning customer opens the console from the portal', async () => {
-      const ctx = await browser.newContext({ baseURL });
+      const ctx = await browser.newContext({ baseURL, ignoreHTTPSErrors: true });
       const cp = await ctx.newPage();
       try {
         await login(cp, cust.email, cust.password);

@@ -95,11 +95,15 @@ export default async function globalSetup() {
   // mkdtemp makes it 0700; the embedded Postgres runs as user postgres and must reach data/ below it.
   await chmod(tmp, 0o755);
   const port = await freePort();
+  const httpsPort = await freePort();
   const bridge = `vze${Math.random().toString(36).slice(2, 9)}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NEXT_TELEMETRY_DISABLED: '1',
     PORT: String(port),
+    // The whole suite runs over HTTPS (a self-signed pair made on start); PORT only redirects there.
+    VZPANEL_TLS: 'self-signed',
+    HTTPS_PORT: String(httpsPort),
     VZPANEL_DATA_DIR: path.join(tmp, 'data'),
     VZ_ROOT: path.join(tmp, 'vz'),
     VZ_BRIDGE: bridge,
@@ -122,6 +126,7 @@ export default async function globalSetup() {
   try {
     const { email, password, url } = await waitForStartup(child, log);
     process.env.VZ_E2E_BASE_URL = url;
+    process.env.VZ_E2E_HTTP_URL = `http://localhost:${port}`;
     process.env.VZ_E2E_ADMIN_EMAIL = email;
     process.env.VZ_E2E_ADMIN_PASSWORD = password;
     process.env.VZ_E2E_LOG_DIR = tmp;

@@ -177,7 +177,7 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
     });
 
     await test.step('the customer restarts their VE, cannot reach /admin, and gets "not found" for the other VE', async () => {
-      const ctx = await browser.newContext({ baseURL });
+      const ctx = await browser.newContext({ baseURL, ignoreHTTPSErrors: true });
       const cp = await ctx.newPage();
       try {
         await login(cp, custA.email, custA.password);

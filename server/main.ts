@@ -15,6 +15,7 @@ import { applyMigrations } from '@/prisma/tools/engine';
 import { ensureAdmin } from './services/auth/users';
 import { purgeExpiredSessions } from './services/auth/sessions';
 import { createHttpServer, type NextHandlers } from './http/server';
+import { listenPanel } from './http/tls';
 import { startWorker } from './operations/worker';
 import { startNodeMonitor } from './operations/node-monitor';
 import { startReconciler } from './operations/reconciler';
@@ -70,13 +71,9 @@ async function main(): Promise<void> {
   const nextApp = cfg.next ? await startNext(cfg.dev) : undefined;
   const { server, wss } = createHttpServer({ prisma, next: nextApp });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(cfg.port, cfg.host, () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
-  console.log(`Panel: http://localhost:${port}`);
-  logger.info({ port, host: cfg.host, embeddedDb: !!db.embedded, next: cfg.next, dev: cfg.dev }, 'panel listening');
+  const { url, servers } = await listenPanel(server, cfg);
+  console.log(`Panel: ${url}`);
+  logger.info({ url, host: cfg.host, embeddedDb: !!db.embedded, next: cfg.next, dev: cfg.dev }, 'panel listening');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -91,8 +88,8 @@ async function main(): Promise<void> {
     process.on('uncaughtException', (err) => logger.warn({ err: (err as Error).message }, 'error during shutdown (ignored)'));
     // Hard stop if something hangs: a killed worker only costs a lock that the next start releases.
     setTimeout(() => process.exit(1), 30_000).unref();
-    const closed = new Promise((r) => server.close(r));
-    server.closeIdleConnections();
+    const closed = Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    for (const s of servers) s.closeIdleConnections();
     for (const c of wss.clients) c.close(1001, 'server shutting down');
     const step = (name: string, fn: () => Promise<unknown>) => fn().catch((err) => logger.warn({ err: (err as Error).message, step: name }, 'shutdown step failed'));
     await step('monitor', () => monitor.stop());
@@ -101,7 +98,7 @@ async function main(): Promise<void> {
     await step('worker', () => worker.stop());
     await step('agents', () => closeAgents());
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
-    server.closeAllConnections();
+    for (const s of servers) s.closeAllConnections();
     await step('next', async () => nextApp?.close());
     if (agent && !cfg.keepAgent) await step('agent', () => agent.stop('SIGTERM'));
     await step('prisma', () => prisma.$disconnect());

@@ -1,8 +1,13 @@
 import path from 'node:path';
+import { tlsFromEnv, type TlsFiles } from '@/server/http/tls';
 
 /** Process configuration, all from the environment (documented in README). */
 export interface PanelConfig {
   port: number;
+  /** With TLS: the HTTPS port (`port` then only redirects to it). */
+  httpsPort: number;
+  /** Certificate and key (VZPANEL_TLS_CERT/KEY), or make one (VZPANEL_TLS=self-signed); unset = plain HTTP. */
+  tls?: TlsFiles | 'self-signed';
   host: string;
   /** External Postgres; unset = embedded cluster in <dataDir>/pgdata. */
   databaseUrl?: string;
@@ -24,8 +29,12 @@ export interface PanelConfig {
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PanelConfig {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a TCP port number, got ${env.PORT}`);
+  const httpsPort = Number(env.HTTPS_PORT ?? 3443);
+  if (!Number.isInteger(httpsPort) || httpsPort < 0 || httpsPort > 65535) throw new Error(`HTTPS_PORT must be a TCP port number, got ${env.HTTPS_PORT}`);
   return {
     port,
+    httpsPort,
+    tls: tlsFromEnv(env),
     host: env.HOST ?? '0.0.0.0',
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.VZPANEL_DATA_DIR ?? '/var/lib/vzpanel'),
