@@ -11,6 +11,30 @@ export interface CgroupFeatures {
   ioWeight: boolean;
   /** v1: the weight knob is BFQ's blkio.bfq.weight (no CFQ blkio.weight on this kernel). */
   bfqWeight?: boolean;
+  /** The host's online CPU ids; known = `cpus` is also a cpuset (nproc and sched_getaffinity inside show it). */
+  onlineCpus?: number[];
+}
+
+/**
+ * The CPUs a VE with `cpus` CPUs is pinned to: `cpus` consecutive online CPUs starting at a place
+ * chosen by its ctid (so VEs spread over the host), all of them when `cpus` is 0 or covers the host.
+ */
+export function cpusetFor(ctid: number, cpus: number, online: number[]): string {
+  if (!online.length) throw new Error('no online CPUs');
+  if (cpus <= 0 || cpus >= online.length) return online.join(',');
+  const start = ctid % online.length;
+  return Array.from({ length: cpus }, (_, i) => online[(start + i) % online.length]).sort((x, y) => x - y).join(',');
+}
+
+/** Parses a kernel CPU list such as "0-3,8,10-11". */
+export function parseCpuList(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.trim().split(',').filter(Boolean)) {
+    const [a, b = a] = part.split('-').map(Number);
+    if (!Number.isInteger(a) || !Number.isInteger(b) || b < a) throw new Error(`bad CPU list ${text}`);
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
 }
 
 export const CFS_PERIOD_US = 100_000;
@@ -27,7 +51,7 @@ const IO_WEIGHT_V2 = [10, 25, 50, 75, 100, 200, 400, 800];
  * Ordered [file, value] pairs. Order matters on v1: the memory limit must be written before
  * memsw when the config is applied at start (memsw >= memory is enforced by the kernel).
  */
-export function cgroupSettings(l: VeLimits, f: CgroupFeatures): [string, string][] {
+export function cgroupSettings(l: VeLimits & { ctid?: number }, f: CgroupFeatures): [string, string][] {
   const cap = cpuCapPercent(l);
   const quota = cap > 0 ? Math.round((cap * CFS_PERIOD_US) / 100) : -1;
   const out: [string, string][] = [];
@@ -48,11 +72,12 @@ export function cgroupSettings(l: VeLimits, f: CgroupFeatures): [string, string]
     out.push(['pids.max', l.numproc > 0 ? String(l.numproc) : 'max']);
     if (f.ioWeight) out.push(['io.weight', `default ${IO_WEIGHT_V2[l.ioprio]}`]);
   }
+  if (f.onlineCpus?.length && l.ctid !== undefined) out.push(['cpuset.cpus', cpusetFor(l.ctid, l.cpus, f.onlineCpus)]);
   return out;
 }
 
 /** The settings to write, in a safe order, when changing limits of a running VE from `prev` to `next`. */
-export function liveCgroupChanges(prev: VeLimits, next: VeLimits, f: CgroupFeatures): [string, string][] {
+export function liveCgroupChanges(prev: VeLimits & { ctid?: number }, next: VeLimits & { ctid?: number }, f: CgroupFeatures): [string, string][] {
   const before = new Map(cgroupSettings(prev, f));
   const changed = cgroupSettings(next, f).filter(([k, v]) => before.get(k) !== v);
   // v1: when memory grows, raise memsw first; when it shrinks, lower memory first.

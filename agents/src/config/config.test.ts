@@ -102,3 +102,16 @@ describe('cgroup mapping', () => {
     expect([back.iolimit, back.iopslimit]).toEqual([5_000_000, 250]);
   });
 });
+
+describe('cpus as a cpuset', () => {
+  it('pins a VE to that many CPUs, spread by ctid, and to all of them for 0 or more than the host has', async () => {
+    const { cpusetFor, parseCpuList } = await import('./cgroup-map');
+    expect(parseCpuList('0-3,8,10-11\n')).toEqual([0, 1, 2, 3, 8, 10, 11]);
+    expect(() => parseCpuList('3-1')).toThrow();
+    expect(cpusetFor(101, 1, [0, 1])).toBe('1');
+    expect(cpusetFor(102, 1, [0, 1])).toBe('0');
+    expect(cpusetFor(103, 2, [0, 1, 2, 3])).toBe('0,3');
+    expect(cpusetFor(103, 0, [0, 1])).toBe('0,1');
+    expect(cpusetFor(103, 8, [0, 1])).toBe('0,1');
+  });
+});

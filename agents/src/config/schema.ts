@@ -15,7 +15,7 @@ export const veLimitsSchema = z.object({
   swap: z.number().int().min(0).max(2 ** 50).transform(toPage).default(0).describe('swap allowed on top of ram, bytes (OpenVZ --swap; memsw = ram + swap / memory.swap.max)'),
   cpuunits: z.number().int().min(8).max(500_000).default(1000).describe('relative CPU weight (OpenVZ --cpuunits; cpu.shares = units*1024/1000, cpu.weight = units/10)'),
   cpulimit: z.number().int().min(0).max(100_000).default(0).describe('CPU cap in percent of one core, 0 = none (OpenVZ --cpulimit; CFS quota)'),
-  cpus: z.number().int().min(0).max(4096).default(0).describe('number of CPUs, 0 = all (applied as a CFS quota of cpus*100 %; LXCFS shows the count)'),
+  cpus: z.number().int().min(0).max(4096).default(0).describe('number of CPUs, 0 = all (a cpuset of that many CPUs and a CFS quota of cpus*100 %)'),
   numproc: z.number().int().min(0).max(4_194_304).default(1024).describe('max tasks (processes+threads), 0 = unlimited (OpenVZ --numproc; pids.max)'),
   diskspace: z.number().int().min(32 * MiB).max(2 ** 50).transform(toMiB).default(2 * GiB).describe('root filesystem size, bytes (ext4 image size; grows online)'),
   diskinodes: z.number().int().min(1024).max(2 ** 32 - 1).default(200_000).describe('inode count of the root filesystem (mkfs.ext4 -N)'),

@@ -1,5 +1,6 @@
 // What this host's kernel and LXC offer, probed once: cgroup version and knobs, AppArmor.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseCpuList } from '../config/cgroup-map';
 import type { HostFacts } from '../config/lxc-config';
 
 let cached: HostFacts | undefined;
@@ -24,5 +25,25 @@ export function hostFacts(): HostFacts {
         apparmor: existsSync('/sys/kernel/security/apparmor'),
         lxcShare: '/usr/share/lxc',
       };
+  // v2: only where the cpuset controller is handed down to children (else LXC could not write it).
+  const cpusetOk = !v2 || readFileSafe('/sys/fs/cgroup/cgroup.subtree_control').split(/\s+/).includes('cpuset');
+  if (cpusetOk) cached.onlineCpus = onlineCpus();
   return cached;
+}
+
+const readFileSafe = (f: string) => {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+// Unknown (no sysfs) = no cpuset: `cpus` then caps by CFS quota only.
+function onlineCpus(): number[] | undefined {
+  try {
+    return parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'utf8'));
+  } catch {
+    return undefined;
+  }
 }

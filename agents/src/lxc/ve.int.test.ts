@@ -157,6 +157,16 @@ describe('more limits, seen from inside', () => {
     expect(share).toBeLessThan(0.62);
     await setVe(node, { ctid: b, cpulimit: 0 });
   });
+
+  it('shows cpus=1 as one CPU to nproc (a cpuset, not only a quota) and all of them again at cpus=0', async () => {
+    const all = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+    const hostCpus = all.split(',').reduce((n, r) => { const [x, y = x] = r.split('-').map(Number); return n + y - x + 1; }, 0);
+    await setVe(node, { ctid: b, cpus: 1 });
+    expect((await sh(b, 'nproc')).stdout.trim()).toBe('1');
+    expect((await sh(b, 'grep -c ^processor /proc/cpuinfo')).stdout.trim()).toBe('1');
+    await setVe(node, { ctid: b, cpus: 0 });
+    expect((await sh(b, 'nproc')).stdout.trim()).toBe(String(hostCpus));
+  });
 });
 
 describe('network on the bridge', () => {
