@@ -41,3 +41,14 @@ export function callDaemon<M extends MethodName>(socket: string, method: M, para
     });
   });
 }
+
+const GLOBAL_FLAGS = new Set(['--socket', '--vzroot', '--bridge']);
+
+/** `--help`, `-h` or `help` in place of the verb (after any global flags): the caller prints its usage and exits 0. */
+export function wantsHelp(argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    if (GLOBAL_FLAGS.has(argv[i])) i++;
+    else if (!/^--(socket|vzroot|bridge)=/.test(argv[i])) return ['--help', '-h', 'help'].includes(argv[i]);
+  }
+  return false;
+}

@@ -1,7 +1,7 @@
 import { exitCodeOf, type MethodName } from '@/agents/protocol';
 import { loadConfig } from '../daemon/config';
 import { isAgentError } from '../daemon/errors';
-import { callDaemon } from './daemon-client';
+import { callDaemon, wantsHelp } from './daemon-client';
 import { runRpcBridge } from './rpc';
 import { runRsyncRecv } from '../migrate/rsync-recv';
 import { parseConsoleCommand } from '@/agents/protocol/console';
@@ -54,6 +54,10 @@ async function call(socket: string, method: string, params: unknown, opId?: stri
 }
 
 async function mainCli(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const config = loadConfig(argv);
   const valueFlags = new Set(['--socket', '--vzroot', '--bridge', '--op-id', '--ctid']);
   const positional = argv.filter((a, i) => !a.startsWith('--') && !valueFlags.has(argv[i - 1]));

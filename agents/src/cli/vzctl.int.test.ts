@@ -17,7 +17,7 @@ let socket: string;
 let ctid: number;
 let ip: string;
 
-function cli(bin: 'vzctl' | 'vzlist', args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(bin: 'vzctl' | 'vzlist' | 'vzagent', args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const c = spawn(path.join(repo, 'agents/bin', bin), ['--socket', socket, '--vzroot', node.vzroot, ...args]);
     let stdout = '';
@@ -49,6 +49,15 @@ afterAll(async () => {
 });
 
 describe('vzctl on a node', () => {
+  it('answers --help of vzctl, vzlist and vzagent with its usage on stdout and exit 0, and `exec CTID ls --help` is not help', async () => {
+    for (const bin of ['vzctl', 'vzlist', 'vzagent'] as const) {
+      const r = await cli(bin, ['--help']);
+      expect({ bin, code: r.code }).toEqual({ bin, code: 0 });
+      expect(r.stdout).toMatch(new RegExp(`^usage: ${bin} `));
+    }
+    expect((await vzctl('exec', '999999', 'ls', '--help')).stdout).not.toMatch(/^usage:/);
+  });
+
   it('creates (password on stdin), starts, runs exec2 with the exit code, lists and reports ubc', async () => {
     const c = await cli('vzctl', ['create', String(ctid), '--ostemplate', 'busybox', '--hostname', 'cli-ve', '--ipadd', ip, '--ram', '128M', '--diskspace', '65536', '--numproc', '80', '--userpasswd', 'root'], 'pw from stdin\n');
     expect(c.stderr).not.toMatch(/pw from stdin/);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { exitCodeOf, type MethodName } from '@/agents/protocol';
 import { loadConfig } from '../daemon/config';
 import { isAgentError } from '../daemon/errors';
-import { callDaemon } from './daemon-client';
+import { callDaemon, wantsHelp } from './daemon-client';
 import { formatUbc } from './format';
 import { parseVzctl, UsageError, type Call } from './vzctl-args';
 
@@ -63,6 +63,10 @@ function print(call: Call, ctid: number, result: Record<string, unknown>): numbe
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const config = loadConfig(argv);
   const valueFlags = new Set(['--socket', '--vzroot', '--bridge']);
   const args = argv.filter((a, i) => !valueFlags.has(a) && !valueFlags.has(argv[i - 1]) && !/^--(socket|vzroot|bridge)=/.test(a));

@@ -2,17 +2,23 @@
 import { exitCodeOf } from '@/agents/protocol';
 import { loadConfig } from '../daemon/config';
 import { isAgentError } from '../daemon/errors';
-import { callDaemon } from './daemon-client';
+import { callDaemon, wantsHelp } from './daemon-client';
 import { parseVzlist, renderVzlist, selectRows, type Row } from './vzlist-args';
 
+const USAGE = 'usage: vzlist [-a|-S] [-o fields] [-s [-]field] [-j] [-H] [-1] [--vzroot DIR] [--socket PATH]';
+
 async function main(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const config = loadConfig(argv);
   const args = argv.filter((a, i) => !['--socket', '--vzroot', '--bridge'].includes(a) && !['--socket', '--vzroot', '--bridge'].includes(argv[i - 1]));
   let o;
   try {
     o = parseVzlist(args);
   } catch (e) {
-    process.stderr.write(`vzlist: ${(e as Error).message}\nusage: vzlist [-a|-S] [-o fields] [-s [-]field] [-j] [-H] [-1]\n`);
+    process.stderr.write(`vzlist: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
   try {
