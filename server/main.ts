@@ -22,6 +22,7 @@ import { startReconciler } from './operations/reconciler';
 import { closeTaskEvents } from './operations/tasks/events';
 import { closeAll as closeAgents } from './nodes/pool';
 import { logger } from './logger';
+import { describeThrown, startupFailureText, type StartupStep } from './boot/startup-error';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -40,37 +41,49 @@ async function startNext(dev: boolean): Promise<NextHandlers & { close(): Promis
 
 // Resources started so far, undone in reverse if start-up fails half-way.
 const undo: Array<() => Promise<unknown>> = [];
+// The start-up step under way, named in the failure message with what to do about it.
+let step: StartupStep = { what: 'reading the configuration', hint: 'check the environment variables (README: Configuration)' };
+const at = (what: string, hint: string) => { step = { what, hint }; };
 
 async function main(): Promise<void> {
   takeOverShutdownSignals();
   const cfg = readConfig();
+  at('opening the database', cfg.databaseUrl
+    ? 'check that the Postgres server in DATABASE_URL runs and accepts these credentials'
+    : `read the Postgres messages above; the embedded cluster lives in ${cfg.dataDir}/pgdata`);
   const db = await openDatabase(cfg);
   if (db.embedded) undo.push(() => db.embedded!.stop());
   // Next's server code (getPrisma) and child tools read the same URL.
   process.env.DATABASE_URL = db.url;
+  at('migrating the database', 'the schema could not be updated: restore the database from a backup or file an issue with this message');
   const { applied } = await applyMigrations(db.url);
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const prisma = createPrisma(db.url, { max: 20 });
   undo.push(() => prisma.$disconnect());
 
+  at('preparing the admin account', 'check VZPANEL_ADMIN_EMAIL / VZPANEL_ADMIN_PASSWORD');
   const admin = await ensureAdmin(prisma, { email: cfg.adminEmail, password: cfg.adminPassword });
   // The one line a new user needs; printed on stdout, never logged.
   console.log(admin.created ? `Admin login: ${admin.email} ${admin.password}` : `Admin login: ${admin.email} (password unchanged)`);
   await purgeExpiredSessions(prisma);
 
+  at('starting the local node', `see ${cfg.vzroot}/log/vzagentd.log, or start with VZPANEL_LOCAL_NODE=0 to run without one`);
   const agent = cfg.localNode ? await bootLocalNode(prisma, cfg.vzroot) : undefined;
   // An agent we started stops with us (VEs keep running without it) unless asked to keep it.
   if (agent && !cfg.keepAgent) undo.push(() => agent.stop('SIGTERM'));
   if (cfg.localNode) await ensureLocalTemplates(prisma, LOCAL_NODE);
+  at('starting the task workers', 'the job queue in the database could not be prepared: check the database messages above');
   const worker = await startWorker({ connectionString: db.url, prisma, concurrency: cfg.workerConcurrency });
   undo.push(() => worker.stop());
   // Drift check every minute, and at once when a node comes (back) online.
   const reconciler = startReconciler({ prisma });
   const monitor = startNodeMonitor({ prisma, onOnline: (n) => reconciler.kick(n.id) });
   undo.push(() => reconciler.stop(), () => monitor.stop(), () => closeAgents(), () => closeTaskEvents());
+  at('starting the web UI', 'run `./vz up` (it rebuilds the web app), or VZPANEL_NO_NEXT=1 for the API only');
   const nextApp = cfg.next ? await startNext(cfg.dev) : undefined;
   const { server, wss } = createHttpServer({ prisma, next: nextApp });
 
+  at(cfg.tls ? `listening on ${cfg.host}:${cfg.httpsPort} (HTTPS) and ${cfg.port} (redirect)` : `listening on ${cfg.host}:${cfg.port}`, 'check HOST, PORT and HTTPS_PORT (and the TLS certificate and key)');
   const { url, servers } = await listenPanel(server, cfg);
   console.log(`Panel: ${url}`);
   logger.info({ url, host: cfg.host, embeddedDb: !!db.embedded, next: cfg.next, dev: cfg.dev }, 'panel listening');
@@ -110,8 +123,8 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err) => {
-  logger.fatal({ err }, 'panel failed to start');
-  console.error(`vzpanel failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  logger.fatal({ err, step: step.what, reason: describeThrown(err) }, 'panel failed to start');
+  console.error(startupFailureText(step, err));
   for (const fn of undo.reverse()) await fn().catch(() => undefined);
   process.exit(1);
 });

@@ -20,12 +20,13 @@ function clusterPassword(dataDir: string, pgdata: string): string {
 /**
  * The panel's database URL: DATABASE_URL as given, or an embedded Postgres kept in
  * <dataDir>/pgdata (created on first start, reused afterwards) with a `vzpanel` database.
+ * The cluster stops when this process dies; one left by a dead panel is stopped before ours starts.
  */
 export async function openDatabase(cfg: { databaseUrl?: string; dataDir: string }): Promise<{ url: string; embedded?: EmbeddedDb }> {
   if (cfg.databaseUrl) return { url: cfg.databaseUrl };
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o755 });
   const pgdata = path.join(cfg.dataDir, 'pgdata');
-  const embedded = await startEmbeddedPostgres({ dataDir: pgdata, persistent: true, password: clusterPassword(cfg.dataDir, pgdata) });
+  const embedded = await startEmbeddedPostgres({ dataDir: pgdata, persistent: true, password: clusterPassword(cfg.dataDir, pgdata), dieWithParent: true });
   const admin = new pg.Client({ connectionString: embedded.url });
   await admin.connect();
   try {

@@ -3,6 +3,8 @@ import pg from 'pg';
 import { runMigrations } from 'graphile-worker';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { startWorker, type PanelWorker } from './worker';
+import { enqueueTask } from '@/server/services/tasks/enqueue';
+import { registerTaskHandler } from './tasks/registry';
 
 let db: TestDatabase;
 let worker: PanelWorker | undefined;
@@ -57,5 +59,33 @@ describe('job worker start-up', () => {
     // Our own worker now holds its liveness lock, so a panel starting next to us would not free its jobs.
     const held = await other.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND pid <> pg_backend_pid()`, [0x767a_0002]);
     expect(held.rows[0].n).toBe(1);
+  });
+});
+
+describe('a task interrupted on its last attempt', () => {
+  it('runs again before the later jobs of its queue (a create must not run after the stops queued behind it)', async () => {
+    const odb = await createTestDatabase();
+    let w: PanelWorker | undefined;
+    try {
+      await runMigrations({ connectionString: odb.url });
+      const ran: string[] = [];
+      registerTaskHandler({ type: 'test.order', run: async (ctx) => void ran.push((ctx.task.params as { word: string }).word) });
+      const first = await enqueueTask(odb.prisma, { type: 'test.order', params: { word: 'create' }, queue: 've:order' });
+      await new Promise((r) => setTimeout(r, 20));
+      await enqueueTask(odb.prisma, { type: 'test.order', params: { word: 'stop' }, queue: 've:order' });
+      // A panel killed while running `first` on its last attempt: job and queue locked by a dead worker.
+      await odb.prisma.task.update({ where: { id: first.id }, data: { status: 'running', attempts: 3 } });
+      await odb.prisma.$executeRaw`UPDATE graphile_worker._private_jobs SET attempts = max_attempts, locked_by = 'worker-gone', locked_at = now() WHERE key = ${first.id}`;
+      await odb.prisma.$executeRaw`UPDATE graphile_worker._private_job_queues SET locked_by = 'worker-gone', locked_at = now() WHERE queue_name = 've:order'`;
+
+      w = await startWorker({ connectionString: odb.url, prisma: odb.prisma, concurrency: 2 });
+      const until = Date.now() + 15_000;
+      while (ran.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect(ran).toEqual(['create', 'stop']);
+      expect((await odb.prisma.task.findUniqueOrThrow({ where: { id: first.id } })).status).toBe('succeeded');
+    } finally {
+      await w?.stop();
+      await odb.drop();
+    }
   });
 });

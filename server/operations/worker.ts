@@ -56,6 +56,15 @@ export async function releaseDeadWorkers(connectionString: string, probe: pg.Cli
     dead.push(id);
   }
   if (dead.length) {
+    // A task job that used its last attempt under a dead worker gets one more before it is unlocked:
+    // unlocked but used up, it would be skipped, and the later jobs of its queue (the same VE) would
+    // run before it (a create re-run after the kills queued behind it left "running" on a stopped VE).
+    await probe.query(
+      `UPDATE graphile_worker._private_jobs SET max_attempts = attempts + 1
+        WHERE locked_by = ANY($1::text[]) AND attempts >= max_attempts AND attempts < $2
+          AND task_id = (SELECT id FROM graphile_worker._private_tasks WHERE identifier = 'task.run')`,
+      [dead, MAX_INTERRUPTED_ATTEMPTS],
+    );
     const utils = await makeWorkerUtils({ connectionString, logger: graphileLogger });
     try {
       await utils.forceUnlockWorkers(dead);
@@ -86,7 +95,8 @@ export async function recoverInterruptedTasks(prisma: PrismaClient, probe: pg.Cl
   const failed: string[] = [];
   for (const s of stuck.rows) {
     if (s.attempts < MAX_INTERRUPTED_ATTEMPTS) {
-      await probe.query('UPDATE graphile_worker._private_jobs SET max_attempts = attempts + 1, run_at = now() WHERE id = $1 AND locked_by IS NULL', [s.job_id]);
+      // Its run_at keeps its place in the queue: jobs queued after it must not overtake it.
+      await probe.query('UPDATE graphile_worker._private_jobs SET max_attempts = attempts + 1, run_at = LEAST(run_at, now()) WHERE id = $1 AND locked_by IS NULL', [s.job_id]);
       retried.push(s.task_id);
     } else {
       await failTaskWithoutRun(prisma, s.task_id, `the task was interrupted ${s.attempts} times (panel stopped while running it); outcome unknown`);
