@@ -11,10 +11,13 @@ export const FEATURES = {
   progress: 'progress',
   /** Interrupted operations can be settled by the handler's recover(). */
   opRecover: 'op-recover',
+  /** A running VE's disk grows at once (online resize2fs); absent = the grow waits for the next start. */
+  diskGrowOnline: 'disk-grow-online',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];
-export const CORE_FEATURES: FeatureName[] = Object.values(FEATURES);
+/** Features every agent of this version has; the others depend on the host and are probed. */
+export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover];
 
 /** Storage backend names in `hello.capabilities.storage`. */
 export const STORAGE_BACKENDS = ['ext4-image', 'dir'] as const;

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { AGENT_VERSION, CORE_FEATURES, PROTOCOL_VERSION } from '@/agents/protocol';
+import { AGENT_VERSION, CORE_FEATURES, FEATURES, PROTOCOL_VERSION } from '@/agents/protocol';
+import { canResizeOnline } from '../storage/image';
 import { defineHandler } from '../daemon/types';
 import { cgroupVersion, criuStatus, lxcVersion, storageBackends } from '../daemon/probe';
 import { registeredMethods } from '../daemon/registry-state';
@@ -7,7 +8,7 @@ import { registeredMethods } from '../daemon/registry-state';
 export const hello = defineHandler({
   method: 'hello',
   async run() {
-    const [lxc, criu] = await Promise.all([lxcVersion(), criuStatus()]);
+    const [lxc, criu, growOnline] = await Promise.all([lxcVersion(), criuStatus(), canResizeOnline()]);
     return {
       agentVersion: AGENT_VERSION,
       protocolVersion: PROTOCOL_VERSION,
@@ -17,7 +18,7 @@ export const hello = defineHandler({
         cgroup: cgroupVersion(),
         criu,
         storage: storageBackends(),
-        features: [...CORE_FEATURES],
+        features: [...CORE_FEATURES, ...(growOnline ? [FEATURES.diskGrowOnline] : [])],
         methods: registeredMethods(),
       },
     };

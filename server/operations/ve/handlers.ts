@@ -4,6 +4,7 @@ import type { PrismaClient, VeState } from '@/server/db/client';
 import { AppError, isAppError } from '@/server/errors';
 import { registerTaskHandler, taskParams, type TaskContext } from '@/server/operations/tasks/registry';
 import { releaseVeAddresses } from '@/server/services/ippools/allocate';
+import type { TaskParams } from '@/server/services/tasks/definitions';
 import { completeVeDestroy } from '@/server/services/ves/actions';
 import { agentForNode, taskCallOptions } from './agent';
 import { agentLimits } from './limits';
@@ -116,7 +117,26 @@ async function runSet(ctx: TaskContext) {
     taskCallOptions(ctx, 'set'),
   );
   if (veId && p.hostname) await ctx.prisma.ve.update({ where: { id: veId }, data: { hostname: p.hostname } });
+  if (veId && p.planId) await recordPlanChange(ctx, veId, p);
+  const pending = (res as { pending?: string[] }).pending ?? [];
+  if (pending.length) await ctx.log(`applied at the VE's next start: ${pending.join(', ')} (the node cannot change it while the VE runs)`, 'warn');
   return res;
+}
+
+// The node has the new limits: only now do the plan, overrides and limits on the row change.
+async function recordPlanChange(ctx: TaskContext, veId: string, p: TaskParams<'ve.set'>) {
+  await ctx.prisma.$transaction(async (tx) => {
+    const row = await tx.ve.findUnique({ where: { id: veId }, select: { limits: true } });
+    if (!row) return;
+    const limits = { ...(row.limits as Record<string, number>), ...p.limits };
+    await tx.ve.update({ where: { id: veId }, data: { planId: p.planId, overrides: p.overrides ?? {}, limits } });
+  });
+}
+
+// A failed change leaves the row as it was (the agent unwinds what it had applied); say so, and re-read the power state.
+async function setFailed(ctx: TaskContext, e: unknown) {
+  if (taskParams(ctx, 've.set').planId) await ctx.log(`limits unchanged: the node refused the change (${e instanceof Error ? e.message : String(e)})`, 'warn');
+  await refreshState(ctx);
 }
 
 let registered = false;
@@ -127,7 +147,7 @@ export function registerVeTaskHandlers(): void {
   registered = true;
   registerTaskHandler({ type: 've.create', run: runCreate, onFailed: createFailed });
   registerTaskHandler({ type: 've.destroy', run: runDestroy, onFailed: refreshState });
-  registerTaskHandler({ type: 've.set', run: runSet });
+  registerTaskHandler({ type: 've.set', run: runSet, onFailed: setFailed });
   powerHandler('ve.start', 've.start');
   powerHandler('ve.stop', 've.stop', (ctx) => ({ timeoutSec: taskParams(ctx, 've.stop').timeoutSec }));
   powerHandler('ve.kill', 've.stop', () => ({ fast: true }));

@@ -32,4 +32,16 @@ describe('plans', () => {
     expect(r.refused).toEqual([expect.objectContaining({ field: 'diskspace', reason: expect.stringMatching(/shrink .* refused while VE 102 is running/) })]);
     expect(changePlan({ ...running, state: 'stopped' }, small).refused).toEqual([]);
   });
+  it('a disk grow on a running VE needs a restart where the node cannot grow a mounted disk, and says so', () => {
+    const running = { ctid: 103, state: 'running' as const, overrides: {}, limits: effectiveLimits(small) };
+    expect(changePlan(running, big, {}, { diskGrowOnline: false }).needsRestart).toEqual(['diskspace']);
+    expect(changePlan(running, big, {}, { diskGrowOnline: true }).needsRestart).toEqual([]);
+    expect(changePlan({ ...running, state: 'stopped' }, big, {}, { diskGrowOnline: false }).needsRestart).toEqual([]);
+  });
+  it('refuses an inode count change in the preview (ext4 fixes it at mkfs) and names the way to keep it', () => {
+    const ve = { ctid: 104, state: 'stopped' as const, overrides: {}, limits: effectiveLimits(small) };
+    const r = changePlan(ve, { ...big, diskinodes: 400000 });
+    expect(r.refused).toEqual([{ field: 'diskinodes', reason: expect.stringMatching(/fixed .* keep 200000 with overrides.diskinodes = 200000/) }]);
+    expect(changePlan(ve, { ...big, diskinodes: 400000 }, { diskinodes: 200000 }).refused).toEqual([]);
+  });
 });

@@ -3,7 +3,7 @@ import type { VeState } from '@/server/db/client';
 import { effectiveLimits, LIMIT_KEYS, readOverrides, type LimitKey, type LimitOverrides, type Limits, type OverrideChanges, OverrideChanges as OverrideChangesSchema, parseOrBadInput } from './limits';
 
 /** How the node applies a changed field (REFERENCE.md §2): cgroup knobs live; disk grows live, shrinks only stopped. */
-type ApplyPolicy = 'live' | 'grow-live' | 'restart';
+type ApplyPolicy = 'live' | 'grow-live' | 'restart' | 'fixed';
 export const APPLY_POLICY: Record<LimitKey, ApplyPolicy> = {
   ram: 'live',
   swap: 'live',
@@ -15,7 +15,8 @@ export const APPLY_POLICY: Record<LimitKey, ApplyPolicy> = {
   iolimit: 'live',
   bandwidth: 'live',
   diskspace: 'grow-live',
-  diskinodes: 'grow-live',
+  // The inode count of an ext4 filesystem is fixed when it is made (create, reinstall).
+  diskinodes: 'fixed',
 };
 
 export interface LimitChange {
@@ -30,7 +31,7 @@ export interface PlanChangeResult {
   overrides: LimitOverrides;
   limits: Limits;
   changes: LimitChange[];
-  /** Fields that only take effect after the VE restarts (none of today's limits). */
+  /** Fields that only take effect after the VE restarts (a disk grow where the node cannot grow a mounted filesystem). */
   needsRestart: LimitKey[];
   /** Why the change cannot be applied now; empty = it can. */
   refused: Array<{ field: LimitKey; reason: string }>;
@@ -45,12 +46,18 @@ export interface VeForPlanChange {
   overrides: unknown;
 }
 
+/** What the VE's node can do live (from its `hello` features). */
+export interface NodeForPlanChange {
+  /** A running VE's disk grows at once; false = the grow takes effect at the next start. */
+  diskGrowOnline: boolean;
+}
+
 /**
  * Computes a plan change. Existing overrides survive unless `explicitOverrides` names the field
  * (a number replaces it, null drops it back to the plan value), so a billing plan change never
  * silently resets what a customer paid for. A disk shrink while the VE runs is refused with a reason.
  */
-export function changePlan(ve: VeForPlanChange, newPlan: Limits & { id: string }, explicitOverrides: OverrideChanges = {}): PlanChangeResult {
+export function changePlan(ve: VeForPlanChange, newPlan: Limits & { id: string }, explicitOverrides: OverrideChanges = {}, node: NodeForPlanChange = { diskGrowOnline: true }): PlanChangeResult {
   const explicit = parseOrBadInput(OverrideChangesSchema, explicitOverrides, 'overrides.') as OverrideChanges;
   const overrides: LimitOverrides = { ...readOverrides(ve.overrides) };
   for (const k of LIMIT_KEYS) {
@@ -72,6 +79,10 @@ export function changePlan(ve: VeForPlanChange, newPlan: Limits & { id: string }
     if (policy === 'restart') needsRestart.push(field);
     if (policy === 'grow-live' && from !== null && to < from && ve.state === 'running') {
       refused.push({ field, reason: `${field} shrink from ${from} to ${to} is refused while VE ${ve.ctid} is running; stop it first` });
+    }
+    if (policy === 'grow-live' && from !== null && to > from && ve.state === 'running' && !node.diskGrowOnline) needsRestart.push(field);
+    if (policy === 'fixed' && from !== null) {
+      refused.push({ field, reason: `${field} is fixed when the VE's filesystem is made (at create or reinstall); keep ${from} with overrides.${field} = ${from}` });
     }
   }
   return { planId: newPlan.id, overrides, limits, changes, needsRestart, refused };

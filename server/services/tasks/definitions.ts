@@ -42,7 +42,16 @@ export const TASKS = {
   've.restart': Power,
   've.suspend': Power,
   've.resume': Power,
-  've.set': z.object({ ctid: Ctid.optional(), limits: Limits.partial().optional(), needsRestart: z.array(z.string()).optional(), hostname: z.string().optional(), passwordHash: CryptHash.optional() }),
+  've.set': z.object({
+    ctid: Ctid.optional(),
+    /** The changed limits only; with planId, the plan change they come from (written when the node confirms). */
+    limits: Limits.partial().optional(),
+    needsRestart: z.array(z.string()).optional(),
+    planId: z.string().optional(),
+    overrides: Limits.partial().optional(),
+    hostname: z.string().optional(),
+    passwordHash: CryptHash.optional(),
+  }),
   've.destroy': z.object({ ctid: Ctid.optional(), previousState: VeStateName.optional() }),
   've.reinstall': z.object({ ctid: Ctid.optional(), template: z.string(), templateId: z.string(), previousState: VeStateName, passwordHash: CryptHash.optional() }),
   've.billing.suspend': Suspension,

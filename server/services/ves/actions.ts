@@ -1,5 +1,7 @@
 // Destroy and plan-change requests on an existing VE: state change + task in one transaction.
-import type { PrismaClient } from '@/server/db/client';
+import { Prisma, type PrismaClient } from '@/server/db/client';
+import { FEATURES } from '@/agents/protocol';
+import { nodeHasFeature } from '@/server/services/nodes/features';
 import { AppError } from '@/server/errors';
 import { enqueueTaskTx } from '@/server/services/tasks/enqueue';
 import { releaseVeAddresses } from '@/server/services/ippools/allocate';
@@ -42,23 +44,32 @@ export interface ChangePlanRequest {
 
 /**
  * Moves a VE to another plan, keeping its overrides unless explicitly replaced. Refused changes
- * (a disk shrink while running) raise UNPROCESSABLE with the reasons; otherwise the new limits are
- * stored and a `ve.set` task applies the changed fields on the node (no task if nothing changed).
+ * (a disk shrink while running, an inode count) raise UNPROCESSABLE with the reasons; otherwise a
+ * `ve.set` task applies the changed fields on the node and writes the new plan, overrides and
+ * limits when the node has confirmed them (the row never claims limits the node does not have).
+ * Nothing changed on the node (only the plan id): written at once, no task.
  */
 export async function requestChangePlan(prisma: PrismaClient, actor: Actor, veId: string, req: ChangePlanRequest) {
   return prisma.$transaction(async (tx): Promise<PlanChangeResult & { taskId: string | null }> => {
-    const ve = await lockVe(tx, veId, { actor });
+    const ve = await lockVe(tx, veId, { actor, include: { node: { select: { capabilities: true } } } });
     const plan = await tx.plan.findUnique({ where: { id: req.planId } });
     if (!plan) throw new AppError('BAD_INPUT', 'planId: unknown plan', { field: 'planId' });
-    const result = changePlan(ve, plan, req.overrides ?? {});
+    const pending = await tx.task.count({ where: { veId: ve.id, type: 've.set', status: { in: ['queued', 'running'] }, params: { path: ['planId'], not: Prisma.AnyNull } } });
+    if (pending) throw new AppError('CONFLICT', `VE ${ve.ctid} has a limit change that the node has not applied yet; try again when it has finished`);
+    const result = changePlan(ve, plan, req.overrides ?? {}, { diskGrowOnline: nodeHasFeature(ve.node.capabilities, FEATURES.diskGrowOnline) });
     if (result.refused.length) {
       throw new AppError('UNPROCESSABLE', result.refused.map((r) => r.reason).join('; '), { refused: result.refused, changes: result.changes });
     }
-    await tx.ve.update({ where: { id: ve.id }, data: { planId: plan.id, overrides: result.overrides, limits: result.limits } });
-    if (!result.changes.length) return { ...result, taskId: null };
+    if (!result.changes.length) {
+      await tx.ve.update({ where: { id: ve.id }, data: { planId: plan.id, overrides: result.overrides } });
+      return { ...result, taskId: null };
+    }
     const task = await enqueueTaskTx(tx, {
       type: 've.set',
-      params: { ctid: ve.ctid, limits: Object.fromEntries(result.changes.map((c) => [c.field, c.to])), needsRestart: result.needsRestart },
+      params: {
+        ctid: ve.ctid, limits: Object.fromEntries(result.changes.map((c) => [c.field, c.to])), needsRestart: result.needsRestart,
+        planId: plan.id, overrides: result.overrides,
+      },
       veId: ve.id,
       ctid: ve.ctid,
       nodeId: ve.nodeId,

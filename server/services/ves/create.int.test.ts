@@ -125,12 +125,17 @@ describe('plan change and owner scoping', () => {
     const res = await requestChangePlan(db.prisma, admin, r.ve.id, { planId: big.id });
     expect(res.overrides).toEqual({ bandwidth: 1000 });
     expect(res.limits).toMatchObject({ ram: 1024, diskspace: 8192, bandwidth: 1000, cpus: 2 });
-    expect(res.needsRestart).toEqual([]);
+    // The seeded node never said (hello) that it grows a mounted disk: the grow waits for a restart, and the answer says so.
+    expect(res.needsRestart).toEqual(['diskspace']);
     const task = await db.prisma.task.findUniqueOrThrow({ where: { id: res.taskId! } });
     expect(task.type).toBe('ve.set');
-    expect((task.params as { limits: object }).limits).toEqual({ ram: 1024, diskspace: 8192, cpus: 2 });
-    const ve = await getVe(db.prisma, r.ve.id);
-    expect(ve).toMatchObject({ plan: { id: big.id }, overrides: { bandwidth: 1000 }, limits: expect.objectContaining({ ram: 1024, bandwidth: 1000 }) });
+    expect(task.params).toMatchObject({ limits: { ram: 1024, diskspace: 8192, cpus: 2 }, planId: big.id, overrides: { bandwidth: 1000 } });
+    // The row changes when the node confirms, not before: here no node has run the task yet.
+    expect(await getVe(db.prisma, r.ve.id)).toMatchObject({ plan: { id: plan.id }, limits: expect.objectContaining({ ram: plan.ram }) });
+    await expect(requestChangePlan(db.prisma, admin, r.ve.id, { planId: big.id })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/not applied yet/) });
+    // As the ve.set task does once the node has applied it.
+    await db.prisma.task.update({ where: { id: task.id }, data: { status: 'succeeded', finishedAt: new Date() } });
+    await db.prisma.ve.update({ where: { id: r.ve.id }, data: { planId: big.id, overrides: res.overrides, limits: res.limits } });
     await expect(requestChangePlan(db.prisma, admin, r.ve.id, { planId: plan.id })).rejects.toMatchObject({
       code: 'UNPROCESSABLE',
       message: expect.stringMatching(/diskspace shrink from 8192 to 2048 is refused while VE \d+ is running/),

@@ -137,11 +137,20 @@ describe('billing lifecycle on a real node', () => {
     const r = await api('POST', `/ves/${veId}/plan`, { plan: bigPlan, overrides: { numproc: 200 } });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(r.json.overrides).toEqual({ ram: 96, numproc: 200 });
+    // The row keeps the old plan until the node confirms the new limits.
+    expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: veId } })).limits).toMatchObject({ numproc: 64 });
+    // The disk grows now only where the node can grow a mounted filesystem; the answer says which.
+    const disk = r.json.changes.find((c: { field: string }) => c.field === 'diskspace');
+    expect(disk.live).toBe(!r.json.needsRestart.includes('diskspace'));
     await done(r.json.taskId);
     const v = (await nodeVe())!;
     expect(v.ram).toBe(96 * 2 ** 20);
     expect(v.numproc).toBe(200);
     expect(v.diskspace).toBe(128 * 2 ** 20);
+    const row = await db.prisma.ve.findUniqueOrThrow({ where: { id: veId }, include: { plan: true } });
+    expect({ plan: row.plan?.name, limits: row.limits }).toMatchObject({ plan: bigPlan, limits: { ram: 96, numproc: 200, diskspace: 128 } });
+    const log = (await db.prisma.taskLog.findMany({ where: { taskId: r.json.taskId } })).map((l) => l.line).join('\n');
+    if (!disk.live) expect(log).toMatch(/applied at the VE's next start: diskspace/);
   });
 
   it('hostname, root password, power and reinstall run on the node; reinstall keeps the id, CTID and addresses', { timeout: 240_000 }, async () => {
