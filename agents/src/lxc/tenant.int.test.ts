@@ -11,6 +11,12 @@ import { lxcState } from './lxc-cli';
 import { startVe } from './power';
 import { setVe } from './set';
 import { makeTestNode, type TestNode } from './test-env';
+import { spawn } from 'node:child_process';
+import { macForCtid, vethName } from '../config/schema';
+import { linkLocalOf, nftTable } from '../net/antispoof';
+import { refreshPortPolicies } from './onboot';
+import { run } from '../sys/exec';
+import { veStatus } from './power';
 
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,4 +97,86 @@ describe('a tenant swapping /etc for a symlink while the state probe fails', () 
     // The VE still works and its own /etc is intact.
     expect((await sh('cat /etc/hostname')).stdout.trim()).toBe('tenant.test');
   }, 90_000);
+});
+
+describe('a tenant spoofing neighbours and routers on the shared bridge', () => {
+  const FRAMES = path.resolve(import.meta.dirname, '../../../test/fixtures/frames.py');
+  const NET6 = 'fd00:199:73::';
+  const gw6 = `${NET6}1`;
+  let victim: { ctid: number; pid: number; mac: string; ip6: string };
+  let attacker: { ctid: number; pid: number; mac: string; ll: string };
+  const inNs = async (pid: number, argv: string[]) => (await run('nsenter', ['-t', String(pid), '-n', '--', ...argv], { timeoutMs: 30_000 })).stdout;
+  const frames = (pid: number, args: string[]) => inNs(pid, ['/usr/bin/python3', FRAMES, ...args]);
+  const ping6 = async (ctid: number, addr: string) => {
+    const r = await execInVe(node, { ctid, command: ['ping', '-6', '-c', '1', '-W', '5', addr], timeoutSec: 20 });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+  };
+
+  beforeAll(async () => {
+    node.networks = [...(node.networks ?? []), `${NET6}/64`];
+    // The node's own address on the bridge is the VEs' IPv6 neighbour (their gateway, say).
+    await run('ip', ['-6', 'addr', 'add', `${gw6}/64`, 'dev', node.bridge, 'nodad']);
+    const make = async (n: number) => {
+      const ctid = node.ctid();
+      await withUndo((u) => createVe(node, {
+        ctid, ostemplate: 'busybox', hostname: `v6-${n}.test`, ips: [node.ip(), `${NET6}${n}/64`], ram: 64 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192,
+      }, u));
+      const st = await startVe(node, ctid);
+      return { ctid, pid: st.pid ?? (await veStatus(node, ctid)).pid!, mac: macForCtid(ctid) };
+    };
+    const v = await make(2);
+    const a = await make(3);
+    victim = { ...v, ip6: `${NET6}2` };
+    attacker = { ...a, ll: linkLocalOf(a.mac) };
+    // The victim knows the gateway's real MAC, and the attacker's link-local address is the kernel's.
+    await ping6(victim.ctid, gw6);
+    expect(await inNs(attacker.pid, ['ip', '-6', 'addr', 'show', 'dev', 'eth0'])).toContain(attacker.ll);
+  }, 120_000);
+
+  it('does not let a router advertisement change the victim\'s routes or addresses', async () => {
+    await frames(attacker.pid, ['ra', attacker.mac, attacker.ll, 'fd00:bad::']);
+    await sleep(1500);
+    const routes = await inNs(victim.pid, ['ip', '-6', 'route', 'show']);
+    expect(routes).not.toMatch(/default|fd00:bad/);
+    expect(await inNs(victim.pid, ['ip', '-6', 'addr', 'show'])).not.toContain('fd00:bad');
+  });
+
+  it('does not let a neighbour advertisement for another address redirect the victim', async () => {
+    const gwMac = readFileSync(`/sys/class/net/${node.bridge}/address`, 'utf8').trim();
+    await frames(attacker.pid, ['na', attacker.mac, attacker.ll, victim.mac, victim.ip6, gw6]);
+    await sleep(500);
+    const entry = await inNs(victim.pid, ['ip', '-6', 'neigh', 'show', gw6, 'dev', 'eth0']);
+    expect(entry).toContain(gwMac);
+    expect(entry).not.toContain(attacker.mac);
+    // Its own addresses still resolve: IPv6 between the two VEs works.
+    await ping6(victim.ctid, `${NET6}3`);
+  });
+
+  it('does not forward VLAN-tagged frames from a VE port', async () => {
+    const listen = (marker: string) => new Promise<number>((resolve, reject) => {
+      const p = spawn('nsenter', ['-t', String(victim.pid), '-n', '--', '/usr/bin/python3', FRAMES, 'listen', '3', marker]);
+      let out = '';
+      p.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.startsWith('ready\n') && !out.includes('sent')) {
+          out += 'sent';
+          void frames(attacker.pid, [marker.startsWith('tag') ? 'tagged' : 'plain', attacker.mac, victim.mac, marker]).catch(reject);
+        }
+      });
+      p.on('error', reject);
+      p.on('close', () => resolve(Number(out.replace('ready\n', '').replace('sent', '').trim())));
+    });
+    // The same frame untagged arrives (the listener hears it); tagged, it does not.
+    expect(await listen('plain-vzpanel-7f3a')).toBeGreaterThan(0);
+    expect(await listen('tagged-vzpanel-7f3a')).toBe(0);
+  });
+
+  it('brings the filter of a VE that started under an older agent up to date when the agent starts', async () => {
+    const chain = ['list', 'chain', 'bridge', nftTable(node.bridge), `port_${vethName(attacker.ctid)}`];
+    // What an older agent installed: the source checks only.
+    await run('nft', ['flush', 'chain', 'bridge', nftTable(node.bridge), `port_${vethName(attacker.ctid)}`]);
+    expect((await run('nft', chain)).stdout).not.toContain('nd-router-advert');
+    expect(await refreshPortPolicies(node)).toEqual([]);
+    expect((await run('nft', chain)).stdout).toMatch(/nd-router-advert[\s\S]*8021q|8021q[\s\S]*nd-router-advert/);
+  });
 });
