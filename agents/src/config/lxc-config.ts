@@ -14,6 +14,14 @@ export interface HostFacts extends CgroupFeatures {
 
 export interface RenderPaths { vzroot: string; bridge: string }
 
+/**
+ * Cap of the host-side console log. The tenant writes /dev/console as fast as it likes and the file
+ * lies outside the VE's disk quota; LXC 5 truncates it to empty when a write would pass this size
+ * (no rotation, so no `.1` copy either). Nothing reads it but an admin diagnosing a boot: the web
+ * console is its own shell through lxc-attach. A power of two, as LXC asks.
+ */
+export const CONSOLE_LOG_MAX = 1024 * 1024;
+
 // Same device allow-list as LXC's common.conf; userns.conf clears it, we put it back (root can set it).
 const DEVICES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:229 rwm'];
 
@@ -37,6 +45,8 @@ export function renderLxcConfig(c: VeConfig, host: HostFacts, p: RenderPaths): s
   set('lxc.tty.max', 0);
   set('lxc.pty.max', 256);
   set('lxc.console.logfile', path.join(p.vzroot, 'lxc', String(c.ctid), 'console.log'));
+  set('lxc.console.size', CONSOLE_LOG_MAX);
+  set('lxc.console.rotate', 0);
   set('lxc.apparmor.profile', host.apparmor ? 'generated' : 'unconfined');
   if (host.apparmor) set('lxc.apparmor.allow_nesting', 0);
   set('lxc.signal.halt', c.haltsignal);

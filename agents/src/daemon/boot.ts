@@ -3,7 +3,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureNodePrereqs } from '../setup/node-prereqs';
 import { ensureBridge } from '../net/bridge';
-import { startOnbootVes } from '../lxc/onboot';
+import { refreshPortPolicies, startOnbootVes } from '../lxc/onboot';
 import type { AgentConfig } from './config';
 import type { Logger } from 'pino';
 
@@ -30,8 +30,10 @@ export async function bootTasks(config: AgentConfig, logger: Logger): Promise<vo
   } catch (e) {
     logger.error({ err: (e as Error).message }, 'node preparation failed; VEs may not start');
   }
-  if (!(await firstStartSinceBoot(config.vzroot))) return;
   const rt = { vzroot: config.vzroot, bridge: config.bridge, networks: [] as string[] };
+  const stale = await refreshPortPolicies(rt).catch((e) => [{ ctid: 0, error: (e as Error).message }]);
+  if (stale.length) logger.error({ failed: stale }, 'port filters of running VEs not refreshed');
+  if (!(await firstStartSinceBoot(config.vzroot))) return;
   const { started, failed } = await startOnbootVes(rt).catch((e) => ({ started: [], failed: [{ ctid: 0, error: (e as Error).message }] }));
   if (started.length || failed.length) logger.info({ started, failed }, 'onboot autostart');
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AgentError } from '../daemon/errors';
 import { defineHandler } from '../daemon/types';
-import { aptCacheStats, bridgeIpv4, ensureAptCache, stopAptCache } from '../bulk/apt-cache';
+import { aptCacheStats, assertBridgeAddress, bridgeIpv4, ensureAptCache, stopAptCache } from '../bulk/apt-cache';
 import { bulkExec, bulkLogDir } from '../bulk/exec';
 
 // Running bulk.exec calls by opId, so bulk.cancel can stop them from starting more VEs.
@@ -75,6 +75,7 @@ export const bulkAptCache = defineHandler({
     }
     const address = p.address ?? (await bridgeIpv4(ctx.config.bridge));
     if (!address) throw new AgentError('UNSUPPORTED', `bridge ${ctx.config.bridge} has no IPv4 address for the package cache to listen on (set VZ_BRIDGE_ADDR)`);
+    await assertBridgeAddress(ctx.config.bridge, address);
     return ensureAptCache(ctx.vzroot, { address, port: p.port, allowHosts: p.allowHosts });
   },
 });

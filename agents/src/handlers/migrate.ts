@@ -3,6 +3,7 @@ import type { AnyHandler } from '../daemon/types';
 import { defineHandler } from '../daemon/types';
 import { runtimeOf } from '../lxc/from-ctx';
 import { veExists } from '../lxc/ve-store';
+import { lxcState } from '../lxc/lxc-cli';
 import { veStatus } from '../lxc/power';
 import { vePaths } from '../sys/paths';
 import { run } from '../sys/exec';
@@ -40,8 +41,11 @@ const send = defineHandler({
   async run(p, ctx) {
     const rt = runtimeOf(ctx);
     ctx.progress(1, `pass ${p.pass}: copying to ${p.target.host}`);
-    const r = await withRootMounted(rt, p.ctid, (root) => rsyncTo(ctx.vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps));
-    ctx.log(`pass ${p.pass}: ${r.filesTransferred} files, ${r.bytesTransferred} bytes in ${r.ms} ms`);
+    // Only a RUNNING VE changes under the copy (pass 1 of a live migration); a frozen or stopped one
+    // must copy completely. The final pass is in the pause: no extra lxc-info there.
+    const live = p.pass === 1 && (await lxcState(p.ctid, vePaths(ctx.vzroot, p.ctid).lxcpath)) === 'RUNNING';
+    const { partial, ...r } = await withRootMounted(rt, p.ctid, (root) => rsyncTo(ctx.vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps, live));
+    ctx.log(`pass ${p.pass}: ${r.filesTransferred} files, ${r.bytesTransferred} bytes in ${r.ms} ms${partial ? ` (partial: ${partial}; the frozen pass copies the rest)` : ''}`);
     return { pass: p.pass, ...r };
   },
   recover: async () => ({ outcome: 'rerun' }), // rsync converges: running it again is safe

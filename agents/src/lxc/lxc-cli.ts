@@ -8,6 +8,20 @@ import { VeError } from '../sys/errors';
 
 export type LxcState = 'RUNNING' | 'STOPPED' | 'FROZEN' | 'STARTING' | 'STOPPING' | 'ABORTING' | 'FREEZING' | 'THAWED' | 'UNKNOWN';
 
+/**
+ * Fail closed: only a confirmed STOPPED lets the host follow paths inside a VE's root (its tenant
+ * could swap any of them for a symlink at any moment while it runs). An lxc-info error, timeout,
+ * UNKNOWN or a transition counts as running.
+ */
+export const confirmedStopped = (s: LxcState): boolean => s === 'STOPPED';
+
+/** VE_RUNNING unless `st` is a confirmed STOPPED; `then` ends the message ("stop it first"). */
+export function assertStopped(ctid: number, st: LxcState, then: string): void {
+  if (confirmedStopped(st)) return;
+  const is = st === 'RUNNING' || st === 'FROZEN' ? 'running' : `${st}, not confirmed stopped`;
+  throw new VeError('VE_RUNNING', `VE ${ctid} is ${is}; ${then}`);
+}
+
 const n = (ctid: number, lxcpath: string) => ['-n', String(ctid), '-P', lxcpath];
 
 export async function lxcState(ctid: number, lxcpath: string): Promise<LxcState> {

@@ -1,9 +1,8 @@
 // vzctl mount/umount: a stopped VE's filesystem at <vzroot>/root/<ctid> for the admin to inspect.
 import { mountImage, unmountImage } from '../storage/image';
-import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import { LocalUndo } from '../sys/undo';
-import { lxcState } from './lxc-cli';
+import { assertStopped, lxcState } from './lxc-cli';
 import { veStatus, type StatusResult } from './power';
 import { readVe } from './ve-store';
 import type { Runtime } from './runtime';
@@ -19,7 +18,7 @@ export async function umountVe(rt: Runtime, ctid: number): Promise<StatusResult>
   await readVe(rt.vzroot, ctid);
   const p = vePaths(rt.vzroot, ctid);
   const st = await lxcState(ctid, p.lxcpath);
-  if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${ctid} is running; stop it to unmount`);
+  assertStopped(ctid, st, 'stop it to unmount');
   await unmountImage(p.image, p.root);
   return veStatus(rt, ctid);
 }

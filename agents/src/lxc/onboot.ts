@@ -1,7 +1,28 @@
 // Autostart of ONBOOT VEs when the daemon starts (OpenVZ's vz service did this at boot).
+import { macForCtid, vethName } from '../config/schema';
+import { applyPortPolicy } from '../net/antispoof';
 import { listVes } from './list';
 import { startVe } from './power';
+import { readVe } from './ve-store';
 import type { Runtime } from './runtime';
+
+/**
+ * Re-installs the port filter of every running VE. A VE keeps the filter it started with, so after
+ * an agent upgrade (new drops, e.g. IPv6 router advertisements) this brings running ones up to date.
+ */
+export async function refreshPortPolicies(rt: Runtime): Promise<{ ctid: number; error: string }[]> {
+  const failed: { ctid: number; error: string }[] = [];
+  for (const ve of await listVes(rt)) {
+    if (ve.status !== 'running' && ve.status !== 'suspended') continue;
+    try {
+      const c = await readVe(rt.vzroot, ve.ctid);
+      await applyPortPolicy(rt.bridge, { veth: vethName(c.ctid), mac: c.mac ?? macForCtid(c.ctid), ips: c.ips });
+    } catch (e) {
+      failed.push({ ctid: ve.ctid, error: (e as Error).message });
+    }
+  }
+  return failed;
+}
 
 /** Start every stopped VE marked onboot; one failure does not stop the others. */
 export async function startOnbootVes(rt: Runtime): Promise<{ started: number[]; failed: { ctid: number; error: string }[] }> {

@@ -10,7 +10,7 @@ import { copyTemplateImage, templateImage } from '../storage/template-image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import { LocalUndo, type UndoLike } from '../sys/undo';
-import { lxcState } from './lxc-cli';
+import { assertStopped, lxcState } from './lxc-cli';
 import { hostVeFiles } from './rootfs-files';
 import { hashPassword, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
 import { readVe, writeVe } from './ve-store';
@@ -43,7 +43,7 @@ export async function reinstallVe(rt: Runtime, input: unknown, undo: UndoLike): 
   const cur = await readVe(rt.vzroot, r.ctid);
   const p = vePaths(rt.vzroot, r.ctid);
   const st = await lxcState(r.ctid, p.lxcpath);
-  if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${r.ctid} is running; stop it first`);
+  assertStopped(r.ctid, st, 'stop it first');
   const tpl = await findTemplate(rt.vzroot, r.ostemplate ?? cur.ostemplate);
   await unmountImage(p.image, p.root);
   const hash = r.passwordHash ?? (r.password ? await hashPassword(r.password) : await currentRootHash(p.image, p.root));

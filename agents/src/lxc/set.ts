@@ -14,7 +14,7 @@ import { LocalUndo, type UndoLike } from '../sys/undo';
 import { assertIpsFree } from './create';
 import { hostFacts } from './host-facts';
 import { applyIoThrottle, ioprioUnsupportedReason } from './io-limits';
-import { lxcAttach, lxcCgroupSet, lxcInitPid, lxcState } from './lxc-cli';
+import { confirmedStopped, lxcAttach, lxcCgroupSet, lxcInitPid, lxcState } from './lxc-cli';
 import { attachedVeFiles, hostVeFiles, type VeFiles } from './rootfs-files';
 import { hashPassword, USER_RE, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
 import { readVe, writeVe } from './ve-store';
@@ -76,8 +76,10 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
   if (s.ips || s.ipadd) await assertIpsFree(rt.vzroot, s.ctid, next.ips);
   const st = await lxcState(s.ctid, p.lxcpath);
   const running = st === 'RUNNING' || st === 'FROZEN';
+  const stopped = confirmedStopped(st);
   if (!running && !s.save) throw new VeError('VE_NOT_RUNNING', `VE ${s.ctid} is not running; live-only changes need --save`);
   const needsFiles = !!(s.hostname || s.nameservers || s.searchdomain || s.userpasswd || s.passwordHash);
+  if (needsFiles && !running && !stopped) throw new VeError('VE_RUNNING', `VE ${s.ctid} is ${st}, not confirmed stopped: its files are not changed from the host; try again`);
   if (st === 'FROZEN' && (needsFiles || s.ips || s.ipadd || s.ipdel || s.gateway)) throw new VeError('VE_RUNNING', `VE ${s.ctid} is suspended; resume it first`);
   const applied: string[] = [];
   const pending: string[] = [];
@@ -107,7 +109,7 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
     (how === 'pending' ? pending : applied).push('diskspace');
   }
   if (needsFiles) {
-    await withFiles(rt, s.ctid, running, async (files) => {
+    await withFiles(rt, s.ctid, !stopped, async (files) => {
       if (s.hostname) await writeHostname(files, next.hostname);
       if (s.nameservers || s.searchdomain) await writeResolvConf(files, next.nameservers, next.searchdomain);
       const user = s.userpasswd?.user ?? 'root';
@@ -123,9 +125,10 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
   return { ctid: s.ctid, running, applied, pending, saved: s.save, ...(notApplied.length ? { notApplied } : {}) };
 }
 
-async function withFiles(rt: Runtime, ctid: number, running: boolean, fn: (f: VeFiles) => Promise<void>): Promise<void> {
+/** `attached` unless the VE is confirmed stopped: then through its host mount. */
+async function withFiles(rt: Runtime, ctid: number, attached: boolean, fn: (f: VeFiles) => Promise<void>): Promise<void> {
   const p = vePaths(rt.vzroot, ctid);
-  if (running) return fn(attachedVeFiles(ctid, p.lxcpath));
+  if (attached) return fn(attachedVeFiles(ctid, p.lxcpath));
   const wasMounted = !!(await mountPointSource(p.root));
   const u = new LocalUndo();
   await mountImage(p.image, p.root, u);

@@ -14,17 +14,30 @@ import { vePaths } from '../sys/paths';
 import type { Runtime } from './runtime';
 
 export interface TestNode extends Runtime {
-  /** A fresh random ctid in 9000-9999 not used by this node yet. */
+  /** A fresh random ctid in the node's range (9000-9999 by default) not used by this node yet. */
   ctid(): number;
-  /** 10.199.3.<n>/24, unique within this node. */
+  /** <net>.<n>/24 (10.199.3 by default), unique within this node. */
   ip(): string;
   cleanup(): Promise<void>;
 }
 
-export async function makeTestNode(): Promise<TestNode> {
+/** Where a test node's names come from, so parallel suites can keep to their own ctids, bridges and addresses. */
+export interface TestNodeOptions {
+  /** First of `ctidCount` (default 1000) ctids to pick from. */
+  ctidBase?: number;
+  ctidCount?: number;
+  /** Bridge name prefix (a random hex suffix is added; at most 11 characters). */
+  bridgePrefix?: string;
+  /** First three octets of the VEs' /24. */
+  net?: string;
+  /** Temp dir prefix for the vzroot. */
+  tmpPrefix?: string;
+}
+
+export async function makeTestNode(o: TestNodeOptions = {}): Promise<TestNode> {
   await ensureNodePrereqs();
-  const vzroot = mkdtempSync('/tmp/vz-rt-');
-  const bridge = `vzrt${randomBytes(2).toString('hex')}`;
+  const vzroot = mkdtempSync(o.tmpPrefix ?? '/tmp/vz-rt-');
+  const bridge = `${o.bridgePrefix ?? 'vzrt'}${randomBytes(2).toString('hex')}`;
   await ensureBridge(bridge);
   const t = await buildBusyboxTemplate(path.join(vzroot, 'build'));
   await importTemplate(vzroot, t.tarball, t.manifest);
@@ -34,11 +47,11 @@ export async function makeTestNode(): Promise<TestNode> {
     vzroot, bridge, networks: ['10.199.0.0/16'],
     ctid() {
       for (;;) {
-        const c = 9000 + Math.floor(Math.random() * 1000);
+        const c = (o.ctidBase ?? 9000) + Math.floor(Math.random() * (o.ctidCount ?? 1000));
         if (!used.has(c)) { used.add(c); return c; }
       }
     },
-    ip: () => `10.199.3.${host++}/24`,
+    ip: () => `${o.net ?? '10.199.3'}.${host++}/24`,
     cleanup: () => cleanupVzroot(vzroot, bridge),
   };
 }

@@ -1,7 +1,7 @@
 // Checksum manifest of a VE root: one line per entry, sorted, hashed into one digest.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface Manifest { digest: string; entries: number; files: number; bytes: number; ms: number; hashed: number }
@@ -19,46 +19,81 @@ export const dropManifestCache = (root: string): void => {
   cache.delete(root);
 };
 
-function hashFile(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(file, { highWaterMark: 1 << 20 })
-      .on('data', (b) => h.update(b))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
+/** Stands for a file that was no longer the one the walk saw: never cached, never equal to a real sum. */
+const CHANGED = 'changed-while-read';
+// O_NOFOLLOW: a file swapped for a symlink (to /dev/zero, to the host) is not followed. O_NONBLOCK: a
+// FIFO opens at once instead of waiting for a writer forever. O_NOCTTY: no tty is ever acquired.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/**
+ * sha256 of the regular file `file` that the walk saw as inode `ino` of `size` bytes. The root may
+ * belong to a running VE whose root swaps files while we read, so: no symlink is followed, only
+ * that same regular inode is read, and never more than `size` bytes. Anything else is CHANGED.
+ */
+async function hashFile(file: string, want: { dev: bigint; ino: bigint; size: bigint }): Promise<string> {
+  const fh = await open(file, OPEN_FLAGS).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ELOOP' || e.code === 'ENOENT' || e.code === 'ENXIO') return undefined;
+    throw e;
   });
+  if (!fh) return CHANGED;
+  try {
+    const st = await fh.stat({ bigint: true });
+    if (!st.isFile() || st.dev !== want.dev || st.ino !== want.ino) return CHANGED;
+    const h = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let left = Number(want.size); left > 0;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), null);
+      if (bytesRead === 0) return CHANGED; // shrank under us
+      h.update(buf.subarray(0, bytesRead));
+      left -= bytesRead;
+    }
+    return h.digest('hex');
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
  * Walks `root` without following symlinks and describes every entry by type, mode, owner, size
  * and content (sha256 for files, target for links, rdev for devices). Times are left out: rsync
  * keeps them, but directory times legitimately move while the copy lands.
+ * A running VE can swap a folder for a symlink between our lstat and readdir, so the walk stays
+ * on `root`'s own filesystem: an entry on any other device (the host's /, /proc) is not entered
+ * or read, only noted as changed (the frozen pass that verifies the copy sees the settled tree).
  */
 export async function buildManifest(root: string, concurrency = 4): Promise<Manifest> {
   const t0 = Date.now();
   const lines: string[] = [];
-  const files: { rel: string; head: string; key: string }[] = [];
+  const files: { rel: string; head: string; key: string; id: { dev: bigint; ino: bigint; size: bigint } }[] = [];
   const known = cache.get(root) ?? new Map<string, { key: string; sum: string }>();
   const fresh = new Map<string, { key: string; sum: string }>();
   let hashed = 0;
   let bytes = 0;
+  const rootDev = (await lstat(root, { bigint: true })).dev;
   const walk = async (rel: string): Promise<void> => {
     const abs = path.join(root, rel);
-    const st = await lstat(abs, { bigint: true });
+    const st = await lstat(abs, { bigint: true }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'ELOOP' || e.code === 'ENAMETOOLONG') return undefined;
+      throw e;
+    });
+    if (!st || st.dev !== rootDev) {
+      lines.push(`? ${CHANGED} ${rel}`);
+      return;
+    }
     const head = `${(st.mode & 0o7777n).toString(8)} ${st.uid}:${st.gid}`;
     if (st.isDirectory()) {
       lines.push(`d ${head} ${rel || '.'}`);
       // Siblings in parallel, a slice at a time: the pause waits on this walk, and one lstat
       // after another leaves the thread pool idle.
-      const names = await readdir(abs);
+      const names = await readdir(abs).catch(() => [] as string[]);
       for (let i = 0; i < names.length; i += WALK_SLICE) {
         await Promise.all(names.slice(i, i + WALK_SLICE).map((n) => walk(rel ? `${rel}/${n}` : n)));
       }
     } else if (st.isFile()) {
       bytes += Number(st.size);
-      files.push({ rel, head: `f ${head} ${st.size}`, key: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` });
+      files.push({ rel, head: `f ${head} ${st.size}`, key: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, id: { dev: st.dev, ino: st.ino, size: st.size } });
     } else if (st.isSymbolicLink()) {
-      lines.push(`l ${head} ${rel} -> ${await readlink(abs)}`);
+      lines.push(`l ${head} ${rel} -> ${await readlink(abs).catch(() => CHANGED)}`);
     } else {
       const kind = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : st.isFIFO() ? 'p' : 's';
       lines.push(`${kind} ${head} ${st.rdev} ${rel}`);
@@ -72,10 +107,10 @@ export async function buildManifest(root: string, concurrency = 4): Promise<Mani
       const hit = known.get(f.rel);
       let sum = hit?.key === f.key ? hit.sum : undefined;
       if (!sum) {
-        sum = await hashFile(path.join(root, f.rel));
+        sum = await hashFile(path.join(root, f.rel), f.id);
         hashed += 1;
       }
-      fresh.set(f.rel, { key: f.key, sum });
+      if (sum !== CHANGED) fresh.set(f.rel, { key: f.key, sum });
       lines.push(`${f.head} ${sum} ${f.rel}`);
     }
   };

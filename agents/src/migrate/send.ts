@@ -2,6 +2,7 @@
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
 import { channelAlive, openChannel } from './channel';
+import { fifoWatchdog } from './fifo-watch';
 
 export interface SendTarget { host: string; port: number; user: string; hostKey: string; root: string }
 
@@ -21,12 +22,21 @@ export { knownHostsLine } from './channel';
 
 const SAFE_PATH = /^\/[A-Za-z0-9_./-]+$/;
 
+// While the VE runs its files come and go under rsync: 24 (vanished between listing and read) and
+// 23 (some not transferred) only mean this pass is partial. The final pass runs frozen and the
+// manifest check compares the settled trees, so a live pass may be partial; a frozen one may not.
+const copied = (code: number, live: boolean) => code === 0 || (live && (code === 23 || code === 24));
+
 /**
  * rsync -aHAX --numeric-ids --delete --inplace of `root/` to the target, over the migration's
  * one SSH connection (channel.ts): the host key is pinned (no TOFU), the key never outlives the
  * login, and the final pass inside the pause opens only a new session on the live connection.
+ * `live`: the VE runs during this pass, so its tenant may swap files under rsync (see `copied`);
+ * a pass stuck opening a file that became a FIFO is cut short and counts as partial.
  */
-export async function rsyncTo(vzroot: string, ctid: number, root: string, t: SendTarget, privateKey: string, bwlimitKBps = 0): Promise<SendStats & { ms: number }> {
+export async function rsyncTo(
+  vzroot: string, ctid: number, root: string, t: SendTarget, privateKey: string, bwlimitKBps = 0, live = false,
+): Promise<SendStats & { ms: number; partial?: string }> {
   if (!SAFE_PATH.test(root) || !SAFE_PATH.test(t.root)) throw new VeError('BAD_PARAMS', 'paths must be plain absolute paths');
   const host = t.host.includes(':') ? `[${t.host}]` : t.host;
   const attempt = async (ssh: string[]) => {
@@ -37,15 +47,23 @@ export async function rsyncTo(vzroot: string, ctid: number, root: string, t: Sen
       '-e', ssh.join(' '), `${root}/`, `${host}:${t.root}/`,
     ];
     const t0 = Date.now();
-    const r = await run('rsync', args, { allowFail: true, timeoutMs: 6 * 3600_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' } as unknown as NodeJS.ProcessEnv });
-    return { r, ms: Date.now() - t0 };
+    let watch: ReturnType<typeof fifoWatchdog> | undefined;
+    const r = await run('rsync', args, {
+      allowFail: true, timeoutMs: 6 * 3600_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' } as unknown as NodeJS.ProcessEnv,
+      onSpawn: (pid, kill) => { watch = fifoWatchdog(pid, kill); },
+    }).finally(() => watch?.stop());
+    return { r, ms: Date.now() - t0, fifo: !!watch?.tripped() };
   };
-  let { r, ms } = await attempt(await openChannel(vzroot, ctid, t, privateKey));
+  let { r, ms, fifo } = await attempt(await openChannel(vzroot, ctid, t, privateKey));
   // The connection from an earlier pass died (target sshd restarted, idle timeout): one fresh try.
-  if (r.code !== 0 && !(await channelAlive(vzroot, ctid))) ({ r, ms } = await attempt(await openChannel(vzroot, ctid, t, privateKey)));
-  if (r.code !== 0) {
+  if (!fifo && !copied(r.code, live) && !(await channelAlive(vzroot, ctid))) ({ r, ms, fifo } = await attempt(await openChannel(vzroot, ctid, t, privateKey)));
+  if (fifo) {
+    if (live) return { ...parseRsyncStats(r.stdout), ms, partial: 'a file turned into a FIFO while it was read (changed from inside the VE)' };
+    throw new VeError('INTERNAL', `copy of VE ${ctid} stopped: a file turned into a FIFO while it was read`, { fifo: true });
+  }
+  if (!copied(r.code, live)) {
     const tail = r.stderr.trim().split('\n').slice(-3).join(' | ');
     throw new VeError('INTERNAL', `rsync to ${t.host}:${t.port} failed (exit ${r.code}): ${tail}`, { rsyncExit: r.code });
   }
-  return { ...parseRsyncStats(r.stdout), ms };
+  return { ...parseRsyncStats(r.stdout), ms, ...(r.code !== 0 ? { partial: `rsync exit ${r.code}: files changed while the VE ran` } : {}) };
 }

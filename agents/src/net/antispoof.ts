@@ -1,7 +1,7 @@
 // nftables bridge-family filter: a VE's veth may only send from its own MAC and addresses.
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
-import { parseCidr } from '../config/net-addr';
+import { ipToBigInt, parseCidr } from '../config/net-addr';
 import { BRIDGE_RE } from './bridge';
 
 /** One table per bridge, so several nodes (test vzroots) on one machine never touch each other's rules. */
@@ -10,9 +10,23 @@ const chainOf = (veth: string) => `port_${veth}`;
 
 export interface PortPolicy { veth: string; mac: string; ips: string[] }
 
+/** The VE's EUI-64 link-local address (what the kernel gives eth0 from its MAC), as fe80::… text. */
+export function linkLocalOf(mac: string): string {
+  const b = mac.split(':').map((x) => parseInt(x, 16));
+  const w = [(b[0] ^ 2) << 8 | b[1], b[2] << 8 | 0xff, 0xfe << 8 | b[3], b[4] << 8 | b[5]];
+  return `fe80::${w.map((x) => x.toString(16)).join(':')}`;
+}
+
+/** An IPv6 address as the 128-bit number nft compares raw payload with (no IPv6 type for the ND target). */
+const v6Hex = (addr: string) => `0x${ipToBigInt(addr).toString(16).padStart(32, '0')}`;
+
 /**
  * Pure: the nft script that (re)installs the policy of one port. Frames entering the bridge
  * from `veth` are dropped unless their source MAC, ARP sender and IP source are the VE's own.
+ * A VE is a host, never a router or a DHCP server: its router advertisements, redirects and
+ * DHCP/DHCPv6 server replies are dropped; its neighbour advertisements (and duplicate-address
+ * probes) may only name its own addresses or its link-local one; VLAN-tagged frames, which the
+ * per-ethertype rules would not see into, never leave its port.
  */
 export function portPolicyScript(bridge: string, p: PortPolicy): string {
   if (!BRIDGE_RE.test(bridge) || !/^veth\d{1,11}$/.test(p.veth) || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(p.mac)) {
@@ -23,13 +37,23 @@ export function portPolicyScript(bridge: string, p: PortPolicy): string {
     return c;
   });
   const v4 = addrs.filter((a) => a.family === 4).map((a) => a.addr);
-  const v6 = ['fe80::/10', '::', ...addrs.filter((a) => a.family === 6).map((a) => a.addr)];
+  const own6 = addrs.filter((a) => a.family === 6).map((a) => a.addr);
+  const v6 = ['fe80::/10', '::', ...own6];
+  const targets = [...new Set([linkLocalOf(p.mac), ...own6].map(v6Hex))].join(', ');
   const t = nftTable(bridge);
   const c = chainOf(p.veth);
+  // @th,64,128: the target address of a neighbour solicitation/advertisement (after type, code, checksum, flags).
+  const nd = `add rule bridge ${t} ${c} ether type ip6`;
   return [
     `add chain bridge ${t} ${c}`,
     `flush chain bridge ${t} ${c}`,
     `add rule bridge ${t} ${c} ether saddr != ${p.mac} drop`,
+    `add rule bridge ${t} ${c} ether type { 8021q, 8021ad, 0x9100 } drop`,
+    `${nd} icmpv6 type { nd-router-advert, nd-redirect, router-renumbering } drop`,
+    `${nd} icmpv6 type nd-neighbor-advert @th,64,128 != { ${targets} } drop`,
+    `${nd} ip6 saddr :: icmpv6 type nd-neighbor-solicit @th,64,128 != { ${targets} } drop`,
+    `${nd} udp sport 547 drop`,
+    `add rule bridge ${t} ${c} ether type ip udp sport 67 drop`,
     `add rule bridge ${t} ${c} ether type arp arp saddr ether != ${p.mac} drop`,
     v4.length ? `add rule bridge ${t} ${c} ether type arp arp saddr ip != { ${v4.join(', ')} } drop` : `add rule bridge ${t} ${c} ether type arp drop`,
     v4.length ? `add rule bridge ${t} ${c} ether type ip ip saddr != { ${v4.join(', ')} } drop` : `add rule bridge ${t} ${c} ether type ip drop`,

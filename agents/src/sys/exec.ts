@@ -12,6 +12,8 @@ export interface RunOptions {
   allowFail?: boolean;
   /** Cap on captured output per stream (bytes). */
   maxOutput?: number;
+  /** Told the child's pid once it runs (for a watchdog); the child is killed when `kill` is called. */
+  onSpawn?: (pid: number, kill: () => void) => void;
 }
 
 export interface RunResult {
@@ -31,6 +33,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     let outLen = 0;
     let errLen = 0;
     let timedOut = false;
+    if (child.pid && opts.onSpawn) opts.onSpawn(child.pid, () => child.kill('SIGKILL'));
     child.stdout.on('data', (b: Buffer) => { if (outLen < max) { out.push(b); outLen += b.length; } });
     child.stderr.on('data', (b: Buffer) => { if (errLen < max) { err.push(b); errLen += b.length; } });
     const timer = opts.timeoutMs
