@@ -14,6 +14,7 @@ import { createPrisma } from './db/client';
 import { applyMigrations } from '@/prisma/tools/engine';
 import { ensureAdmin } from './services/auth/users';
 import { purgeExpiredSessions } from './services/auth/sessions';
+import { purgeThrottle } from './services/auth/rateLimit';
 import { createHttpServer, type NextHandlers } from './http/server';
 import { startWorker } from './operations/worker';
 import { startNodeMonitor } from './operations/node-monitor';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   // The one line a new user needs; printed on stdout, never logged.
   console.log(admin.created ? `Admin login: ${admin.email} ${admin.password}` : `Admin login: ${admin.email} (password unchanged)`);
   await purgeExpiredSessions(prisma);
+  await purgeThrottle(prisma);
 
   const agent = cfg.localNode ? await bootLocalNode(prisma, cfg.vzroot) : undefined;
   // An agent we started stops with us (VEs keep running without it) unless asked to keep it.
