@@ -14,6 +14,7 @@ import { createPrisma } from './db/client';
 import { applyMigrations } from '@/prisma/tools/engine';
 import { ensureAdmin } from './services/auth/users';
 import { purgeExpiredSessions } from './services/auth/sessions';
+import { purgeThrottle } from './services/auth/rateLimit';
 import { createHttpServer, type NextHandlers } from './http/server';
 import { listenPanel } from './http/tls';
 import { startWorker } from './operations/worker';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   // The one line a new user needs; printed on stdout, never logged.
   console.log(admin.created ? `Admin login: ${admin.email} ${admin.password}` : `Admin login: ${admin.email} (password unchanged)`);
   await purgeExpiredSessions(prisma);
+  await purgeThrottle(prisma);
 
   at('starting the local node', `see ${cfg.vzroot}/log/vzagentd.log, or start with VZPANEL_LOCAL_NODE=0 to run without one`);
   const agent = cfg.localNode ? await bootLocalNode(prisma, cfg.vzroot) : undefined;

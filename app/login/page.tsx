@@ -7,14 +7,13 @@ import { errorCode } from '@/app/_lib/errors';
 import { Button } from '@/app/_components/Button';
 import { Field } from '@/app/_components/Input';
 import { Alert, ErrorAlert } from '@/app/_components/Alert';
+import { safeNextPath } from '@/app/_lib/nextPath';
 
-// Only same-site paths: an absolute or protocol-relative `next` would be an open redirect.
-const safeNext = (next: string | null) => (next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : null);
 
 function LoginForm() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const next = safeNext(useSearchParams().get('next'));
+  const nextParam = useSearchParams().get('next');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [ticket, setTicket] = useState<string | null>(null);
@@ -24,7 +23,8 @@ function LoginForm() {
   async function enter() {
     const me = await queryClient.fetchQuery({ ...trpc.auth.me.queryOptions(), staleTime: 0 });
     const home = me?.role === 'admin' ? '/admin' : '/portal';
-    window.location.assign(next ?? home);
+    // Only a same-origin path: anything else (`/%09/evil.com` parses as //evil.com) would be an open redirect.
+    window.location.assign(safeNextPath(nextParam, window.location.origin) ?? home);
   }
 
   const login = useMutation(

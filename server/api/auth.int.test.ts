@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { createCaller } from './root';
 import { createInnerContext } from './context';
 import { createUser, ensureAdmin } from '@/server/services/auth/users';
-import { totpAt } from '@/server/services/auth/totp';
+import { totpAt, verifyTotp } from '@/server/services/auth/totp';
 import { SESSION_COOKIE } from '@/server/services/auth/sessions';
 
 let db: TestDatabase;
@@ -145,5 +145,87 @@ describe('TOTP second factor', () => {
     const signedIn = (await caller(sessionFrom(b.ctx.cookies))).api;
     expect(await signedIn.auth.totp.disable({ code: backupCodes[1] })).toEqual({ ok: true });
     expect((await signIn('bob@example.com')).r).toEqual({ ok: true });
+  });
+});
+
+// Second-factor guessing is limited per user across tickets and totp.disable (in Postgres), with back-off
+// and an audit entry; a right password no longer buys fresh guesses.
+/** A user with TOTP on; returns its secret and a signed-in session token. */
+async function userWithTotp(email: string) {
+  const user = await createUser(db.prisma, { email, password, role: 'customer' });
+  const session = (await signIn(email)).token!;
+  const api = (await caller(session)).api;
+  const { secret } = await api.auth.totp.setup();
+  await api.auth.totp.enable({ code: totpAt(secret, Date.now()) });
+  // A 6-digit code that no window around now accepts.
+  let n = 100_000;
+  while (verifyTotp(secret, String(n)) !== null) n++;
+  return { id: user.id, secret, session, wrong: String(n) };
+}
+
+async function ticketFor(email: string): Promise<string> {
+  const r = await (await caller()).api.auth.login({ email, password });
+  return (r as { ticket: string }).ticket;
+}
+
+describe('second-factor guessing', () => {
+  it('locks the account after 20 wrong codes over 4 tickets, refuses even the right code then, audits it, and backs off', async () => {
+    const u = await userWithTotp('carol@example.com');
+    const seen: string[] = [];
+    for (let t = 0; t < 4; t++) {
+      const ticket = await ticketFor('carol@example.com');
+      for (let i = 0; i < 5; i++) seen.push(await codeOf((await caller()).api.auth.verifyTotp({ ticket, code: u.wrong })));
+    }
+    // Ten wrong codes are judged; from then on the account is locked, whichever ticket asks.
+    expect(seen.slice(0, 10)).toEqual(Array(10).fill('BAD_REQUEST'));
+    expect(seen.slice(10)).toEqual(Array(10).fill('TOO_MANY_REQUESTS'));
+    const fresh = await ticketFor('carol@example.com');
+    await expect((await caller()).api.auth.verifyTotp({ ticket: fresh, code: totpAt(u.secret, Date.now() + 30_000) })).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    // totp.disable shares the limit.
+    await expect((await caller(u.session)).api.auth.totp.disable({ code: totpAt(u.secret, Date.now() + 30_000) })).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    const audit = await db.prisma.auditLog.findMany({ where: { action: 'auth.totp.locked', targetId: u.id } });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ outcome: 'denied', actorLabel: 'carol@example.com' });
+
+    // Let the first lockout run out: ten more wrong codes lock it again, for twice as long.
+    const key = `totp:${u.id}`;
+    const first = await db.prisma.authThrottle.findUniqueOrThrow({ where: { key } });
+    expect(first.lockedUntil!.getTime() - Date.now()).toBeGreaterThan(4 * 60_000);
+    await db.prisma.authThrottle.update({ where: { key }, data: { lockedUntil: new Date(Date.now() - 1000) } });
+    const again: string[] = [];
+    for (let t = 0; t < 3; t++) {
+      const ticket = await ticketFor('carol@example.com');
+      for (let i = 0; i < 4; i++) again.push(await codeOf((await caller()).api.auth.verifyTotp({ ticket, code: u.wrong })));
+    }
+    expect(again.filter((c) => c === 'BAD_REQUEST')).toHaveLength(10);
+    const second = await db.prisma.authThrottle.findUniqueOrThrow({ where: { key } });
+    const left = second.lockedUntil!.getTime() - Date.now();
+    expect(left).toBeGreaterThan(9 * 60_000);
+    expect(left).toBeLessThanOrEqual(10 * 60_000);
+    expect(await db.prisma.auditLog.count({ where: { action: 'auth.totp.locked', targetId: u.id } })).toBe(2);
+
+    // Once the lockout is over, the right code signs in and clears the count.
+    await db.prisma.authThrottle.update({ where: { key }, data: { lockedUntil: new Date(Date.now() - 1000) } });
+    const ok = await ticketFor('carol@example.com');
+    expect(await (await caller()).api.auth.verifyTotp({ ticket: ok, code: totpAt(u.secret, Date.now() + 30_000) })).toEqual({ ok: true, usedBackupCode: false });
+    expect(await db.prisma.authThrottle.count({ where: { key } })).toBe(0);
+  });
+
+  it('limits totp.disable the same way: wrong codes and wrong passwords count, then the right code is refused', async () => {
+    const u = await userWithTotp('dave@example.com');
+    const api = (await caller(u.session)).api;
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) seen.push(await codeOf(api.auth.totp.disable({ code: u.wrong })));
+    for (let i = 0; i < 5; i++) seen.push(await codeOf(api.auth.totp.disable({ code: totpAt(u.secret, Date.now()), password: 'not the password' })));
+    expect(seen).toEqual(Array(10).fill('BAD_REQUEST'));
+    await expect(api.auth.totp.disable({ code: totpAt(u.secret, Date.now() + 30_000), password })).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    expect(await (await caller(u.session)).api.auth.me()).toMatchObject({ totpEnabled: true });
+  });
+
+  it('accepts one TOTP code once (the last accepted step is kept in Postgres)', async () => {
+    const u = await userWithTotp('erin@example.com');
+    const code = totpAt(u.secret, Date.now() + 30_000);
+    expect(await (await caller()).api.auth.verifyTotp({ ticket: await ticketFor('erin@example.com'), code })).toMatchObject({ ok: true });
+    await expect((await caller()).api.auth.verifyTotp({ ticket: await ticketFor('erin@example.com'), code })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });

@@ -10,7 +10,7 @@ import type { NodeConsole } from '@/server/nodes/console';
 import { logger } from '@/server/logger';
 
 /** Close codes the browser sees (4000-4999 are the application's). */
-export const CONSOLE_CLOSE = { exited: 1000, nodeLost: 1011, notFound: 4404, notRunning: 4409, nodeOffline: 4503, failed: 4500 } as const;
+export const CONSOLE_CLOSE = { exited: 1000, nodeLost: 1011, revoked: 4403, notFound: 4404, notRunning: 4409, nodeOffline: 4503, failed: 4500 } as const;
 
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 1 << 18;
@@ -20,6 +20,7 @@ function closeCodeOf(code: string): number {
   if (code === 'VE_NOT_RUNNING') return CONSOLE_CLOSE.notRunning;
   if (code === 'NOT_FOUND') return CONSOLE_CLOSE.notFound;
   if (code === 'NODE_OFFLINE') return CONSOLE_CLOSE.nodeOffline;
+  if (code === 'FORBIDDEN') return CONSOLE_CLOSE.revoked;
   return CONSOLE_CLOSE.failed;
 }
 

@@ -14,6 +14,7 @@ import { clampSize } from '@/agents/protocol/console';
 import { logger } from '@/server/logger';
 import { sameOrigin } from './ws';
 import { bridgeConsole, failConsole } from './console-bridge';
+import { guardConsole } from './console-guard';
 
 export const CONSOLE_WS_PREFIX = '/ws/console/';
 
@@ -38,8 +39,10 @@ async function audit(prisma: PrismaClient, req: IncomingMessage, veId: string, o
 /**
  * Upgrade handler for /ws/console/<veId>[?ticket=T][&cols=C&rows=R]. Order: path, same origin,
  * credentials (a ticket if given, else the session cookie), owner scope; only then the WebSocket
- * handshake (on `wss`: the panel's one WebSocketServer, so shutdown closes consoles too). Refusals are plain HTTP answers: 401 without valid credentials, 404 for a VE that is
- * missing or not the caller's (the same answer for both), 403 for a foreign Origin.
+ * handshake (on `wss`: the panel's one WebSocketServer, so shutdown closes consoles too). Refusals
+ * are plain HTTP answers: 401 without valid credentials, 404 for a VE that is missing or not the
+ * caller's (the same answer for both), 403 for a foreign Origin or a suspended VE. An open console
+ * closes (4403) when its right ends: see console-guard.ts.
  */
 export function createConsoleUpgrade(prisma: PrismaClient, wss: WebSocketServer = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 })) {
 
@@ -52,21 +55,27 @@ export function createConsoleUpgrade(prisma: PrismaClient, wss: WebSocketServer 
     let user: SessionUser | undefined;
     let access: ConsoleAccess;
     try {
-      if (ticket === null) user = (await validateSession(prisma, sessionTokenFrom(req)))?.user;
-      access = await authorizeConsole(prisma, veId, { user, ticket });
+      const session = ticket === null ? await validateSession(prisma, sessionTokenFrom(req)) : null;
+      user = session?.user;
+      access = await authorizeConsole(prisma, veId, { user, sessionId: session?.session.id, ticket });
     } catch (e) {
       if (!isAppError(e)) throw e;
       const who = user ? { actorId: user.id, actorLabel: user.email } : ticket !== null ? { actorLabel: 'console ticket' } : null;
       // anonymous knocking without any credential is not worth a row; everything else is
       if (who) await audit(prisma, req, veId, 'denied', who, { error: e.message, via: ticket !== null ? 'ticket' : 'session' });
+      if (e.code === 'FORBIDDEN') return reject(socket, 403, 'Forbidden');
       return e.code === 'UNAUTHENTICATED' ? reject(socket, 401, 'Unauthorized') : reject(socket, 404, 'Not Found');
     }
     await audit(prisma, req, access.ve.id, 'success', access.actor, { ctid: access.ve.ctid, node: access.node.name, via: access.actor.via });
     const size = clampSize(Number(q.get('cols') ?? 80), Number(q.get('rows') ?? 24));
     wss.handleUpgrade(req, socket, head, (ws) => {
       wss.emit('connection', ws, req);
+      // Keystrokes sent before the node side is bridged wait in the socket instead of being dropped.
+      ws.pause();
       void (async () => {
         try {
+          await guardConsole(prisma, ws, access.right, user?.id);
+          if (ws.readyState !== ws.OPEN) return;
           const nc = await openNodeConsole(access.node.id, nodeSpec(access.node), access.ve.ctid);
           if (ws.readyState !== ws.OPEN) return nc.close(); // the tab closed while the node side opened
           nc.resize(size.cols, size.rows);
@@ -75,6 +84,8 @@ export function createConsoleUpgrade(prisma: PrismaClient, wss: WebSocketServer 
           const code = isAppError(e) ? e.code : 'INTERNAL';
           if (!isAppError(e)) logger.error({ err: e, veId: access.ve.id }, 'console open failed');
           failConsole(ws, code, isAppError(e) ? e.message : 'cannot open the console');
+        } finally {
+          ws.resume();
         }
       })();
     });

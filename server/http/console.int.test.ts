@@ -23,6 +23,13 @@ import { issueConsoleTicket } from '@/server/services/console/tickets';
 import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
 import { seedUser, uniq } from '@/test/fixtures/panel';
 import { createHttpServer } from './server';
+import { runMigrations } from 'graphile-worker';
+import { closeTaskEvents } from '@/server/operations/tasks/events';
+import { requestSuspend } from '@/server/services/billing/suspension';
+import { revokeSessionToken } from '@/server/services/auth/sessions';
+import { createApiKey, revokeApiKey } from '@/server/services/auth/apiKeys';
+import { setCustomerDisabled } from '@/server/services/customers';
+import { startPanelProcess, type PanelProcess } from '@/test/fixtures/panel-process';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const MiB = 1024 * 1024;
@@ -40,6 +47,8 @@ const ids = { veA: '', veB: '' };
 const cookies = { admin: '', alice: '', bob: '' };
 const userIds = { admin: '', alice: '' };
 const prevDataDir = process.env.VZPANEL_DATA_DIR;
+const prevDbUrl = process.env.DATABASE_URL;
+let otherPanel: PanelProcess | undefined;
 
 interface Term {
   ws: WebSocket;
@@ -51,10 +60,10 @@ interface Term {
 }
 
 /** Opens /ws/console/<veId>; resolves with the HTTP status of a refused upgrade, or the open terminal. */
-function connect(veId: string, opts: { cookie?: string; ticket?: string; origin?: string; query?: string } = {}): Promise<{ status: number; term?: Term }> {
+function connect(veId: string, opts: { cookie?: string; ticket?: string; origin?: string; query?: string; at?: string } = {}): Promise<{ status: number; term?: Term }> {
   const q = new URLSearchParams(opts.query ?? '');
   if (opts.ticket) q.set('ticket', opts.ticket);
-  const url = `${base.replace('http', 'ws')}/ws/console/${veId}${q.size ? `?${q}` : ''}`;
+  const url = `${(opts.at ?? base).replace('http', 'ws')}/ws/console/${veId}${q.size ? `?${q}` : ''}`;
   const headers: Record<string, string> = {};
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.origin) headers.origin = opts.origin;
@@ -122,6 +131,7 @@ async function eventually(fn: () => Promise<boolean> | boolean, ms = 10_000, wha
 beforeAll(async () => {
   execFileSync('node', [path.join(REPO, 'agents', 'build.mjs')], { cwd: REPO }); // the daemon must know console.prepare
   db = await createTestDatabase();
+  process.env.DATABASE_URL = db.url; // consoles LISTEN for revocations on the panel's database
   tn = await makeTestNode();
   ctid = randomInt(50000, 60000);
   await withUndo((u) => createVe(tn!, { ostemplate: 'busybox', ctid, hostname: 'console.test', ips: [tn!.ip()], gateway: '10.199.3.1', ram: 128 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192 }, u));
@@ -153,6 +163,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closeServer?.().catch(() => undefined);
+  await otherPanel?.stop().catch(() => undefined);
+  await closeTaskEvents();
+  if (prevDbUrl === undefined) delete process.env.DATABASE_URL;
+  else process.env.DATABASE_URL = prevDbUrl;
   await closeAll();
   await sshd?.destroy().catch(() => undefined);
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
@@ -244,6 +258,70 @@ describe('web console over the local transport', () => {
     const c = await term!.closed;
     expect(c.code).toBe(4404);
     expect(term!.control).toEqual([expect.objectContaining({ type: 'error', code: 'NOT_FOUND' })]);
+  }, 30_000);
+});
+
+describe('an open console ends with its right (within 2 s, whichever panel process holds it)', () => {
+  /** Opens a console and waits for the shell prompt. */
+  async function openShell(opts: Parameters<typeof connect>[1]): Promise<Term> {
+    const r = await connect(ids.veA, opts);
+    expect(r.status).toBe(101);
+    await r.term!.waitFor(/[$#] /);
+    return r.term!;
+  }
+
+  /** Runs `revoke` and expects the console to close with 4403 and a FORBIDDEN frame within 2 s. */
+  async function closesWithin2s(t: Term, revoke: () => Promise<unknown>, why: RegExp) {
+    const t0 = Date.now();
+    await revoke();
+    const c = await Promise.race([t.closed, new Promise<null>((r) => setTimeout(() => r(null), 2000 - (Date.now() - t0)))]);
+    expect(c, 'console still open 2 s after the right ended').not.toBeNull();
+    expect(c!.code).toBe(4403);
+    expect(t.control).toContainEqual(expect.objectContaining({ type: 'error', code: 'FORBIDDEN', message: expect.stringMatching(why) }));
+  }
+
+  it('billing suspension closes the customer console open in another panel process; the admin console stays; reopening is refused', async () => {
+    otherPanel = await startPanelProcess(db.url);
+    await runMigrations({ connectionString: db.url }); // suspend queues its node task (no worker runs it here)
+    const customer = await openShell({ cookie: cookies.alice, at: otherPanel.base });
+    const support = await openShell({ cookie: cookies.admin });
+    try {
+      await closesWithin2s(customer, () => requestSuspend(db.prisma, { role: 'apiKey' }, ids.veA, { reason: 'unpaid', networkOnly: true }), /suspended/);
+      support.type('echo $((7*6))\n');
+      await support.waitFor(/\r\n42\r\n/);
+      expect((await connect(ids.veA, { cookie: cookies.alice, at: otherPanel.base })).status).toBe(403);
+      expect((await connect(ids.veA, { cookie: cookies.alice })).status).toBe(403);
+    } finally {
+      support.ws.close();
+      await db.prisma.task.deleteMany({ where: { veId: ids.veA } });
+      await db.prisma.ve.update({ where: { id: ids.veA }, data: { state: 'running', suspendedAt: null, suspendReason: null, suspendMode: null } });
+    }
+    await support.closed;
+  }, 60_000);
+
+  it('logging out closes the consoles that session opened', async () => {
+    const s = await createSession(db.prisma, userIds.alice);
+    const t = await openShell({ cookie: `${SESSION_COOKIE}=${s.token}`, at: otherPanel?.base });
+    await closesWithin2s(t, () => revokeSessionToken(db.prisma, s.token), /session ended/);
+  }, 30_000);
+
+  it('disabling the account closes its consoles, billing-ticket ones on its VEs too', async () => {
+    const viaSession = await openShell({ cookie: cookies.alice });
+    const viaTicket = await openShell({ ticket: (await issueConsoleTicket(db.prisma, ids.veA, {})).ticket });
+    try {
+      await closesWithin2s(viaSession, () => setCustomerDisabled(db.prisma, userIds.alice, true), /session ended|disabled/);
+      const c = await Promise.race([viaTicket.closed, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+      expect(c?.code).toBe(4403);
+    } finally {
+      await setCustomerDisabled(db.prisma, userIds.alice, false);
+      cookies.alice = `${SESSION_COOKIE}=${(await createSession(db.prisma, userIds.alice)).token}`;
+    }
+  }, 30_000);
+
+  it('revoking the billing key closes the consoles opened with its tickets', async () => {
+    const key = await createApiKey(db.prisma, { name: uniq('whmcs'), scopes: ['ves:read'] });
+    const t = await openShell({ ticket: (await issueConsoleTicket(db.prisma, ids.veA, { apiKeyId: key.id })).ticket, at: otherPanel?.base });
+    await closesWithin2s(t, () => revokeApiKey(db.prisma, key.id), /API key was revoked/);
   }, 30_000);
 });
 

@@ -1,31 +1,36 @@
-// One LISTEN vz_task connection per panel process, fanned out to everyone watching a task.
+// One LISTEN connection per channel and panel process (vz_task: task changes; vz_console: a console's
+// right may have ended), fanned out by payload to everyone watching it.
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { logger } from '@/server/logger';
 
 export const TASK_CHANNEL = 'vz_task';
+export const CONSOLE_CHANNEL = 'vz_console';
 
-class TaskEvents {
+class PgEvents {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private client: pg.Client | undefined;
   private connecting: Promise<void> | undefined;
   private watchers = 0;
   private closed = false;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly channel: string,
+  ) {}
 
   private async connect(): Promise<void> {
-    const c = new pg.Client({ connectionString: this.url, application_name: 'vzpanel-task-events' });
-    c.on('notification', (m) => { if (m.channel === TASK_CHANNEL && m.payload) this.emitter.emit(m.payload); });
+    const c = new pg.Client({ connectionString: this.url, application_name: `vzpanel-${this.channel}` });
+    c.on('notification', (m) => { if (m.channel === this.channel && m.payload) this.emitter.emit(m.payload); });
     c.on('error', (err) => {
-      logger.warn({ err: err.message }, 'task events connection lost; reconnecting');
+      logger.warn({ err: err.message, channel: this.channel }, 'event connection lost; reconnecting');
       if (this.client === c) this.client = undefined;
       // Watchers re-read their task after a reconnect, so nothing missed in between is lost for good.
       this.emitter.emit('*reconnect');
       if (!this.closed && this.watchers > 0) setTimeout(() => void this.ensure().catch(() => undefined), 1000).unref();
     });
     await c.connect();
-    await c.query(`LISTEN ${TASK_CHANNEL}`);
+    await c.query(`LISTEN ${this.channel}`);
     this.client = c;
   }
 
@@ -35,17 +40,18 @@ class TaskEvents {
     return this.connecting;
   }
 
-  /** Calls `cb` whenever task `taskId` changes (and after a reconnect); returns the unsubscribe function. */
-  async watch(taskId: string, cb: () => void): Promise<() => void> {
+  /** Calls `cb` whenever one of `keys` is notified (a task id; "ve:<id>"…) and after a reconnect; returns the unsubscribe function. */
+  async watch(keys: string | string[], cb: () => void): Promise<() => void> {
+    const list = typeof keys === 'string' ? [keys] : keys;
     this.watchers++;
-    this.emitter.on(taskId, cb);
+    for (const k of list) this.emitter.on(k, cb);
     this.emitter.on('*reconnect', cb);
     let done = false;
     const off = () => {
       if (done) return;
       done = true;
       this.watchers--;
-      this.emitter.off(taskId, cb);
+      for (const k of list) this.emitter.off(k, cb);
       this.emitter.off('*reconnect', cb);
     };
     try {
@@ -64,17 +70,27 @@ class TaskEvents {
   }
 }
 
-const byUrl = new Map<string, TaskEvents>();
+const byUrl = new Map<string, PgEvents>();
 
-/** The process-wide listener for a database (default: DATABASE_URL, as server/main.ts sets it). */
-export function taskEvents(url = process.env.DATABASE_URL): TaskEvents {
-  if (!url) throw new Error('task events need DATABASE_URL');
-  let t = byUrl.get(url);
-  if (!t) byUrl.set(url, (t = new TaskEvents(url)));
+function listener(channel: string, url: string | undefined): PgEvents {
+  if (!url) throw new Error(`${channel} events need DATABASE_URL`);
+  const id = `${channel} ${url}`;
+  let t = byUrl.get(id);
+  if (!t) byUrl.set(id, (t = new PgEvents(url, channel)));
   return t;
 }
 
-/** Closes every listener (shutdown, end of a test file). */
+/** The process-wide task listener for a database (default: DATABASE_URL, as server/main.ts sets it). */
+export function taskEvents(url = process.env.DATABASE_URL): PgEvents {
+  return listener(TASK_CHANNEL, url);
+}
+
+/** The process-wide listener for console revocations (see services/console/revoke.ts). */
+export function consoleEvents(url = process.env.DATABASE_URL): PgEvents {
+  return listener(CONSOLE_CHANNEL, url);
+}
+
+/** Closes every listener of every channel (shutdown, end of a test file). */
 export async function closeTaskEvents(): Promise<void> {
   const all = [...byUrl.values()];
   byUrl.clear();

@@ -1,9 +1,12 @@
 // Graphile task "webhook.deliver": POST one signed delivery; on failure re-queue it with exponential backoff.
+import http from 'node:http';
+import https from 'node:https';
 import type { Task as GraphileTask } from 'graphile-worker';
 import type { PrismaClient, Task } from '@/server/db/client';
 import { logger } from '@/server/logger';
 import { onTaskFinished } from '@/server/operations/tasks/hooks';
 import { redact } from '@/server/services/tasks';
+import { checkedWebhookAddress } from '@/server/services/webhooks/target';
 import { emitWebhookEvent, queueDeliveryJob, SIGNATURE_HEADER, signWebhook, type WebhookEvent } from '@/server/services/webhooks';
 
 /** Attempts before a delivery is given up (then status failed, visible in the delivery log). */
@@ -13,11 +16,31 @@ const TIMEOUT_MS = 10_000;
 // First retry after this long, doubling each time (10 s, 20 s, 40 s … ~21 min); tests shorten it.
 const backoffBaseMs = () => Number(process.env.VZ_WEBHOOK_BACKOFF_MS ?? 10_000);
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<{ status?: number; error?: string }> {
+type Lookup = NonNullable<http.RequestOptions['lookup']>;
+
+/**
+ * POSTs to `url` connecting only to `to` (the address checkedWebhookAddress approved), whatever
+ * the name resolves to now: the Host header and TLS name stay the URL's. Redirects are not followed.
+ */
+export function post(url: string, to: { address: string; family: 4 | 6 }, body: string, headers: Record<string, string>): Promise<{ status?: number; error?: string }> {
+  const pinned = ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) =>
+    opts.all ? cb(null, [{ address: to.address, family: to.family }]) : cb(null, to.address, to.family)) as unknown as Lookup;
+  const lib = new URL(url).protocol === 'https:' ? https : http;
+  return new Promise((resolve) => {
+    const req = lib.request(url, { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, lookup: pinned, timeout: TIMEOUT_MS }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode }));
+      res.on('error', (e) => resolve({ error: e.message.slice(0, 500) }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
+    req.on('error', (e) => resolve({ error: e.message.slice(0, 500) }));
+    req.end(body);
+  });
+}
+
+async function send(prisma: PrismaClient, url: string, body: string, headers: Record<string, string>): Promise<{ status?: number; error?: string }> {
   try {
-    const res = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
-    await res.arrayBuffer().catch(() => undefined);
-    return { status: res.status };
+    return await post(url, await checkedWebhookAddress(prisma, url), body, headers);
   } catch (e) {
     return { error: (e as Error).message.slice(0, 500) };
   }
@@ -34,7 +57,7 @@ export async function deliverOnce(prisma: PrismaClient, deliveryId: string): Pro
   }
   const body = JSON.stringify(d.payload);
   const ts = Math.floor(Date.now() / 1000);
-  const r = await post(d.webhook.url, body, {
+  const r = await send(prisma, d.webhook.url, body, {
     'Content-Type': 'application/json',
     'User-Agent': 'vzpanel-webhooks/1',
     [SIGNATURE_HEADER]: signWebhook(d.webhook.secret, ts, body),

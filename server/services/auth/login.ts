@@ -1,13 +1,11 @@
 import type { PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
+import { writeAudit } from '@/server/services/audit';
 import { burnPasswordCheck, verifyPassword } from './password';
 import { createSession, findTotpTicket, revokeSessionById } from './sessions';
-import { checkSecondFactor } from './twoFactor';
-import { FailureLimiter } from './rateLimit';
+import { checkSecondFactor, secondFactorAttempt } from './twoFactor';
+import { addressKey, RULES, throttleAttempt, throttleRelease, throttleReset } from './rateLimit';
 import { normalizeEmail } from './users';
-
-const loginFailures = new FailureLimiter(10, 15 * 60_000);
-const ticketFailures = new FailureLimiter(5, 5 * 60_000);
 
 interface ClientMeta {
   ip?: string;
@@ -19,26 +17,43 @@ export type LoginResult =
   | { kind: 'totp'; ticket: string; expiresAt: Date };
 
 const BAD_CREDENTIALS = 'Wrong e-mail or password';
+// Codes one ticket may take before it is revoked (the per-user limit in RULES.totp spans all tickets).
+const TICKET_RULE = { limit: 5, windowMs: 5 * 60_000, lockMs: 5 * 60_000, maxLockMs: 5 * 60_000 };
+
+/** The throttle keys of one password attempt, narrowest first: that is the order they lock in. */
+export function loginKeys(email: string, ip: string | undefined) {
+  const addr = addressKey(ip ?? 'unknown');
+  return { ipEmail: `login:ipemail:${addr}|${email}`, ip: `login:ip:${addr}`, email: `login:email:${email}` };
+}
+
+async function countLoginAttempt(prisma: PrismaClient, email: string, meta: ClientMeta) {
+  const keys = loginKeys(email, meta.ip);
+  const audit = (scope: string) => async ({ lockedUntil }: { lockedUntil: Date }) =>
+    writeAudit(prisma, { actorType: 'user', actorLabel: email, action: 'auth.login.locked', targetType: 'user', targetId: email, ip: meta.ip, outcome: 'denied', details: { scope, lockedUntil } });
+  await throttleAttempt(prisma, keys.ipEmail, RULES.loginIpEmail, audit('address+account'));
+  await throttleAttempt(prisma, keys.ip, RULES.loginIp, audit('address'));
+  await throttleAttempt(prisma, keys.email, RULES.loginEmail, audit('account'));
+  return keys;
+}
 
 /**
  * First login step. Wrong e-mail and wrong password give the same error and take the same
- * time. Users with TOTP get a short-lived ticket instead of a session.
+ * time. Every attempt counts against the client's address, the address+account pair and the
+ * account (Postgres, shared by all panel processes); a right password gives its attempt back.
+ * Users with TOTP get a short-lived ticket instead of a session.
  */
 export async function loginWithPassword(prisma: PrismaClient, input: { email: string; password: string }, meta: ClientMeta): Promise<LoginResult> {
   const email = normalizeEmail(input.email);
-  const key = `login:${email}`;
-  loginFailures.check(key);
+  const keys = await countLoginAttempt(prisma, email, meta);
   const user = await prisma.user.findUnique({ where: { email } });
   if (!user?.passwordHash || user.disabled) {
     await burnPasswordCheck(input.password);
-    loginFailures.fail(key);
     throw new AppError('UNAUTHENTICATED', BAD_CREDENTIALS);
   }
-  if (!(await verifyPassword(user.passwordHash, input.password))) {
-    loginFailures.fail(key);
-    throw new AppError('UNAUTHENTICATED', BAD_CREDENTIALS);
-  }
-  loginFailures.reset(key);
+  if (!(await verifyPassword(user.passwordHash, input.password))) throw new AppError('UNAUTHENTICATED', BAD_CREDENTIALS);
+  await throttleReset(prisma, [keys.ipEmail]);
+  await throttleRelease(prisma, keys.ip);
+  await throttleRelease(prisma, keys.email);
   if (user.totpEnabled) {
     const t = await createSession(prisma, user.id, { ...meta, pendingTotp: true });
     return { kind: 'totp', ticket: t.token, expiresAt: t.expiresAt };
@@ -50,24 +65,20 @@ export async function loginWithPassword(prisma: PrismaClient, input: { email: st
 
 /**
  * Second login step: trades a ticket plus a TOTP or backup code for a real session. The ticket
- * is single-use and dies after five wrong codes.
+ * is single-use and dies after five wrong codes; wrong codes also count per user across all
+ * tickets (secondFactorAttempt), so a right password does not buy fresh guesses.
  */
 export async function completeTotpLogin(prisma: PrismaClient, input: { ticket: string; code: string }, meta: ClientMeta) {
   const row = await findTotpTicket(prisma, input.ticket);
   if (!row) throw new AppError('UNAUTHENTICATED', 'The sign-in attempt expired; enter your password again');
-  const key = `ticket:${row.id}`;
   try {
-    ticketFailures.check(key);
+    await throttleAttempt(prisma, `totp:ticket:${row.id}`, TICKET_RULE);
   } catch (e) {
     await revokeSessionById(prisma, row.id);
     throw e;
   }
-  const how = await checkSecondFactor(prisma, row.userId, input.code);
-  if (!how) {
-    ticketFailures.fail(key);
-    throw new AppError('BAD_INPUT', 'The code is not valid', { field: 'code' });
-  }
-  ticketFailures.reset(key);
+  const how = await secondFactorAttempt(prisma, row.userId, meta.ip, () => checkSecondFactor(prisma, row.userId, input.code));
+  if (!how) throw new AppError('BAD_INPUT', 'The code is not valid', { field: 'code' });
   // Consume the ticket; a concurrent request that already did so gets nothing.
   const used = await prisma.session.deleteMany({ where: { id: row.id, pendingTotp: true } });
   if (used.count !== 1) throw new AppError('UNAUTHENTICATED', 'The sign-in attempt expired; enter your password again');

@@ -4,11 +4,10 @@ import { verifyPassword } from './password';
 import { generateTotpSecret, totpUri, verifyTotp } from './totp';
 import { randomBase32, sha256Hex } from './tokens';
 import { revokeUserSessions } from './sessions';
+import { RULES, throttleAttempt, throttleReset } from './rateLimit';
+import { writeAudit } from '@/server/services/audit';
 
 export const BACKUP_CODE_COUNT = 10;
-
-// Last accepted TOTP step per user: a code cannot be replayed within its window (per process).
-const lastStep = new Map<string, number>();
 
 function newBackupCode(): string {
   const raw = randomBase32(10); // 16 chars, 80 bits
@@ -41,9 +40,8 @@ export async function enableTotp(prisma: PrismaClient, userId: string, code: str
   if (!user.totpSecret) throw new AppError('UNPROCESSABLE', 'Start the setup first (auth.totp.setup)');
   const step = verifyTotp(user.totpSecret, code);
   if (step === null) throw new AppError('BAD_INPUT', 'The code is not valid; check the time on your device', { field: 'code' });
-  lastStep.set(userId, step);
   const backupCodes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
-  await prisma.user.update({ where: { id: userId }, data: { totpEnabled: true, backupCodeHashes: backupCodes.map(hashBackupCode) } });
+  await prisma.user.update({ where: { id: userId }, data: { totpEnabled: true, totpLastStep: step, backupCodeHashes: backupCodes.map(hashBackupCode) } });
   await revokeUserSessions(prisma, userId, keepSessionId);
   return { backupCodes };
 }
@@ -57,9 +55,9 @@ export async function checkSecondFactor(prisma: PrismaClient, userId: string, co
   if (!user?.totpEnabled || !user.totpSecret) return null;
   const step = verifyTotp(user.totpSecret, code);
   if (step !== null) {
-    if ((lastStep.get(userId) ?? -1) >= step) return null;
-    lastStep.set(userId, step);
-    return 'totp';
+    // Record the step in the same statement that checks it, so no two requests (or processes) accept one code.
+    const fresh = await prisma.$executeRaw`UPDATE "User" SET "totpLastStep" = ${step} WHERE id = ${userId} AND ("totpLastStep" IS NULL OR "totpLastStep" < ${step})`;
+    return fresh === 1 ? 'totp' : null;
   }
   const hash = hashBackupCode(code);
   if (!user.backupCodeHashes.includes(hash)) return null;
@@ -69,17 +67,37 @@ export async function checkSecondFactor(prisma: PrismaClient, userId: string, co
 }
 
 /**
+ * Runs one second-factor check for `userId` under the per-user limit (RULES.totp), which spans
+ * sign-in tickets and totp.disable alike: the attempt is counted before `check` runs, a success
+ * clears the count, and each new lockout writes an `auth.totp.locked` audit entry.
+ */
+export async function secondFactorAttempt<T>(prisma: PrismaClient, userId: string, ip: string | undefined, check: () => Promise<T>): Promise<T> {
+  const key = `totp:${userId}`;
+  await throttleAttempt(prisma, key, RULES.totp, async ({ lockedUntil }) => {
+    const user = await prisma.user.findUnique({ where: { id: userId }, select: { email: true } });
+    await writeAudit(prisma, { actorType: 'user', actorId: userId, actorLabel: user?.email, action: 'auth.totp.locked', targetType: 'user', targetId: userId, ip, outcome: 'denied', details: { lockedUntil } });
+  });
+  const r = await check();
+  if (r) await throttleReset(prisma, [key]);
+  return r;
+}
+
+/**
  * Turns 2FA off. Requires a current code or backup code (proof of the second factor on top of
  * the live session); when `password` is given it must also be right.
  */
-export async function disableTotp(prisma: PrismaClient, userId: string, input: { password?: string; code: string }): Promise<void> {
+export async function disableTotp(prisma: PrismaClient, userId: string, input: { password?: string; code: string }, ip?: string): Promise<void> {
   const user = await prisma.user.findUniqueOrThrow({ where: { id: userId } });
   if (!user.totpEnabled) throw new AppError('CONFLICT', 'Two-factor authentication is not enabled');
-  if (input.password !== undefined && (!user.passwordHash || !(await verifyPassword(user.passwordHash, input.password)))) {
-    throw new AppError('BAD_INPUT', 'Wrong password', { field: 'password' });
-  }
-  if (!(await checkSecondFactor(prisma, userId, input.code))) throw new AppError('BAD_INPUT', 'The code is not valid', { field: 'code' });
-  await prisma.user.update({ where: { id: userId }, data: { totpEnabled: false, totpSecret: null, backupCodeHashes: [] } });
+  // The password check counts as a second-factor attempt too, so a stolen session cannot guess either freely.
+  const ok = await secondFactorAttempt(prisma, userId, ip, async () => {
+    if (input.password !== undefined && (!user.passwordHash || !(await verifyPassword(user.passwordHash, input.password)))) {
+      throw new AppError('BAD_INPUT', 'Wrong password', { field: 'password' });
+    }
+    return checkSecondFactor(prisma, userId, input.code);
+  });
+  if (!ok) throw new AppError('BAD_INPUT', 'The code is not valid', { field: 'code' });
+  await prisma.user.update({ where: { id: userId }, data: { totpEnabled: false, totpSecret: null, totpLastStep: null, backupCodeHashes: [] } });
 }
 
 export function remainingBackupCodes(user: { backupCodeHashes: string[] }): number {

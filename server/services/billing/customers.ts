@@ -65,6 +65,14 @@ export async function issueLoginToken(prisma: PrismaClient, externalId: string, 
  * Redeems a login token: marks it used in the same UPDATE that checks it is unused and unexpired,
  * so two concurrent redemptions cannot both succeed. Returns the customer's user id, or null.
  */
+/** The customer a live, unused login token would sign in (without using it up), or null. */
+export async function peekLoginToken(prisma: PrismaClient, token: string): Promise<{ id: string; email: string } | null> {
+  if (!token || token.length > 200) return null;
+  const t = await prisma.loginToken.findUnique({ where: { tokenHash: sha256Hex(token) }, select: { usedAt: true, expiresAt: true, user: { select: { id: true, email: true, role: true, disabled: true } } } });
+  if (!t || t.usedAt || t.expiresAt.getTime() <= Date.now() || t.user.role !== 'customer' || t.user.disabled) return null;
+  return { id: t.user.id, email: t.user.email };
+}
+
 export async function consumeLoginToken(prisma: PrismaClient, token: string): Promise<string | null> {
   if (!token || token.length > 200) return null;
   const rows = await prisma.$queryRaw<Array<{ userId: string }>>`

@@ -5,6 +5,8 @@ import { AppError } from '@/server/errors';
 import { createUser, generatePassword, MIN_PASSWORD_LENGTH, normalizeEmail } from '@/server/services/auth/users';
 import { hashPassword } from '@/server/services/auth/password';
 import { revokeUserSessions } from '@/server/services/auth/sessions';
+import { throttleReset } from '@/server/services/auth/rateLimit';
+import { loginKeys } from '@/server/services/auth/login';
 import { parseOrBadInput } from '@/server/services/plans/limits';
 
 const Email = z.string().trim().min(3).max(254).email('not an e-mail address');
@@ -87,6 +89,7 @@ export async function updateCustomer(prisma: PrismaClient, id: string, raw: z.in
 export async function setCustomerDisabled(prisma: PrismaClient, id: string, disabled: boolean) {
   await load(prisma, id);
   await prisma.user.update({ where: { id }, data: { disabled } });
+  // Ends their sessions and, through the notice revokeUserSessions sends, every console on their VEs.
   if (disabled) await revokeUserSessions(prisma, id);
   return load(prisma, id);
 }
@@ -97,9 +100,11 @@ export async function setCustomerDisabled(prisma: PrismaClient, id: string, disa
  */
 export async function resetCustomerPassword(prisma: PrismaClient, id: string, given?: string) {
   if (given !== undefined) parseOrBadInput(Password, given, 'password');
-  await load(prisma, id);
+  const user = await load(prisma, id);
   const password = given ?? generatePassword();
   await prisma.user.update({ where: { id }, data: { passwordHash: await hashPassword(password), failedLogins: 0, lockedUntil: null } });
+  // The account-wide locks go; per-address locks stay on whoever earned them.
+  await throttleReset(prisma, [`totp:${id}`, loginKeys(user.email, undefined).email]);
   await revokeUserSessions(prisma, id);
   return { password: given ? null : password };
 }

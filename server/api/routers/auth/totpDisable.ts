@@ -11,6 +11,6 @@ export const totpDisable = authedProcedure
   .input(TotpDisableInput)
   .output(TotpDisableOutput)
   .mutation(async ({ ctx, input }) => {
-    await disableTotp(ctx.prisma, ctx.user.id, input);
+    await disableTotp(ctx.prisma, ctx.user.id, input, ctx.ip);
     return { ok: true as const };
   });

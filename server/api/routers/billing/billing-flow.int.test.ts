@@ -55,6 +55,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   const admin = await createUser(db.prisma, { email: `${uniq('admin')}@example.test`, password: 'admin password 1', role: 'admin' });
   const caller = createCaller(await createInnerContext(db.prisma, { sessionToken: (await createSession(db.prisma, admin.id)).token }));
+  await caller.webhooks.setAllowedNetworks({ networks: ['127.0.0.1/32'] }); // the test receiver is on loopback
   const hook = await caller.webhooks.create({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/vzpanel`, description: 'whmcs' });
   secret = hook.secret!;
   webhookId = hook.webhook.id;

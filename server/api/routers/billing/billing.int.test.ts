@@ -208,21 +208,55 @@ describe('other VE actions', () => {
     expect(await consumeConsoleTicket(db.prisma, ticket)).toBeNull();
   });
 
-  it('one-time login link signs the customer in once and redirects to /portal', async () => {
+  it('one-time login link: GET only shows a confirm page (scanners burn nothing); our own POST signs in once', async () => {
     const r = await api('POST', '/customers/client-7/login-token', {});
     expect(r.status).toBe(200);
-    const link = base.replace('/api/v1', '') + r.json.url;
-    const first = await fetch(link, { redirect: 'manual' });
+    const origin = base.replace('/api/v1', '');
+    const link = origin + r.json.url;
+    for (let i = 0; i < 2; i++) {
+      const look = await fetch(link, { redirect: 'manual' });
+      expect(look.status).toBe(200);
+      expect(look.headers.get('set-cookie')).toBeNull();
+      expect(look.headers.get('x-frame-options')).toBe('DENY');
+      expect(await look.text()).toMatch(/Continue as <b>seven@example\.test<\/b>[\s\S]*<form method="post">/);
+    }
+    // A form on another site posting to the link (login CSRF) is refused and burns nothing.
+    const forged = await fetch(link, { method: 'POST', redirect: 'manual', headers: { origin: 'https://evil.example' } });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.get('set-cookie')).toBeNull();
+    const first = await fetch(link, { method: 'POST', redirect: 'manual', headers: { origin } });
     expect(first.status).toBe(303);
     expect(first.headers.get('location')).toBe('/portal');
     const cookie = first.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/vz_session=[^;]+; .*HttpOnly/i);
     const me = await fetch(base.replace('/api/v1', '/api/trpc/auth.me'), { headers: { cookie: cookie.split(';')[0] } });
     expect(((await me.json()) as Json).result.data.email).toBe('seven@example.test');
-    const second = await fetch(link, { redirect: 'manual' });
+    const second = await fetch(link, { method: 'POST', redirect: 'manual', headers: { origin } });
     expect(second.headers.get('location')).toMatch(/^\/login/);
     expect(second.headers.get('set-cookie')).toBeNull();
+    expect((await fetch(link, { redirect: 'manual' })).headers.get('location')).toMatch(/^\/login/);
     expect((await api('POST', '/customers/nobody/login-token', {})).status).toBe(404);
+  });
+
+  it('a login link never replaces an admin session; it replaces (and ends) another customer session', async () => {
+    const origin = base.replace('/api/v1', '');
+    const admin = await createUser(db.prisma, { email: `${uniq('root')}@example.test`, password: PASSWORD, role: 'admin' });
+    const adminCookie = `vz_session=${(await createSession(db.prisma, admin.id)).token}`;
+    const link = origin + (await api('POST', '/customers/client-7/login-token', {})).json.url;
+    expect((await fetch(link, { headers: { cookie: adminCookie }, redirect: 'manual' })).status).toBe(409);
+    const post = await fetch(link, { method: 'POST', headers: { cookie: adminCookie, origin }, redirect: 'manual' });
+    expect(post.status).toBe(409);
+    expect(post.headers.get('set-cookie')).toBeNull();
+    const meAdmin = await fetch(`${origin}/api/trpc/auth.me`, { headers: { cookie: adminCookie } });
+    expect(((await meAdmin.json()) as Json).result.data.email).toBe(admin.email);
+
+    // The link is still good for the customer's own browser, and ends the other customer session there.
+    const other = await createUser(db.prisma, { email: `${uniq('other')}@example.test`, password: PASSWORD, role: 'customer' });
+    const otherCookie = `vz_session=${(await createSession(db.prisma, other.id)).token}`;
+    const ok = await fetch(link, { method: 'POST', headers: { cookie: otherCookie, origin }, redirect: 'manual' });
+    expect(ok.headers.get('location')).toBe('/portal');
+    const meOld = await fetch(`${origin}/api/trpc/auth.me`, { headers: { cookie: otherCookie } });
+    expect(((await meOld.json()) as Json).result.data).toBeNull();
   });
 });
 

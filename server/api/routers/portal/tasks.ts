@@ -9,5 +9,5 @@ export const tasks = customerProcedure
   .output(z.object({ total: z.number().int(), page: z.number().int(), pageSize: z.number().int(), items: z.array(TaskOutput) }))
   .query(async ({ ctx, input }) => {
     const r = await listMyTasks(ctx.prisma, ctx.user, input);
-    return { ...r, items: r.items.map(toTaskOutput) };
+    return { ...r, items: r.items.map((t) => toTaskOutput(t, ctx.user)) };
   });

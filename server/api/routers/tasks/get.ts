@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authedProcedure } from '@/server/api/trpc';
+import { logsForViewer } from '@/server/services/tasks/customerView';
 import { getTaskRow, taskLogs, taskScope } from '@/server/services/tasks';
 import { TaskLogOutput, TaskOutput, toLogOutput, toTaskOutput } from './schemas';
 
@@ -10,5 +11,5 @@ export const get = authedProcedure
   .query(async ({ ctx, input }) => {
     const t = await getTaskRow(ctx.prisma, input.id, taskScope(ctx.user));
     const logs = await taskLogs(ctx.prisma, t.id, input.afterLogId);
-    return { ...toTaskOutput(t), params: t.params, result: t.result, logs: logs.map(toLogOutput) };
+    return { ...toTaskOutput(t, ctx.user), params: t.params, result: t.result, logs: logsForViewer(logs, ctx.user).map(toLogOutput) };
   });

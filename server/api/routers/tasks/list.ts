@@ -9,5 +9,5 @@ export const list = authedProcedure
   .output(z.object({ total: z.number().int(), page: z.number().int(), pageSize: z.number().int(), items: z.array(TaskOutput) }))
   .query(async ({ ctx, input }) => {
     const r = await listTasks(ctx.prisma, input, taskScope(ctx.user));
-    return { ...r, items: r.items.map(toTaskOutput) };
+    return { ...r, items: r.items.map((t) => toTaskOutput(t, ctx.user)) };
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_STATUSES, type TaskRow } from '@/server/services/tasks';
+import { taskForViewer, type Viewer } from '@/server/services/tasks/customerView';
 
 export const TaskOutput = z.object({
   id: z.string(),
@@ -27,12 +28,13 @@ export const TaskLogOutput = z.object({ id: z.number().int(), ts: z.string(), le
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-export function toTaskOutput(t: TaskRow): z.infer<typeof TaskOutput> {
-  return {
+/** The task as `viewer` may see it: customers get "support" for others and plain failure messages. */
+export function toTaskOutput(t: TaskRow, viewer?: Viewer): z.infer<typeof TaskOutput> {
+  return taskForViewer({
     id: t.id, type: t.type, status: t.status, progress: t.progress, message: t.message, veId: t.veId, ctid: t.ctid, nodeId: t.nodeId,
     nodeName: t.node?.name ?? null, userId: t.userId, userEmail: t.user?.email ?? null, viaApiKey: !!t.apiKeyId, error: t.error, errorCode: t.errorCode,
     attempts: t.attempts, createdAt: t.createdAt.toISOString(), startedAt: iso(t.startedAt), finishedAt: iso(t.finishedAt), updatedAt: t.updatedAt.toISOString(),
-  };
+  }, viewer);
 }
 
 export const toLogOutput = (l: { id: number; ts: Date; level: string; line: string }) => ({ id: l.id, ts: l.ts.toISOString(), level: l.level, line: l.line });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { tracked } from '@trpc/server';
 import { authedProcedure } from '@/server/api/trpc';
+import { logsForViewer } from '@/server/services/tasks/customerView';
 import { taskScope } from '@/server/services/tasks';
 import { watchTask } from '@/server/operations/tasks/watch';
 import { toLogOutput, toTaskOutput } from './schemas';
@@ -16,6 +17,6 @@ export const watch = authedProcedure
   .subscription(async function* ({ ctx, input, signal }) {
     const afterLogId = Number(/^\d+/.exec(input.lastEventId ?? '')?.[0] ?? 0);
     for await (const u of watchTask(ctx.prisma, input.id, { scope: taskScope(ctx.user), afterLogId, signal })) {
-      yield tracked(String(u.lastLogId), { task: toTaskOutput(u.task), logs: u.logs.map(toLogOutput) });
+      yield tracked(String(u.lastLogId), { task: toTaskOutput(u.task, ctx.user), logs: logsForViewer(u.logs, ctx.user).map(toLogOutput) });
     }
   });

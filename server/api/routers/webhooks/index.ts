@@ -4,6 +4,7 @@ import { create } from './create';
 import { update } from './update';
 import { remove } from './remove';
 import { deliveries } from './deliveries';
+import { allowedNetworks, setAllowedNetworksProc } from './allowedNetworks';
 
-/** Webhooks for billing systems (admin only): CRUD and the delivery log. */
-export const webhooksRouter = router({ list, create, update, remove, deliveries });
+/** Webhooks for billing systems (admin only): CRUD, the delivery log, and the address allow-list. */
+export const webhooksRouter = router({ list, create, update, remove, deliveries, allowedNetworks, setAllowedNetworks: setAllowedNetworksProc });
