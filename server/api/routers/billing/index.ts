@@ -6,6 +6,7 @@ import { upsertCustomer } from './upsertCustomer';
 import { loginToken } from './loginToken';
 import { create } from './create';
 import { status } from './status';
+import { statusMany } from './statusMany';
 import { get } from './get';
 import { suspend } from './suspend';
 import { unsuspend } from './unsuspend';
@@ -23,5 +24,5 @@ import { task } from './task';
  * `status` (GET /ves/status) stays before `get` (GET /ves/{id}): REST routes match in this order.
  */
 export const billingRouter = router({
-  catalog, nodes, ves, upsertCustomer, loginToken, create, status, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
+  catalog, nodes, ves, upsertCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
 });

@@ -6,9 +6,21 @@ import { AppError } from '@/server/errors';
 export const VeId = z.string().min(1).max(64).describe('VE id (as returned by create)');
 export const VeIdInput = z.object({ id: VeId });
 
+/**
+ * An integer query parameter: a query string carries text, so only plain decimal digits ("25") are
+ * taken (not "0x10", "1e3", " 7" or ""); tRPC callers may send the number itself.
+ */
+export const queryInt = (min: number, max: number) =>
+  z.union([z.number(), z.string().regex(/^(0|[1-9][0-9]{0,9})$/, 'a decimal integer').transform(Number)]).pipe(z.number().int().min(min).max(max));
+
 export const TaskRef = z.object({ taskId: z.string().describe('The queued task; poll GET /tasks/{id} or wait for the webhook') });
 
-export const Suspension = z.object({ at: z.string(), reason: z.string().nullable(), mode: z.string().nullable().describe('stop | network') }).nullable();
+export const Suspension = z.object({
+  at: z.string(),
+  reason: z.string().nullable(),
+  mode: z.enum(['stop', 'network']).describe('stop: the VE is stopped; network: its addresses are removed but it keeps its power state'),
+  vePowerState: z.enum(['running', 'stopped']).describe('Whether the VE itself runs while suspended (network mode keeps a running VE running; its console then stays open)'),
+}).nullable().describe('null when not suspended; `state` is "suspended" in both modes');
 
 export const BillingVe = z.object({
   id: z.string(),
