@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => env?.close());
 
 /** A raw request: exact method, headers and body bytes; the answer's body parsed as JSON (or the parse error). */
-async function raw(method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Buffer; auth?: boolean } = {}) {
+async function raw(method: string, path: string, opts: { headers?: Record<string, string>; body?: string; auth?: boolean } = {}) {
   const headers: Record<string, string> = { ...(opts.auth === false ? {} : { authorization: `Bearer ${env.keys.full}` }), ...opts.headers };
   const res = await fetch(env.base + path, { method, headers, body: opts.body });
   const text = await res.text();

@@ -3,6 +3,7 @@ import { catalog } from './catalog';
 import { nodes } from './nodes';
 import { ves } from './ves';
 import { upsertCustomer } from './upsertCustomer';
+import { deleteCustomer } from './deleteCustomer';
 import { loginToken } from './loginToken';
 import { create } from './create';
 import { status } from './status';
@@ -24,5 +25,5 @@ import { task } from './task';
  * `status` (GET /ves/status) stays before `get` (GET /ves/{id}): REST routes match in this order.
  */
 export const billingRouter = router({
-  catalog, nodes, ves, upsertCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
+  catalog, nodes, ves, upsertCustomer, deleteCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
 });
