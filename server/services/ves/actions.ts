@@ -25,7 +25,9 @@ export async function requestDestroyVe(prisma: PrismaClient, actor: Actor, veId:
     if (ve.state === 'destroying') throw new AppError('CONFLICT', `VE ${ve.ctid} is already being destroyed`);
     if (ve.state === 'migrating') throw new AppError('BUSY', `VE ${ve.ctid} is migrating; destroy it when that has finished`);
     await tx.ve.update({ where: { id: ve.id }, data: { state: 'destroying' } });
-    const task = await enqueueTaskTx(tx, { type: 've.destroy', params: { ctid: ve.ctid, previousState: ve.state }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
+    // The VE's identity rides along: its row is gone (and the task's veId nulled) when the ve.destroyed webhook is sent.
+    const params = { ctid: ve.ctid, previousState: ve.state, veId: ve.id, externalId: ve.externalId, hostname: ve.hostname };
+    const task = await enqueueTaskTx(tx, { type: 've.destroy', params, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
     return { taskId: task.id };
   }, TX);
 }

@@ -19,6 +19,10 @@ import { setHostname } from './setHostname';
 import { reinstall } from './reinstall';
 import { consoleUrl } from './console';
 import { task } from './task';
+import { webhooks } from './webhooks';
+import { webhookCreate } from './webhookCreate';
+import { webhookDelete } from './webhookDelete';
+import { webhookRotate } from './webhookRotate';
 
 /**
  * Billing REST (/api/v1, API-key auth); also callable over tRPC with a bearer key.
@@ -26,4 +30,5 @@ import { task } from './task';
  */
 export const billingRouter = router({
   catalog, nodes, ves, upsertCustomer, deleteCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
+  webhooks, webhookCreate, webhookDelete, webhookRotate,
 });

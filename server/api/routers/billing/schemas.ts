@@ -54,3 +54,20 @@ export const billingActor = (ctx: Context) => ({ role: 'apiKey' as const, apiKey
 export function auditVe(ctx: Context, veId: string): void {
   if (ctx.audit) ctx.audit.target = { type: 've', id: veId };
 }
+
+/** A webhook endpoint as the billing API shows it (the signing secret only in create/rotate answers). */
+export const BillingWebhook = z.object({
+  id: z.string(), url: z.string(), events: z.array(z.string()).describe('Subscribed events; empty = all'), enabled: z.boolean(), description: z.string().nullable(),
+  createdAt: z.string(), updatedAt: z.string(),
+});
+export const WebhookIdInput = z.object({ id: z.string().min(1).max(64) });
+
+/** Dates as ISO strings for JSON. */
+export function webhookOut(w: { id: string; url: string; events: string[]; enabled: boolean; description: string | null; createdAt: Date; updatedAt: Date }) {
+  return { ...w, createdAt: w.createdAt.toISOString(), updatedAt: w.updatedAt.toISOString() };
+}
+
+/** Names a webhook as this mutation's audit target. */
+export function auditWebhook(ctx: Context, id: string): void {
+  if (ctx.audit) ctx.audit.target = { type: 'webhook', id };
+}

@@ -9,7 +9,7 @@ import { auditVe, billingActor, VeIdInput } from './schemas';
  * Idempotent: a retry on a VE already suspended in that mode answers 200 with changed=false.
  */
 export const suspend = apiKeyProcedure('ves:write')
-  .meta({ openapi: { method: 'POST', path: '/ves/{id}/suspend', tags: ['ves'], protect: true, summary: 'Suspend a VE (stop, or cut its network)',
+  .meta({ openapi: { method: 'POST', path: '/ves/{id}/suspend', tags: ['ves'], protect: true, errorResponses: { 409: 'Already suspended in the other mode, being unsuspended, or busy' }, summary: 'Suspend a VE (stop, or cut its network)',
     description: 'Idempotent: suspending a VE already suspended in the same mode answers 200 with `changed: false` and queues nothing (`taskId` is the suspend still running, if any). Another mode answers 409: unsuspend first.' } })
   .input(VeIdInput.merge(SuspendInput))
   .output(z.object({

@@ -8,7 +8,7 @@ import { auditVe, billingActor, VeIdInput } from './schemas';
  * Idempotent: a VE not suspended, or already being unsuspended, answers 200 with changed=false.
  */
 export const unsuspend = apiKeyProcedure('ves:write')
-  .meta({ openapi: { method: 'POST', path: '/ves/{id}/unsuspend', tags: ['ves'], protect: true, summary: 'Unsuspend a VE (restores its previous power state)',
+  .meta({ openapi: { method: 'POST', path: '/ves/{id}/unsuspend', tags: ['ves'], protect: true, errorResponses: { 409: 'The VE is busy (creating, destroying, migrating, reinstalling)' }, summary: 'Unsuspend a VE (restores its previous power state)',
     description: 'Idempotent: a VE that is not suspended answers 200 with `changed: false`, `taskId: null` and its state; one already being unsuspended answers that task.' } })
   .input(VeIdInput)
   .output(z.object({
