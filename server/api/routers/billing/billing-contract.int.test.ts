@@ -7,6 +7,10 @@ import fc from 'fast-check';
 import { uniq } from '@/test/fixtures/panel';
 import { startBillingApi, type BillingApiEnv, type Json } from '@/test/fixtures/billing-api';
 import { LIMIT_KEYS } from '@/server/services/plans/limits';
+import { createCaller } from '@/server/api/root';
+import { createInnerContext } from '@/server/api/context';
+import { createUser } from '@/server/services/auth/users';
+import { createSession } from '@/server/services/auth/sessions';
 
 let env: BillingApiEnv;
 const PASSWORD = 'Sup3r secret pw!';
@@ -279,6 +283,10 @@ describe('suspend and unsuspend are retry-safe', () => {
     expect((await env.api('GET', `/ves/${ve.id}`)).json.suspension).toMatchObject({ mode: 'network', vePowerState: 'running' });
     const c = await env.api('POST', `/ves/${ve.id}/console`, {});
     expect(c.status, JSON.stringify(c.json)).toBe(200);
+    // The admin page and the portal offer the console by the same rule.
+    const admin = await createUser(env.db.prisma, { email: `${uniq('root')}@example.test`, password: 'admin password 1', role: 'admin' });
+    const caller = createCaller(await createInnerContext(env.db.prisma, { sessionToken: (await createSession(env.db.prisma, admin.id)).token }));
+    expect(await caller.ves.get({ id: ve.id })).toMatchObject({ state: 'suspended', consoleOpen: true });
 
     // A stop-mode suspension stops the VE: no console.
     const stopped = await newVe();
@@ -286,5 +294,6 @@ describe('suspend and unsuspend are retry-safe', () => {
     await env.api('POST', `/ves/${stopped.id}/suspend`, {});
     expect((await env.api('GET', `/ves/${stopped.id}`)).json.suspension).toMatchObject({ mode: 'stop', vePowerState: 'stopped' });
     expect((await env.api('POST', `/ves/${stopped.id}/console`, {})).status).toBe(422);
+    expect(await caller.ves.get({ id: stopped.id })).toMatchObject({ state: 'suspended', consoleOpen: false });
   });
 });
