@@ -75,13 +75,15 @@ export async function requestSuspend(prisma: PrismaClient, actor: Actor, veId: s
   const mode: SuspendMode = input.networkOnly ? 'network' : 'stop';
   return prisma.$transaction(async (tx) => {
     const ve = await lock(tx, veId);
-    if (ve.state === 'suspended') {
+    // suspendedAt marks a billing suspension; a VE an admin froze is "suspended" without one.
+    if (ve.state === 'suspended' && ve.suspendedAt) {
       const current = modeOf(ve.suspendMode);
       if (current !== mode) throw new AppError('CONFLICT', `VE ${ve.ctid} is already suspended in ${current} mode; unsuspend it before suspending in ${mode} mode`, { mode: current });
       if (await pendingTaskId(tx, ve.id, UNSUSPEND_TASK)) throw new AppError('BUSY', `VE ${ve.ctid} is being unsuspended; suspend again when that has finished`);
       return { taskId: await pendingTaskId(tx, ve.id, SUSPEND_TASK), mode, previousState: restoreOf(ve.prevPowerState), changed: false };
     }
-    const restore: 'running' | 'stopped' = ve.state === 'running' ? 'running' : 'stopped';
+    // A frozen VE was running: that is the state unsuspend returns to.
+    const restore: 'running' | 'stopped' = ve.state === 'running' || ve.state === 'suspended' ? 'running' : 'stopped';
     await tx.ve.update({ where: { id: ve.id }, data: { state: 'suspended', suspendedAt: new Date(), suspendReason: input.reason, suspendMode: mode, prevPowerState: restore } });
     const params = await taskParams(tx, ve, mode, restore);
     const task = await enqueueTaskTx(tx, { type: SUSPEND_TASK, params: params as unknown as Prisma.InputJsonValue, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });

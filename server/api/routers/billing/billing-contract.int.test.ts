@@ -108,6 +108,7 @@ describe('GET /ves/status takes the documented 500 ids, and every error is JSON'
 
   it('unknown routes answer 404, a wrong method 405 with Allow, a wrong media type 415, broken JSON 400: all JSON', async () => {
     expectError(await raw('GET', '/no-such-thing'), 404, 'NOT_FOUND');
+    expectError(await raw('GET', '/ves/%E0%A4%A'), 400, 'BAD_INPUT');
     const outside = await fetch(env.base.replace('/api/v1', '/api/nope'));
     expect(outside.status).toBe(404);
     expect(await outside.json()).toMatchObject({ code: 'NOT_FOUND', data: { appCode: 'NOT_FOUND' } });
@@ -260,6 +261,14 @@ describe('suspend and unsuspend are retry-safe', () => {
     expect(await tasksOf(ve.id)).toBe(before + 2);
     // While the unsuspend is under way, a new suspend would be undone by it: refused.
     expect((await env.api('POST', `/ves/${ve.id}/suspend`, {})).status).toBe(409);
+  });
+
+  it('a VE an admin froze is not a billing suspension: suspend records one (and stops it)', async () => {
+    const ve = await newVe();
+    await env.db.prisma.ve.update({ where: { id: ve.id }, data: { state: 'suspended' } });
+    const r = await env.api('POST', `/ves/${ve.id}/suspend`, { reason: 'overdue' });
+    expect(r.json).toMatchObject({ changed: true, mode: 'stop', previousState: 'running', taskId: expect.any(String) });
+    expect(await env.db.prisma.ve.findUniqueOrThrow({ where: { id: ve.id } })).toMatchObject({ suspendReason: 'overdue', suspendMode: 'stop', prevPowerState: 'running' });
   });
 
   it('unsuspending a VE that is not suspended answers 200 with its state and queues nothing', async () => {
