@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   NODE_OFFLINE: 503,
   CAPACITY: 409,
   RATE_LIMITED: 429,
+  // Raised by the HTTP edge (REST dispatcher, header limit), not by services.
+  METHOD_NOT_ALLOWED: 405,
+  TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
 } as const;
 

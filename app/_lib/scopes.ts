@@ -9,7 +9,9 @@ const SCOPES: Record<ApiScope, string> = {
   'ves:read': 'Read containers and tasks',
   'ves:write': 'Create, change, power and delete containers',
   'customers:read': 'Read customers',
-  'customers:write': 'Create and update customers',
+  'customers:write': 'Create, update and delete customers',
+  'webhooks:read': 'Read webhook endpoints',
+  'webhooks:write': 'Add and delete webhook endpoints, rotate their secrets',
 };
 
 export const API_KEY_SCOPES = Object.keys(SCOPES) as ApiScope[];

@@ -1,7 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import type { PrismaClient } from '@/server/db/client';
 import { appRouter } from '@/server/api/root';
 import { createContext } from '@/server/api/context';
@@ -12,7 +11,9 @@ import { guardPages } from './guards';
 import { redeemLoginToken } from './login-token';
 import { createWsUpgrade, defaultWsRoute, type WsRoute } from './ws';
 import { CONSOLE_WS_PREFIX, createConsoleUpgrade } from './console-ws';
-import type { TRPCError } from '@trpc/server';
+import { createRestHandler, restErrorBody } from './rest';
+import { answerClientError, MAX_HEADER_SIZE } from './client-error';
+import { TRPCError } from '@trpc/server';
 
 export interface NextHandlers {
   handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> | unknown;
@@ -65,13 +66,7 @@ export function createHttpServer(opts: HttpServerOptions) {
     createContext: ({ req, res }) => createContext(prisma, req, res),
     onError: logApiError,
   });
-  // The node-http core, not createOpenApiHttpHandler: that one hands procedures a fetch Request without socket or plain headers.
-  const rest = createOpenApiNodeHttpHandler<typeof appRouter, IncomingMessage, ServerResponse>({
-    router: appRouter,
-    maxBodySize: MAX_BODY,
-    createContext: ({ req, res }) => createContext(prisma, req, res),
-    onError: logApiError,
-  });
+  const rest = createRestHandler(prisma, { maxBodySize: MAX_BODY });
   const ws = createWsUpgrade(prisma, new Map(Object.entries({ '/ws': defaultWsRoute, ...opts.wsRoutes })));
   const consoleWs = createConsoleUpgrade(prisma, ws.wss);
 
@@ -95,19 +90,24 @@ export function createHttpServer(opts: HttpServerOptions) {
       const h = await checkHealth(prisma);
       return sendJson(res, h.db === 'ok' ? 200 : 503, h);
     }
+    // Every answer under /api is JSON, an unknown path too (never Next's HTML 404 page).
+    if (p.startsWith('/api/')) return sendJson(res, 404, restErrorBody(new TRPCError({ code: 'NOT_FOUND', message: `No API at ${p}` })));
     if (p.startsWith('/auth/token/')) return redeemLoginToken(prisma, req, res, p.slice('/auth/token/'.length));
     if (await guardPages(prisma, req, res, p)) return;
     if (next) return void (await next.handle(req, res));
-    sendJson(res, 404, { error: 'Not found' });
+    sendJson(res, 404, restErrorBody(new TRPCError({ code: 'NOT_FOUND', message: 'Not found' })));
   }
 
-  const server = http.createServer((req, res) => {
+  // GET /ves/status takes up to 500 ids in its URL, over Node's default 16 KiB header limit.
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_SIZE }, (req, res) => {
     onRequest(req, res).catch((err) => {
       logger.error({ err, url: req.url }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'Internal server error' });
+      if (!res.headersSent) sendJson(res, 500, restErrorBody(new TRPCError({ code: 'INTERNAL_SERVER_ERROR' })));
       else res.destroy();
     });
   });
+
+  server.on('clientError', answerClientError);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());

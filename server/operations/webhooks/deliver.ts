@@ -97,11 +97,20 @@ const SUSPENSION_EVENTS: Record<string, WebhookEvent> = {
   've.resume': 've.unsuspended',
 };
 
+// A destroyed VE's row is gone by now (and the task's veId with it): its identity comes from what the destroy task was given.
+function destroyedVe(task: Task) {
+  const p = (task.params ?? {}) as { veId?: unknown; externalId?: unknown; hostname?: unknown };
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return { id: task.veId ?? str(p.veId), ctid: task.ctid, externalId: str(p.externalId), hostname: str(p.hostname), state: 'destroyed', suspendReason: null, suspendMode: null };
+}
+
 async function onFinished(prisma: PrismaClient, task: Task): Promise<void> {
-  const ve = task.veId ? await prisma.ve.findUnique({ where: { id: task.veId }, select: { id: true, ctid: true, externalId: true, state: true, suspendReason: true, suspendMode: true } }) : null;
+  const row = task.veId ? await prisma.ve.findUnique({ where: { id: task.veId }, select: { id: true, ctid: true, externalId: true, hostname: true, state: true, suspendReason: true, suspendMode: true } }) : null;
+  const destroyed = task.type === 've.destroy' && task.status === 'succeeded' && !row;
+  const ve = destroyed ? destroyedVe(task) : row;
   const data = {
     task: {
-      id: task.id, type: task.type, status: task.status, error: task.error, errorCode: task.errorCode, veId: task.veId, ctid: task.ctid,
+      id: task.id, type: task.type, status: task.status, error: task.error, errorCode: task.errorCode, veId: task.veId ?? ve?.id ?? null, ctid: task.ctid,
       createdAt: task.createdAt.toISOString(), finishedAt: task.finishedAt?.toISOString() ?? null, result: redact(task.result),
     },
     ve,
@@ -109,6 +118,7 @@ async function onFinished(prisma: PrismaClient, task: Task): Promise<void> {
   await emitWebhookEvent(prisma, task.status === 'succeeded' ? 'task.succeeded' : 'task.failed', data);
   const ev = SUSPENSION_EVENTS[task.type];
   if (ev && task.status === 'succeeded') await emitWebhookEvent(prisma, ev, data);
+  if (destroyed) await emitWebhookEvent(prisma, 've.destroyed', data);
 }
 
 /** Hooks webhook events onto task completion (idempotent). */

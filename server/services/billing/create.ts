@@ -5,7 +5,7 @@ import type { Prisma, PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { addressesOfVe } from '@/server/services/ippools/allocate';
 import { canonicalIp } from '@/server/services/ippools/ip';
-import { LimitOverrides, parseOrBadInput } from '@/server/services/plans/limits';
+import { OverrideChanges, parseOrBadInput, type LimitOverrides } from '@/server/services/plans/limits';
 import { requestCreateVe, type CreateVeResult } from '@/server/services/ves/create';
 import { parseTaskParams } from '@/server/services/tasks/definitions';
 import { Hostname, RootPassword } from '@/server/services/ves/validate';
@@ -15,6 +15,12 @@ import { BillingSshKey, TemplateName } from './validate';
 
 const Ref = z.string().trim().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'an id or a name (letters, digits, . _ : -)');
 const Address = z.string().max(64).refine((s) => canonicalIp(s) === s, 'an IP address in canonical form (e.g. 10.0.0.5, 2001:db8::5)');
+
+const AddressCount = z.number().int().min(0).max(64).nullish().transform((n) => n ?? undefined);
+
+function withoutNulls(o: Record<string, number | null | undefined>): LimitOverrides {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v === 'number')) as LimitOverrides;
+}
 
 export const BillingCreateInput = z
   .object({
@@ -27,10 +33,11 @@ export const BillingCreateInput = z
     sshKeys: z.array(BillingSshKey).max(20).default([]),
     node: Ref.optional().describe('Node id or name; otherwise placement chooses'),
     nodeGroup: Ref.optional().describe('Node group id or name to place in'),
-    overrides: LimitOverrides.default({}).describe('Per-VE values replacing the plan\'s (paid extras)'),
+    // null = "the plan's value", as in changePlan; a number must be a JSON number (no "1", true or [1]).
+    overrides: OverrideChanges.default({}).transform(withoutNulls).describe('Per-VE values replacing the plan\'s (paid extras); null = the plan\'s value'),
     ipAddresses: z.array(Address).max(16).optional().describe('Exact addresses to assign (free, in a pool serving the node); otherwise the plan\'s counts'),
-    ipv4Count: z.number().int().min(0).max(64).optional(),
-    ipv6Count: z.number().int().min(0).max(64).optional(),
+    ipv4Count: AddressCount.describe('IPv4 addresses to allocate; absent or null = the plan\'s count'),
+    ipv6Count: AddressCount.describe('IPv6 addresses to allocate; absent or null = the plan\'s count'),
   })
   .strict()
   .refine((v) => v.password || v.sshKeys.length, { message: 'give a root password or at least one SSH key', path: ['password'] });

@@ -2,7 +2,7 @@
 // addresses on the node (ve.set ipdel, saved in its config, so the anti-spoof filter drops all its
 // traffic). Either way the Ve row says suspended at once and remembers the power state to restore.
 import { z } from 'zod';
-import type { Prisma, PrismaClient } from '@/server/db/client';
+import type { Prisma, PrismaClient, VeState } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { enqueueTaskTx } from '@/server/services/tasks/enqueue';
 import type { TaskParams } from '@/server/services/tasks/definitions';
@@ -27,44 +27,82 @@ export type SuspensionTaskParams = TaskParams<typeof SUSPEND_TASK>;
 
 const TX = { maxWait: 10_000, timeout: 15_000 };
 
-async function pending(tx: Prisma.TransactionClient, veId: string, type: string) {
-  return tx.task.count({ where: { veId, type, status: { in: ['queued', 'running'] } } });
-}
-
 async function taskParams(tx: Prisma.TransactionClient, ve: { id: string; ctid: number }, mode: SuspendMode, restore: 'running' | 'stopped'): Promise<SuspensionTaskParams> {
   const addrs = await addressesOfVe(tx, ve.id);
   return { ctid: ve.ctid, mode, restore, addresses: addrs.map((a) => ({ cidr: `${a.address}/${a.prefix}`, family: a.family, gateway: a.gateway })) };
 }
 
-/** Suspends a VE (reason recorded, previous power state kept) and queues the node side. */
-export async function requestSuspend(prisma: PrismaClient, actor: Actor, veId: string, raw: z.input<typeof SuspendInput>) {
+/** What suspend answers: the suspension in force and the task carrying it out (null when none is queued). */
+export interface SuspendAnswer {
+  taskId: string | null;
+  mode: SuspendMode;
+  previousState: 'running' | 'stopped';
+  /** false when the VE was already suspended in this mode (a retry): nothing new was queued. */
+  changed: boolean;
+}
+
+const modeOf = (m: string | null): SuspendMode => (m === 'network' ? 'network' : 'stop');
+const restoreOf = (s: string | null): 'running' | 'stopped' => (s === 'stopped' ? 'stopped' : 'running');
+
+async function pendingTaskId(tx: Prisma.TransactionClient, veId: string, type: string): Promise<string | null> {
+  const t = await tx.task.findFirst({ where: { veId, type, status: { in: ['queued', 'running'] } }, orderBy: { createdAt: 'desc' }, select: { id: true } });
+  return t?.id ?? null;
+}
+
+/**
+ * Suspends a VE (reason recorded, previous power state kept) and queues the node side. Idempotent:
+ * billing modules retry, so suspending a VE already suspended in the same mode answers the
+ * suspension in force (and its task while that still runs) instead of an error. Another mode is a
+ * CONFLICT (unsuspend first), and so is a suspend while an unsuspend is under way.
+ */
+export async function requestSuspend(prisma: PrismaClient, actor: Actor, veId: string, raw: z.input<typeof SuspendInput>): Promise<SuspendAnswer> {
   const input = parseOrBadInput(SuspendInput, raw);
   const mode: SuspendMode = input.networkOnly ? 'network' : 'stop';
   return prisma.$transaction(async (tx) => {
     const ve = await lockVe(tx, veId, { actor });
-    if (ve.state === 'suspended') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is already suspended`, { state: ve.state });
-    const restore: 'running' | 'stopped' = ve.state === 'running' ? 'running' : 'stopped';
+    // suspendedAt marks a billing suspension; a VE an admin froze is "suspended" without one.
+    if (ve.state === 'suspended' && ve.suspendedAt) {
+      const current = modeOf(ve.suspendMode);
+      if (current !== mode) throw new AppError('CONFLICT', `VE ${ve.ctid} is already suspended in ${current} mode; unsuspend it before suspending in ${mode} mode`, { mode: current });
+      if (await pendingTaskId(tx, ve.id, UNSUSPEND_TASK)) throw new AppError('BUSY', `VE ${ve.ctid} is being unsuspended; suspend again when that has finished`);
+      return { taskId: await pendingTaskId(tx, ve.id, SUSPEND_TASK), mode, previousState: restoreOf(ve.prevPowerState), changed: false };
+    }
+    // A frozen VE was running: that is the state unsuspend returns to.
+    const restore: 'running' | 'stopped' = ve.state === 'running' || ve.state === 'suspended' ? 'running' : 'stopped';
     await tx.ve.update({ where: { id: ve.id }, data: { state: 'suspended', suspendedAt: new Date(), suspendReason: input.reason, suspendMode: mode, prevPowerState: restore } });
     await notifyConsoles(tx, [`ve:${ve.id}`]); // the customer's open consoles close when this commits
     const params = await taskParams(tx, ve, mode, restore);
     const task = await enqueueTaskTx(tx, { type: SUSPEND_TASK, params, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
-    return { taskId: task.id, mode, previousState: restore };
+    return { taskId: task.id, mode, previousState: restore, changed: true };
   }, TX);
+}
+
+/** What unsuspend answers: the task lifting the suspension (null when the VE was not suspended). */
+export interface UnsuspendAnswer {
+  taskId: string | null;
+  /** The power state the VE returns to; null when it was not suspended. */
+  restores: 'running' | 'stopped' | null;
+  /** The VE's state now (still "suspended" until the task has run). */
+  state: VeState;
+  /** false for a retry: not suspended, or the unsuspend already queued. */
+  changed: boolean;
 }
 
 /**
  * Lifts a billing suspension: the task restores the addresses (network mode) or the previous power
- * state (stop mode); the suspension fields are cleared when the node has done it.
+ * state (stop mode); the suspension fields are cleared when the node has done it. Idempotent: a VE
+ * that is not suspended, or already being unsuspended, answers its state and changes nothing.
  */
-export async function requestUnsuspend(prisma: PrismaClient, actor: Actor, veId: string) {
+export async function requestUnsuspend(prisma: PrismaClient, actor: Actor, veId: string): Promise<UnsuspendAnswer> {
   return prisma.$transaction(async (tx) => {
     const ve = await lockVe(tx, veId, { actor });
-    if (ve.state !== 'suspended') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is not suspended`, { state: ve.state });
-    if (await pending(tx, ve.id, UNSUSPEND_TASK)) throw new AppError('CONFLICT', `VE ${ve.ctid} is already being unsuspended`);
-    const mode: SuspendMode = ve.suspendMode === 'network' ? 'network' : 'stop';
-    const restore: 'running' | 'stopped' = ve.prevPowerState === 'stopped' ? 'stopped' : 'running';
+    if (ve.state !== 'suspended') return { taskId: null, restores: null, state: ve.state, changed: false };
+    const mode = modeOf(ve.suspendMode);
+    const restore = restoreOf(ve.prevPowerState);
+    const already = await pendingTaskId(tx, ve.id, UNSUSPEND_TASK);
+    if (already) return { taskId: already, restores: restore, state: ve.state, changed: false };
     const params = await taskParams(tx, ve, mode, restore);
     const task = await enqueueTaskTx(tx, { type: UNSUSPEND_TASK, params, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
-    return { taskId: task.id, restores: restore };
+    return { taskId: task.id, restores: restore, state: ve.state, changed: true };
   }, TX);
 }

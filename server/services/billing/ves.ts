@@ -18,8 +18,12 @@ const select = {
 type Row = NonNullable<Awaited<ReturnType<typeof find>>>;
 const find = (prisma: PrismaClient, id: string) => prisma.ve.findUnique({ where: { id }, select });
 
-function suspension(v: Pick<Row, 'suspendedAt' | 'suspendReason' | 'suspendMode'>) {
-  return v.suspendedAt ? { at: v.suspendedAt.toISOString(), reason: v.suspendReason, mode: v.suspendMode } : null;
+// "suspended" hides whether the VE runs: network mode keeps its power state, stop mode stops it.
+function suspension(v: Pick<Row, 'suspendedAt' | 'suspendReason' | 'suspendMode' | 'prevPowerState'>) {
+  if (!v.suspendedAt) return null;
+  const mode = v.suspendMode === 'network' ? ('network' as const) : ('stop' as const);
+  const vePowerState = mode === 'network' && v.prevPowerState !== 'stopped' ? ('running' as const) : ('stopped' as const);
+  return { at: v.suspendedAt.toISOString(), reason: v.suspendReason, mode, vePowerState };
 }
 
 /** One VE as the billing API shows it. */
@@ -39,7 +43,7 @@ export async function getBillingVe(prisma: PrismaClient, id: string) {
 export async function billingStatusMany(prisma: PrismaClient, q: { ids: string[]; externalIds: string[] }) {
   const rows = await prisma.ve.findMany({
     where: { OR: [{ id: { in: q.ids } }, { externalId: { in: q.externalIds } }] },
-    select: { id: true, ctid: true, externalId: true, state: true, hostname: true, suspendedAt: true, suspendReason: true, suspendMode: true, lastError: true, updatedAt: true },
+    select: { id: true, ctid: true, externalId: true, state: true, hostname: true, suspendedAt: true, suspendReason: true, suspendMode: true, prevPowerState: true, lastError: true, updatedAt: true },
     orderBy: { ctid: 'asc' },
   });
   const foundIds = new Set(rows.map((r) => r.id));

@@ -7,13 +7,24 @@ import { newToken, sha256Hex } from '@/server/services/auth/tokens';
 export const CONSOLE_TICKET_TTL_MS = 60_000;
 
 /**
+ * Whether a VE's console may open. A running VE, yes. A billing suspension in network mode keeps the
+ * VE running with its addresses removed; its console stays open, deliberately: that suspension is
+ * for abuse (spam, attacks), the console carries no network traffic, and it is the only way the
+ * owner can clean the VE up before unsuspend. A stop-mode suspension has no running VE to attach to.
+ */
+export function consoleOpens(ve: { state: string; suspendMode?: string | null; prevPowerState?: string | null }): boolean {
+  if (ve.state === 'running') return true;
+  return ve.state === 'suspended' && ve.suspendMode === 'network' && ve.prevPowerState !== 'stopped';
+}
+
+/**
  * Issues a ticket for VE `veId` (the caller has checked it may open that console). Only the
  * sha256 is stored; the URL with the ticket is returned once.
  */
 export async function issueConsoleTicket(prisma: PrismaClient, veId: string, by: { userId?: string | null; apiKeyId?: string | null }) {
-  const ve = await prisma.ve.findUnique({ where: { id: veId }, select: { id: true, state: true, ctid: true } });
+  const ve = await prisma.ve.findUnique({ where: { id: veId }, select: { id: true, state: true, ctid: true, suspendMode: true, prevPowerState: true } });
   if (!ve) throw new AppError('NOT_FOUND', 'VE not found');
-  if (ve.state !== 'running') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is ${ve.state}; the console needs it running`);
+  if (!consoleOpens(ve)) throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is ${ve.state}; the console needs it running`);
   const ticket = newToken();
   const expiresAt = new Date(Date.now() + CONSOLE_TICKET_TTL_MS);
   await prisma.consoleTicket.create({ data: { tokenHash: sha256Hex(ticket), veId: ve.id, userId: by.userId ?? null, apiKeyId: by.apiKeyId ?? null, expiresAt } });

@@ -19,7 +19,9 @@ export async function requestDestroyVe(prisma: PrismaClient, actor: Actor, veId:
     const ve = await lockVe(tx, veId, { actor, allowBusy: ['creating', 'reinstalling', 'destroying'] });
     if (ve.state === 'destroying') throw new AppError('CONFLICT', `VE ${ve.ctid} is already being destroyed`);
     await tx.ve.update({ where: { id: ve.id }, data: { state: 'destroying' } });
-    const task = await enqueueTaskTx(tx, { type: 've.destroy', params: { ctid: ve.ctid, previousState: ve.state }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
+    // The VE's identity rides along: its row is gone (and the task's veId nulled) when the ve.destroyed webhook is sent.
+    const params = { ctid: ve.ctid, previousState: ve.state, veId: ve.id, externalId: ve.externalId, hostname: ve.hostname };
+    const task = await enqueueTaskTx(tx, { type: 've.destroy', params, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
     return { taskId: task.id };
   }, TX);
 }

@@ -99,7 +99,7 @@ export async function getVe(prisma: PrismaClient, id: string, scope?: Prisma.VeW
     where: scoped({ id }, scope),
     select: {
       ...veListSelect,
-      overrides: true, suspendReason: true, suspendMode: true, lastError: true, tags: true, updatedAt: true,
+      overrides: true, suspendReason: true, suspendMode: true, prevPowerState: true, lastError: true, tags: true, updatedAt: true,
       ipAddresses: { select: { address: true, pool: { select: { name: true, family: true, prefix: true, gateway: true, nameservers: true } } }, orderBy: { address: 'asc' } },
     },
   });

@@ -54,7 +54,8 @@ export async function requestPowerAction(prisma: PrismaClient, actor: Actor, veI
   if (actor.role === 'customer' && !(CUSTOMER_POWER_ACTIONS as readonly string[]).includes(action)) throw new AppError('FORBIDDEN', `Customers cannot ${action} a VE`);
   // "Resume" of a billing suspension (stopped or network cut, not frozen) is the billing unsuspend.
   if (action === 'resume' && (await prisma.ve.findUnique({ where: { id: veId }, select: { suspendedAt: true } }))?.suspendedAt) {
-    const { taskId } = await requestUnsuspend(prisma, actor, veId);
+    const { taskId, state } = await requestUnsuspend(prisma, actor, veId);
+    if (!taskId) throw new AppError('UNPROCESSABLE', `Cannot resume: the VE is ${state}`, { state });
     return { taskId };
   }
   return withVe(prisma, actor, veId, async (tx, ve) => {

@@ -205,7 +205,13 @@ describe('billing lifecycle on a real node', () => {
     const kinds = events.map((e) => `${e.event}:${e.data.task.type}`);
     expect(kinds).toEqual(expect.arrayContaining([
       'task.succeeded:ve.create', 've.suspended:ve.billing.suspend', 've.unsuspended:ve.billing.unsuspend', 'task.succeeded:ve.set', 'task.succeeded:ve.destroy',
+      've.destroyed:ve.destroy',
     ]));
+    // The VE's row is gone when it is destroyed; the event still says which VE and which billing service.
+    const destroyed = events.find((e) => e.event === 've.destroyed')!;
+    const first = events.find((e) => e.data.task.type === 've.create')!;
+    expect(destroyed.data.ve).toMatchObject({ id: veId, ctid, externalId: first.data.ve.externalId, state: 'destroyed' });
+    expect(first.data.ve.externalId).toMatch(/^svc/);
     const suspended = events.find((e) => e.event === 've.suspended')!;
     expect(suspended.data.ve).toMatchObject({ id: veId, suspendReason: 'overdue', state: 'suspended' });
     expect(JSON.stringify(events)).not.toMatch(/\$6\$|root password 1/);

@@ -13,7 +13,7 @@ const LimitKey = z.enum(LIMIT_KEYS as [string, ...string[]]);
  * VE runs is refused (422). The answer lists every changed field and whether it applies live.
  */
 export const changePlan = apiKeyProcedure('ves:write')
-  .meta({ openapi: { method: 'POST', path: '/ves/{id}/plan', tags: ['ves'], protect: true, summary: 'Change plan (keeps paid overrides unless named)' } })
+  .meta({ openapi: { method: 'POST', path: '/ves/{id}/plan', tags: ['ves'], protect: true, errorResponses: { 409: 'The VE is busy (creating, destroying, migrating, reinstalling)', 422: 'A change the VE\'s state refuses (e.g. a disk shrink while it runs), or the VE is suspended' }, summary: 'Change plan (keeps paid overrides unless named)' } })
   .input(VeIdInput.extend({ plan: z.string().min(1).max(128).describe('Plan id or name'), overrides: OverrideChanges.optional() }))
   .output(z.object({
     taskId: z.string().nullable().describe('null when nothing changed on the node'),

@@ -16,7 +16,7 @@ export const CreateOutput = z.object({
 export const create = apiKeyProcedure('ves:write')
   .meta({
     openapi: {
-      method: 'POST', path: '/ves', tags: ['ves'], protect: true, summary: 'Create a VE (asynchronous; Idempotency-Key header supported)',
+      method: 'POST', path: '/ves', tags: ['ves'], protect: true, errorResponses: { 409: 'No capacity (node, addresses), the external id or an address is taken, or the same Idempotency-Key is still running', 422: 'Plan not offered, template disabled or not allowed by the plan, or the Idempotency-Key was used with other parameters' }, summary: 'Create a VE (asynchronous; Idempotency-Key header supported)',
       // Documentation only: the context reads the header (server/api/context.ts).
       requestHeaders: z.object({ 'Idempotency-Key': z.string().max(255).optional().describe('Retry-safe create: same key + same body = the first answer; other body = 422') }),
     },

@@ -3,9 +3,11 @@ import { catalog } from './catalog';
 import { nodes } from './nodes';
 import { ves } from './ves';
 import { upsertCustomer } from './upsertCustomer';
+import { deleteCustomer } from './deleteCustomer';
 import { loginToken } from './loginToken';
 import { create } from './create';
 import { status } from './status';
+import { statusMany } from './statusMany';
 import { get } from './get';
 import { suspend } from './suspend';
 import { unsuspend } from './unsuspend';
@@ -17,11 +19,16 @@ import { setHostname } from './setHostname';
 import { reinstall } from './reinstall';
 import { consoleUrl } from './console';
 import { task } from './task';
+import { webhooks } from './webhooks';
+import { webhookCreate } from './webhookCreate';
+import { webhookDelete } from './webhookDelete';
+import { webhookRotate } from './webhookRotate';
 
 /**
  * Billing REST (/api/v1, API-key auth); also callable over tRPC with a bearer key.
  * `status` (GET /ves/status) stays before `get` (GET /ves/{id}): REST routes match in this order.
  */
 export const billingRouter = router({
-  catalog, nodes, ves, upsertCustomer, loginToken, create, status, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
+  catalog, nodes, ves, upsertCustomer, deleteCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
+  webhooks, webhookCreate, webhookDelete, webhookRotate,
 });

@@ -4,7 +4,7 @@ import { auditVe, billingActor, TaskRef, VeIdInput } from './schemas';
 
 /** POST /api/v1/ves/{id}/hostname (scope ves:write): rename the VE (RFC 1123 host name). */
 export const setHostname = apiKeyProcedure('ves:write')
-  .meta({ openapi: { method: 'POST', path: '/ves/{id}/hostname', tags: ['ves'], protect: true, summary: 'Set the host name' } })
+  .meta({ openapi: { method: 'POST', path: '/ves/{id}/hostname', tags: ['ves'], protect: true, errorResponses: { 409: 'The VE is busy (creating, destroying, migrating, reinstalling)', 422: 'The VE is suspended' }, summary: 'Set the host name' } })
   .input(VeIdInput.extend({ hostname: Hostname }))
   .output(TaskRef)
   .mutation(async ({ ctx, input }) => {

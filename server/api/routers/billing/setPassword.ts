@@ -4,7 +4,7 @@ import { auditVe, billingActor, TaskRef, VeIdInput } from './schemas';
 
 /** POST /api/v1/ves/{id}/password (scope ves:write): new root password (hashed here; the clear text is never stored or queued). */
 export const setPassword = apiKeyProcedure('ves:write')
-  .meta({ openapi: { method: 'POST', path: '/ves/{id}/password', tags: ['ves'], protect: true, summary: 'Set the root password' } })
+  .meta({ openapi: { method: 'POST', path: '/ves/{id}/password', tags: ['ves'], protect: true, errorResponses: { 409: 'The VE is busy (creating, destroying, migrating, reinstalling)', 422: 'The VE is suspended' }, summary: 'Set the root password' } })
   .input(VeIdInput.extend({ password: RootPassword }))
   .output(TaskRef)
   .mutation(async ({ ctx, input }) => {

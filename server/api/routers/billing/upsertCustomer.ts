@@ -9,7 +9,7 @@ export const CustomerOutput = z.object({
 
 /** PUT /api/v1/customers/{externalId}: create or update the customer with this billing client id (scope customers:write). */
 export const upsertCustomer = apiKeyProcedure('customers:write')
-  .meta({ openapi: { method: 'PUT', path: '/customers/{externalId}', tags: ['customers'], protect: true, summary: 'Create or update a customer by billing client id' } })
+  .meta({ openapi: { method: 'PUT', path: '/customers/{externalId}', tags: ['customers'], protect: true, errorResponses: { 409: 'The external id belongs to a non-customer account, or another user has the e-mail' }, summary: 'Create or update a customer by billing client id' } })
   .input(UpsertCustomerInput.extend({ externalId: z.string().min(1).max(200) }))
   .output(CustomerOutput)
   .mutation(async ({ ctx, input }) => {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { apiKeyProcedure } from '@/server/api/trpc';
 import { listVesForBilling } from '@/server/services/catalog';
+import { queryInt } from './schemas';
 
 export const BillingVesInput = z.object({
   externalId: z.string().min(1).max(200).optional().describe('Only the VE with this billing service id'),
-  limit: z.coerce.number().int().min(1).max(1000).default(1000),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: queryInt(1, 1000).default(1000),
+  offset: queryInt(0, 1_000_000_000).default(0),
 });
 
 export const BillingVesOutput = z.array(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { consoleOpens } from '@/server/services/console/tickets';
 import { customerProcedure } from '@/server/api/trpc';
 import { getMyVe } from '@/server/services/portal';
 import { PortalVeOutput, toPortalVe, VeIdInput } from './schemas';
@@ -11,6 +12,7 @@ export const ve = customerProcedure
       addresses: z.array(z.object({ address: z.string(), prefix: z.number().int(), gateway: z.string().nullable(), nameservers: z.array(z.string()) })),
       lastError: z.string().nullable(),
       suspendReason: z.string().nullable(),
+      consoleOpen: z.boolean().describe('The console can open: running, or suspended in network-only mode (the VE runs)'),
       maintenance: z.boolean().describe('The node is in maintenance: actions are paused'),
       nodeOnline: z.boolean(),
       templates: z.array(z.object({ id: z.string(), name: z.string(), os: z.string(), version: z.string() })).describe('Templates the plan allows for a reinstall'),
@@ -24,6 +26,7 @@ export const ve = customerProcedure
       addresses: v.ipAddresses.map((a) => ({ address: a.address, prefix: a.pool.prefix, gateway: a.pool.gateway, nameservers: a.pool.nameservers })),
       lastError: v.lastError,
       suspendReason: v.suspendReason,
+      consoleOpen: consoleOpens(v),
       maintenance: r.maintenance,
       nodeOnline: r.nodeOnline,
       templates: r.templates,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { consoleOpens } from '@/server/services/console/tickets';
 import { adminProcedure } from '@/server/api/trpc';
 import { getVe } from '@/server/services/ves';
 import { numbers, toVeRow, VeRowOutput } from './schemas';
@@ -13,6 +14,7 @@ export const get = adminProcedure
       overrides: z.record(z.string(), z.number()).describe('Per-VE overrides of the plan, kept across plan changes'),
       addresses: z.array(Address),
       suspendReason: z.string().nullable(),
+      consoleOpen: z.boolean().describe('The console can open: running, or suspended in network-only mode (the VE runs)'),
       lastError: z.string().nullable(),
       tags: z.array(z.string()),
     }),
@@ -24,6 +26,7 @@ export const get = adminProcedure
       overrides: numbers(v.overrides),
       addresses: v.ipAddresses.map((a) => ({ address: a.address, family: a.pool.family, prefix: a.pool.prefix, gateway: a.pool.gateway, nameservers: a.pool.nameservers, pool: a.pool.name })),
       suspendReason: v.suspendReason,
+      consoleOpen: consoleOpens(v),
       lastError: v.lastError,
       tags: v.tags,
     };

@@ -53,7 +53,7 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
         description={<>VE <span className="font-mono" data-testid="ve-ctid">{v.ctid}</span> on {v.node.name}</>}
         actions={
           <div className="flex items-start gap-3">
-            <Link href={`/admin/ves/${v.id}/console`}><Button variant="secondary" size="sm" data-testid="open-console" disabled={v.state !== 'running'}>Console</Button></Link>
+            <Link href={`/admin/ves/${v.id}/console`}><Button variant="secondary" size="sm" data-testid="open-console" disabled={!v.consoleOpen}>Console</Button></Link>
             <PowerButtons state={v.state} actions={POWER} onTask={onTask} run={(action) => client.ves.power.mutate({ id, action: action as (typeof POWER)[number] })} />
           </div>
         }

@@ -45,7 +45,7 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
         description={<span className="font-mono">{v.ipAddresses.join(', ')}</span>}
         actions={
           <div className="flex items-start gap-3">
-            <Link href={`/portal/ves/${v.id}/console`}><Button variant="secondary" size="sm" disabled={v.state !== 'running' || paused} data-testid="open-console">Console</Button></Link>
+            <Link href={`/portal/ves/${v.id}/console`}><Button variant="secondary" size="sm" disabled={!v.consoleOpen || paused} data-testid="open-console">Console</Button></Link>
             <PowerButtons state={v.state} actions={POWER} disabled={paused} onTask={onTask} run={(action) => client.portal.power.mutate({ id, action: action as (typeof POWER)[number] })} />
           </div>
         }
