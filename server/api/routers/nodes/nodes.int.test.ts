@@ -1,6 +1,6 @@
 // nodes.* through tRPC against a real sshd: probe, add (bootstrap task), host-key mismatch flag and re-pin, maintenance, remove.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { utils as sshUtils } from 'ssh2';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
@@ -15,11 +15,15 @@ import { configureNodeBootstrap } from '@/server/operations/nodes';
 import { startWorker, type PanelWorker } from '@/server/operations/worker';
 import { startNodeMonitor } from '@/server/operations/node-monitor';
 import { waitTasksDone } from '@/test/fixtures/panel-node';
+import { createTestAccount, removeAccount, testAccountName, type TestAccount } from '@/test/fixtures/accounts';
 
 let db: TestDatabase;
 let worker: PanelWorker;
 const sshds: TestSshd[] = [];
 const dir = mkdtempSync('/tmp/vz-nodes-api-');
+chmodSync(dir, 0o711); // the agent account reaches the socket under it
+let rootAlias: TestAccount | undefined; // the bootstrap's root login, with dotfiles this test controls
+const agentUser = testAccountName();
 const password = 'correct horse battery';
 const added: string[] = []; // node names bootstrapped here (their directly started daemons are stopped after)
 
@@ -28,8 +32,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   configureNodeBootstrap((n) => ({
     installRoot: path.join(dir, n.name, 'opt'), vzroot: path.join(dir, n.name, 'vz'), unitPath: path.join(dir, n.name, 'vzagentd.service'),
-    authorizedKeysPath: sshds.at(-1)!.authorizedKeysPath, packages: false, startWith: 'direct',
+    authorizedKeysPath: sshds.at(-1)!.authorizedKeysPath, packages: false, startWith: 'direct', agentUser, agentHome: path.join(dir, n.name, 'home'),
   }));
+  rootAlias = await createTestAccount({ root: true });
   worker = await startWorker({ connectionString: db.url, prisma: db.prisma, concurrency: 2 });
 });
 afterAll(async () => {
@@ -40,6 +45,8 @@ afterAll(async () => {
     try { process.kill(Number(readFileSync(path.join(dir, name, 'opt', 'vzagentd.pid'), 'utf8')), 'SIGTERM'); } catch { /* not started */ }
   }
   await db?.drop();
+  await rootAlias?.remove();
+  await removeAccount(agentUser);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -64,12 +71,14 @@ describe('nodes API', () => {
 
     const name = uniq('n');
     added.push(name);
-    const res = await admin.nodes.add({ name, address: sshd.host, sshPort: sshd.port, hostKeyFingerprint: probe.fingerprint, credential: { privateKey: key.private } });
+    const res = await admin.nodes.add({ name, address: sshd.host, sshPort: sshd.port, sshUser: rootAlias!.name, hostKeyFingerprint: probe.fingerprint, credential: { privateKey: key.private } });
     const [task] = await waitTasksDone(db.prisma, [res.taskId], 120_000);
     expect(task.status, task.error ?? '').toBe('succeeded');
     expect(JSON.stringify(task.params)).not.toContain('credential'); // the sealed one-time credential is gone
     const node = await admin.nodes.get({ name });
     expect(node).toMatchObject({ state: 'online', transport: 'ssh', hostKeyFingerprint: sshd.hostKeyFingerprint, hostKeyMismatch: false });
+    // day to day the panel logs in as the agent account, not as the admin's root login
+    expect((await db.prisma.node.findUniqueOrThrow({ where: { id: res.nodeId } })).sshUser).toBe(agentUser);
     expect(readFileSync(sshd.authorizedKeysPath, 'utf8')).toContain('restrict,command=');
 
     // The address now answers with another host key: the monitor flags the node, nothing is sent.

@@ -1,0 +1,27 @@
+// The node's agent SSH account: the panel's day-to-day login, whose shell reads no startup files.
+import type { Client } from 'ssh2';
+import { AppError } from '@/server/errors';
+import { mustRun, runRemote } from './remote';
+
+export const AGENT_ACCOUNT = 'vzagent';
+export const AGENT_HOME = '/var/lib/vzagent';
+/** dash, or bash started as `sh`: neither reads a startup file for `sh -c <forced command>`. */
+export const AGENT_SHELL = '/bin/sh';
+
+/**
+ * Creates (or corrects) the system account the panel's restricted key logs in as: shell
+ * /bin/sh, home `home` (root-owned, holding only .ssh/authorized_keys), password `*` (no
+ * password login; not `!`-locked, which sshd without PAM treats as "refuse every login"). Its
+ * only power is its group, which may connect to the agent's socket; the agent checks each call.
+ * Refuses an existing account of that name with uid 0.
+ */
+export async function ensureAgentAccount(c: Client, user: string, home: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_-]{0,30}$/.test(user)) throw new AppError('BAD_INPUT', `bad agent account name ${user}`, { field: 'agentUser' });
+  const found = await runRemote(c, ['getent', 'passwd', user]);
+  if (found.code !== 0) {
+    await mustRun(c, 'create agent account', ['useradd', '--system', '--user-group', '--shell', AGENT_SHELL, '--home-dir', home, '--no-create-home', '--comment', 'vzpanel agent (restricted SSH key)', user]);
+  } else if (found.stdout.split(':')[2] === '0') {
+    throw new AppError('UNPROCESSABLE', `the node's account ${user} has uid 0; the agent account must be unprivileged`, { step: 'agent account' });
+  }
+  await mustRun(c, 'set up agent account', ['usermod', '--shell', AGENT_SHELL, '--home', home, '--password', '*', user]);
+}
