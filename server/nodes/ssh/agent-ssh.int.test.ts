@@ -27,6 +27,7 @@ const dirs: string[] = [];
 const pidFiles: string[] = [];
 const accounts: TestAccount[] = [];
 const agentUsers: string[] = [];
+let login: TestAccount; // RPC tests log in as a uid-0 alias with shell /bin/sh: never the machine's own root dotfiles
 
 const tmp = (prefix: string) => { const d = mkdtempSync(prefix); dirs.push(d); return d; };
 const accepted = (s: TestSshd) => s.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
@@ -60,7 +61,7 @@ function forcedWrapper(dir: string, name: string, socket: string): { command: st
 }
 
 function sshClient(s: TestSshd, key: PanelKey, pinned = s.hostKeyFingerprint, opts: ConstructorParameters<typeof SshTransport>[1] = {}, username?: string) {
-  const t = new SshTransport({ name: 'n1', host: s.host, port: s.port, username, hostKeyFingerprint: pinned, privateKey: key.privateKey }, opts);
+  const t = new SshTransport({ name: 'n1', host: s.host, port: s.port, username: username ?? login.name, hostKeyFingerprint: pinned, privateKey: key.privateKey }, opts);
   const c = new AgentClient(t, { node: 'n1', readTimeoutMs: 15_000 });
   transports.push(t);
   clients.push(c);
@@ -99,6 +100,8 @@ beforeAll(async () => {
   if (!existsSync(path.join(AGENTS, 'dist', 'vzagentd.js'))) execFileSync('node', [path.join(AGENTS, 'build.mjs')], { cwd: REPO });
   const dir = tmp('/tmp/vz-ssh-');
   key = loadOrCreatePanelKey(path.join(dir, 'data'));
+  login = await createTestAccount({ root: true });
+  accounts.push(login);
   agent = await startAgent();
   const w1 = forcedWrapper(dir, 'node', agent.socket);
   const w2 = forcedWrapper(dir, 'impostor', agent.socket);

@@ -110,11 +110,12 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
   let shellProbeMs: number;
   // apt gets its own (long) deadlines; everything else shares this one
   let aptMs = 0;
+  let aptSince = 0;
   const adminDeadlineMs = opts.adminDeadlineMs ?? 300_000;
   let expired = false;
   const t0 = Date.now();
   const timer = setInterval(() => {
-    if (Date.now() - t0 - aptMs < adminDeadlineMs) return;
+    if (aptSince || Date.now() - t0 - aptMs < adminDeadlineMs) return;
     expired = true;
     void admin.close(); // every pending command and SFTP request fails at once
   }, 1000);
@@ -125,8 +126,8 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
     const uid = (await mustRun(c, 'check root', ['id', '-u'])).stdout.trim();
     if (uid !== '0') throw new AppError('FORBIDDEN', 'the bootstrap credential must log in as root', { step: 'check root' });
     if (opts.packages !== false) {
-      const a0 = Date.now();
-      await ensurePackages(c, opts.packages ?? NODE_PACKAGES, step).finally(() => { aptMs += Date.now() - a0; });
+      aptSince = Date.now();
+      await ensurePackages(c, opts.packages ?? NODE_PACKAGES, step).finally(() => { aptMs += Date.now() - aptSince; aptSince = 0; });
     }
     const nodeVersion = (await runRemote(c, ['node', '--version'])).stdout.trim();
     const major = Number(/^v(\d+)/.exec(nodeVersion)?.[1] ?? 0);

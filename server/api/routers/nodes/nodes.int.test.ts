@@ -109,4 +109,28 @@ describe('nodes API', () => {
     expect(await admin.nodes.remove({ nodeId: res.nodeId })).toEqual({ removed: true, taskId: null });
     expect(await db.prisma.node.count({ where: { id: res.nodeId } })).toBe(0);
   });
+
+  it('refuses a node whose root .bashrc sleeps 30 s and prints a banner: the bootstrap task fails with the cause instead of staying running', { timeout: 120_000 }, async () => {
+    const admin = await adminCaller();
+    const key = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+    const sshd = await startTestSshd({ authorizedKeys: [key.public] });
+    sshds.push(sshd);
+    const slowRoot = await createTestAccount({ root: true, bashrc: 'echo "Welcome to node7"\nsleep 30\n' });
+    try {
+      const name = uniq('slow');
+      const t0 = Date.now();
+      const res = await admin.nodes.add({ name, address: sshd.host, sshPort: sshd.port, sshUser: slowRoot.name, hostKeyFingerprint: sshd.hostKeyFingerprint, credential: { privateKey: key.private } });
+      const [task] = await waitTasksDone(db.prisma, [res.taskId], 60_000);
+      expect(task.status).toBe('failed');
+      expect(task.error).toMatch(/login shell of .* did not run a command within 10 s: its startup files/);
+      expect(Date.now() - t0).toBeLessThan(40_000);
+      const node = await admin.nodes.get({ name });
+      expect(node.state).toBe('offline');
+      expect(node.stateReason).toMatch(/startup files/);
+      expect(JSON.stringify(task.params)).not.toContain('credential');
+      await admin.nodes.remove({ nodeId: res.nodeId });
+    } finally {
+      await slowRoot.remove();
+    }
+  });
 });
