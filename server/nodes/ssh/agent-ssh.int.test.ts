@@ -256,6 +256,8 @@ describe('node bootstrap over SSH', () => {
     expect(ak).toContain(admin.public.trim()); // the admin's own access is left alone
     expect(ak).toContain(`restrict,command="${installRoot}/bin/vzagent rpc --socket ${root}/vz/run/vzagentd.sock"`);
     expect(readFileSync(path.join(root, 'etc', 'vzagentd.service'), 'utf8')).toContain(`ExecStart=${installRoot}/bin/vzagentd --vzroot ${root}/vz --socket ${root}/vz/run/vzagentd.sock --socket-group ${agentUser}`);
+    // migration keys land where sshd looks for the agent account's keys
+    expect(readFileSync(path.join(root, 'etc', 'vzagentd.service'), 'utf8')).toContain(`Environment=VZ_MIGRATE_AUTHORIZED_KEYS=${target.authorizedKeysPath}`);
 
     const firstPid = Number(readFileSync(path.join(installRoot, 'vzagentd.pid'), 'utf8'));
     // Now the admin key is gone; only the restricted panel key remains on the node.

@@ -92,14 +92,14 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
   const unitPath = safePath(opts.unitPath ?? '/etc/systemd/system/vzagentd.service', 'unitPath');
   const agentUser = opts.agentUser ?? AGENT_ACCOUNT;
   const agentHome = safePath(opts.agentHome ?? AGENT_HOME, 'agentHome');
-  const authorizedKeysPath = safePath(opts.authorizedKeysPath ?? path.join(agentHome, '.ssh', 'authorized_keys'), 'authorizedKeysPath');
+  if (opts.authorizedKeysPath) safePath(opts.authorizedKeysPath, 'authorizedKeysPath');
+  let authorizedKeysPath = opts.authorizedKeysPath ?? '';
   const agentDir = opts.agentDir ?? path.resolve(import.meta.dirname, '../../../agents');
   const forcedCommand = `${installRoot}/bin/vzagent rpc --socket ${socket}`;
   const keyLine = restrictedAuthorizedKeysLine(input.panelKey.publicKey, forcedCommand);
   const username = input.admin.username ?? 'root';
   if (!/^[a-z_][a-z0-9_-]*$/.test(username)) throw new AppError('BAD_INPUT', 'bad SSH user name', { field: 'username' });
   if (!input.admin.password && !input.admin.privateKey) throw new AppError('BAD_INPUT', 'a root password or key is required', { field: 'admin' });
-  const daemon = { installRoot, vzroot, socket, bridge: opts.bridge, group: agentUser };
 
   step('connect');
   const admin = new SshTransport(
@@ -138,11 +138,12 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
     await copyAgent(sftp, agentDir, installRoot);
 
     step('agent account');
-    await ensureAgentAccount(c, agentUser, agentHome);
+    const home = await ensureAgentAccount(c, agentUser, agentHome);
+    authorizedKeysPath ||= safePath(path.join(home, '.ssh', 'authorized_keys'), 'agent home');
 
     step('write unit');
     await sftpMkdirP(sftp, path.dirname(unitPath));
-    await sftpWriteAtomic(sftp, unitPath, renderUnit(readFileSync(path.join(agentDir, 'systemd', 'vzagentd.service'), 'utf8'), installRoot, vzroot, socket, opts.bridge, agentUser), 0o644);
+    await sftpWriteAtomic(sftp, unitPath, renderUnit(readFileSync(path.join(agentDir, 'systemd', 'vzagentd.service'), 'utf8'), installRoot, vzroot, socket, opts.bridge, agentUser, authorizedKeysPath), 0o644);
 
     step('authorize panel key');
     await addAuthorizedKey(sftp, authorizedKeysPath, keyLine);
@@ -161,6 +162,7 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
       await mustRun(c, 'systemctl restart', ['systemctl', 'restart', path.basename(unitPath)]);
       startedBy = 'systemd';
     } else {
+      const daemon = { installRoot, vzroot, socket, bridge: opts.bridge, group: agentUser, keysFile: authorizedKeysPath };
       if (!(await directDaemonRunning(sftp, installRoot))) await startDirect(c, daemon, opts);
       startedBy = 'direct';
     }
@@ -206,12 +208,15 @@ async function copyAgent(sftp: SFTPWrapper, agentDir: string, installRoot: strin
   }
 }
 
-/** The agent's unit template with our paths and options filled in. */
-export function renderUnit(template: string, installRoot: string, vzroot: string, socket: string, bridge?: string, group?: string): string {
+/**
+ * The agent's unit template with our paths and options filled in. Migration keys go into the
+ * agent account's authorized_keys (`keysFile`), so sshd's default AuthorizedKeysFile finds them.
+ */
+export function renderUnit(template: string, installRoot: string, vzroot: string, socket: string, bridge?: string, group?: string, keysFile?: string): string {
   const args = daemonArgs({ vzroot, socket, bridge, group }).join(' ');
   return template
     .replace(/^ExecStart=.*$/m, `ExecStart=${installRoot}/bin/vzagentd ${args}`)
-    .replace(/^Environment=VZ_ROOT=.*$/m, `Environment=VZ_ROOT=${vzroot}`);
+    .replace(/^Environment=VZ_ROOT=.*$/m, `Environment=VZ_ROOT=${vzroot}${keysFile ? `\nEnvironment=VZ_MIGRATE_AUTHORIZED_KEYS=${keysFile}` : ''}`);
 }
 
 const daemonArgs = (d: { vzroot: string; socket: string; bridge?: string; group?: string }) =>
@@ -255,9 +260,9 @@ async function directDaemonRunning(sftp: SFTPWrapper, installRoot: string): Prom
 }
 
 /** No systemd (containers, tests): start vzagentd detached in its own session, output to a log file. */
-async function startDirect(c: Client, d: { installRoot: string; vzroot: string; socket: string; bridge?: string; group: string }, opts: BootstrapOptions) {
+async function startDirect(c: Client, d: { installRoot: string; vzroot: string; socket: string; bridge?: string; group: string; keysFile: string }, opts: BootstrapOptions) {
   const { installRoot } = d;
-  const env = Object.entries(opts.agentEnv ?? {}).map(([k, v]) => {
+  const env = Object.entries({ VZ_MIGRATE_AUTHORIZED_KEYS: d.keysFile, ...opts.agentEnv }).map(([k, v]) => {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(k) || !/^[A-Za-z0-9_./:=-]*$/.test(v)) throw new AppError('BAD_INPUT', `bad agent env ${k}`);
     return `${k}=${v}`;
   });
