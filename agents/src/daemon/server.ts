@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -64,8 +64,12 @@ export async function listen(socket: string, dispatcher: Dispatcher, logger: Log
   if (gid !== undefined) {
     chownSync(socket, 0, gid);
     chmodSync(socket, 0o660);
-    chownSync(path.dirname(socket), 0, gid);
-    chmodSync(path.dirname(socket), 0o710);
+    // only our own private folder (0700, as created above) is opened to the group; a shared one such as /run is left alone
+    const dir = path.dirname(socket);
+    if ((statSync(dir).mode & 0o777) === 0o700) {
+      chownSync(dir, 0, gid);
+      chmodSync(dir, 0o710);
+    }
   }
   server.on('close', () => {
     for (const c of conns) c.destroy();
