@@ -131,7 +131,7 @@ try {
     await appendFile(n.sshd.authorizedKeysPath, `${pub}\n`);
   }
   // Hand keys go to the other node's sshd: the key file for target t lives in t's vzroot.
-  const mkNode = (n: MigTestNode) => prisma.node.create({ data: { name: n.name, address: n.sshd.host, sshPort: n.sshd.port, transport: 'local', vzroot: n.vzroot, hostKey: n.sshd.hostPublicKey, state: 'online' } });
+  const mkNode = (n: MigTestNode) => prisma.node.create({ data: { name: n.name, address: n.sshd.host, sshPort: n.sshd.port, sshUser: n.account.name, transport: 'local', vzroot: n.vzroot, hostKey: n.sshd.hostPublicKey, state: 'online' } });
   const rows = new Map<MigTestNode, Node>([[A, await mkNode(A)], [B, await mkNode(B)]]);
   const template = await prisma.template.create({ data: { name: `busybox-${R}`, os: 'busybox', version: '1', arch: 'x86_64', sizeBytes: 1n, sha256: '0'.repeat(64) } });
   const pool = await prisma.ipPool.create({ data: { name: `mig-${R}`, cidr: '10.199.6.0/24', family: 4, gateway: '10.199.6.1', prefix: 24, nodes: { connect: [{ id: rows.get(A)!.id }, { id: rows.get(B)!.id }] } } });

@@ -2,7 +2,7 @@
 // (without Next) and a real `ws` client; the node reached over the local child and over real sshd.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -21,6 +21,7 @@ import { loadOrCreatePanelKey, restrictedAuthorizedKeysLine } from '@/server/nod
 import { createSession, SESSION_COOKIE } from '@/server/services/auth/sessions';
 import { issueConsoleTicket } from '@/server/services/console/tickets';
 import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
+import { createTestAccount, type TestAccount } from '@/test/fixtures/accounts';
 import { seedUser, uniq } from '@/test/fixtures/panel';
 import { createHttpServer } from './server';
 import { runMigrations } from 'graphile-worker';
@@ -49,6 +50,7 @@ const userIds = { admin: '', alice: '' };
 const prevDataDir = process.env.VZPANEL_DATA_DIR;
 const prevDbUrl = process.env.DATABASE_URL;
 let otherPanel: PanelProcess | undefined;
+let account: TestAccount | undefined; // the node's agent SSH account: the SSH console logs in as it, never as root
 
 interface Term {
   ws: WebSocket;
@@ -136,7 +138,9 @@ beforeAll(async () => {
   ctid = randomInt(50000, 60000);
   await withUndo((u) => createVe(tn!, { ostemplate: 'busybox', ctid, hostname: 'console.test', ips: [tn!.ip()], gateway: '10.199.3.1', ram: 128 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192 }, u));
   await startVe(tn, ctid);
-  daemon = await ensureLocalDaemon({ vzroot: tn.vzroot, bridge: tn.bridge });
+  account = await createTestAccount();
+  chmodSync(tn.vzroot, 0o711); // the agent account reaches the socket under it
+  daemon = await ensureLocalDaemon({ vzroot: tn.vzroot, bridge: tn.bridge, env: { VZ_SOCKET_GROUP: account.name } });
 
   const node = await db.prisma.node.create({ data: { name: uniq('cons'), address: '127.0.0.1', transport: 'local', vzroot: tn.vzroot, state: 'online' } });
   nodeId = node.id;
@@ -175,6 +179,7 @@ afterAll(async () => {
   await daemon?.stop('SIGKILL').catch(() => undefined);
   await tn?.cleanup();
   await db?.drop();
+  await account?.remove();
 }, 120_000);
 
 /** The whole user-visible session: arithmetic, a resize seen by stty, and no process left after the tab closes. */
@@ -332,7 +337,7 @@ describe('web console over SSH (real sshd, restricted key with forced `vzagent r
     const key = loadOrCreatePanelKey();
     const forced = `${REPO}/agents/bin/vzagent rpc --socket ${daemon!.socket}`;
     sshd = await startTestSshd({ authorizedKeys: [restrictedAuthorizedKeysLine(key.publicKey, forced)] });
-    await db.prisma.node.update({ where: { id: nodeId }, data: { transport: 'ssh', address: sshd.host, sshPort: sshd.port, hostKey: sshd.hostPublicKey } });
+    await db.prisma.node.update({ where: { id: nodeId }, data: { transport: 'ssh', address: sshd.host, sshPort: sshd.port, sshUser: account!.name, hostKey: sshd.hostPublicKey } });
     const logins = () => sshd!.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
     await consoleSession(cookies.admin);
     await consoleSession(cookies.alice);

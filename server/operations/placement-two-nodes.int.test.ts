@@ -10,6 +10,7 @@ import path from 'node:path';
 import { utils as sshUtils } from 'ssh2';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
+import { createTestAccount, removeAccount, testAccountName, type TestAccount } from '@/test/fixtures/accounts';
 import { uniq } from '@/test/fixtures/panel';
 import { waitTasksDone } from '@/test/fixtures/panel-node';
 import { cleanupVzroot } from '@/agents/src/lxc/test-env';
@@ -30,6 +31,8 @@ const sshds = new Map<string, TestSshd>();
 const bridges = new Map<string, string>();
 const names: string[] = [];
 const shared = { nodeIds: [] as string[], planId: '' };
+let rootAlias: TestAccount | undefined; // the bootstrap's root login, with dotfiles this test controls
+const agentUser = testAccountName();
 
 beforeAll(async () => {
   process.env.VZPANEL_DATA_DIR = path.join(dir, 'panel');
@@ -37,8 +40,9 @@ beforeAll(async () => {
   configureNodeBootstrap((n) => ({
     installRoot: path.join(dir, n.name, 'opt'), vzroot: path.join(dir, n.name, 'vz'), unitPath: path.join(dir, n.name, 'vzagentd.service'),
     bridge: bridges.get(n.name), agentEnv: { VZ_VE_NETWORKS: '10.199.0.0/16' },
-    authorizedKeysPath: sshds.get(n.name)!.authorizedKeysPath, packages: false, startWith: 'direct',
+    authorizedKeysPath: sshds.get(n.name)!.authorizedKeysPath, packages: false, startWith: 'direct', agentUser, agentHome: path.join(dir, n.name, 'home'),
   }));
+  rootAlias = await createTestAccount({ root: true });
   worker = await startWorker({ connectionString: db.url, prisma: db.prisma, concurrency: 4 });
 });
 
@@ -51,6 +55,8 @@ afterAll(async () => {
   }
   for (const s of sshds.values()) await s.destroy();
   await db?.drop();
+  await rootAlias?.remove();
+  await removeAccount(agentUser);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -65,7 +71,7 @@ describe('two nodes by bootstrap', () => {
       const sshd = await startTestSshd({ authorizedKeys: [adminKey.public] });
       sshds.set(name, sshd);
       const r = await requestAddNode(db.prisma, { userId: null }, {
-        name, address: sshd.host, sshPort: sshd.port, hostKeyFingerprint: sshd.hostKeyFingerprint, credential: { privateKey: adminKey.private },
+        name, address: sshd.host, sshPort: sshd.port, sshUser: rootAlias!.name, hostKeyFingerprint: sshd.hostKeyFingerprint, credential: { privateKey: adminKey.private },
       });
       nodeIds.push(r.nodeId);
       const [t] = await waitTasksDone(db.prisma, [r.taskId], 120_000);

@@ -12,8 +12,13 @@ const USAGE = `usage: vzagent rpc [--socket PATH] [--vzroot DIR]
        vzagent console CTID [--socket PATH] [--vzroot DIR]   (framed web-console stream)
        vzagent rsync-recv --vzroot DIR --ctid N   (forced command of a migration key)`;
 
+// Not root: the node's agent SSH account, which may only reach the daemon's socket; the daemon
+// then runs the console or the migration receiver itself.
+const unprivileged = () => process.geteuid?.() !== 0;
+
 /** The console stream on stdin/stdout; SIGTERM/SIGHUP (panel or sshd hanging up) end the VE session too. */
 function consoleMode(socket: string, ctid: number): Promise<number> {
+  if (unprivileged()) return runRpcBridge(socket, { header: { stream: 'console', ctid }, what: 'console' });
   return runConsole(socket, ctid, {
     input: process.stdin,
     output: process.stdout,
@@ -67,7 +72,11 @@ async function mainCli(argv: string[]): Promise<number> {
     const ctid = parseConsoleCommand(`vzagent console ${rest[0] ?? ''}`);
     if (ctid !== null && rest.length === 1) return consoleMode(config.socket, ctid);
   }
-  if (cmd === 'rsync-recv') return runRsyncRecv(config.vzroot, Number(argv[argv.indexOf('--ctid') + 1]));
+  if (cmd === 'rsync-recv') {
+    const ctid = Number(argv[argv.indexOf('--ctid') + 1]);
+    if (!unprivileged()) return runRsyncRecv(config.vzroot, ctid);
+    return runRpcBridge(config.socket, { header: { stream: 'rsync-recv', ctid, command: process.env.SSH_ORIGINAL_COMMAND ?? '' }, what: 'rsync-recv' });
+  }
   if (cmd === 'call' && rest[0]) {
     const opIdx = argv.indexOf('--op-id');
     return call(config.socket, rest[0], rest[1] ? JSON.parse(rest[1]) : undefined, opIdx >= 0 ? argv[opIdx + 1] : undefined);

@@ -7,6 +7,8 @@ export interface AgentConfig {
   /** LXC lxcpath: <vzroot>/lxc */
   lxcpath: string;
   journalDir: string;
+  /** Group (the agent SSH account's) that may connect to the socket; unset: root only. */
+  socketGroup?: string;
   /** Register the test-only handlers (VZ_AGENT_TEST_HANDLERS=1). */
   testHandlers: boolean;
 }
@@ -30,6 +32,7 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: Record<s
     bridge: flag(argv, 'bridge') ?? env.VZ_BRIDGE ?? 'vzbr0',
     lxcpath: path.join(vzroot, 'lxc'),
     journalDir: path.join(vzroot, 'journal'),
+    socketGroup: flag(argv, 'socket-group') ?? env.VZ_SOCKET_GROUP,
     testHandlers: env.VZ_AGENT_TEST_HANDLERS === '1',
   };
 }

@@ -24,7 +24,7 @@ export async function main(): Promise<void> {
   for (const e of interrupted) logger.warn({ opId: e.opId, method: e.method, ve: e.ve }, 'operation interrupted by a previous agent exit');
   const list = config.testHandlers ? [...handlers, ...testHandlers] : handlers;
   const dispatcher = new Dispatcher(config, journal, logger, list);
-  const server = await listen(config.socket, dispatcher, logger);
+  const server = await listen(config.socket, dispatcher, logger, { vzroot: config.vzroot, group: config.socketGroup });
   void criuStatus(); // warm the slow probe so the first hello is quick
   void bootTasks(config, logger);
   logger.info({ socket: config.socket, vzroot: config.vzroot, pid: process.pid, methods: list.length }, 'vzagentd listening');

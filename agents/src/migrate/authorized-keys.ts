@@ -1,5 +1,5 @@
 // The target's sshd entry for a one-off migration key: restricted to `vzagent rsync-recv` for one ctid.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VeError } from '../sys/errors';
 
@@ -47,8 +47,11 @@ async function edit(file: string, change: (lines: string[]) => string[]): Promis
   const text = await readFile(file, 'utf8').catch(() => '');
   const lines = change(text.split('\n').filter((l) => l.trim() !== ''));
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  // sshd reads it as the agent account (migration copies log in as it): root-owned, world-readable, folder traversable
+  await chmod(path.dirname(file), 0o711);
   const tmp = `${file}.vz-${process.pid}`;
-  await writeFile(tmp, lines.map((l) => l + '\n').join(''), { mode: 0o600 });
+  await writeFile(tmp, lines.map((l) => l + '\n').join(''), { mode: 0o644 });
+  await chmod(tmp, 0o644);
   await rename(tmp, file);
 }
 

@@ -1,6 +1,6 @@
 // `vzagent rsync-recv`: the forced command of a migration key on the target. It runs only an
 // rsync receiver, with the options our sender uses, into the one prepared VE root it was bound to.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { mountPointSource } from '../storage/image';
 import { vePaths } from '../sys/paths';
@@ -34,22 +34,25 @@ export function validateRecvCommand(original: string | undefined, root: string):
   return { ok: true, args: ['--server', ...rest, '.', `${root}/`] };
 }
 
-/** Runs the receiver for `ctid` (stdio = the SSH channel); returns the exit code. */
-export async function runRsyncRecv(vzroot: string, ctid: number, env = process.env): Promise<number> {
-  const fail = (why: string) => {
-    process.stderr.write(`vzagent rsync-recv: refused: ${why}\n`);
-    return 126;
-  };
-  if (!Number.isInteger(ctid) || ctid < 1) return fail('bad ctid');
+/** The rsync argv for `ctid`'s receiver, or why it is refused (VE not prepared, root not mounted, bad command). */
+export async function recvArgs(vzroot: string, ctid: number, original: string | undefined): Promise<{ ok: true; args: string[] } | { ok: false; reason: string }> {
+  if (!Number.isInteger(ctid) || ctid < 1) return { ok: false, reason: 'bad ctid' };
   const p = vePaths(vzroot, ctid);
   const marker = await readTargetMarker(vzroot, ctid).catch(() => undefined);
-  if (!marker || marker.state !== 'prepared') return fail(`VE ${ctid} is not prepared for a migration on this node`);
-  if (!(await mountPointSource(p.root))) return fail(`the root of VE ${ctid} is not mounted`);
-  const v = validateRecvCommand(env.SSH_ORIGINAL_COMMAND, p.root);
-  if (!v.ok) return fail(v.reason);
+  if (!marker || marker.state !== 'prepared') return { ok: false, reason: `VE ${ctid} is not prepared for a migration on this node` };
+  if (!(await mountPointSource(p.root))) return { ok: false, reason: `the root of VE ${ctid} is not mounted` };
+  return validateRecvCommand(original, p.root);
+}
+
+/**
+ * Spawns the receiver with `stdio` (inherit: the SSH channel of a root forced command; pipe: the
+ * daemon serving an unprivileged bridge) and resolves with its exit code once it has ended.
+ */
+export async function spawnRsyncRecv(vzroot: string, ctid: number, args: string[], stdio: 'inherit' | 'pipe', onSpawn: (c: ChildProcess) => void = () => {}): Promise<number> {
   // Own process group: an abort kills the receiver and its generator child together, even when
   // the SSH session is hung (a cut network) and they would never see EOF.
-  const child = spawn('rsync', v.args, { stdio: 'inherit', detached: true, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } as unknown as NodeJS.ProcessEnv });
+  const child = spawn('rsync', args, { stdio, detached: true, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } as unknown as NodeJS.ProcessEnv });
+  onSpawn(child);
   const pidFile = recvPidFile(vzroot, ctid);
   if (child.pid) await writeFile(pidFile, `${child.pid}\n`, { mode: 0o600 }).catch(() => undefined);
   const code = await new Promise<number>((resolve) => {
@@ -58,4 +61,14 @@ export async function runRsyncRecv(vzroot: string, ctid: number, env = process.e
   });
   await rm(pidFile, { force: true });
   return code;
+}
+
+/** Runs the receiver for `ctid` (stdio = the SSH channel); returns the exit code. */
+export async function runRsyncRecv(vzroot: string, ctid: number, env = process.env): Promise<number> {
+  const v = await recvArgs(vzroot, ctid, env.SSH_ORIGINAL_COMMAND);
+  if (!v.ok) {
+    process.stderr.write(`vzagent rsync-recv: refused: ${v.reason}\n`);
+    return 126;
+  }
+  return spawnRsyncRecv(vzroot, ctid, v.args, 'inherit');
 }

@@ -1,7 +1,7 @@
 // The panel talks to a real vzagentd through a real sshd with the restricted panel key; and a node bootstrap end to end.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -11,7 +11,9 @@ import { AppError } from '@/server/errors';
 import { AgentClient } from '../client';
 import { loadOrCreatePanelKey, restrictedAuthorizedKeysLine, type PanelKey } from './keys';
 import { SshTransport } from './transport';
-import { bootstrapNode } from './bootstrap';
+import { bootstrapNode, type BootstrapOptions } from './bootstrap';
+import { createTestAccount, removeAccount, testAccountName, type TestAccount } from '@/test/fixtures/accounts';
+import { FrameDecoder, type ConsoleFrame } from '@/agents/protocol/console';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const AGENTS = path.join(REPO, 'agents');
@@ -23,6 +25,9 @@ const transports: SshTransport[] = [];
 const clients: AgentClient[] = [];
 const dirs: string[] = [];
 const pidFiles: string[] = [];
+const accounts: TestAccount[] = [];
+const agentUsers: string[] = [];
+let login: TestAccount; // RPC tests log in as a uid-0 alias with shell /bin/sh: never the machine's own root dotfiles
 
 const tmp = (prefix: string) => { const d = mkdtempSync(prefix); dirs.push(d); return d; };
 const accepted = (s: TestSshd) => s.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
@@ -55,12 +60,25 @@ function forcedWrapper(dir: string, name: string, socket: string): { command: st
   return { command, counter };
 }
 
-function sshClient(s: TestSshd, key: PanelKey, pinned = s.hostKeyFingerprint, opts: ConstructorParameters<typeof SshTransport>[1] = {}) {
-  const t = new SshTransport({ name: 'n1', host: s.host, port: s.port, hostKeyFingerprint: pinned, privateKey: key.privateKey }, opts);
+function sshClient(s: TestSshd, key: PanelKey, pinned = s.hostKeyFingerprint, opts: ConstructorParameters<typeof SshTransport>[1] = {}, username?: string) {
+  const t = new SshTransport({ name: 'n1', host: s.host, port: s.port, username: username ?? login.name, hostKeyFingerprint: pinned, privateKey: key.privateKey }, opts);
   const c = new AgentClient(t, { node: 'n1', readTimeoutMs: 15_000 });
   transports.push(t);
   clients.push(c);
   return { t, c };
+}
+
+/** Console frames from a stream until it closes or `ms` pass. */
+function decodeFrames(s: Duplex, ms: number): Promise<ConsoleFrame[]> {
+  const dec = new FrameDecoder();
+  const frames: ConsoleFrame[] = [];
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); resolve(frames); };
+    const timer = setTimeout(done, ms);
+    s.on('data', (b: Buffer) => frames.push(...dec.push(b)));
+    s.once('close', done);
+    s.once('end', done);
+  });
 }
 
 function firstLine(s: Duplex): Promise<string> {
@@ -82,6 +100,8 @@ beforeAll(async () => {
   if (!existsSync(path.join(AGENTS, 'dist', 'vzagentd.js'))) execFileSync('node', [path.join(AGENTS, 'build.mjs')], { cwd: REPO });
   const dir = tmp('/tmp/vz-ssh-');
   key = loadOrCreatePanelKey(path.join(dir, 'data'));
+  login = await createTestAccount({ root: true });
+  accounts.push(login);
   agent = await startAgent();
   const w1 = forcedWrapper(dir, 'node', agent.socket);
   const w2 = forcedWrapper(dir, 'impostor', agent.socket);
@@ -103,6 +123,8 @@ afterAll(async () => {
   }
   await new Promise((r) => setTimeout(r, 300));
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const a of accounts) await a.remove();
+  for (const u of agentUsers) await removeAccount(u);
 });
 
 describe('agent over SSH (real sshd, real vzagentd)', () => {
@@ -188,45 +210,69 @@ describe('agent over SSH (real sshd, real vzagentd)', () => {
   });
 });
 
+// A root login whose dotfiles this test controls (a uid-0 alias with its own HOME), never the machine's own root.
+async function adminAccount(bashrc?: string) {
+  const a = await createTestAccount({ root: true, bashrc });
+  accounts.push(a);
+  return a;
+}
+
+/** A node to bootstrap: its own sshd (admin key authorized), paths traversable by the agent account, a fresh agent account name. */
+async function bootstrapTarget() {
+  const root = tmp('/tmp/vz-node-');
+  chmodSync(root, 0o711);
+  const admin = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+  const target = await startTestSshd({ authorizedKeys: [admin.public] });
+  sshds.push(target);
+  const installRoot = path.join(root, 'opt');
+  pidFiles.push(path.join(installRoot, 'vzagentd.pid'));
+  const agentUser = testAccountName();
+  agentUsers.push(agentUser);
+  const opts: BootstrapOptions = {
+    installRoot, vzroot: path.join(root, 'vz'), unitPath: path.join(root, 'etc', 'vzagentd.service'), agentUser, agentHome: path.join(root, 'home'),
+    authorizedKeysPath: target.authorizedKeysPath, packages: false, startWith: 'direct',
+  };
+  return { root, admin, target, installRoot, agentUser, opts };
+}
+
 describe('node bootstrap over SSH', () => {
-  it('installs the agent with a one-time admin key, then the node works with only the restricted key', async () => {
-    const root = tmp('/tmp/vz-node-');
-    const admin = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
-    const target = await startTestSshd({ authorizedKeys: [admin.public] });
-    sshds.push(target);
-    const installRoot = path.join(root, 'opt');
-    pidFiles.push(path.join(installRoot, 'vzagentd.pid'));
+  it('installs the agent with a one-time admin key, then the node works with only the restricted key, as the agent account', async () => {
+    const { root, admin, target, installRoot, agentUser, opts } = await bootstrapTarget();
+    const root0 = await adminAccount();
     const steps: string[] = [];
     const t0 = Date.now();
     const res = await bootstrapNode(
-      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { privateKey: admin.private }, panelKey: key },
-      {
-        installRoot, vzroot: path.join(root, 'vz'), unitPath: path.join(root, 'etc', 'vzagentd.service'),
-        // both present on every test machine: checks them with dpkg-query and installs nothing
-        authorizedKeysPath: target.authorizedKeysPath, packages: ['rsync', 'openssh-server'], startWith: 'direct', onStep: (s) => steps.push(`${Date.now() - t0} ${s}`),
-      },
+      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { username: root0.name, privateKey: admin.private }, panelKey: key },
+      // both present on every test machine: checks them with dpkg-query and installs nothing
+      { ...opts, packages: ['rsync', 'openssh-server'], onStep: (s) => steps.push(`${Date.now() - t0} ${s}`) },
     );
     expect(res.startedBy).toBe('direct');
+    expect(res.agentUser).toBe(agentUser);
+    expect(execFileSync('getent', ['passwd', agentUser], { encoding: 'utf8' })).toMatch(/:\/bin\/sh\n$/);
     expect(res.hello).toMatchObject({ protocolVersion: expect.any(Number) });
     expect(steps.some((s) => s.endsWith('verify with the restricted key'))).toBe(true);
     expect(steps.some((s) => s.includes('apt-get'))).toBe(false);
     const ak = readFileSync(target.authorizedKeysPath, 'utf8');
     expect(ak).toContain(admin.public.trim()); // the admin's own access is left alone
     expect(ak).toContain(`restrict,command="${installRoot}/bin/vzagent rpc --socket ${root}/vz/run/vzagentd.sock"`);
-    expect(readFileSync(path.join(root, 'etc', 'vzagentd.service'), 'utf8')).toContain(`ExecStart=${installRoot}/bin/vzagentd --vzroot ${root}/vz`);
+    expect(readFileSync(path.join(root, 'etc', 'vzagentd.service'), 'utf8')).toContain(`ExecStart=${installRoot}/bin/vzagentd --vzroot ${root}/vz --socket ${root}/vz/run/vzagentd.sock --socket-group ${agentUser}`);
+    // migration keys land where sshd looks for the agent account's keys
+    expect(readFileSync(path.join(root, 'etc', 'vzagentd.service'), 'utf8')).toContain(`Environment=VZ_MIGRATE_AUTHORIZED_KEYS=${target.authorizedKeysPath}`);
 
     const firstPid = Number(readFileSync(path.join(installRoot, 'vzagentd.pid'), 'utf8'));
     // Now the admin key is gone; only the restricted panel key remains on the node.
     target.setAuthorizedKeys(ak.split('\n').filter((l) => l.startsWith('restrict,')));
-    const { c } = sshClient(target, key);
+    const { c } = sshClient(target, key, target.hostKeyFingerprint, {}, agentUser);
     const info = await c.call('node.info', {});
     expect(info.disk.path).toBe(path.join(root, 'vz'));
+    // the agent account cannot get a shell through the restricted key: exec runs the agent whatever is asked
+    expect(target.log()).toContain(`Accepted publickey for ${agentUser}`);
 
     // Bootstrapping again is idempotent: still exactly one panel line.
     target.setAuthorizedKeys([admin.public, ...ak.split('\n').filter((l) => l.startsWith('restrict,'))]);
     await bootstrapNode(
-      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { privateKey: admin.private }, panelKey: key },
-      { installRoot, vzroot: path.join(root, 'vz'), unitPath: path.join(root, 'etc', 'vzagentd.service'), authorizedKeysPath: target.authorizedKeysPath, packages: false, startWith: 'direct' },
+      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { username: root0.name, privateKey: admin.private }, panelKey: key },
+      opts,
     );
     expect(readFileSync(target.authorizedKeysPath, 'utf8').split('\n').filter((l) => l.includes('vzpanel'))).toHaveLength(1);
     // and it did not start a second daemon: the recorded pid is still the first one, alive
@@ -240,11 +286,59 @@ describe('node bootstrap over SSH', () => {
     const other = await startTestSshd({ authorizedKeys: [admin.public] });
     sshds.push(other);
     const err = await bootstrapNode(
-      { host: other.host, port: other.port, hostKeyFingerprint: node.hostKeyFingerprint, admin: { privateKey: admin.private }, panelKey: key },
+      { host: other.host, port: other.port, hostKeyFingerprint: node.hostKeyFingerprint, admin: { username: 'root', privateKey: admin.private }, panelKey: key },
       { installRoot: path.join(tmp('/tmp/vz-node-'), 'opt'), packages: false, startWith: 'direct' },
     ).then(() => undefined, (e: unknown) => e);
     expect((err as AppError).code).toBe('FORBIDDEN');
     expect((err as AppError).data?.reason).toBe('HOST_KEY_MISMATCH');
     expect(other.log()).not.toMatch(/Accepted|publickey/i);
+  });
+
+  it('refuses a root login whose .bashrc sleeps 30 s and prints a banner, naming the cause, within the probe deadline', async () => {
+    const { target, admin, opts } = await bootstrapTarget();
+    const slow = await adminAccount('echo "Welcome to node7"\nsleep 30\n');
+    const t0 = Date.now();
+    const err = await bootstrapNode(
+      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { username: slow.name, privateKey: admin.private }, panelKey: key },
+      { ...opts, shellProbeTimeoutMs: 3_000 },
+    ).then(() => undefined, (e: unknown) => e);
+    expect((err as AppError).code).toBe('UNPROCESSABLE');
+    expect((err as AppError).message).toMatch(/did not run a command within 3 s.*startup files/);
+    expect((err as AppError).data?.reason).toBe('SHELL_STALLED');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('refuses a root login whose .bashrc prints a banner, quoting it', async () => {
+    const { target, admin, opts } = await bootstrapTarget();
+    const chatty = await adminAccount('echo "Welcome to node7"\n');
+    const err = await bootstrapNode(
+      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { username: chatty.name, privateKey: admin.private }, panelKey: key },
+      opts,
+    ).then(() => undefined, (e: unknown) => e);
+    expect((err as AppError).message).toMatch(/printed 'Welcome to node7'/);
+    expect((err as AppError).data?.reason).toBe('SHELL_PRINTS');
+  });
+
+  it('once bootstrapped, RPC and the console channel go through the agent account at normal speed even when root\'s .bashrc sleeps 30 s and prints', async () => {
+    const { target, admin, opts, agentUser } = await bootstrapTarget();
+    const root0 = await adminAccount();
+    await bootstrapNode(
+      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { username: root0.name, privateKey: admin.private }, panelKey: key },
+      opts,
+    );
+    // root's dotfiles go bad after the bootstrap (a pyenv lock, a banner): the panel never runs them
+    writeFileSync(path.join(root0.home, '.bashrc'), 'echo "Welcome to node7"\nsleep 30\n');
+    const { t, c } = sshClient(target, key, target.hostKeyFingerprint, {}, agentUser);
+    const t0 = Date.now();
+    const hello = await c.call('hello', {});
+    expect(hello.protocolVersion).toBeGreaterThan(0);
+    await c.call('node.info', {});
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    // The console request reaches the daemon through the unprivileged bridge: a framed answer, no banner, no lxc-attach as the account.
+    const ch = await t.openConsoleStream(987654);
+    const frames = await decodeFrames(ch.stream, 5_000);
+    expect(frames[0]).toMatchObject({ type: 'error' });
+    expect(JSON.stringify(frames[0])).not.toMatch(/Welcome|permission denied/i);
+    ch.close();
   });
 });

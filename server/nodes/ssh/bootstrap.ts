@@ -3,10 +3,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, SFTPWrapper } from 'ssh2';
 import { AppError } from '@/server/errors';
-import { AgentClient } from '../client';
 import { parsePublicKeyLine, restrictedAuthorizedKeysLine } from './keys';
 import { mustRun, openSftp, runRemote, sftpMkdirP, sftpRead, sftpWriteAtomic } from './remote';
 import { SshTransport } from './transport';
+import { AGENT_ACCOUNT, AGENT_HOME, ensureAgentAccount } from './agent-account';
+import { probeLoginShell } from './shell-probe';
+import { verifyAgentLogin } from './verify';
 
 /** Packages a node needs (brief: LXC, LXCFS, CRIU, templates tooling, rsync, nftables). */
 export const NODE_PACKAGES = ['lxc', 'lxcfs', 'uidmap', 'criu', 'rsync', 'busybox-static', 'debootstrap', 'nftables'];
@@ -30,8 +32,15 @@ export interface BootstrapOptions {
   vzroot?: string;
   socket?: string;
   bridge?: string;
-  /** File the restricted line is added to (default: ~/.ssh/authorized_keys of the login user). */
+  /** File the restricted line is added to (default: <agentHome>/.ssh/authorized_keys). */
   authorizedKeysPath?: string;
+  /** The unprivileged account the panel logs in as from now on (default vzagent; tests use their own). */
+  agentUser?: string;
+  agentHome?: string;
+  /** The admin login's shell must run a trivial command within this (default 10 s). */
+  shellProbeTimeoutMs?: number;
+  /** Everything done with the admin credential, apt excepted, must finish within this (default 5 min). */
+  adminDeadlineMs?: number;
   /** systemd unit path (default /etc/systemd/system/vzagentd.service). */
   unitPath?: string;
   /** Packages to ensure; `false` skips apt entirely (tests). */
@@ -47,6 +56,11 @@ export interface BootstrapOptions {
 
 export interface BootstrapResult {
   installRoot: string;
+  /** The account the panel's restricted key logs in as (store it as the node's SSH user). */
+  agentUser: string;
+  /** Round trip of one command through the admin login shell, and of hello through the agent account. */
+  shellProbeMs: number;
+  helloMs: number;
   forcedCommand: string;
   authorizedKeysPath: string;
   startedBy: 'systemd' | 'direct';
@@ -61,11 +75,14 @@ const safePath = (p: string, what: string) => {
 };
 
 /**
- * Bootstrap a node: connect once with the admin credential (host key pinned), install missing
- * packages, copy the agent to `installRoot`, write its systemd unit (and start it with systemd,
- * or directly when PID 1 is not systemd), append the restricted panel key line, then prove the
- * node works by calling `hello` with ONLY the restricted key. Nothing the admin set up is
- * removed or disabled. Every remote command is a fixed, fully quoted argv; files go over SFTP.
+ * Bootstrap a node: connect once with the admin credential (host key pinned), check its login
+ * shell runs a command quickly and prints nothing, install missing packages, copy the agent to
+ * `installRoot`, create the unprivileged agent account (shell /bin/sh: no startup files), write
+ * the agent's unit (socket open to that account's group) and start it, authorize the panel key
+ * for that account with a forced command, then prove the node works by calling `hello` as that
+ * account with ONLY the restricted key. Root is used for this once; nothing the admin set up is
+ * removed or disabled. Every remote command is a fixed, fully quoted argv with a deadline; files
+ * go over SFTP; the whole admin phase has a deadline too.
  */
 export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOptions = {}): Promise<BootstrapResult> {
   const step = opts.onStep ?? (() => {});
@@ -73,6 +90,10 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
   const vzroot = safePath(opts.vzroot ?? '/var/lib/vz', 'vzroot');
   const socket = safePath(opts.socket ?? path.join(vzroot, 'run', 'vzagentd.sock'), 'socket');
   const unitPath = safePath(opts.unitPath ?? '/etc/systemd/system/vzagentd.service', 'unitPath');
+  const agentUser = opts.agentUser ?? AGENT_ACCOUNT;
+  const agentHome = safePath(opts.agentHome ?? AGENT_HOME, 'agentHome');
+  if (opts.authorizedKeysPath) safePath(opts.authorizedKeysPath, 'authorizedKeysPath');
+  let authorizedKeysPath = opts.authorizedKeysPath ?? '';
   const agentDir = opts.agentDir ?? path.resolve(import.meta.dirname, '../../../agents');
   const forcedCommand = `${installRoot}/bin/vzagent rpc --socket ${socket}`;
   const keyLine = restrictedAuthorizedKeysLine(input.panelKey.publicKey, forcedCommand);
@@ -86,12 +107,28 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
     { maxAttempts: 1 },
   );
   let startedBy: BootstrapResult['startedBy'];
-  let authorizedKeysPath: string;
+  let shellProbeMs: number;
+  // apt gets its own (long) deadlines; everything else shares this one
+  let aptMs = 0;
+  let aptSince = 0;
+  const adminDeadlineMs = opts.adminDeadlineMs ?? 300_000;
+  let expired = false;
+  const t0 = Date.now();
+  const timer = setInterval(() => {
+    if (aptSince || Date.now() - t0 - aptMs < adminDeadlineMs) return;
+    expired = true;
+    void admin.close(); // every pending command and SFTP request fails at once
+  }, 1000);
   try {
     const c = await admin.connection();
+    ({ ms: shellProbeMs } = await probeLoginShell(c, `${username}@${input.host}`, opts.shellProbeTimeoutMs ?? 10_000));
+    step(`shell round trip ${shellProbeMs} ms`);
     const uid = (await mustRun(c, 'check root', ['id', '-u'])).stdout.trim();
     if (uid !== '0') throw new AppError('FORBIDDEN', 'the bootstrap credential must log in as root', { step: 'check root' });
-    if (opts.packages !== false) await ensurePackages(c, opts.packages ?? NODE_PACKAGES, step);
+    if (opts.packages !== false) {
+      aptSince = Date.now();
+      await ensurePackages(c, opts.packages ?? NODE_PACKAGES, step).finally(() => { aptMs += Date.now() - aptSince; aptSince = 0; });
+    }
     const nodeVersion = (await runRemote(c, ['node', '--version'])).stdout.trim();
     const major = Number(/^v(\d+)/.exec(nodeVersion)?.[1] ?? 0);
     if (major < 20) throw new AppError('UNPROCESSABLE', `the node needs Node.js 20 or newer in PATH (found ${nodeVersion || 'none'})`, { step: 'node' });
@@ -100,14 +137,19 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
     step('copy agent');
     await copyAgent(sftp, agentDir, installRoot);
 
+    step('agent account');
+    const home = await ensureAgentAccount(c, agentUser, agentHome);
+    authorizedKeysPath ||= safePath(path.join(home, '.ssh', 'authorized_keys'), 'agent home');
+
     step('write unit');
     await sftpMkdirP(sftp, path.dirname(unitPath));
-    await sftpWriteAtomic(sftp, unitPath, renderUnit(readFileSync(path.join(agentDir, 'systemd', 'vzagentd.service'), 'utf8'), installRoot, vzroot, socket, opts.bridge), 0o644);
+    await sftpWriteAtomic(sftp, unitPath, renderUnit(readFileSync(path.join(agentDir, 'systemd', 'vzagentd.service'), 'utf8'), installRoot, vzroot, socket, opts.bridge, agentUser, authorizedKeysPath), 0o644);
 
     step('authorize panel key');
-    const home = (await sftpRealpath(sftp, '.')) || '/root';
-    authorizedKeysPath = safePath(opts.authorizedKeysPath ?? path.join(home, '.ssh', 'authorized_keys'), 'authorizedKeysPath');
     await addAuthorizedKey(sftp, authorizedKeysPath, keyLine);
+    // An earlier bootstrap put the panel key on root itself: root's shell must not be the panel's way in any more.
+    const rootKeys = path.join((await sftpRealpath(sftp, '.')) || '/root', '.ssh', 'authorized_keys');
+    if (rootKeys !== authorizedKeysPath) await removeAuthorizedKey(sftp, rootKeys, keyLine);
 
     step('start agent');
     const pid1 = (await sftpRead(sftp, '/proc/1/comm'))?.trim();
@@ -120,17 +162,23 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
       await mustRun(c, 'systemctl restart', ['systemctl', 'restart', path.basename(unitPath)]);
       startedBy = 'systemd';
     } else {
-      if (!(await directDaemonRunning(sftp, installRoot))) await startDirect(c, installRoot, vzroot, socket, opts);
+      const daemon = { installRoot, vzroot, socket, bridge: opts.bridge, group: agentUser, keysFile: authorizedKeysPath };
+      if (!(await directDaemonRunning(sftp, installRoot))) await startDirect(c, daemon, opts);
       startedBy = 'direct';
     }
     sftp.end();
+  } catch (e) {
+    if (expired) throw new AppError('UNPROCESSABLE', `bootstrap with the admin credential did not finish within ${adminDeadlineMs / 1000} s (last error: ${(e as Error).message})`, { reason: 'TIMEOUT' });
+    throw e;
   } finally {
+    clearInterval(timer);
     await admin.close();
   }
 
   step('verify with the restricted key');
-  const hello = await verifyRestricted(input, opts.verifyTimeoutMs ?? 15_000);
-  return { installRoot, forcedCommand, authorizedKeysPath, startedBy, hello };
+  const { hello, ms: helloMs } = await verifyAgentLogin({ ...input, username: agentUser }, opts.verifyTimeoutMs ?? 15_000);
+  step(`agent round trip ${helloMs} ms`);
+  return { installRoot, agentUser, shellProbeMs, helloMs, forcedCommand, authorizedKeysPath, startedBy, hello };
 }
 
 async function ensurePackages(c: Client, pkgs: string[], step: (s: string) => void) {
@@ -160,21 +208,42 @@ async function copyAgent(sftp: SFTPWrapper, agentDir: string, installRoot: strin
   }
 }
 
-/** The agent's unit template with our paths and options filled in. */
-export function renderUnit(template: string, installRoot: string, vzroot: string, socket: string, bridge?: string): string {
-  const args = ['--vzroot', vzroot, '--socket', socket, ...(bridge ? ['--bridge', bridge] : [])].join(' ');
+/**
+ * The agent's unit template with our paths and options filled in. Migration keys go into the
+ * agent account's authorized_keys (`keysFile`), so sshd's default AuthorizedKeysFile finds them.
+ */
+export function renderUnit(template: string, installRoot: string, vzroot: string, socket: string, bridge?: string, group?: string, keysFile?: string): string {
+  const args = daemonArgs({ vzroot, socket, bridge, group }).join(' ');
   return template
     .replace(/^ExecStart=.*$/m, `ExecStart=${installRoot}/bin/vzagentd ${args}`)
-    .replace(/^Environment=VZ_ROOT=.*$/m, `Environment=VZ_ROOT=${vzroot}`);
+    .replace(/^Environment=VZ_ROOT=.*$/m, `Environment=VZ_ROOT=${vzroot}${keysFile ? `\nEnvironment=VZ_MIGRATE_AUTHORIZED_KEYS=${keysFile}` : ''}`);
 }
 
-/** Add the restricted line, replacing any earlier line for the same key (e.g. an unrestricted copy). */
+const daemonArgs = (d: { vzroot: string; socket: string; bridge?: string; group?: string }) =>
+  ['--vzroot', d.vzroot, '--socket', d.socket, ...(d.bridge ? ['--bridge', d.bridge] : []), ...(d.group ? ['--socket-group', d.group] : [])];
+
+const keyBlob = (keyLine: string) => parsePublicKeyLine(keyLine.slice(keyLine.indexOf('" ') + 2)).blob.toString('base64');
+
+/**
+ * Add the restricted line, replacing any earlier line for the same key (e.g. an unrestricted
+ * copy). Root-owned and world-readable (0644, folder 0755): sshd reads it as the agent account,
+ * which must not be able to change it.
+ */
 async function addAuthorizedKey(sftp: SFTPWrapper, file: string, keyLine: string) {
-  const blob = parsePublicKeyLine(keyLine.slice(keyLine.indexOf('" ') + 2)).blob.toString('base64');
+  const blob = keyBlob(keyLine);
   const current = (await sftpRead(sftp, file)) ?? '';
   const kept = current.split('\n').filter((l) => l.trim() !== '' && !l.split(/\s+/).includes(blob));
-  await sftpMkdirP(sftp, path.dirname(file), 0o700);
-  await sftpWriteAtomic(sftp, file, [...kept, keyLine].join('\n') + '\n', 0o600);
+  await sftpMkdirP(sftp, path.dirname(file), 0o755);
+  await sftpWriteAtomic(sftp, file, [...kept, keyLine].join('\n') + '\n', 0o644);
+}
+
+/** Drop every line for the panel key from `file` (left untouched when it has none). */
+async function removeAuthorizedKey(sftp: SFTPWrapper, file: string, keyLine: string) {
+  const blob = keyBlob(keyLine);
+  const current = await sftpRead(sftp, file).catch(() => undefined);
+  if (!current?.split(/\s+/).includes(blob)) return;
+  const kept = current.split('\n').filter((l) => l.trim() !== '' && !l.split(/\s+/).includes(blob));
+  await sftpWriteAtomic(sftp, file, kept.map((l) => `${l}\n`).join(''), 0o600);
 }
 
 function sftpRealpath(sftp: SFTPWrapper, p: string): Promise<string> {
@@ -191,34 +260,16 @@ async function directDaemonRunning(sftp: SFTPWrapper, installRoot: string): Prom
 }
 
 /** No systemd (containers, tests): start vzagentd detached in its own session, output to a log file. */
-async function startDirect(c: Client, installRoot: string, vzroot: string, socket: string, opts: BootstrapOptions) {
-  const env = Object.entries(opts.agentEnv ?? {}).map(([k, v]) => {
+async function startDirect(c: Client, d: { installRoot: string; vzroot: string; socket: string; bridge?: string; group: string; keysFile: string }, opts: BootstrapOptions) {
+  const { installRoot } = d;
+  const env = Object.entries({ VZ_MIGRATE_AUTHORIZED_KEYS: d.keysFile, ...opts.agentEnv }).map(([k, v]) => {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(k) || !/^[A-Za-z0-9_./:=-]*$/.test(v)) throw new AppError('BAD_INPUT', `bad agent env ${k}`);
     return `${k}=${v}`;
   });
-  const daemon = [`${installRoot}/bin/vzagentd`, '--vzroot', vzroot, '--socket', socket, ...(opts.bridge ? ['--bridge', opts.bridge] : [])];
+  const daemon = [`${installRoot}/bin/vzagentd`, ...daemonArgs(d)];
   // The script is fixed text; the pid file, log path and daemon argv arrive as positional
   // parameters. sh records its own pid, then execs the daemon under that same pid.
   const script = 'echo $$ >"$1"; log="$2"; shift 2; exec "$@" >>"$log" 2>&1 </dev/null';
   const r = await runRemote(c, ['env', ...env, 'setsid', '-f', 'sh', '-c', script, 'sh', `${installRoot}/vzagentd.pid`, `${installRoot}/vzagentd.log`, ...daemon]);
   if (r.code !== 0) throw new AppError('UNPROCESSABLE', `cannot start vzagentd: ${r.stderr.trim()}`, { step: 'start agent' });
-}
-
-async function verifyRestricted(input: BootstrapInput, timeoutMs: number): Promise<Record<string, unknown>> {
-  const t = new SshTransport({ name: 'new node', host: input.host, port: input.port, hostKeyFingerprint: input.hostKeyFingerprint, privateKey: input.panelKey.privateKey });
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        const client = new AgentClient(t, { node: 'new node', maxAttempts: 1, readTimeoutMs: 10_000 });
-        return (await client.hello()) as unknown as Record<string, unknown>;
-      } catch (e) {
-        if (e instanceof AppError && e.code === 'FORBIDDEN') throw e;
-        if (Date.now() > deadline) throw new AppError('UNPROCESSABLE', `the agent did not answer hello through the restricted key: ${(e as Error).message}`, { step: 'verify' });
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    }
-  } finally {
-    await t.close();
-  }
 }

@@ -10,6 +10,8 @@ export interface HostKeyInfo {
   publicKey: string;
   /** `SHA256:...`, the value to pin. */
   fingerprint: string;
+  /** Milliseconds from dialling to the host key arriving (TCP, banner exchange, key exchange). */
+  roundTripMs: number;
 }
 
 /**
@@ -22,6 +24,7 @@ export function fetchHostKey(host: string, port: number, timeoutMs = 5_000): Pro
     const c = new Client();
     let info: HostKeyInfo | undefined;
     let done = false;
+    const t0 = Date.now();
     const finish = (e?: Error) => {
       if (done) return;
       done = true;
@@ -36,7 +39,7 @@ export function fetchHostKey(host: string, port: number, timeoutMs = 5_000): Pro
       hostVerifier: (key: Buffer) => {
         const len = key.readUInt32BE(0);
         const type = key.subarray(4, 4 + len).toString('latin1');
-        info = { type, publicKey: `${type} ${key.toString('base64')}`, fingerprint: fingerprintOfBlob(key) };
+        info = { type, publicKey: `${type} ${key.toString('base64')}`, fingerprint: fingerprintOfBlob(key), roundTripMs: Date.now() - t0 };
         return false; // stop before authentication
       },
     });

@@ -1,27 +1,41 @@
 // Run fixed commands and move files over an admin SSH connection (bootstrap only).
-import type { Client, SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { AppError } from '@/server/errors';
 import { shCommand } from './quote';
 
 export interface RemoteResult { code: number; stdout: string; stderr: string }
 
+/** A remote command that is not done by its deadline (default 120 s) fails with this reason. */
+export const DEFAULT_REMOTE_TIMEOUT_MS = 120_000;
+
 /**
  * Run argv on the node: every word is single-quoted (shCommand), so nothing in it is
- * interpreted by the remote shell. `input` goes to the command's stdin.
+ * interpreted by the remote shell. `input` goes to the command's stdin. Past `timeoutMs` the
+ * command is signalled and closed, and the call fails naming the command and the wait.
  */
 export function runRemote(c: Client, argv: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RemoteResult> {
   const cmd = shCommand(argv);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
+    let channel: ClientChannel | undefined;
+    const timer = setTimeout(() => {
+      reject(new AppError('UNPROCESSABLE', `${argv[0]} on the node did not finish within ${Math.round(timeoutMs / 1000)} s`, { reason: 'TIMEOUT', command: argv[0] }));
+      try { channel?.signal('KILL'); } catch { /* servers may not support signals */ }
+      channel?.close();
+    }, timeoutMs);
     c.exec(cmd, (err, ch) => {
-      if (err) return reject(new AppError('NODE_OFFLINE', `cannot run ${argv[0]} on the node: ${err.message}`));
+      if (err) {
+        clearTimeout(timer);
+        return reject(new AppError('NODE_OFFLINE', `cannot run ${argv[0]} on the node: ${err.message}`));
+      }
+      channel = ch;
       let stdout = '';
       let stderr = '';
       let code = -1;
-      const timer = opts.timeoutMs ? setTimeout(() => { ch.close(); }, opts.timeoutMs) : undefined;
       ch.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
       ch.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
       ch.on('exit', (c2: number | null) => { code = c2 ?? -1; });
-      ch.on('close', () => { if (timer) clearTimeout(timer); resolve({ code, stdout, stderr }); });
+      ch.on('close', () => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
       ch.end(opts.input ?? undefined);
     });
   });
@@ -34,8 +48,16 @@ export async function mustRun(c: Client, step: string, argv: readonly string[], 
   return r;
 }
 
-export function openSftp(c: Client): Promise<SFTPWrapper> {
-  return new Promise((resolve, reject) => c.sftp((e, s) => (e ? reject(new AppError('UNPROCESSABLE', `SFTP not available on the node: ${e.message}`)) : resolve(s))));
+/** The SFTP subsystem; sshd may start it through the login shell, so it gets a deadline too. */
+export function openSftp(c: Client, timeoutMs = 30_000): Promise<SFTPWrapper> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new AppError('UNPROCESSABLE', `SFTP did not start on the node within ${timeoutMs / 1000} s`, { reason: 'TIMEOUT' })), timeoutMs);
+    c.sftp((e, s) => {
+      clearTimeout(timer);
+      if (e) reject(new AppError('UNPROCESSABLE', `SFTP not available on the node: ${e.message}`));
+      else resolve(s);
+    });
+  });
 }
 
 const p = <T>(fn: (cb: (e: Error | null | undefined, v?: T) => void) => void) =>

@@ -8,6 +8,7 @@ import { AppError } from '@/server/errors';
 import { loadOrCreatePanelKey, restrictedAuthorizedKeysLine, type PanelKey } from './keys';
 import { SshTransport } from './transport';
 import { fetchHostKey } from './hostkey';
+import { createTestAccount, type TestAccount } from '@/test/fixtures/accounts';
 
 let dir: string;
 let key: PanelKey;
@@ -16,6 +17,7 @@ let impostor: TestSshd;
 let forced: string;
 let marker: string;
 const transports: SshTransport[] = [];
+let login: TestAccount; // a uid-0 login with shell /bin/sh: never the machine's own root dotfiles
 
 const accepted = (s: TestSshd) => s.log().split('\n').filter((l) => l.includes('Accepted publickey')).length;
 
@@ -48,13 +50,14 @@ function readLine(ch: Duplex): Promise<string> {
 }
 
 function transport(s: TestSshd, opts: ConstructorParameters<typeof SshTransport>[1] = {}, pinned = s.hostKeyFingerprint) {
-  const t = new SshTransport({ name: 'test', host: s.host, port: s.port, hostKeyFingerprint: pinned, privateKey: key.privateKey }, opts);
+  const t = new SshTransport({ name: 'test', host: s.host, port: s.port, username: login.name, hostKeyFingerprint: pinned, privateKey: key.privateKey }, opts);
   transports.push(t);
   return t;
 }
 
 beforeAll(async () => {
   dir = mkdtempSync('/tmp/vz-ssh-');
+  login = await createTestAccount({ root: true });
   key = loadOrCreatePanelKey(path.join(dir, 'data'));
   marker = path.join(dir, 'forced-ran');
   forced = path.join(dir, 'forced.sh');
@@ -69,6 +72,7 @@ afterAll(async () => {
   await Promise.allSettled(transports.map((t) => t.close()));
   await Promise.allSettled([node?.destroy(), impostor?.destroy()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
+  await login?.remove();
 });
 
 describe('SshTransport (real sshd)', () => {
@@ -102,7 +106,7 @@ describe('SshTransport (real sshd)', () => {
   it('refuses a host with another host key before authenticating, and nothing runs there', async () => {
     rmSync(marker, { force: true });
     // The node's address now answers with the impostor's sshd (another host key).
-    const t = new SshTransport({ host: impostor.host, port: impostor.port, hostKeyFingerprint: node.hostKeyFingerprint, privateKey: key.privateKey });
+    const t = new SshTransport({ host: impostor.host, port: impostor.port, username: login.name, hostKeyFingerprint: node.hostKeyFingerprint, privateKey: key.privateKey });
     transports.push(t);
     const seen: unknown[] = [];
     t.on('hostKeyMismatch', (m) => seen.push(m));

@@ -20,7 +20,7 @@ export function configureNodeBootstrap(fn: OptionsFor): void {
   optionsFor = fn;
 }
 
-const STEPS: Record<string, number> = { connect: 5, 'copy agent': 40, 'write unit': 55, 'authorize panel key': 65, 'start agent': 75, 'verify with the restricted key': 85 };
+const STEPS: Record<string, number> = { connect: 5, 'copy agent': 40, 'agent account': 50, 'write unit': 55, 'authorize panel key': 65, 'start agent': 75, 'verify with the restricted key': 85 };
 
 async function eraseCredential(ctx: TaskContext) {
   const { credential: _gone, ...rest } = taskParams(ctx, 'node.bootstrap');
@@ -45,9 +45,11 @@ async function run(ctx: TaskContext) {
         },
       },
     );
-    await ctx.log(`agent installed in ${res.installRoot} (started by ${res.startedBy}); the panel now uses only its restricted key`);
+    await ctx.log(`agent installed in ${res.installRoot} (started by ${res.startedBy}); the panel now logs in only as ${res.agentUser} with its restricted key (shell round trip ${res.shellProbeMs} ms, agent ${res.helloMs} ms)`);
+    // From now on the panel logs in as the agent account, never as the admin's user.
+    const ready = await ctx.prisma.node.update({ where: { id: node.id }, data: { sshUser: res.agentUser } });
     // First poll right away, through the pooled restricted-key connection.
-    const agent = getAgent(node.id, nodeSpec(node));
+    const agent = getAgent(node.id, nodeSpec(ready));
     const [hello, info] = await Promise.all([agent.call('hello', {}), agent.call('node.info', {})]);
     const { capabilities, agentVersion, protocolVersion, hostname } = hello;
     await recordNodeSeen(ctx.prisma, node.id, { capabilities: { ...capabilities, agentVersion, protocolVersion, hostname }, info });

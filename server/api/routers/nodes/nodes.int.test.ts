@@ -1,6 +1,6 @@
 // nodes.* through tRPC against a real sshd: probe, add (bootstrap task), host-key mismatch flag and re-pin, maintenance, remove.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { utils as sshUtils } from 'ssh2';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
@@ -15,11 +15,15 @@ import { configureNodeBootstrap } from '@/server/operations/nodes';
 import { startWorker, type PanelWorker } from '@/server/operations/worker';
 import { startNodeMonitor } from '@/server/operations/node-monitor';
 import { waitTasksDone } from '@/test/fixtures/panel-node';
+import { createTestAccount, removeAccount, testAccountName, type TestAccount } from '@/test/fixtures/accounts';
 
 let db: TestDatabase;
 let worker: PanelWorker;
 const sshds: TestSshd[] = [];
 const dir = mkdtempSync('/tmp/vz-nodes-api-');
+chmodSync(dir, 0o711); // the agent account reaches the socket under it
+let rootAlias: TestAccount | undefined; // the bootstrap's root login, with dotfiles this test controls
+const agentUser = testAccountName();
 const password = 'correct horse battery';
 const added: string[] = []; // node names bootstrapped here (their directly started daemons are stopped after)
 
@@ -28,8 +32,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   configureNodeBootstrap((n) => ({
     installRoot: path.join(dir, n.name, 'opt'), vzroot: path.join(dir, n.name, 'vz'), unitPath: path.join(dir, n.name, 'vzagentd.service'),
-    authorizedKeysPath: sshds.at(-1)!.authorizedKeysPath, packages: false, startWith: 'direct',
+    authorizedKeysPath: sshds.at(-1)!.authorizedKeysPath, packages: false, startWith: 'direct', agentUser, agentHome: path.join(dir, n.name, 'home'),
   }));
+  rootAlias = await createTestAccount({ root: true });
   worker = await startWorker({ connectionString: db.url, prisma: db.prisma, concurrency: 2 });
 });
 afterAll(async () => {
@@ -40,6 +45,8 @@ afterAll(async () => {
     try { process.kill(Number(readFileSync(path.join(dir, name, 'opt', 'vzagentd.pid'), 'utf8')), 'SIGTERM'); } catch { /* not started */ }
   }
   await db?.drop();
+  await rootAlias?.remove();
+  await removeAccount(agentUser);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -64,12 +71,14 @@ describe('nodes API', () => {
 
     const name = uniq('n');
     added.push(name);
-    const res = await admin.nodes.add({ name, address: sshd.host, sshPort: sshd.port, hostKeyFingerprint: probe.fingerprint, credential: { privateKey: key.private } });
+    const res = await admin.nodes.add({ name, address: sshd.host, sshPort: sshd.port, sshUser: rootAlias!.name, hostKeyFingerprint: probe.fingerprint, credential: { privateKey: key.private } });
     const [task] = await waitTasksDone(db.prisma, [res.taskId], 120_000);
     expect(task.status, task.error ?? '').toBe('succeeded');
     expect(JSON.stringify(task.params)).not.toContain('credential'); // the sealed one-time credential is gone
     const node = await admin.nodes.get({ name });
     expect(node).toMatchObject({ state: 'online', transport: 'ssh', hostKeyFingerprint: sshd.hostKeyFingerprint, hostKeyMismatch: false });
+    // day to day the panel logs in as the agent account, not as the admin's root login
+    expect((await db.prisma.node.findUniqueOrThrow({ where: { id: res.nodeId } })).sshUser).toBe(agentUser);
     expect(readFileSync(sshd.authorizedKeysPath, 'utf8')).toContain('restrict,command=');
 
     // The address now answers with another host key: the monitor flags the node, nothing is sent.
@@ -99,5 +108,29 @@ describe('nodes API', () => {
     await db.prisma.ve.delete({ where: { id: ve.id } });
     expect(await admin.nodes.remove({ nodeId: res.nodeId })).toEqual({ removed: true, taskId: null });
     expect(await db.prisma.node.count({ where: { id: res.nodeId } })).toBe(0);
+  });
+
+  it('refuses a node whose root .bashrc sleeps 30 s and prints a banner: the bootstrap task fails with the cause instead of staying running', { timeout: 120_000 }, async () => {
+    const admin = await adminCaller();
+    const key = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+    const sshd = await startTestSshd({ authorizedKeys: [key.public] });
+    sshds.push(sshd);
+    const slowRoot = await createTestAccount({ root: true, bashrc: 'echo "Welcome to node7"\nsleep 30\n' });
+    try {
+      const name = uniq('slow');
+      const t0 = Date.now();
+      const res = await admin.nodes.add({ name, address: sshd.host, sshPort: sshd.port, sshUser: slowRoot.name, hostKeyFingerprint: sshd.hostKeyFingerprint, credential: { privateKey: key.private } });
+      const [task] = await waitTasksDone(db.prisma, [res.taskId], 60_000);
+      expect(task.status).toBe('failed');
+      expect(task.error).toMatch(/login shell of .* did not run a command within 10 s: its startup files/);
+      expect(Date.now() - t0).toBeLessThan(40_000);
+      const node = await admin.nodes.get({ name });
+      expect(node.state).toBe('offline');
+      expect(node.stateReason).toMatch(/startup files/);
+      expect(JSON.stringify(task.params)).not.toContain('credential');
+      await admin.nodes.remove({ nodeId: res.nodeId });
+    } finally {
+      await slowRoot.remove();
+    }
   });
 });

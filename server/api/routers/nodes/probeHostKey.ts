@@ -8,5 +8,6 @@ export const SshPort = z.number().int().min(1).max(65_535).default(22);
 /** Reads the SSH host key a node presents (no login) so the admin can compare and confirm it (admin). */
 export const probeHostKey = adminProcedure
   .input(z.object({ address: Address, sshPort: SshPort }))
-  .output(z.object({ type: z.string(), publicKey: z.string(), fingerprint: z.string().describe('SHA256:…, pass it back to nodes.add once confirmed') }))
+  .output(z.object({ type: z.string(), publicKey: z.string(), fingerprint: z.string().describe('SHA256:…, pass it back to nodes.add once confirmed'),
+    roundTripMs: z.number().int().describe('TCP connect to host key received; a slow node shows here before any login') }))
   .mutation(({ input }) => probe(input.address, input.sshPort));
