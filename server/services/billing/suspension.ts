@@ -9,7 +9,6 @@ import { addressesOfVe } from '@/server/services/ippools/allocate';
 import { parseOrBadInput } from '@/server/services/plans/limits';
 import { NO_CONTROL } from './validate';
 import { VE_NOT_FOUND, type Actor } from '@/server/services/ves/scope';
-import { notifyConsoles } from '@/server/services/console/revoke';
 
 export const SuspendInput = z.object({
   reason: z.string().trim().min(1).max(500).regex(NO_CONTROL, 'no control characters').default('billing'),
@@ -61,7 +60,6 @@ export async function requestSuspend(prisma: PrismaClient, actor: Actor, veId: s
     if (ve.state === 'suspended') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is already suspended`, { state: ve.state });
     const restore: 'running' | 'stopped' = ve.state === 'running' ? 'running' : 'stopped';
     await tx.ve.update({ where: { id: ve.id }, data: { state: 'suspended', suspendedAt: new Date(), suspendReason: input.reason, suspendMode: mode, prevPowerState: restore } });
-    await notifyConsoles(tx, [`ve:${ve.id}`]); // the customer's open consoles close when this commits
     const params = await taskParams(tx, ve, mode, restore);
     const task = await enqueueTaskTx(tx, { type: SUSPEND_TASK, params: params as unknown as Prisma.InputJsonValue, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
     return { taskId: task.id, mode, previousState: restore };

@@ -1,7 +1,9 @@
-// Ending open consoles whose right ended. A service that takes a right away (suspend, disable, logout,
-// key revocation) announces the VE, user or key on the vz_console channel; every panel process then
-// rechecks its open consoles of that VE, user or key (consoleRevoked) and closes those no longer allowed.
-import type { Prisma, PrismaClient } from '@/server/db/client';
+// Ending open consoles whose right ended. Database triggers (migration console_revoke_notify_acct)
+// announce on the vz_console channel every change that can take a right away, whatever code path
+// made it: a VE's state or owner changed or the VE is gone ("ve:<id>"), a user disabled or a session
+// ended ("user:<id>"), an API key revoked ("key:<id>"). Every panel process then rechecks its open
+// consoles of that VE, user or key (consoleRevoked) and closes those no longer allowed.
+import type { PrismaClient } from '@/server/db/client';
 
 export type ConsoleTopic = `ve:${string}` | `user:${string}` | `key:${string}`;
 
@@ -14,15 +16,6 @@ export interface ConsoleRight {
   sessionId?: string;
   /** Ticket-opened consoles issued through a billing key: the key must stay unrevoked. */
   apiKeyId?: string | null;
-}
-
-/**
- * Announces that rights on these VEs, users or keys may have ended. Runs in the caller's transaction
- * when given one, so the notice goes out only if the change commits.
- */
-export async function notifyConsoles(db: PrismaClient | Prisma.TransactionClient, topics: ConsoleTopic[]): Promise<void> {
-  if (topics.length === 0) return;
-  await db.$executeRaw`SELECT pg_notify('vz_console', t) FROM unnest(${topics}::text[]) AS t`;
 }
 
 /** The notices an open console listens to. */
