@@ -291,7 +291,7 @@ describe('an open console ends with its right (within 2 s, whichever panel proce
     const customer = await openShell({ cookie: cookies.alice, at: otherPanel.base });
     const support = await openShell({ cookie: cookies.admin });
     try {
-      await closesWithin2s(customer, () => requestSuspend(db.prisma, { role: 'apiKey' }, ids.veA, { reason: 'unpaid', networkOnly: true }), /suspended/);
+      await closesWithin2s(customer, () => requestSuspend(db.prisma, { role: 'apiKey' }, ids.veA, { reason: 'unpaid' }), /suspended/);
       support.type('echo $((7*6))\n');
       await support.waitFor(/\r\n42\r\n/);
       expect((await connect(ids.veA, { cookie: cookies.alice, at: otherPanel.base })).status).toBe(403);
@@ -302,6 +302,24 @@ describe('an open console ends with its right (within 2 s, whichever panel proce
       await db.prisma.ve.update({ where: { id: ids.veA }, data: { state: 'running', suspendedAt: null, suspendReason: null, suspendMode: null } });
     }
     await support.closed;
+  }, 60_000);
+
+  // The rule (services/console/tickets.ts consoleOpens): a network-only suspension is for abuse; the VE runs, the
+  // console carries no network traffic, and it is how the owner cleans the VE up, so it stays theirs.
+  it('a network-only suspension keeps the owner console open and usable', async () => {
+    const customer = await openShell({ cookie: cookies.alice });
+    try {
+      await requestSuspend(db.prisma, { role: 'apiKey' }, ids.veA, { reason: 'abuse', networkOnly: true });
+      const c = await Promise.race([customer.closed, new Promise<null>((r) => setTimeout(() => r(null), 2500))]);
+      expect(c, 'the owner console closed on a network-only suspension').toBeNull();
+      customer.type('echo $((6*7))\n');
+      await customer.waitFor(/\r\n42\r\n/);
+      expect((await connect(ids.veA, { cookie: cookies.alice })).status).toBe(101);
+    } finally {
+      customer.ws.close();
+      await db.prisma.task.deleteMany({ where: { veId: ids.veA } });
+      await db.prisma.ve.update({ where: { id: ids.veA }, data: { state: 'running', suspendedAt: null, suspendReason: null, suspendMode: null, prevPowerState: null } });
+    }
   }, 60_000);
 
   it('logging out closes the consoles that session opened', async () => {

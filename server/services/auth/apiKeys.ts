@@ -1,5 +1,4 @@
 import type { PrismaClient } from '@/server/db/client';
-import { notifyConsoles } from '@/server/services/console/revoke';
 import { AppError } from '@/server/errors';
 import { randomBase32, sameDigest, sha256Hex } from './tokens';
 
@@ -60,12 +59,10 @@ export function listApiKeys(prisma: PrismaClient) {
   return prisma.apiKey.findMany({ select: publicFields, orderBy: { createdAt: 'desc' } });
 }
 
-/** Revokes a key at once; further requests with it get 401 and its open consoles close. Revoking twice is a no-op. */
+/** Revokes a key at once; further requests with it get 401. Revoking twice is a no-op. */
 export async function revokeApiKey(prisma: PrismaClient, id: string) {
   const row = await prisma.apiKey.findUnique({ where: { id } });
   if (!row) throw new AppError('NOT_FOUND', 'No such API key');
   if (row.revokedAt) return prisma.apiKey.findUniqueOrThrow({ where: { id }, select: publicFields });
-  const revoked = await prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: publicFields });
-  await notifyConsoles(prisma, [`key:${id}`]); // consoles opened with this key's tickets close
-  return revoked;
+  return prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: publicFields });
 }

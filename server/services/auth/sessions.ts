@@ -1,5 +1,4 @@
 import type { PrismaClient } from '@/server/db/client';
-import { notifyConsoles } from '@/server/services/console/revoke';
 import { newToken, sha256Hex } from './tokens';
 
 export const SESSION_COOKIE = 'vz_session';
@@ -85,26 +84,19 @@ export async function findTotpTicket(prisma: PrismaClient, ticket: string) {
   return row;
 }
 
-// Deletes sessions and tells every panel process to recheck the consoles those users have open.
-async function endSessions(prisma: PrismaClient, where: { tokenHash: string } | { id: string } | { userId: string; id?: { not: string } }): Promise<number> {
-  const rows = await prisma.session.findMany({ where, select: { userId: true } });
-  const r = await prisma.session.deleteMany({ where });
-  await notifyConsoles(prisma, [...new Set(rows.map((x) => `user:${x.userId}` as const))]);
-  return r.count;
-}
-
-/** Ends the session holding `token` (logout), and any console it opened. Unknown tokens are ignored. */
+/** Ends the session holding `token` (logout). Unknown tokens are ignored. */
 export async function revokeSessionToken(prisma: PrismaClient, token: string): Promise<void> {
-  await endSessions(prisma, { tokenHash: sha256Hex(token) });
+  await prisma.session.deleteMany({ where: { tokenHash: sha256Hex(token) } });
 }
 
 export async function revokeSessionById(prisma: PrismaClient, id: string): Promise<void> {
-  await endSessions(prisma, { id });
+  await prisma.session.deleteMany({ where: { id } });
 }
 
-/** Ends every session of a user (password change, 2FA change, disable), optionally keeping one, and their consoles. */
+/** Ends every session of a user (password change, 2FA change, disable), optionally keeping one. */
 export async function revokeUserSessions(prisma: PrismaClient, userId: string, exceptId?: string): Promise<number> {
-  return endSessions(prisma, { userId, ...(exceptId ? { id: { not: exceptId } } : {}) });
+  const r = await prisma.session.deleteMany({ where: { userId, ...(exceptId ? { id: { not: exceptId } } : {}) } });
+  return r.count;
 }
 
 export async function purgeExpiredSessions(prisma: PrismaClient): Promise<number> {

@@ -11,7 +11,6 @@ import { parseOrBadInput } from '@/server/services/plans/limits';
 import { NO_CONTROL } from './validate';
 import type { Actor } from '@/server/services/ves/scope';
 import { actorFields, lockVe } from '@/server/services/ves/lock';
-import { notifyConsoles } from '@/server/services/console/revoke';
 
 export const SuspendInput = z.object({
   reason: z.string().trim().min(1).max(500).regex(NO_CONTROL, 'no control characters').default('billing'),
@@ -70,7 +69,6 @@ export async function requestSuspend(prisma: PrismaClient, actor: Actor, veId: s
     // A frozen VE was running: that is the state unsuspend returns to.
     const restore: 'running' | 'stopped' = ve.state === 'running' || ve.state === 'suspended' ? 'running' : 'stopped';
     await tx.ve.update({ where: { id: ve.id }, data: { state: 'suspended', suspendedAt: new Date(), suspendReason: input.reason, suspendMode: mode, prevPowerState: restore } });
-    await notifyConsoles(tx, [`ve:${ve.id}`]); // the customer's open consoles close when this commits
     const params = await taskParams(tx, ve, mode, restore);
     const task = await enqueueTaskTx(tx, { type: SUSPEND_TASK, params, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
     return { taskId: task.id, mode, previousState: restore, changed: true };

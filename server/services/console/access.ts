@@ -3,7 +3,7 @@ import type { PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import type { SessionUser } from '@/server/services/auth/sessions';
 import { ownerScope, scoped, VE_NOT_FOUND } from '@/server/services/ves/scope';
-import { consumeConsoleTicket } from './tickets';
+import { consoleOpens, consumeConsoleTicket } from './tickets';
 import type { ConsoleRight } from './revoke';
 
 const nodeSelect = {
@@ -55,13 +55,13 @@ export async function authorizeConsole(prisma: PrismaClient, veId: string, cred:
   if (!VE_ID.test(veId)) throw new AppError('NOT_FOUND', VE_NOT_FOUND);
   const ve = await prisma.ve.findFirst({
     where: scoped({ id: veId }, scope),
-    select: { id: true, ctid: true, hostname: true, state: true, ownerId: true, node: { select: nodeSelect } },
+    select: { id: true, ctid: true, hostname: true, state: true, suspendMode: true, prevPowerState: true, ownerId: true, node: { select: nodeSelect } },
   });
   if (!ve) throw new AppError('NOT_FOUND', VE_NOT_FOUND);
-  const { node, ownerId, ...rest } = ve;
+  const { node, ownerId, suspendMode: _mode, prevPowerState: _prev, ...rest } = ve;
   const admin = actor.via === 'session' && cred.user?.role === 'admin';
-  // A suspended VE's console is for support only (network-only suspension keeps it running).
-  if (ve.state === 'suspended' && !admin) throw new AppError('FORBIDDEN', 'the VE is suspended');
+  // A suspended VE's console is for support only, but for a network-only suspension (consoleOpens).
+  if (ve.state === 'suspended' && !admin && !consoleOpens(ve)) throw new AppError('FORBIDDEN', 'the VE is suspended');
   const right: ConsoleRight = actor.via === 'session' ? { veId: ve.id, ownerId, sessionId: cred.sessionId } : { veId: ve.id, ownerId, apiKeyId: actor.actorType === 'apiKey' ? actor.actorId : null };
   return { ve: rest, node, actor, right };
 }

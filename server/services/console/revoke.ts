@@ -1,7 +1,10 @@
-// Ending open consoles whose right ended. A service that takes a right away (suspend, disable, logout,
-// key revocation) announces the VE, user or key on the vz_console channel; every panel process then
-// rechecks its open consoles of that VE, user or key (consoleRevoked) and closes those no longer allowed.
-import type { Prisma, PrismaClient } from '@/server/db/client';
+// Ending open consoles whose right ended. Database triggers (migration console_revoke_notify_acct)
+// announce on the vz_console channel every change that can take a right away, whatever code path
+// made it: a VE's state or owner changed or the VE is gone ("ve:<id>"), a user disabled or a session
+// ended ("user:<id>"), an API key revoked ("key:<id>"). Every panel process then rechecks its open
+// consoles of that VE, user or key (consoleRevoked) and closes those no longer allowed.
+import type { PrismaClient } from '@/server/db/client';
+import { consoleOpens } from './tickets';
 
 export type ConsoleTopic = `ve:${string}` | `user:${string}` | `key:${string}`;
 
@@ -16,15 +19,6 @@ export interface ConsoleRight {
   apiKeyId?: string | null;
 }
 
-/**
- * Announces that rights on these VEs, users or keys may have ended. Runs in the caller's transaction
- * when given one, so the notice goes out only if the change commits.
- */
-export async function notifyConsoles(db: PrismaClient | Prisma.TransactionClient, topics: ConsoleTopic[]): Promise<void> {
-  if (topics.length === 0) return;
-  await db.$executeRaw`SELECT pg_notify('vz_console', t) FROM unnest(${topics}::text[]) AS t`;
-}
-
 /** The notices an open console listens to. */
 export function consoleTopics(r: ConsoleRight, userId?: string): ConsoleTopic[] {
   const t: ConsoleTopic[] = [`ve:${r.veId}`];
@@ -37,10 +31,10 @@ export function consoleTopics(r: ConsoleRight, userId?: string): ConsoleTopic[] 
 /**
  * Why an open console must close now, or null while its right holds. Admin sessions keep their
  * consoles on any VE (support works on suspended VEs); customer and ticket consoles end when the VE
- * is suspended, gone or handed to someone else, the owner is disabled, or the billing key revoked.
+ * is suspended (but for a network-only suspension: consoleOpens), gone or handed to someone else, the owner is disabled, or the billing key revoked.
  */
 export async function consoleRevoked(prisma: PrismaClient, r: ConsoleRight): Promise<string | null> {
-  const ve = await prisma.ve.findUnique({ where: { id: r.veId }, select: { state: true, ownerId: true, owner: { select: { disabled: true } } } });
+  const ve = await prisma.ve.findUnique({ where: { id: r.veId }, select: { state: true, suspendMode: true, prevPowerState: true, ownerId: true, owner: { select: { disabled: true } } } });
   if (!ve) return 'the VE no longer exists';
   if (r.sessionId) {
     const s = await prisma.session.findUnique({ where: { id: r.sessionId }, select: { expiresAt: true, pendingTotp: true, user: { select: { disabled: true, role: true } } } });
@@ -50,7 +44,7 @@ export async function consoleRevoked(prisma: PrismaClient, r: ConsoleRight): Pro
   }
   if (ve.ownerId !== r.ownerId) return 'the VE changed owner';
   if (ve.owner?.disabled) return 'the account is disabled';
-  if (ve.state === 'suspended') return 'the VE is suspended';
+  if (ve.state === 'suspended' && !consoleOpens(ve)) return 'the VE is suspended';
   if (r.apiKeyId) {
     const key = await prisma.apiKey.findUnique({ where: { id: r.apiKeyId }, select: { revokedAt: true } });
     if (!key || key.revokedAt) return 'the API key was revoked';

@@ -89,7 +89,7 @@ export async function updateCustomer(prisma: PrismaClient, id: string, raw: z.in
 export async function setCustomerDisabled(prisma: PrismaClient, id: string, disabled: boolean) {
   await load(prisma, id);
   await prisma.user.update({ where: { id }, data: { disabled } });
-  // Ends their sessions and, through the notice revokeUserSessions sends, every console on their VEs.
+  // Their open consoles close too: the vz_console trigger announces the change (services/console/revoke.ts).
   if (disabled) await revokeUserSessions(prisma, id);
   return load(prisma, id);
 }
