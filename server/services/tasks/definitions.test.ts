@@ -6,6 +6,9 @@ describe('task definitions', () => {
     expect(parseTaskParams('ve.set', { ctid: 101, hostname: 'web1' }, 'new task')).toEqual({ ctid: 101, hostname: 'web1' });
     expect(() => parseTaskParams('ve.set', { ctid: 101, passwordHash: 'clear-text' }, 'new task')).toThrow(/passwordHash/);
     expect(() => parseTaskParams('ve.migrated.cleanup', { ctid: 101 }, 'task t1')).toThrow(/task t1 \(ve.migrated.cleanup\).*nodeId/);
+    // A key the definition does not name: dropped when reading an old row, refused when queueing a new task.
+    expect(parseTaskParams('ve.start', { ctid: 101, extra: 1 }, 'task t2')).toEqual({ ctid: 101 });
+    expect(() => parseTaskParams('ve.start', { ctid: 101, extra: 1 }, 'new task', { strict: true })).toThrow(/extra/);
   });
 
   it('know every type the panel queues, and nothing else', () => {

@@ -52,7 +52,8 @@ export const TASKS = {
     hostname: z.string().optional(),
     passwordHash: CryptHash.optional(),
   }),
-  've.destroy': z.object({ ctid: Ctid.optional(), previousState: VeStateName.optional() }),
+  // The VE row (and the task's veId) are gone when its webhook is sent: the event names the VE from these.
+  've.destroy': z.object({ ctid: Ctid.optional(), previousState: VeStateName.optional(), veId: z.string().optional(), externalId: z.string().nullable().optional(), hostname: z.string().optional() }),
   've.reinstall': z.object({ ctid: Ctid.optional(), template: z.string(), templateId: z.string(), previousState: VeStateName, passwordHash: CryptHash.optional() }),
   've.billing.suspend': Suspension,
   've.billing.unsuspend': Suspension,
@@ -96,9 +97,14 @@ export type TestTaskType = `test.${string}`;
 
 export const isTaskType = (t: string): t is TaskType => Object.hasOwn(TASKS, t);
 
-/** `params` parsed by the definition of `type`; INTERNAL (a programming error, not bad user input) when they do not match. */
-export function parseTaskParams<T extends TaskType>(type: T, params: unknown, what: string): TaskParams<T> {
-  const r = TASKS[type].safeParse(params);
+/**
+ * `params` parsed by the definition of `type`; INTERNAL (a programming error, not bad user input)
+ * when they do not match. `strict` (new tasks) also refuses keys the definition does not name, so a
+ * field added at one end only fails loudly instead of being dropped.
+ */
+export function parseTaskParams<T extends TaskType>(type: T, params: unknown, what: string, opts: { strict?: boolean } = {}): TaskParams<T> {
+  const schema = TASKS[type];
+  const r = (opts.strict ? schema.strict() : schema).safeParse(params);
   if (!r.success) throw new AppError('INTERNAL', `${what} (${type}): params do not match its definition: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return r.data as TaskParams<T>;
 }

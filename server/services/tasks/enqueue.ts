@@ -28,7 +28,7 @@ export const queueFor = (i: Pick<EnqueueBase, 'queue' | 'veId' | 'ctid' | 'nodeI
 // Params are checked against their definition here, so a task that cannot be parsed is never queued.
 function checkedParams(input: EnqueueInput): Prisma.InputJsonValue {
   if (!isTaskType(input.type)) return (input.params ?? {}) as Prisma.InputJsonValue;
-  return parseTaskParams(input.type, input.params, 'new task') as Prisma.InputJsonValue;
+  return parseTaskParams(input.type, input.params, 'new task', { strict: true }) as Prisma.InputJsonValue;
 }
 
 /** Inserts the task and its graphile-worker job inside `tx` (pass a transaction to bundle more writes). */
