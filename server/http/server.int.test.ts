@@ -85,6 +85,7 @@ describe('billing REST API keys', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/catalog', '/customers/{externalId}', '/customers/{externalId}/login-token', '/nodes', '/tasks/{id}', '/ves', '/ves/status', '/ves/{id}',
       '/ves/{id}/console', '/ves/{id}/hostname', '/ves/{id}/password', '/ves/{id}/plan', '/ves/{id}/power', '/ves/{id}/reinstall', '/ves/{id}/suspend', '/ves/{id}/unsuspend',
+      '/webhooks', '/webhooks/{id}', '/webhooks/{id}/rotate-secret',
     ]);
     expect(doc.paths['/catalog'].get.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
