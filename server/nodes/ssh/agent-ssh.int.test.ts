@@ -341,4 +341,17 @@ describe('node bootstrap over SSH', () => {
     expect(JSON.stringify(frames[0])).not.toMatch(/Welcome|permission denied/i);
     ch.close();
   });
+
+  it('gives up on a node that stalls halfway through (sshd frozen after the shell probe) at the admin deadline, instead of hanging', async () => {
+    const { target, admin, opts } = await bootstrapTarget();
+    const root0 = await adminAccount();
+    const t0 = Date.now();
+    const err = await bootstrapNode(
+      { host: target.host, port: target.port, hostKeyFingerprint: target.hostKeyFingerprint, admin: { username: root0.name, privateKey: admin.private }, panelKey: key },
+      { ...opts, adminDeadlineMs: 4_000, onStep: (s) => { if (s === 'copy agent') target.freeze(); } },
+    ).then(() => undefined, (e: unknown) => e).finally(() => target.thaw());
+    expect((err as AppError).message).toMatch(/did not finish within 4 s/);
+    expect((err as AppError).data?.reason).toBe('TIMEOUT');
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
 });

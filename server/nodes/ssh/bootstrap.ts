@@ -106,20 +106,21 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
     { name: 'bootstrap', host: input.host, port: input.port, username, hostKeyFingerprint: input.hostKeyFingerprint, privateKey: input.admin.privateKey, password: input.admin.password },
     { maxAttempts: 1 },
   );
-  let startedBy: BootstrapResult['startedBy'];
-  let shellProbeMs: number;
+  let startedBy: BootstrapResult['startedBy'] | undefined;
+  let shellProbeMs = 0;
   // apt gets its own (long) deadlines; everything else shares this one
   let aptMs = 0;
   let aptSince = 0;
   const adminDeadlineMs = opts.adminDeadlineMs ?? 300_000;
-  let expired = false;
   const t0 = Date.now();
+  let expire: (e: AppError) => void = () => {};
+  // A node that stops answering mid-way leaves SFTP requests pending forever: the deadline wins the race instead.
+  const expired = new Promise<never>((_, reject) => { expire = reject; });
   const timer = setInterval(() => {
     if (aptSince || Date.now() - t0 - aptMs < adminDeadlineMs) return;
-    expired = true;
-    void admin.close(); // every pending command and SFTP request fails at once
+    expire(new AppError('UNPROCESSABLE', `bootstrap with the admin credential did not finish within ${adminDeadlineMs / 1000} s (the node stopped answering)`, { reason: 'TIMEOUT' }));
   }, 1000);
-  try {
+  const adminPhase = async () => {
     const c = await admin.connection();
     ({ ms: shellProbeMs } = await probeLoginShell(c, `${username}@${input.host}`, opts.shellProbeTimeoutMs ?? 10_000));
     step(`shell round trip ${shellProbeMs} ms`);
@@ -167,9 +168,11 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
       startedBy = 'direct';
     }
     sftp.end();
-  } catch (e) {
-    if (expired) throw new AppError('UNPROCESSABLE', `bootstrap with the admin credential did not finish within ${adminDeadlineMs / 1000} s (last error: ${(e as Error).message})`, { reason: 'TIMEOUT' });
-    throw e;
+  };
+  const work = adminPhase();
+  work.catch(() => { /* reported through the race below, or abandoned at the deadline */ });
+  try {
+    await Promise.race([work, expired]);
   } finally {
     clearInterval(timer);
     await admin.close();
@@ -178,7 +181,7 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
   step('verify with the restricted key');
   const { hello, ms: helloMs } = await verifyAgentLogin({ ...input, username: agentUser }, opts.verifyTimeoutMs ?? 15_000);
   step(`agent round trip ${helloMs} ms`);
-  return { installRoot, agentUser, shellProbeMs, helloMs, forcedCommand, authorizedKeysPath, startedBy, hello };
+  return { installRoot, agentUser, shellProbeMs, helloMs, forcedCommand, authorizedKeysPath, startedBy: startedBy ?? 'direct', hello };
 }
 
 async function ensurePackages(c: Client, pkgs: string[], step: (s: string) => void) {

@@ -245,7 +245,8 @@ export class SshTransport extends EventEmitter implements AgentTransport {
     const c = this.client;
     this.client = undefined;
     if (!c) return;
-    await new Promise<void>((r) => { c.once('close', () => r()); c.end(); setTimeout(r, 2000).unref(); });
+    // a hung node never acknowledges the disconnect: drop the socket after 2 s so nothing stays half-open
+    await new Promise<void>((r) => { c.once('close', () => r()); c.end(); setTimeout(() => { c.destroy(); r(); }, 2000).unref(); });
   }
 }
 
