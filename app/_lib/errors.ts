@@ -1,9 +1,10 @@
 // Reads the AppError code/message/field out of whatever the tRPC client threw, so every
 // screen shows one clear message per code (STYLE.md habit 2).
 
-export type AppErrorCode =
-  | 'BAD_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'UNPROCESSABLE'
-  | 'BUSY' | 'NODE_OFFLINE' | 'CAPACITY' | 'RATE_LIMITED' | 'INTERNAL' | 'NETWORK';
+import type { AppErrorCode as ServerErrorCode } from '@/server/errors';
+
+/** The server's codes (one list, server/errors.ts), plus NETWORK: the request never got an answer. */
+export type AppErrorCode = ServerErrorCode | 'NETWORK';
 
 export type UiError = { code: AppErrorCode; message: string; field?: string };
 
@@ -12,6 +13,7 @@ const fromTrpcCode: Record<string, AppErrorCode> = {
   BAD_REQUEST: 'BAD_INPUT', PARSE_ERROR: 'BAD_INPUT', UNAUTHORIZED: 'UNAUTHENTICATED', FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND', CONFLICT: 'CONFLICT', UNPROCESSABLE_CONTENT: 'UNPROCESSABLE', TOO_MANY_REQUESTS: 'RATE_LIMITED',
   PRECONDITION_FAILED: 'CONFLICT', SERVICE_UNAVAILABLE: 'NODE_OFFLINE', INTERNAL_SERVER_ERROR: 'INTERNAL',
+  METHOD_NOT_SUPPORTED: 'METHOD_NOT_ALLOWED', PAYLOAD_TOO_LARGE: 'TOO_LARGE', UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
 export const titles: Record<AppErrorCode, string> = {
@@ -25,6 +27,9 @@ export const titles: Record<AppErrorCode, string> = {
   NODE_OFFLINE: 'Node offline',
   CAPACITY: 'Not enough capacity',
   RATE_LIMITED: 'Too many attempts',
+  METHOD_NOT_ALLOWED: 'Not supported',
+  TOO_LARGE: 'Too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported format',
   INTERNAL: 'Something went wrong',
   NETWORK: 'Cannot reach the panel',
 };
