@@ -151,17 +151,26 @@ describe('change plan', () => {
     expect(r.status).toBe(200);
     expect(r.json.overrides).toEqual({ ram: 512, numproc: 2048 });
     expect(r.json.limits).toMatchObject({ ram: 512, diskspace: 8192, cpus: 2, numproc: 2048 });
-    expect(r.json.changes).toEqual(expect.arrayContaining([{ field: 'diskspace', from: 2048, to: 8192, live: true }]));
+    // This node never said (hello) that it grows a mounted disk: the grow is reported as waiting for a restart.
+    expect(r.json.changes).toEqual(expect.arrayContaining([{ field: 'diskspace', from: 2048, to: 8192, live: false }]));
     expect(r.json.changes.map((x: Json) => x.field)).not.toContain('ram');
-    expect(r.json.needsRestart).toEqual([]);
+    expect(r.json.needsRestart).toEqual(['diskspace']);
     const t = await db.prisma.task.findUniqueOrThrow({ where: { id: r.json.taskId } });
     expect(t.type).toBe('ve.set');
     expect((t.params as Json).limits).toMatchObject({ diskspace: 8192, cpus: 2, numproc: 2048 });
     expect((t.params as Json).limits.ram).toBeUndefined();
+    // Nothing is written to the VE before the node confirms; a second change waits for the first.
+    expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: c.json.ve.id } })).limits).toMatchObject({ diskspace: 2048 });
+    expect((await api('POST', `/ves/${c.json.ve.id}/plan`, { plan: planBig })).status).toBe(409);
   });
 
   it('refuses a disk shrink while running, with nothing queued or changed', async () => {
     const ve = await db.prisma.ve.findUniqueOrThrow({ where: { externalId: 'svc-3' } });
+    // The node confirms the pending change (no node runs it here): what the ve.set handler then writes.
+    const set = await db.prisma.task.findFirstOrThrow({ where: { veId: ve.id, type: 've.set' } });
+    const p = set.params as Json;
+    await db.prisma.task.update({ where: { id: set.id }, data: { status: 'succeeded', finishedAt: new Date() } });
+    await db.prisma.ve.update({ where: { id: ve.id }, data: { planId: p.planId, overrides: p.overrides, limits: { ...(ve.limits as Json), ...p.limits } } });
     const before = await taskCount();
     const r = await api('POST', `/ves/${ve.id}/plan`, { plan: planSmall });
     expect(r.status).toBe(422);
