@@ -56,12 +56,12 @@ export async function requestChangePlan(prisma: PrismaClient, actor: Actor, veId
     const ve = await lockVe(tx, veId, { actor, include: { node: { select: { capabilities: true } } } });
     const plan = await tx.plan.findUnique({ where: { id: req.planId } });
     if (!plan) throw new AppError('BAD_INPUT', 'planId: unknown plan', { field: 'planId' });
-    const pending = await tx.task.count({ where: { veId: ve.id, type: 've.set', status: { in: ['queued', 'running'] }, params: { path: ['planId'], not: Prisma.AnyNull } } });
-    if (pending) throw new AppError('CONFLICT', `VE ${ve.ctid} has a limit change that the node has not applied yet; try again when it has finished`);
     const result = changePlan(ve, plan, req.overrides ?? {}, { diskGrowOnline: nodeHasFeature(ve.node.capabilities, FEATURES.diskGrowOnline) });
     if (result.refused.length) {
       throw new AppError('UNPROCESSABLE', result.refused.map((r) => r.reason).join('; '), { refused: result.refused, changes: result.changes });
     }
+    const pending = await tx.task.count({ where: { veId: ve.id, type: 've.set', status: { in: ['queued', 'running'] }, params: { path: ['planId'], not: Prisma.AnyNull } } });
+    if (pending) throw new AppError('CONFLICT', `VE ${ve.ctid} has a limit change that the node has not applied yet; try again when it has finished`);
     if (!result.changes.length) {
       await tx.ve.update({ where: { id: ve.id }, data: { planId: plan.id, overrides: result.overrides } });
       return { ...result, taskId: null };
