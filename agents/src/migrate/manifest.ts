@@ -40,7 +40,7 @@ async function hashFile(file: string, want: { dev: bigint; ino: bigint; size: bi
     const st = await fh.stat({ bigint: true });
     if (!st.isFile() || st.dev !== want.dev || st.ino !== want.ino) return CHANGED;
     const h = createHash('sha256');
-    const buf = Buffer.allocUnsafe(1 << 20);
+    const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, Number(want.size))));
     for (let left = Number(want.size); left > 0;) {
       const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), null);
       if (bytesRead === 0) return CHANGED; // shrank under us
