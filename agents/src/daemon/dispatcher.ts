@@ -7,7 +7,7 @@ import type { Journal } from './journal';
 import { Operations } from './operations';
 import { setRegisteredMethods } from './registry-state';
 import type { AnyHandler, HandlerContext, Outcome } from './types';
-import { UndoStack } from './undo';
+import { Undo } from '../sys/undo';
 import { parseParams } from './validate';
 
 /** Routes one request to its handler: validates, then runs reads directly and mutating calls via Operations. */
@@ -82,7 +82,7 @@ export class Dispatcher {
       config: this.config,
       logger,
       signal: this.ops.abort.signal,
-      undo: new UndoStack(logger),
+      undo: new Undo(logger),
       progress: (pct, message) => notify({ method: 'progress', params: { ...base, pct, message } }),
       log: (line, stream = 'info') => notify({ method: 'log', params: { ...base, line, stream } }),
       event: (type, data) => notify({ method: 'event', params: { ...base, type, data } }),

@@ -9,7 +9,7 @@ import { mountImage, unmountImage } from '../storage/image';
 import { copyTemplateImage, templateImage } from '../storage/template-image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
-import type { UndoLike } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 import { allocateIdRange } from './idmap';
 import { hostVeFiles } from './rootfs-files';
 import { hashPassword, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
@@ -49,7 +49,7 @@ export function parseCreate(input: unknown): z.infer<typeof createInputSchema> {
  * Create a stopped VE. Every step registers its undo, so a failure anywhere leaves no conf,
  * image, mount, loop device, id range or address behind. `keepMounted` leaves the image mounted for a start that follows.
  */
-export async function createVe(rt: Runtime, input: unknown, undo: UndoLike, opts: { keepMounted?: boolean } = {}): Promise<VeConfig> {
+export async function createVe(rt: Runtime, input: unknown, undo: Undo, opts: { keepMounted?: boolean } = {}): Promise<VeConfig> {
   const req = parseCreate(input);
   const { password, passwordHash, sshKeys, ...rest } = req;
   checkVeAddresses(rest, rt.networks);
