@@ -8,6 +8,7 @@ import { findTemplate } from '../templates/cache';
 import { mountImage, unmountImage } from '../storage/image';
 import { copyTemplateImage, templateImage } from '../storage/template-image';
 import { VeError } from '../sys/errors';
+import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
 import type { Undo } from '../sys/undo';
 import { allocateIdRange } from './idmap';
@@ -37,12 +38,7 @@ export async function assertIpsFree(vzroot: string, ctid: number, ips: string[])
 
 /** Parse and check a create request without touching anything. */
 export function parseCreate(input: unknown): z.infer<typeof createInputSchema> {
-  const r = createInputSchema.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new VeError('BAD_PARAMS', `${i?.path.join('.')}: ${i?.message}`, { field: i?.path.join('.') ?? '' });
-  }
-  return r.data;
+  return parseOrBadParams(createInputSchema, input);
 }
 
 /**

@@ -7,7 +7,7 @@ import { TEMPLATE_NAME_RE } from '../templates/manifest';
 import { findTemplate } from '../templates/cache';
 import { mountImage, unmountImage } from '../storage/image';
 import { copyTemplateImage, templateImage } from '../storage/template-image';
-import { VeError } from '../sys/errors';
+import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
 import type { Undo } from '../sys/undo';
 import { assertStopped, lxcState } from './lxc-cli';
@@ -37,9 +37,7 @@ async function currentRootHash(image: string, root: string, undo: Undo): Promise
 }
 
 export async function reinstallVe(rt: Runtime, input: unknown, undo: Undo): Promise<VeConfig> {
-  const pr = reinstallInputSchema.safeParse(input);
-  if (!pr.success) throw new VeError('BAD_PARAMS', `${pr.error.issues[0]?.path.join('.')}: ${pr.error.issues[0]?.message}`);
-  const r = pr.data;
+  const r = parseOrBadParams(reinstallInputSchema, input);
   const cur = await readVe(rt.vzroot, r.ctid);
   const p = vePaths(rt.vzroot, r.ctid);
   const st = await lxcState(r.ctid, p.lxcpath);

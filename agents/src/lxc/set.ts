@@ -9,6 +9,7 @@ import { applyPortPolicy } from '../net/antispoof';
 import { mountImage, mountPointSource, resizeImage, unmountImage } from '../storage/image';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
+import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
 import type { Undo } from '../sys/undo';
 import { assertIpsFree } from './create';
@@ -58,16 +59,12 @@ function merge(cur: VeConfig, s: z.infer<typeof setInputSchema>): VeConfig {
   if (s.ipadd) ips = [...ips, ...s.ipadd.filter((a) => !ips.includes(a))];
   const { ctid: _c, save: _s, userpasswd: _u, passwordHash: _h, ipadd: _a, ipdel: _d, ips: _i, ...rest } = s;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-  const r = veConfigSchema.safeParse({ ...cur, ...defined, ips });
-  if (!r.success) throw new VeError('BAD_PARAMS', `${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`);
-  return r.data;
+  return parseOrBadParams(veConfigSchema, { ...cur, ...defined, ips });
 }
 
 /** Apply a `vzctl set`. Limits change through cgroup files at once; files inside via the VE's own root. */
 export async function setVe(rt: Runtime, input: unknown, undo: Undo): Promise<SetResult> {
-  const pr = setInputSchema.safeParse(input);
-  if (!pr.success) throw new VeError('BAD_PARAMS', `${pr.error.issues[0]?.path.join('.')}: ${pr.error.issues[0]?.message}`);
-  const s = pr.data;
+  const s = parseOrBadParams(setInputSchema, input);
   const cur = await readVe(rt.vzroot, s.ctid);
   const next = merge(cur, s);
   const p = vePaths(rt.vzroot, s.ctid);

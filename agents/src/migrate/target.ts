@@ -11,6 +11,7 @@ import type { Runtime } from '../lxc/runtime';
 import { createImage, mountImage, unmountImage } from '../storage/image';
 import { findTemplate } from '../templates/cache';
 import { VeError } from '../sys/errors';
+import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
 import type { Undo } from '../sys/undo';
 import { authorizeMigrationKey, revokeMigrationKey } from './authorized-keys';
@@ -36,9 +37,7 @@ export interface PrepareInput {
  * commit the VE does not exist on this node (no conf, not listed).
  */
 export async function prepareTarget(rt: Runtime, i: PrepareInput, undo: Undo) {
-  const parsed = targetConfigSchema.safeParse({ ...i.config, ctid: i.ctid });
-  if (!parsed.success) throw new VeError('BAD_PARAMS', `config: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`, { field: 'config' });
-  const c = parsed.data;
+  const c = parseOrBadParams(targetConfigSchema, { ...i.config, ctid: i.ctid }, { at: 'config' });
   const p = vePaths(rt.vzroot, i.ctid);
   const prior = await readTargetMarker(rt.vzroot, i.ctid);
   if (prior?.migrationId === i.migrationId) return { ctid: i.ctid, root: p.root, imageBytes: prior.imageBytes, idmapFirst: prior.idmapFirst };
