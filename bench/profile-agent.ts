@@ -10,7 +10,7 @@ import { applyPortPolicy, removePortPolicy } from '@/agents/src/net/antispoof';
 import { ensureBridge } from '@/agents/src/net/bridge';
 import { createImage, mountImage, unmountImage } from '@/agents/src/storage/image';
 import { run } from '@/agents/src/sys/exec';
-import { LocalUndo } from '@/agents/src/sys/undo';
+import { Undo } from '@/agents/src/sys/undo';
 import { openAgentPath } from './lib/agent';
 import { buildTemplateImage, protoCreate, protoDestroy, protoStart, type ProtoOptions } from './lib/fast-image';
 import { cgroupMemoryBytes, MiB } from './lib/memory';
@@ -45,7 +45,7 @@ try {
   for (let r = 0; r < REPS; r++) {
     const img = path.join(work, `a${r}.img`);
     const mnt = path.join(work, `m${r}`);
-    const undo = new LocalUndo();
+    const undo = new Undo();
     await rec('spawn `true` (process start floor)', () => run('true', []));
     await rec('lxc-info -sH', () => run('lxc-info', ['-n', '1', '-P', node.rawLxcpath, '-sH'], { allowFail: true }));
     await rec('agent: truncate + mkfs.ext4 2 GiB, 200k inodes', () => createImage(img, 2 * GiB, 200_000, undo));

@@ -141,7 +141,7 @@ function libraryPath(node: BenchNode, daemon: LocalDaemon, why: string): AgentPa
       await createVe(r, veInput(node, ctid, ip), u);
       await startVe(r, ctid, u);
     })),
-    start: (ctid) => marked((r) => startVe(r, ctid)),
+    start: (ctid) => marked((r) => withUndo((u) => startVe(r, ctid, u))),
     stop: async (ctid) => void (await marked((r) => stopVe(r, ctid, { fast: true }))),
     destroy: async (ctid) => void (await marked((r) => destroyVe(r, ctid))),
     exec: async (ctid, argv) => execInVe({ vzroot: node.vzroot, bridge: node.bridge }, { ctid, command: argv }),

@@ -137,7 +137,7 @@ beforeAll(async () => {
   tn = await makeTestNode();
   ctid = randomInt(50000, 60000);
   await withUndo((u) => createVe(tn!, { ostemplate: 'busybox', ctid, hostname: 'console.test', ips: [tn!.ip()], gateway: '10.199.3.1', ram: 128 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192 }, u));
-  await startVe(tn, ctid);
+  await withUndo((u) => startVe(tn!, ctid, u));
   account = await createTestAccount();
   chmodSync(tn.vzroot, 0o711); // the agent account reaches the socket under it
   daemon = await ensureLocalDaemon({ vzroot: tn.vzroot, bridge: tn.bridge, env: { VZ_SOCKET_GROUP: account.name } });

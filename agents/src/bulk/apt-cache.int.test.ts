@@ -27,7 +27,7 @@ beforeAll(async () => {
   await run('ip', ['addr', 'add', `${BRIDGE_IP}/24`, 'dev', node.bridge]);
   ctid = node.ctid();
   await withUndo((u) => createVe(node, { ctid, ostemplate: 'busybox', hostname: 'apt.test', ips: [node.ip()], ram: 64 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192 }, u));
-  await startVe(node, ctid);
+  await withUndo((u) => startVe(node, ctid, u));
   // Stand-in for the Debian mirror on the host's loopback: every path is a different 256 KiB package, one is 2 MiB.
   upstream = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/vnd.debian.binary-package' }).end(randomBytes(req.url!.includes('huge') ? 2 * MiB : FILE)));
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));

@@ -1,5 +1,8 @@
 // Pure: `vzctl` argv (OpenVZ verbs and options) -> one agent call. Passwords never come from argv.
-export type Call = { method: string; params: Record<string, unknown>; passwordFor?: string; scriptFromStdin?: boolean; enter?: number; print: 'status' | 'exec' | 'exec2' | 'ubc' | 'quiet' };
+import { AgentError } from '../daemon/errors';
+
+/** `interactive`: after the call (console.prepare) vzctl attaches the terminal itself (enter, console). */
+export type Call = { method: string; params: Record<string, unknown>; passwordFor?: string; scriptFromStdin?: boolean; interactive?: 'enter' | 'console'; print: 'status' | 'exec' | 'exec2' | 'ubc' | 'quiet' };
 
 export class UsageError extends Error {}
 
@@ -60,6 +63,9 @@ function setOptions(opts: [string, string | undefined][], params: Record<string,
         passwordFor = u;
         break;
       }
+      // One veth per VE, eth0 on the node bridge, made by the agent from the VE's conf: nothing to add or remove.
+      case 'netif_add': case 'netif_del':
+        throw new AgentError('UNSUPPORTED', `--${k} is not supported: every VE has exactly one interface, eth0 (a veth on the node bridge, filtered to its own MAC and addresses); change its addresses with --ipadd/--ipdel`);
       case 'save': params.save = true; break;
       case 'nosave': params.save = false; break;
       default: throw new UsageError(`unknown option --${k}`);
@@ -107,7 +113,7 @@ export function parseVzctl(argv: string[]): Call {
     if (!rest[0]) throw new UsageError('runscript needs a script file');
     return { method: 've.exec', params: { ctid, scriptFile: rest[0] }, print: 'exec2' };
   }
-  if (verb === 'enter') return { method: '', params: {}, enter: ctid, print: 'quiet' };
+  if (verb === 'enter' || verb === 'console') return { method: 'console.prepare', params: { ctid }, interactive: verb, print: 'quiet' };
   const { pos, opts } = splitOpts(rest);
   if (pos.length) throw new UsageError(`unexpected argument ${pos[0]}`);
   if (verb === 'reinstall') {

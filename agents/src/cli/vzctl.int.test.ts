@@ -1,5 +1,6 @@
 // vzctl/vzlist against a real vzagentd and real LXC: OpenVZ verbs, exit codes, journal and locks.
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -30,6 +31,26 @@ function cli(bin: 'vzctl' | 'vzlist' | 'vzagent', args: string[], input = ''): P
   });
 }
 const vzctl = (...a: string[]) => cli('vzctl', a);
+
+/** vzctl under a pty from script(1), as from an admin's terminal; `keys` are typed once it has had time to attach. */
+function vzctlInPty(args: string[], keys: string): Promise<{ code: number; out: string }> {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const cmd = [path.join(repo, 'agents/bin/vzctl'), '--socket', socket, '--vzroot', node.vzroot, ...args].map(q).join(' ');
+  return new Promise((resolve, reject) => {
+    const c = spawn('script', ['-q', '-e', '-c', cmd, '/dev/null'], { env: { ...process.env, TERM: 'xterm' } });
+    let out = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const typing = setTimeout(() => c.stdin.write(keys), 2500);
+    const killer = setTimeout(() => c.kill('SIGKILL'), 30_000);
+    c.on('error', reject);
+    c.on('close', (code) => {
+      clearTimeout(typing);
+      clearTimeout(killer);
+      resolve({ code: code ?? -1, out });
+    });
+  });
+}
 const startDaemon = async () => {
   daemon = await ensureLocalDaemon({ vzroot: node.vzroot, socket, bridge: node.bridge, env: { VZ_VE_NETWORKS: '10.199.0.0/16' } });
 };
@@ -74,9 +95,42 @@ describe('vzctl on a node', () => {
     const l = await cli('vzlist', ['-a', '-j', '-o', 'ctid,hostname,status,ip,numproc']);
     expect(JSON.parse(l.stdout)).toEqual([{ ctid, hostname: 'cli-ve', status: 'running', ip: ip.split('/')[0], numproc: expect.any(Number) }]);
     const u = await vzctl('ubc', String(ctid));
-    expect(u.stdout).toMatch(new RegExp(`^${ctid}: numproc\\s+\\d+\\s+-\\s+80\\s+80\\s+0$`, 'm'));
+    expect(u.stdout).toMatch(new RegExp(`^${ctid}: numproc\\s+\\d+\\s+\\d+\\s+80\\s+80\\s+0$`, 'm'));
+    // maxheld is a number wherever the kernel keeps a peak; '-' only where it keeps none.
+    const maxheld = Object.fromEntries(u.stdout.trim().split('\n').slice(1).map((l) => l.replace(/^\d+:/, '').trim().split(/\s+/)).map((c) => [c[0], c[2]]));
+    const v1 = !existsSync('/sys/fs/cgroup/cgroup.controllers');
+    const peaks = ['numproc', 'physpages', 'oomguarpages', ...(v1 ? ['kmemsize'] : [])];
+    for (const r of peaks) expect({ r, maxheld: maxheld[r] }).toEqual({ r, maxheld: expect.stringMatching(/^\d+$/) });
+    expect(Number(maxheld.physpages)).toBeGreaterThan(0);
+    expect({ diskspace: maxheld.diskspace, diskinodes: maxheld.diskinodes }).toEqual({ diskspace: '-', diskinodes: '-' });
     const st = await vzctl('status', String(ctid));
     expect(st.stdout).toBe(`CTID ${ctid} exist mounted running\n`);
+  });
+
+  it('enter gives a root shell in the VE, console attaches to its /dev/console until Ctrl-a q, and console refuses a non-terminal', async () => {
+    const e = await vzctlInPty(['enter', String(ctid)], 'echo "in=$(hostname) uid=$(id -u)"; exit 5\n');
+    expect(e.out).toMatch(/in=cli-ve uid=0/);
+    expect(e.code).toBe(5);
+    const c = await vzctlInPty(['console', String(ctid)], '\x01q');
+    expect(c.out).toMatch(/Connected to tty 0/);
+    expect(c.code).toBe(0);
+    const n = await vzctl('console', String(ctid));
+    expect(n.code).toBe(2);
+    expect(n.stderr).toMatch(/console needs a terminal/);
+    const gone = await vzctl('enter', String(node.ctid()));
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toMatch(/does not exist/);
+  });
+
+  it('answers set --netif_add/--netif_del with UNSUPPORTED (exit 3) saying why, and documents it in --help', async () => {
+    for (const opt of ['--netif_add', '--netif_del']) {
+      const r = await vzctl('set', String(ctid), opt, 'eth1', '--save');
+      expect({ opt, code: r.code }).toEqual({ opt, code: 3 });
+      expect(r.stderr).toMatch(/exactly one interface, eth0/);
+    }
+    const help = (await vzctl('--help')).stdout;
+    expect(help).toMatch(/console CTID/);
+    expect(help).toMatch(/--netif_add\/--netif_del are not supported/);
   });
 
   // busybox sh runs its own `free` applet (sysinfo(2), host-wide); the template's /usr/bin/free reads LXCFS.

@@ -2,7 +2,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { exitCodeOf, type MethodName } from '@/agents/protocol';
 import { loadConfig } from '../daemon/config';
 import { isAgentError } from '../daemon/errors';
@@ -18,7 +17,14 @@ const USAGE = `usage: vzctl [--vzroot DIR] [--socket PATH] VERB CTID [options]
   set CTID [create options] [--ipdel IP] [--userpasswd USER] [--save]
   reinstall CTID [--ostemplate NAME] [--userpasswd root]
   exec|exec2 CTID COMMAND...    (no COMMAND or '-': script from stdin)
-  runscript CTID FILE · enter CTID · ubc CTID`;
+  runscript CTID FILE · ubc CTID
+  enter CTID      a root shell in the running VE (exit leaves it)
+  console CTID    the VE's console (/dev/console); needs a terminal; Ctrl-a q detaches
+  --netif_add/--netif_del are not supported: every VE has one interface, eth0, a veth on the
+  node bridge; change its addresses with --ipadd/--ipdel`;
+
+// --clear-env leaves the VE's shell no PATH of its own.
+const VE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const readStdin = () => readFileSync(0, 'utf8');
 
@@ -62,6 +68,16 @@ function print(call: Call, ctid: number, result: Record<string, unknown>): numbe
   return 0;
 }
 
+/** The daemon has checked the VE runs; the terminal is attached here, in vzctl's own process. */
+function attach(how: 'enter' | 'console', ctid: number, lxcpath: string): number {
+  const r = how === 'enter'
+    ? spawnSync('lxc-attach', ['-n', String(ctid), '-P', lxcpath, '--clear-env', '--set-var', `TERM=${process.env.TERM ?? 'xterm'}`, '--set-var', `PATH=${VE_PATH}`, '--set-var', 'HOME=/root', '--', '/bin/sh', '-l'], { stdio: 'inherit' })
+    // lxc.tty.max is 0: tty 0 is the VE's /dev/console.
+    : spawnSync('lxc-console', ['-n', String(ctid), '-P', lxcpath, '-t', '0', '-e', 'a'], { stdio: 'inherit' });
+  if (r.error) process.stderr.write(`vzctl: cannot run ${how === 'enter' ? 'lxc-attach' : 'lxc-console'}: ${r.error.message}\n`);
+  return r.status ?? 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) {
     process.stdout.write(`${USAGE}\n`);
@@ -74,20 +90,24 @@ async function main(argv: string[]): Promise<number> {
   try {
     call = parseVzctl(args);
   } catch (e) {
+    if (isAgentError(e)) {
+      process.stderr.write(`vzctl: ${e.message}\n`);
+      return exitCodeOf(e.code);
+    }
     process.stderr.write(`vzctl: ${(e as Error).message}\n${USAGE}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
   const ctid = Number(args[1]);
-  if (call.enter !== undefined) {
-    // Interactive: attach directly (needs the terminal), no daemon round trip.
-    const r = spawnSync('lxc-attach', ['-n', String(ctid), '-P', path.join(config.vzroot, 'lxc'), '--clear-env', '--set-var', 'TERM=' + (process.env.TERM ?? 'xterm'), '--', '/bin/sh', '-l'], { stdio: 'inherit' });
-    return r.status ?? 1;
+  if (call.interactive === 'console' && !process.stdin.isTTY) {
+    process.stderr.write('vzctl: console needs a terminal on stdin (run it from an interactive shell; for scripts use vzctl exec)\n');
+    return 2;
   }
   try {
     const result = await callDaemon(config.socket, call.method as MethodName, prepare(call) as never, {
       opId: `vzctl-${randomBytes(6).toString('hex')}`,
       onNotification: (n) => { if (n.method === 'progress' && n.params.message) process.stderr.write(`${n.params.message}\n`); },
     });
+    if (call.interactive) return attach(call.interactive, ctid, (result as { lxcpath: string }).lxcpath);
     return print(call, ctid, result as Record<string, unknown>);
   } catch (e) {
     const code = isAgentError(e) ? e.code : 'INTERNAL';

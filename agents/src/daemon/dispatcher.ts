@@ -7,8 +7,8 @@ import type { Journal } from './journal';
 import { Operations } from './operations';
 import { setRegisteredMethods } from './registry-state';
 import type { AnyHandler, HandlerContext, Outcome } from './types';
-import { UndoStack } from './undo';
-import { parseParams } from './validate';
+import { Undo } from '../sys/undo';
+import { badParams, parseOrBadParams } from '../sys/params';
 
 /** Routes one request to its handler: validates, then runs reads directly and mutating calls via Operations. */
 export class Dispatcher {
@@ -47,8 +47,7 @@ export class Dispatcher {
     if (!env.success) {
       const id = (raw as { id?: unknown })?.id;
       const safeId = typeof id === 'string' || typeof id === 'number' ? id : null;
-      const issue = env.error.issues[0];
-      return { id: safeId, error: { code: 'BAD_PARAMS', message: `bad request: ${issue?.path.join('.') || 'envelope'}: ${issue?.message}`, data: { field: issue?.path.join('.') ?? '' } } };
+      return { id: safeId, error: toErrorBody(badParams(env.error, { what: 'bad request' })) };
     }
     const req = env.data;
     const outcome = await this.dispatch(req, notify).catch((e): Outcome => ({ ok: false, error: toErrorBody(e) }));
@@ -63,7 +62,7 @@ export class Dispatcher {
       throw new AgentError('NOT_FOUND', `unknown method ${req.method}`);
     }
     const def = methods[req.method as keyof typeof methods];
-    const params = parseParams(req.method, def.params, req.params);
+    const params = parseOrBadParams(def.params, req.params, { what: `invalid params for ${req.method}` });
     if (def.mutating) {
       if (this.shuttingDown) throw new AgentError('SHUTTING_DOWN', 'the agent is shutting down; retry with the same opId');
       return this.ops.execute(handler, params, req.opId, { requestId: req.id, notify });
@@ -82,7 +81,7 @@ export class Dispatcher {
       config: this.config,
       logger,
       signal: this.ops.abort.signal,
-      undo: new UndoStack(logger),
+      undo: new Undo(logger),
       progress: (pct, message) => notify({ method: 'progress', params: { ...base, pct, message } }),
       log: (line, stream = 'info') => notify({ method: 'log', params: { ...base, line, stream } }),
       event: (type, data) => notify({ method: 'event', params: { ...base, type, data } }),
@@ -90,7 +89,7 @@ export class Dispatcher {
   }
 
   private async opStatus(rawParams: unknown) {
-    const { opId } = parseParams('op.status', methods['op.status'].params, rawParams);
+    const { opId } = parseOrBadParams(methods['op.status'].params, rawParams, { what: 'invalid params for op.status' });
     const live = this.ops.runningOp(opId);
     const entry = await this.journal.get(opId);
     if (!entry) return { opId, method: live?.method ?? '', status: live ? 'running' as const : 'unknown' as const };

@@ -7,7 +7,7 @@ import { AgentError, toErrorBody } from './errors';
 import type { Journal, JournalEntry } from './journal';
 import { VeLocks } from './locks';
 import type { AnyHandler, HandlerContext, Outcome } from './types';
-import { UndoStack } from './undo';
+import { Undo } from '../sys/undo';
 
 type Listener = { requestId: RequestId; notify: (n: Notification) => void };
 
@@ -109,7 +109,7 @@ export class Operations {
       config: this.config,
       logger,
       signal: this.abort.signal,
-      undo: new UndoStack(logger),
+      undo: new Undo(logger),
       progress: (pct, message) => {
         send({ method: 'progress', params: { pct: Math.max(0, Math.min(100, pct)), message } });
         if (entry && message) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runTool } from './exec';
+import { run } from '../sys/exec';
 
 const SBIN_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
@@ -20,7 +20,7 @@ export async function lxcVersion(): Promise<string> {
   const bin = which('lxc-start');
   if (!bin) return 'absent';
   try {
-    const r = await runTool(bin, ['--version'], { timeoutMs: 10_000 });
+    const r = await run(bin, ['--version'], { timeoutMs: 10_000, allowFail: true });
     return r.code === 0 ? r.stdout.trim() : 'unknown';
   } catch {
     return 'unknown';
@@ -61,7 +61,7 @@ export function criuStatus(): Promise<CriuStatus> {
     const bin = which('criu');
     if (!bin) return { usable: false, reason: 'criu is not installed' };
     try {
-      const r = await runTool(bin, ['check'], { timeoutMs: 30_000 });
+      const r = await run(bin, ['check'], { timeoutMs: 30_000, allowFail: true });
       if (r.timedOut) return { usable: false, reason: 'criu check timed out' };
       if (r.code === 0) return { usable: true };
       return { usable: false, reason: criuReason(`${r.stderr}\n${r.stdout}`, r.code) };
@@ -112,7 +112,7 @@ export async function veCounts(vzroot: string, lxcpath: string): Promise<{ total
   let running = 0;
   const bin = which('lxc-ls');
   if (bin && existsSync(lxcpath)) {
-    const r = await runTool(bin, ['--lxcpath', lxcpath, '--running', '-1'], { timeoutMs: 15_000 }).catch(() => undefined);
+    const r = await run(bin, ['--lxcpath', lxcpath, '--running', '-1'], { timeoutMs: 15_000, allowFail: true }).catch(() => undefined);
     if (r?.code === 0) running = r.stdout.split('\n').filter((l) => l.trim()).length;
   }
   return { total, running };

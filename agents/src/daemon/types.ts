@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ErrorBody, MethodName, ParamsOf, ResultOf, AgentErrorCode } from '@/agents/protocol';
 import type { AgentConfig } from './config';
-import type { UndoStack } from './undo';
+import type { Undo } from '../sys/undo';
 
 /** What a handler gets besides its params. */
 export interface HandlerContext {
@@ -22,7 +22,7 @@ export interface HandlerContext {
    */
   tryLockVe?(ve: number): { ok: true; release: () => void } | { ok: false; holder: { method: string; opId: string } };
   /** Undo steps; unwound automatically when run() throws. */
-  undo: UndoStack;
+  undo: Undo;
   /** Aborted when the daemon shuts down (handlers may ignore it and just finish). */
   signal: AbortSignal;
 }

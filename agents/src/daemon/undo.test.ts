@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { redactSecrets } from '@/agents/protocol';
-import { UndoStack } from './undo';
+import { Undo } from '../sys/undo';
 
-describe('UndoStack', () => {
+describe('Undo', () => {
   it('unwinds newest-first, keeps going past a failing step and reports it', async () => {
     const done: string[] = [];
-    const u = new UndoStack();
+    const u = new Undo();
     u.push('create image', () => void done.push('image'));
     u.push('losetup', () => {
       throw new Error('device busy');
@@ -18,12 +18,29 @@ describe('UndoStack', () => {
   });
 
   it('commit() forgets the steps so a successful operation is kept', async () => {
-    const u = new UndoStack();
+    const u = new Undo();
     let undone = false;
     u.push('x', () => void (undone = true));
     u.commit();
     expect(await u.unwind()).toEqual([]);
     expect(undone).toBe(false);
+  });
+});
+
+describe('Undo.atomic', () => {
+  it('undoes a failed step at once and keeps a successful step for the caller', async () => {
+    const done: string[] = [];
+    const u = new Undo();
+    await expect(u.atomic(async (s) => {
+      s.push('attach', () => void done.push('detach'));
+      throw new Error('mount failed');
+    })).rejects.toThrow('mount failed');
+    expect(done).toEqual(['detach']);
+    expect(u.size).toBe(0);
+    expect(await u.atomic(async (s) => { s.push('mount', () => void done.push('umount')); return 7; })).toBe(7);
+    expect(u.size).toBe(1);
+    await u.unwind();
+    expect(done).toEqual(['detach', 'umount']);
   });
 });
 

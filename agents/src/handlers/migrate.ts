@@ -44,7 +44,7 @@ const send = defineHandler({
     // Only a RUNNING VE changes under the copy (pass 1 of a live migration); a frozen or stopped one
     // must copy completely. The final pass is in the pause: no extra lxc-info there.
     const live = p.pass === 1 && (await lxcState(p.ctid, vePaths(ctx.vzroot, p.ctid).lxcpath)) === 'RUNNING';
-    const { partial, ...r } = await withRootMounted(rt, p.ctid, (root) => rsyncTo(ctx.vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps, live));
+    const { partial, ...r } = await withRootMounted(rt, p.ctid, ctx.undo, (root) => rsyncTo(ctx.vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps, live));
     ctx.log(`pass ${p.pass}: ${r.filesTransferred} files, ${r.bytesTransferred} bytes in ${r.ms} ms${partial ? ` (partial: ${partial}; the frozen pass copies the rest)` : ''}`);
     return { pass: p.pass, ...r };
   },
@@ -67,14 +67,14 @@ const manifest = defineHandler({
       return buildManifest(root);
     };
     if (p.side === 'target') return build(await preparedRoot(rt, p.ctid));
-    return withRootMounted(rt, p.ctid, build);
+    return withRootMounted(rt, p.ctid, ctx.undo, build);
   },
 });
 
 const commit = defineHandler({
   method: 'migrate.commitTarget',
   veOf,
-  run: (p, ctx) => commitTarget(runtimeOf(ctx), p.ctid, p.start),
+  run: (p, ctx) => commitTarget(runtimeOf(ctx), p.ctid, p.start, ctx.undo),
   async recover(p, ctx) {
     if (!(await veExists(ctx.vzroot, p.ctid))) return { outcome: 'rerun' };
     const s = await veStatus(runtimeOf(ctx), p.ctid);

@@ -6,7 +6,7 @@ export const veMount = defineHandler({
   method: 've.mount',
   mutating: true,
   veOf: (p) => p.ctid,
-  run: (params, ctx) => mountVe(runtimeOf(ctx), params.ctid),
+  run: (params, ctx) => mountVe(runtimeOf(ctx), params.ctid, ctx.undo),
 });
 
 export const veUmount = defineHandler({

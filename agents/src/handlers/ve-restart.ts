@@ -6,5 +6,5 @@ export const veRestart = defineHandler({
   method: 've.restart',
   mutating: true,
   veOf: (p) => p.ctid,
-  run: (params, ctx) => restartVe(runtimeOf(ctx), params.ctid, { timeoutSec: params.timeoutSec }),
+  run: (params, ctx) => restartVe(runtimeOf(ctx), params.ctid, ctx.undo, { timeoutSec: params.timeoutSec }),
 });

@@ -8,8 +8,9 @@ import { findTemplate } from '../templates/cache';
 import { mountImage, unmountImage } from '../storage/image';
 import { copyTemplateImage, templateImage } from '../storage/template-image';
 import { VeError } from '../sys/errors';
+import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
-import type { UndoLike } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 import { allocateIdRange } from './idmap';
 import { hostVeFiles } from './rootfs-files';
 import { hashPassword, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
@@ -37,19 +38,14 @@ export async function assertIpsFree(vzroot: string, ctid: number, ips: string[])
 
 /** Parse and check a create request without touching anything. */
 export function parseCreate(input: unknown): z.infer<typeof createInputSchema> {
-  const r = createInputSchema.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new VeError('BAD_PARAMS', `${i?.path.join('.')}: ${i?.message}`, { field: i?.path.join('.') ?? '' });
-  }
-  return r.data;
+  return parseOrBadParams(createInputSchema, input);
 }
 
 /**
  * Create a stopped VE. Every step registers its undo, so a failure anywhere leaves no conf,
  * image, mount, loop device, id range or address behind. `keepMounted` leaves the image mounted for a start that follows.
  */
-export async function createVe(rt: Runtime, input: unknown, undo: UndoLike, opts: { keepMounted?: boolean } = {}): Promise<VeConfig> {
+export async function createVe(rt: Runtime, input: unknown, undo: Undo, opts: { keepMounted?: boolean } = {}): Promise<VeConfig> {
   const req = parseCreate(input);
   const { password, passwordHash, sshKeys, ...rest } = req;
   checkVeAddresses(rest, rt.networks);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { IDMAP_SIZE } from '../config/schema';
 import { ensureSubids, type SubidRange } from '../setup/node-prereqs';
 import { VeError } from '../sys/errors';
-import type { UndoLike } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 
 const dirOf = (vzroot: string) => path.join(vzroot, 'idmap');
 
@@ -12,7 +12,7 @@ const dirOf = (vzroot: string) => path.join(vzroot, 'idmap');
  * Reserve the lowest free 65,536-id slot for `ctid`. The reservation is a file created with
  * O_EXCL (`<vzroot>/idmap/<firstId>`), so two concurrent creates can never get one range.
  */
-export async function allocateIdRange(vzroot: string, ctid: number, undo: UndoLike, range?: SubidRange): Promise<number> {
+export async function allocateIdRange(vzroot: string, ctid: number, undo: Undo, range?: SubidRange): Promise<number> {
   const r = range ?? (await ensureSubids());
   const dir = dirOf(vzroot);
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -33,7 +33,7 @@ beforeAll(async () => {
   node = await makeTestNode();
   ct = node.ctid();
   await withUndo((u) => createVe(node, { ctid: ct, ostemplate: 'busybox', ips: [node.ip()], ram: 128 * MiB, diskspace: 64 * MiB, diskinodes: 8192 }, u));
-  await startVe(node, ct);
+  await withUndo((u) => startVe(node, ct, u));
 }, 120_000);
 
 afterAll(async () => {
@@ -43,7 +43,7 @@ afterAll(async () => {
 describe('iolimit / iopslimit', () => {
   it('caps direct writes at 2 MB/s live, and lifts the cap with 0', async () => {
     const fast = await ddSeconds();
-    const r = await setVe(node, { ctid: ct, iolimit: 2_000_000 });
+    const r = await withUndo((u) => setVe(node, { ctid: ct, iolimit: 2_000_000 }, u));
     expect(r.applied).toContain('iolimit');
     const dev = await loopDevNumber(vePaths(node.vzroot, ct).image);
     expect(dev).toMatch(/^7:\d+$/);
@@ -57,7 +57,7 @@ describe('iolimit / iopslimit', () => {
     expect(slow).toBeGreaterThanOrEqual(2.5);
     expect((await readVe(node.vzroot, ct)).iolimit).toBe(2_000_000);
 
-    const r0 = await setVe(node, { ctid: ct, iolimit: 0 });
+    const r0 = await withUndo((u) => setVe(node, { ctid: ct, iolimit: 0 }, u));
     expect(r0.applied).toContain('iolimit');
     if (v1) expect(cg('blkio.throttle.write_bps_device')).toBe('');
     const again = await ddSeconds();
@@ -65,9 +65,9 @@ describe('iolimit / iopslimit', () => {
   }, 120_000);
 
   it('applies saved caps at start, on the new loop device', async () => {
-    await setVe(node, { ctid: ct, iolimit: 3_000_000, iopslimit: 50 });
+    await withUndo((u) => setVe(node, { ctid: ct, iolimit: 3_000_000, iopslimit: 50 }, u));
     await stopVe(node, ct, { fast: true });
-    await startVe(node, ct);
+    await withUndo((u) => startVe(node, ct, u));
     const dev = await loopDevNumber(vePaths(node.vzroot, ct).image);
     if (v1) {
       expect(cg('blkio.throttle.write_bps_device')).toBe(`${dev} 3000000`);
@@ -76,12 +76,12 @@ describe('iolimit / iopslimit', () => {
     } else {
       expect(cg('io.max')).toBe(`${dev} rbps=3000000 wbps=3000000 riops=50 wiops=50`);
     }
-    const r = await setVe(node, { ctid: ct, iolimit: 0, iopslimit: 0 });
+    const r = await withUndo((u) => setVe(node, { ctid: ct, iolimit: 0, iopslimit: 0 }, u));
     expect(r.applied).toEqual(expect.arrayContaining(['iolimit', 'iopslimit']));
   }, 120_000);
 
   it('saves ioprio and says when the kernel cannot enforce it', async () => {
-    const r = await setVe(node, { ctid: ct, ioprio: 6 });
+    const r = await withUndo((u) => setVe(node, { ctid: ct, ioprio: 6 }, u));
     expect((await readVe(node.vzroot, ct)).ioprio).toBe(6);
     if (hostFacts().ioWeight) {
       expect(r.notApplied).toBeUndefined();

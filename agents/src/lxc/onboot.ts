@@ -2,6 +2,7 @@
 import { macForCtid, vethName } from '../config/schema';
 import { applyPortPolicy } from '../net/antispoof';
 import { listVes } from './list';
+import { withUndo } from '../sys/undo';
 import { startVe } from './power';
 import { readVe } from './ve-store';
 import type { Runtime } from './runtime';
@@ -31,7 +32,7 @@ export async function startOnbootVes(rt: Runtime): Promise<{ started: number[]; 
   for (const ve of await listVes(rt)) {
     if (!ve.onboot || ve.status !== 'stopped') continue;
     try {
-      await startVe(rt, ve.ctid);
+      await withUndo((u) => startVe(rt, ve.ctid, u));
       started.push(ve.ctid);
     } catch (e) {
       failed.push({ ctid: ve.ctid, error: (e as Error).message });

@@ -8,11 +8,11 @@ import { ensureLxcfs } from '../setup/node-prereqs';
 import { mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
-import type { UndoLike } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 import { applyIoThrottle } from './io-limits';
 import { lxcFreeze, lxcStart, lxcState, lxcStateAndPid, lxcStop, type LxcState } from './lxc-cli';
 import { readVe, writeVe } from './ve-store';
-import { noUndo, type Runtime } from './runtime';
+import type { Runtime } from './runtime';
 
 export type VeStatus = 'running' | 'stopped' | 'suspended' | 'starting' | 'stopping' | 'unknown';
 
@@ -51,7 +51,7 @@ async function waitState(ctid: number, lxcpath: string, want: LxcState, ms: numb
  * Start a stopped VE: mount its image, install its port filter, lxc-start, wait for RUNNING.
  * `fresh`: the VE was just created under the same lock, so it cannot be running yet.
  */
-export async function startVe(rt: Runtime, ctid: number, undo: UndoLike = noUndo, opts: { fresh?: boolean } = {}): Promise<StatusResult> {
+export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fresh?: boolean } = {}): Promise<StatusResult> {
   const c = await readVe(rt.vzroot, ctid);
   const p = vePaths(rt.vzroot, ctid);
   const st = opts.fresh ? 'STOPPED' : await lxcState(ctid, p.lxcpath);
@@ -98,10 +98,10 @@ export async function releaseRunningResources(rt: Runtime, ctid: number): Promis
   await unmountImage(p.image, p.root);
 }
 
-export async function restartVe(rt: Runtime, ctid: number, opts: { timeoutSec?: number } = {}): Promise<StatusResult> {
+export async function restartVe(rt: Runtime, ctid: number, undo: Undo, opts: { timeoutSec?: number } = {}): Promise<StatusResult> {
   const st = await lxcState(ctid, vePaths(rt.vzroot, ctid).lxcpath);
   if (st === 'RUNNING' || st === 'FROZEN') await stopVe(rt, ctid, opts);
-  return startVe(rt, ctid);
+  return startVe(rt, ctid, undo);
 }
 
 export async function suspendVe(rt: Runtime, ctid: number): Promise<StatusResult> {

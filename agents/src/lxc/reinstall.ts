@@ -7,9 +7,9 @@ import { TEMPLATE_NAME_RE } from '../templates/manifest';
 import { findTemplate } from '../templates/cache';
 import { mountImage, unmountImage } from '../storage/image';
 import { copyTemplateImage, templateImage } from '../storage/template-image';
-import { VeError } from '../sys/errors';
+import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
-import { LocalUndo, type UndoLike } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 import { assertStopped, lxcState } from './lxc-cli';
 import { hostVeFiles } from './rootfs-files';
 import { hashPassword, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
@@ -25,8 +25,8 @@ export const reinstallInputSchema = z.object({
 });
 
 /** Root's current hash from a stopped VE's shadow (kept across the reinstall unless a new one is given). */
-async function currentRootHash(image: string, root: string): Promise<string | undefined> {
-  await mountImage(image, root, new LocalUndo());
+async function currentRootHash(image: string, root: string, undo: Undo): Promise<string | undefined> {
+  await mountImage(image, root, undo);
   try {
     const shadow = await hostVeFiles(root).read('etc/shadow').catch(() => undefined);
     const hash = shadow?.split('\n').find((l) => l.startsWith('root:'))?.split(':')[1];
@@ -36,17 +36,15 @@ async function currentRootHash(image: string, root: string): Promise<string | un
   }
 }
 
-export async function reinstallVe(rt: Runtime, input: unknown, undo: UndoLike): Promise<VeConfig> {
-  const pr = reinstallInputSchema.safeParse(input);
-  if (!pr.success) throw new VeError('BAD_PARAMS', `${pr.error.issues[0]?.path.join('.')}: ${pr.error.issues[0]?.message}`);
-  const r = pr.data;
+export async function reinstallVe(rt: Runtime, input: unknown, undo: Undo): Promise<VeConfig> {
+  const r = parseOrBadParams(reinstallInputSchema, input);
   const cur = await readVe(rt.vzroot, r.ctid);
   const p = vePaths(rt.vzroot, r.ctid);
   const st = await lxcState(r.ctid, p.lxcpath);
   assertStopped(r.ctid, st, 'stop it first');
   const tpl = await findTemplate(rt.vzroot, r.ostemplate ?? cur.ostemplate);
   await unmountImage(p.image, p.root);
-  const hash = r.passwordHash ?? (r.password ? await hashPassword(r.password) : await currentRootHash(p.image, p.root));
+  const hash = r.passwordHash ?? (r.password ? await hashPassword(r.password) : await currentRootHash(p.image, p.root, undo));
 
   const fresh = `${p.image}.new`;
   await rm(fresh, { force: true });

@@ -1,6 +1,4 @@
 // What every runtime operation needs to know about the node it runs on.
-import type { UndoLike } from '../sys/undo';
-
 export interface Runtime {
   vzroot: string;
   /** Bridge the VEs' veths join (brief default vzbr0). */
@@ -10,5 +8,3 @@ export interface Runtime {
   progress?(pct: number, message?: string): void;
   log?(line: string): void;
 }
-
-export const noUndo: UndoLike = { push() {} };

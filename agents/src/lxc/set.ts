@@ -9,8 +9,9 @@ import { applyPortPolicy } from '../net/antispoof';
 import { mountImage, mountPointSource, resizeImage, unmountImage } from '../storage/image';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
+import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
-import { LocalUndo, type UndoLike } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 import { assertIpsFree } from './create';
 import { hostFacts } from './host-facts';
 import { applyIoThrottle, ioprioUnsupportedReason } from './io-limits';
@@ -18,7 +19,7 @@ import { confirmedStopped, lxcAttach, lxcCgroupSet, lxcInitPid, lxcState } from 
 import { attachedVeFiles, hostVeFiles, type VeFiles } from './rootfs-files';
 import { hashPassword, USER_RE, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
 import { readVe, writeVe } from './ve-store';
-import { noUndo, type Runtime } from './runtime';
+import type { Runtime } from './runtime';
 
 // Same bounds as the VE config, without its defaults (an absent key means "leave as is").
 const optionalLimits = Object.fromEntries(
@@ -58,16 +59,12 @@ function merge(cur: VeConfig, s: z.infer<typeof setInputSchema>): VeConfig {
   if (s.ipadd) ips = [...ips, ...s.ipadd.filter((a) => !ips.includes(a))];
   const { ctid: _c, save: _s, userpasswd: _u, passwordHash: _h, ipadd: _a, ipdel: _d, ips: _i, ...rest } = s;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-  const r = veConfigSchema.safeParse({ ...cur, ...defined, ips });
-  if (!r.success) throw new VeError('BAD_PARAMS', `${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}`);
-  return r.data;
+  return parseOrBadParams(veConfigSchema, { ...cur, ...defined, ips });
 }
 
 /** Apply a `vzctl set`. Limits change through cgroup files at once; files inside via the VE's own root. */
-export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo): Promise<SetResult> {
-  const pr = setInputSchema.safeParse(input);
-  if (!pr.success) throw new VeError('BAD_PARAMS', `${pr.error.issues[0]?.path.join('.')}: ${pr.error.issues[0]?.message}`);
-  const s = pr.data;
+export async function setVe(rt: Runtime, input: unknown, undo: Undo): Promise<SetResult> {
+  const s = parseOrBadParams(setInputSchema, input);
   const cur = await readVe(rt.vzroot, s.ctid);
   const next = merge(cur, s);
   const p = vePaths(rt.vzroot, s.ctid);
@@ -109,7 +106,7 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
     (how === 'pending' ? pending : applied).push('diskspace');
   }
   if (needsFiles) {
-    await withFiles(rt, s.ctid, !stopped, async (files) => {
+    await withFiles(rt, s.ctid, !stopped, undo, async (files) => {
       if (s.hostname) await writeHostname(files, next.hostname);
       if (s.nameservers || s.searchdomain) await writeResolvConf(files, next.nameservers, next.searchdomain);
       const user = s.userpasswd?.user ?? 'root';
@@ -126,12 +123,11 @@ export async function setVe(rt: Runtime, input: unknown, undo: UndoLike = noUndo
 }
 
 /** `attached` unless the VE is confirmed stopped: then through its host mount. */
-async function withFiles(rt: Runtime, ctid: number, attached: boolean, fn: (f: VeFiles) => Promise<void>): Promise<void> {
+async function withFiles(rt: Runtime, ctid: number, attached: boolean, undo: Undo, fn: (f: VeFiles) => Promise<void>): Promise<void> {
   const p = vePaths(rt.vzroot, ctid);
   if (attached) return fn(attachedVeFiles(ctid, p.lxcpath));
   const wasMounted = !!(await mountPointSource(p.root));
-  const u = new LocalUndo();
-  await mountImage(p.image, p.root, u);
+  await mountImage(p.image, p.root, undo);
   try {
     await fn(hostVeFiles(p.root));
   } finally {

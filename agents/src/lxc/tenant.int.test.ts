@@ -30,7 +30,7 @@ beforeAll(async () => {
   await withUndo((u) => createVe(node, {
     ctid: a, ostemplate: 'busybox', hostname: 'tenant.test', ips: [node.ip()], ram: 128 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192,
   }, u));
-  await startVe(node, a);
+  await withUndo((u) => startVe(node, a, u));
 });
 
 afterAll(async () => {
@@ -83,7 +83,7 @@ describe('a tenant swapping /etc for a symlink while the state probe fails', () 
       for (let i = 0, end = Date.now() + 15_000; i < 60 && Date.now() < end; i++) {
         // Each set re-renders the LXC config (a good one): break it again for the next attempt.
         appendFileSync(p.lxcConfig, 'lxc.not.a.key = 1\n');
-        const r = await setVe(node, { ctid: a, hostname: `owned${i}.test`, nameservers: ['10.199.73.1'] }).then(() => 'done', (e: { code?: string }) => e.code ?? 'error');
+        const r = await withUndo((u) => setVe(node, { ctid: a, hostname: `owned${i}.test`, nameservers: ['10.199.73.1'] }, u)).then(() => 'done', (e: { code?: string }) => e.code ?? 'error');
         outcomes.add(r);
         expect(readdirSync(canary)).toEqual([]);
       }
@@ -121,7 +121,7 @@ describe('a tenant spoofing neighbours and routers on the shared bridge', () => 
       await withUndo((u) => createVe(node, {
         ctid, ostemplate: 'busybox', hostname: `v6-${n}.test`, ips: [node.ip(), `${NET6}${n}/64`], ram: 64 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192,
       }, u));
-      const st = await startVe(node, ctid);
+      const st = await withUndo((u) => startVe(node, ctid, u));
       return { ctid, pid: st.pid ?? (await veStatus(node, ctid)).pid!, mac: macForCtid(ctid) };
     };
     const v = await make(2);

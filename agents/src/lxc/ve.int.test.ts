@@ -14,7 +14,7 @@ import { reinstallVe } from './reinstall';
 import { startOnbootVes } from './onboot';
 import { spawnSync } from 'node:child_process';
 import { idRanges } from './idmap';
-import { LocalUndo, withUndo } from '../sys/undo';
+import { Undo, withUndo } from '../sys/undo';
 import { vePaths } from '../sys/paths';
 import { loopsOf, mountPointSource } from '../storage/image';
 import { portHasPolicy } from '../net/antispoof';
@@ -38,8 +38,8 @@ beforeAll(async () => {
   const common = { ostemplate: 'busybox', gateway: '10.199.3.1', nameservers: ['10.199.3.1'], ram: 128 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192 };
   await withUndo((u) => createVe(node, { ...common, ctid: a, hostname: 've-a.test', ips: [ipA], password: 's3cret pass' }, u));
   await withUndo((u) => createVe(node, { ...common, ctid: b, hostname: 've-b', ips: [ipB] }, u));
-  await startVe(node, a);
-  await startVe(node, b);
+  await withUndo((u) => startVe(node, a, u));
+  await withUndo((u) => startVe(node, b, u));
 });
 
 afterAll(async () => {
@@ -96,7 +96,7 @@ describe('limits, seen from inside', () => {
   it('shows the memory limit in /proc/meminfo and a live ram change at once', async () => {
     const memTotal = async () => Number((await sh(a, 'grep MemTotal /proc/meminfo')).stdout.match(/(\d+)/)![1]);
     expect(await memTotal()).toBe(128 * 1024);
-    const r = await setVe(node, { ctid: a, ram: 192 * MiB });
+    const r = await withUndo((u) => setVe(node, { ctid: a, ram: 192 * MiB }, u));
     expect(r.applied).toContain('memory.limit_in_bytes');
     expect(await memTotal()).toBe(192 * 1024);
     expect(readFileSync(vePaths(node.vzroot, a).conf, 'utf8')).toMatch(/PHYSPAGES="0:49152"/);
@@ -145,7 +145,7 @@ describe('more limits, seen from inside', () => {
   });
 
   it('caps a busy loop near half a core at cpulimit 50', async () => {
-    await setVe(node, { ctid: b, cpulimit: 50 });
+    await withUndo((u) => setVe(node, { ctid: b, cpulimit: 50 }, u));
     const pid = (await veStatus(node, b)).pid!;
     const cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8').match(/cpuacct[^:]*:(\S+)/)![1];
     const usage = () => Number(readFileSync(`/sys/fs/cgroup/cpuacct${cg}/cpuacct.usage`, 'utf8'));
@@ -155,16 +155,16 @@ describe('more limits, seen from inside', () => {
     const share = (usage() - u0) / Number(process.hrtime.bigint() - t0);
     expect(share).toBeGreaterThan(0.3);
     expect(share).toBeLessThan(0.62);
-    await setVe(node, { ctid: b, cpulimit: 0 });
+    await withUndo((u) => setVe(node, { ctid: b, cpulimit: 0 }, u));
   });
 
   it('shows cpus=1 as one CPU to nproc (a cpuset, not only a quota) and all of them again at cpus=0', async () => {
     const all = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
     const hostCpus = all.split(',').reduce((n, r) => { const [x, y = x] = r.split('-').map(Number); return n + y - x + 1; }, 0);
-    await setVe(node, { ctid: b, cpus: 1 });
+    await withUndo((u) => setVe(node, { ctid: b, cpus: 1 }, u));
     expect((await sh(b, 'nproc')).stdout.trim()).toBe('1');
     expect((await sh(b, 'grep -c ^processor /proc/cpuinfo')).stdout.trim()).toBe('1');
-    await setVe(node, { ctid: b, cpus: 0 });
+    await withUndo((u) => setVe(node, { ctid: b, cpus: 0 }, u));
     expect((await sh(b, 'nproc')).stdout.trim()).toBe(String(hostCpus));
   });
 });
@@ -200,16 +200,16 @@ describe('live changes', () => {
   it('adds and removes an address on a running VE; the filter follows', async () => {
     const extra = '10.199.3.200/24';
     const target = ipB.split('/')[0];
-    expect((await setVe(node, { ctid: a, ipadd: [extra] })).applied).toContain('ips');
+    expect((await withUndo((u) => setVe(node, { ctid: a, ipadd: [extra] }, u))).applied).toContain('ips');
     expect((await sh(a, `ping -c 1 -W 2 -I 10.199.3.200 ${target}`)).exitCode).toBe(0);
-    await setVe(node, { ctid: a, ipdel: ['10.199.3.200'] });
+    await withUndo((u) => setVe(node, { ctid: a, ipdel: ['10.199.3.200'] }, u));
     expect((await sh(a, 'ip -4 addr show dev eth0')).stdout).not.toContain('10.199.3.200');
     expect(readFileSync(vePaths(node.vzroot, a).conf, 'utf8')).toMatch(new RegExp(`IP_ADDRESS="${ipA}"`));
   });
 
   it('changes hostname, nameservers and the root password of a running VE', async () => {
     const before = (await sh(b, 'grep ^root: /etc/shadow')).stdout;
-    const r = await setVe(node, { ctid: b, hostname: 've-b2.example', nameservers: ['10.199.3.1', '10.199.3.2'], userpasswd: { password: 'n3w pass' } });
+    const r = await withUndo((u) => setVe(node, { ctid: b, hostname: 've-b2.example', nameservers: ['10.199.3.1', '10.199.3.2'], userpasswd: { password: 'n3w pass' } }, u));
     expect(r.applied).toEqual(expect.arrayContaining(['hostname', 'nameservers', 'userpasswd']));
     const out = (await sh(b, 'hostname; cat /etc/hostname; grep -c nameserver /etc/resolv.conf; grep ^root: /etc/shadow | cut -c1-8')).stdout.split('\n');
     expect(out.slice(0, 4)).toEqual(['ve-b2.example', 've-b2.example', '2', 'root:$6$']);
@@ -249,8 +249,8 @@ describe('lifecycle', () => {
     expect(await mountPointSource(p.root)).toBeUndefined();
     expect(await loopsOf(p.image)).toEqual([]);
     await expect(stopVe(node, b)).rejects.toMatchObject({ code: 'VE_NOT_RUNNING' });
-    await startVe(node, b);
-    await expect(startVe(node, b)).rejects.toMatchObject({ code: 'VE_RUNNING' });
+    await withUndo((u) => startVe(node, b, u));
+    await expect(withUndo((u) => startVe(node, b, u))).rejects.toMatchObject({ code: 'VE_RUNNING' });
     const list = await listVes(node);
     expect(list.map((x) => [x.ctid, x.status])).toEqual(expect.arrayContaining([[a, 'running'], [b, 'running']]));
   });
@@ -287,12 +287,11 @@ describe('bad input and failure leave nothing behind', () => {
     const sha = await sha256File(path.join(dir, 'broken.tar.gz'));
     writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ name: 'broken', os: 'x', version: '1', arch: 'amd64', sizeBytes: 20, sha256: sha }));
     const c = node.ctid();
-    const undo = new LocalUndo();
+    const undo = new Undo();
     await expect(createVe(node, { ctid: c, ostemplate: 'broken', ips: [node.ip()], diskspace: 64 * MiB }, undo).catch(async (e) => {
-      await undo.unwind();
+      expect(await undo.unwind()).toEqual([]);
       throw e;
     })).rejects.toThrow(/unpacking broken failed/);
-    expect(undo.errors).toEqual([]);
     await nothingFor(c);
     expect(readdirSync(path.join(node.vzroot, 'root'))).not.toContain(String(c));
   });
@@ -306,16 +305,15 @@ describe('bad input and failure leave nothing behind', () => {
     const sha = await sha256File(path.join(dir, 'noinit.tar.gz'));
     writeFileSync(path.join(dir, 'noinit.json'), JSON.stringify({ name: 'noinit', os: 'x', version: '1', arch: 'amd64', sizeBytes: 4096, sha256: sha }));
     const c = node.ctid();
-    const undo = new LocalUndo();
+    const undo = new Undo();
     await expect((async () => {
       await createVe(node, { ctid: c, ostemplate: 'noinit', ips: [node.ip()], diskspace: 64 * MiB }, undo, { keepMounted: true });
       expect(await mountPointSource(vePaths(node.vzroot, c).root)).toMatch(/^\/dev\/loop/);
       await startVe(node, c, undo, { fresh: true });
     })().catch(async (e) => {
-      await undo.unwind();
+      expect(await undo.unwind()).toEqual([]);
       throw e;
     })).rejects.toMatchObject({ code: 'VE_NO_INIT' });
-    expect(undo.errors).toEqual([]);
     await nothingFor(c);
     expect(readdirSync(path.join(node.vzroot, 'root'))).not.toContain(String(c));
   });
@@ -325,7 +323,7 @@ describe('bad input and failure leave nothing behind', () => {
     const hash = (await sh(b, 'grep ^root: /etc/shadow | cut -d: -f2')).stdout.trim();
     await stopVe(node, b, { fast: true });
     await withUndo((u) => reinstallVe(node, { ctid: b }, u));
-    await startVe(node, b);
+    await withUndo((u) => startVe(node, b, u));
     const r = await sh(b, 'ls /root/marker 2>&1; hostname; grep ^root: /etc/shadow | cut -d: -f2; ip -4 -o addr show dev eth0');
     expect(r.stdout).toMatch(/No such file/);
     expect(r.stdout).toContain('ve-b2.example');
@@ -335,7 +333,7 @@ describe('bad input and failure leave nothing behind', () => {
   });
 
   it('starts onboot VEs when asked at agent start', async () => {
-    await setVe(node, { ctid: b, onboot: true });
+    await withUndo((u) => setVe(node, { ctid: b, onboot: true }, u));
     await stopVe(node, b, { fast: true });
     const r = await startOnbootVes(node);
     expect(r.started).toEqual([b]);

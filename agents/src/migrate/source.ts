@@ -10,7 +10,7 @@ import type { Runtime } from '../lxc/runtime';
 import { diskUsage, mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
-import { LocalUndo } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 import { closeChannel } from './channel';
 import { dropManifestCache } from './manifest';
 import { migratedName, readSourceMarker, removeSourceMarker, writeSourceMarker } from './state';
@@ -30,10 +30,9 @@ export async function describeVe(rt: Runtime, ctid: number) {
 }
 
 /** Runs fn with the VE's root mounted; a stopped VE is mounted for the call and unmounted after. */
-export async function withRootMounted<T>(rt: Runtime, ctid: number, fn: (root: string) => Promise<T>): Promise<T> {
+export async function withRootMounted<T>(rt: Runtime, ctid: number, undo: Undo, fn: (root: string) => Promise<T>): Promise<T> {
   const p = vePaths(rt.vzroot, ctid);
   if (await mountPointSource(p.root)) return fn(p.root);
-  const undo = new LocalUndo();
   await mountImage(p.image, p.root, undo);
   try {
     return await fn(p.root);

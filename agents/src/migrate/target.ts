@@ -11,8 +11,9 @@ import type { Runtime } from '../lxc/runtime';
 import { createImage, mountImage, unmountImage } from '../storage/image';
 import { findTemplate } from '../templates/cache';
 import { VeError } from '../sys/errors';
+import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
-import type { UndoLike } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 import { authorizeMigrationKey, revokeMigrationKey } from './authorized-keys';
 import { dropManifestCache } from './manifest';
 import { readTargetMarker, recvPidFile, removeTargetMarker, writeTargetMarker } from './state';
@@ -35,10 +36,8 @@ export interface PrepareInput {
  * mounted, an id range reserved and the migration key installed. Nothing else is written: until
  * commit the VE does not exist on this node (no conf, not listed).
  */
-export async function prepareTarget(rt: Runtime, i: PrepareInput, undo: UndoLike) {
-  const parsed = targetConfigSchema.safeParse({ ...i.config, ctid: i.ctid });
-  if (!parsed.success) throw new VeError('BAD_PARAMS', `config: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`, { field: 'config' });
-  const c = parsed.data;
+export async function prepareTarget(rt: Runtime, i: PrepareInput, undo: Undo) {
+  const c = parseOrBadParams(targetConfigSchema, { ...i.config, ctid: i.ctid }, { at: 'config' });
   const p = vePaths(rt.vzroot, i.ctid);
   const prior = await readTargetMarker(rt.vzroot, i.ctid);
   if (prior?.migrationId === i.migrationId) return { ctid: i.ctid, root: p.root, imageBytes: prior.imageBytes, idmapFirst: prior.idmapFirst };
@@ -82,7 +81,7 @@ export async function preparedRoot(rt: Runtime, ctid: number): Promise<string> {
  * Turns the prepared copy into this node's VE: conf + LXC config with this node's id range
  * (idmapped root: files stay owned by 0 on disk), migration key revoked, then optionally start.
  */
-export async function commitTarget(rt: Runtime, ctid: number, start: boolean): Promise<{ ctid: number; status: VeStatus; ms: number }> {
+export async function commitTarget(rt: Runtime, ctid: number, start: boolean, undo: Undo): Promise<{ ctid: number; status: VeStatus; ms: number }> {
   const t0 = Date.now();
   const m = await readTargetMarker(rt.vzroot, ctid);
   if (!m) {
@@ -90,7 +89,7 @@ export async function commitTarget(rt: Runtime, ctid: number, start: boolean): P
     if (await veExists(rt.vzroot, ctid)) {
       const cur = (await veStatus(rt, ctid)).status;
       if (!start || cur === 'running') return { ctid, status: cur, ms: 0 };
-      return { ctid, status: (await startVe(rt, ctid)).status, ms: Date.now() - t0 };
+      return { ctid, status: (await startVe(rt, ctid, undo)).status, ms: Date.now() - t0 };
     }
     throw new VeError('VE_NOT_FOUND', `no migration of VE ${ctid} is prepared on this node`);
   }
@@ -103,7 +102,7 @@ export async function commitTarget(rt: Runtime, ctid: number, start: boolean): P
     await unmountImage(vePaths(rt.vzroot, ctid).image, vePaths(rt.vzroot, ctid).root);
     return { ctid, status: 'stopped', ms: Date.now() - t0 };
   }
-  const s = await startVe(rt, ctid);
+  const s = await startVe(rt, ctid, undo);
   return { ctid, status: s.status, ms: Date.now() - t0 };
 }
 

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, existsSync, writeFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { canResizeOnline, createImage, diskUsage, ext4Geometry, loopsOf, mountImage, mountPointSource, resizeImage, settlePendingGrow, unmountImage } from './image';
-import { LocalUndo } from '../sys/undo';
+import { Undo } from '../sys/undo';
 import { run } from '../sys/exec';
 
 const vz = mkdtempSync('/tmp/vz-rt-st-');
@@ -12,13 +12,15 @@ const MiB = 1024 * 1024;
 
 afterAll(async () => {
   await unmountImage(image, root).catch(() => undefined);
-  for (const d of await loopsOf(image).catch(() => [])) await run('losetup', ['-d', d], { allowFail: true });
+  for (const img of [image, path.join(vz, 'private/9002/root.img'), path.join(vz, 'private/9003/root.img')]) {
+    for (const d of await loopsOf(img).catch(() => [])) await run('losetup', ['-d', d], { allowFail: true });
+  }
   rmSync(vz, { recursive: true, force: true });
 });
 
 describe('per-VE ext4 image on a loop device', () => {
   it('creates, mounts, grows online, refuses shrink while mounted, and unmounts cleanly', async () => {
-    const undo = new LocalUndo();
+    const undo = new Undo();
     await createImage(image, 64 * MiB, 4096, undo);
     const dev = await mountImage(image, root, undo);
     expect(dev).toMatch(/^\/dev\/loop\d+$/);
@@ -39,12 +41,12 @@ describe('per-VE ext4 image on a loop device', () => {
     await unmountImage(image, root);
     expect(await mountPointSource(root)).toBeUndefined();
     expect(await loopsOf(image)).toEqual([]);
-    await mountImage(image, root, new LocalUndo());
+    await mountImage(image, root, new Undo());
     expect((await diskUsage(root))!.totalBytes).toBeGreaterThan(120 * MiB);
     await unmountImage(image, root);
 
     await resizeImage(image, root, 96 * MiB); // offline shrink
-    await mountImage(image, root, new LocalUndo());
+    await mountImage(image, root, new Undo());
     expect((await diskUsage(root))!.totalBytes).toBeLessThan(100 * MiB);
     expect(existsSync(path.join(root, 'keep'))).toBe(true);
     await unmountImage(image, root);
@@ -53,19 +55,32 @@ describe('per-VE ext4 image on a loop device', () => {
   it('unwinds: no mount, loop device or image left after undo', async () => {
     const img = path.join(vz, 'private/9002/root.img');
     const r = path.join(vz, 'root/9002');
-    const undo = new LocalUndo();
+    const undo = new Undo();
     await createImage(img, 64 * MiB, 2048, undo);
     await mountImage(img, r, undo);
-    await undo.unwind();
-    expect(undo.errors).toEqual([]);
+    expect(await undo.unwind()).toEqual([]);
     expect(await mountPointSource(r)).toBeUndefined();
     expect(await loopsOf(img)).toEqual([]);
     expect(existsSync(img)).toBe(false);
   });
 
+  it('a mount that fails after losetup leaves no loop device attached, whatever the caller does with its undo', async () => {
+    const img = path.join(vz, 'private/9003/root.img');
+    const r = path.join(vz, 'root/9003');
+    await createImage(img, 32 * MiB, 2048, new Undo());
+    // Wipe the superblock: losetup attaches the file, mount then refuses it.
+    writeFileSync(img, Buffer.alloc(64 * 1024), { flag: 'r+' });
+    const undo = new Undo();
+    await expect(mountImage(img, r, undo)).rejects.toThrow(/mount/);
+    expect(await loopsOf(img)).toEqual([]);
+    expect(await mountPointSource(r)).toBeUndefined();
+    expect(undo.size).toBe(0);
+    rmSync(img, { force: true });
+  });
+
   it('reads the ext4 superblock like dumpe2fs and settles a pending grow only when the file is larger', async () => {
     const img = path.join(vz, 'pending.img');
-    const undo = new LocalUndo();
+    const undo = new Undo();
     await createImage(img, 32 * MiB, 2048, undo);
     const h = (await run('dumpe2fs', ['-h', img])).stdout;
     expect(await ext4Geometry(img)).toEqual({ blocks: Number(h.match(/^Block count:\s*(\d+)/m)?.[1]), bsize: Number(h.match(/^Block size:\s*(\d+)/m)?.[1]) });

@@ -3,10 +3,10 @@ import { mkdir, open, readFile, rm, rmdir, stat, statfs, truncate } from 'node:f
 import path from 'node:path';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
-import type { UndoLike } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 
 /** Create a sparse image of `bytes` and an ext4 filesystem with `inodes` inodes on it. */
-export async function createImage(image: string, bytes: number, inodes: number, undo: UndoLike): Promise<void> {
+export async function createImage(image: string, bytes: number, inodes: number, undo: Undo): Promise<void> {
   if (await stat(image).catch(() => null)) throw new VeError('VE_EXISTS', `image ${image} already exists`);
   await mkdir(path.dirname(image), { recursive: true, mode: 0o700 });
   undo.push(`remove image ${image}`, () => rm(image, { force: true }));
@@ -27,10 +27,13 @@ export async function loopsOf(image: string): Promise<string[]> {
   return r.stdout.split('\n').map((s) => s.trim()).filter((s) => s.startsWith('/dev/loop'));
 }
 
-export async function attachLoop(image: string, undo: UndoLike): Promise<string> {
+export async function attachLoop(image: string, undo: Undo): Promise<string> {
   const dev = (await run('losetup', ['--find', '--show', image])).stdout.trim();
   if (!dev.startsWith('/dev/loop')) throw new VeError('INTERNAL', `losetup gave ${dev}`);
-  undo.push(`detach ${dev}`, () => run('losetup', ['-d', dev], { allowFail: true }));
+  // Only while it still backs this image: a freed loop number may belong to another VE by now.
+  undo.push(`detach ${dev}`, async () => {
+    if ((await loopsOf(image)).includes(dev)) await run('losetup', ['-d', dev], { allowFail: true });
+  });
   return dev;
 }
 
@@ -41,7 +44,7 @@ export async function mountPointSource(dir: string): Promise<string | undefined>
 }
 
 /** Attach (or reuse) the image's loop device and mount it at `root`. Idempotent. */
-export async function mountImage(image: string, root: string, undo: UndoLike): Promise<string> {
+export async function mountImage(image: string, root: string, undo: Undo): Promise<string> {
   const src = await mountPointSource(root);
   if (src) return src;
   if (!(await stat(image).catch(() => null))) throw new VeError('VE_NOT_FOUND', `image ${image} does not exist`);
@@ -49,10 +52,13 @@ export async function mountImage(image: string, root: string, undo: UndoLike): P
   await mkdir(root, { recursive: true, mode: 0o700 });
   const existing = (await loopsOf(image))[0];
   if (!existing) await settlePendingGrow(image);
-  const dev = existing ?? (await attachLoop(image, undo));
-  await run('mount', ['-t', 'ext4', '-o', 'noatime', dev, root]);
-  undo.push(`unmount ${root}`, () => run('umount', [root], { allowFail: true }));
-  return dev;
+  // All or nothing: a mount that fails detaches the loop device it just attached at once.
+  return undo.atomic(async (u) => {
+    const dev = existing ?? (await attachLoop(image, u));
+    await run('mount', ['-t', 'ext4', '-o', 'noatime', dev, root]);
+    u.push(`unmount ${root}`, () => run('umount', [root], { allowFail: true }));
+    return dev;
+  });
 }
 
 /** Unmount `root` and detach every loop device of `image`. Safe to call when nothing is mounted. */

@@ -7,7 +7,7 @@ import { chmod, chown, link, lstat, readdir, readFile, readlink, stat, symlink, 
 import path from 'node:path';
 import type { CachedTemplate } from '../templates/cache';
 import { run } from '../sys/exec';
-import { LocalUndo } from '../sys/undo';
+import { Undo } from '../sys/undo';
 import { diskUsage, ext4Geometry, loopsOf, mountImage, unmountImage } from './image';
 import { copyTemplateImage, imagesDir, KEEP_PER_TEMPLATE, templateImage } from './template-image';
 
@@ -47,7 +47,7 @@ async function makeTemplate(name: string, extraFiles = 0): Promise<CachedTemplat
 async function mountCopy(base: string, id: string) {
   const image = path.join(vz, 'private', id, 'root.img');
   const root = path.join(vz, 'root', id);
-  const undo = new LocalUndo();
+  const undo = new Undo();
   await copyTemplateImage(base, image, undo);
   await mountImage(image, root, undo);
   mounted.push({ image, root });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { CachedTemplate } from '../templates/cache';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
-import type { UndoLike } from '../sys/undo';
+import type { Undo } from '../sys/undo';
 import { makeExt4 } from './image';
 
 export const imagesDir = (vzroot: string) => path.join(vzroot, 'template', 'images');
@@ -79,7 +79,7 @@ async function pruneTemplateImages(dir: string, name: string): Promise<void> {
  * The VE's image as a copy of a ready template image. `cp --sparse=always` copies only the data
  * extents (SEEK_DATA), so a 10 GiB image holding 5 MiB of files costs 5 MiB of I/O.
  */
-export async function copyTemplateImage(src: string, image: string, undo: UndoLike): Promise<void> {
+export async function copyTemplateImage(src: string, image: string, undo: Undo): Promise<void> {
   if (await stat(image).catch(() => null)) throw new VeError('VE_EXISTS', `image ${image} already exists`);
   await mkdir(path.dirname(image), { recursive: true, mode: 0o700 });
   undo.push(`remove image ${image}`, () => rm(image, { force: true }));

@@ -2,6 +2,7 @@
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VeError } from '../sys/errors';
+import { parseOrBadParams } from '../sys/params';
 import { sha256File, templateManifest, TEMPLATE_NAME_RE, type TemplateManifest } from './manifest';
 
 export const cacheDir = (vzroot: string) => path.join(vzroot, 'template', 'cache');
@@ -16,9 +17,7 @@ export interface CachedTemplate {
  * the manifest. A mismatch throws BAD_PARAMS and leaves the cache untouched.
  */
 export async function importTemplate(vzroot: string, tarball: string, manifestIn: unknown): Promise<CachedTemplate> {
-  const parsed = templateManifest.safeParse(manifestIn);
-  if (!parsed.success) throw new VeError('BAD_PARAMS', `invalid template manifest: ${parsed.error.issues[0]?.message}`);
-  const manifest = parsed.data;
+  const manifest = parseOrBadParams(templateManifest, manifestIn, { what: 'invalid template manifest', at: 'manifest' });
   const st = await stat(tarball).catch(() => null);
   if (!st?.isFile()) throw new VeError('NOT_FOUND', `template tarball ${tarball} not found`);
   if (st.size !== manifest.sizeBytes) {

@@ -29,7 +29,7 @@ describe.skipIf(!enabled)('debian-12 template', () => {
     const ctid = node.ctid();
     const c = await withUndo((u) => createVe(node, { ctid, ostemplate: 'debian-12', hostname: 'deb1', ips: [node.ip()], password: 'pw', ram: 256 * 2 ** 20, diskspace: 1024 * 2 ** 20 }, u));
     expect(c.haltsignal).toBe('SIGRTMIN+3');
-    await startVe(node, ctid);
+    await withUndo((u) => startVe(node, ctid, u));
     let state = '';
     for (let i = 0; i < 60 && !/^(running|degraded)$/.test(state); i++) {
       state = (await execInVe(node, { ctid, command: ['systemctl', 'is-system-running'] })).stdout.trim();
