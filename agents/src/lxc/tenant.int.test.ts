@@ -129,7 +129,13 @@ describe('a tenant spoofing neighbours and routers on the shared bridge', () => 
     victim = { ...v, ip6: `${NET6}2` };
     attacker = { ...a, ll: linkLocalOf(a.mac) };
     // The victim knows the gateway's real MAC, and the attacker's link-local address is the kernel's.
-    await ping6(victim.ctid, gw6);
+    // A VE's new IPv6 address is tentative until duplicate-address detection ends (slower on a busy host): retry.
+    for (let i = 0; ; i++) {
+      const r = await execInVe(node, { ctid: victim.ctid, command: ['ping', '-6', '-c', '1', '-W', '2', gw6], timeoutSec: 10 });
+      if (r.exitCode === 0) break;
+      if (i >= 15) await ping6(victim.ctid, gw6); // the last try reports the failure
+      await sleep(1000);
+    }
     expect(await inNs(attacker.pid, ['ip', '-6', 'addr', 'show', 'dev', 'eth0'])).toContain(attacker.ll);
   }, 120_000);
 
