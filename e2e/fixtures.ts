@@ -15,6 +15,10 @@ export { expect };
 
 export async function login(page: Page, email: string, password: string) {
   await page.goto('/login');
+  // Chromium aborts in-flight requests with ERR_NETWORK_CHANGED when a VE's veth appears on the
+  // host; a lost script chunk leaves the form unrendered. Load the page again in that case.
+  const shown = () => page.getByLabel('Email').waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false);
+  for (let i = 0; i < 3 && !(await shown()); i++) await page.reload();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
