@@ -75,6 +75,22 @@ async function pidsUsing(dir: string): Promise<number[]> {
   return pids;
 }
 
+/**
+ * VEs a failed spec left behind under `dir`: stop their containers, unmount their roots (deepest
+ * first, lazily: a container may still hold them) and detach their loop devices, so `dir` can go.
+ */
+async function releaseVes(dir: string) {
+  const run = (cmd: string, args: string[]) => promisify(execFile)(cmd, args).then((r) => r.stdout, () => '');
+  const lxcpath = path.join(dir, 'vz', 'lxc');
+  for (const name of await readdir(lxcpath).catch(() => [] as string[])) await run('lxc-stop', ['-k', '-n', name, '-P', lxcpath]);
+  const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`));
+  for (const m of mounts.sort((a, b) => b.length - a.length)) await run('umount', ['-l', m]);
+  for (const line of (await run('losetup', ['-a'])).split('\n')) {
+    const dev = /^(\/dev\/loop\d+):.*\((.*)\)$/.exec(line);
+    if (dev && dev[2].startsWith(`${dir}/`)) await run('losetup', ['-d', dev[1]]);
+  }
+}
+
 const groupAlive = (pgid: number) => {
   try { process.kill(-pgid, 0); return true; } catch { return false; }
 };
@@ -119,6 +135,7 @@ export default async function globalSetup() {
     await stopGroup(child);
     if (process.env.VZ_E2E_VERBOSE) console.log(`panel stopped in ${Date.now() - t0} ms`);
     for (const pid of await pidsUsing(tmp)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    await releaseVes(tmp);
     // Remove the bridge only if the panel's agent made one (the name is ours and unique).
     await promisify(execFile)('ip', ['link', 'del', bridge]).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true, maxRetries: 3 });
