@@ -69,7 +69,10 @@ describe('panel and node agree on every field', () => {
 
     // Behind the panel's back: identity, DNS, onboot, limits, an extra address, and the template line of the conf.
     await vzctl('set', String(ve.ctid), '--hostname', 'drift-node.test', '--onboot', 'no', '--nameserver', '10.199.77.53', '--ram', '96M',
-      '--cpuunits', '2000', '--numproc', '80:80', '--diskspace', '96M', '--ipadd', `${spare}/24`, '--save');
+      '--cpuunits', '2000', '--numproc', '80:80', '--diskspace', '96M', '--ipadd', `${spare}/24`,
+      '--swap', '32M', '--cpulimit', '50', '--cpus', '2', '--ioprio', '6', '--save');
+    // Through the agent RPC: vzctl's --iolimit reads "20000000B" as MiB/s (its B suffix is lost).
+    await N.agent().call('ve.set', { ctid: ve.ctid, iolimit: 20_000_000 });
     const conf = path.join(N.tn.vzroot, 'conf', `${ve.ctid}.conf`);
     await writeFile(conf, (await readFile(conf, 'utf8')).replace(/^OSTEMPLATE=.*$/m, `OSTEMPLATE="${tpl.name}"`));
 
@@ -81,7 +84,7 @@ describe('panel and node agree on every field', () => {
     await db.prisma.task.delete({ where: { id: pending.id } });
 
     const pass = await cycle();
-    const fields = ['hostname', 'ips', 'nameservers', 'onboot', 'template', 'ram', 'diskspace', 'cpuunits', 'numproc'];
+    const fields = ['hostname', 'ips', 'nameservers', 'onboot', 'template', 'ram', 'diskspace', 'cpuunits', 'numproc', 'swap', 'cpulimit', 'cpus', 'ioprio', 'iolimit'];
     expect(pass.drift.find((d) => d.ctid === ve.ctid)?.fields.sort()).toEqual([...fields].sort());
     const shown = await admin.ves.drift({ id: ve.veId });
     const by = Object.fromEntries(shown.fields.map((f) => [f.field, f]));
@@ -92,6 +95,9 @@ describe('panel and node agree on every field', () => {
     expect(by.diskspace).toMatchObject({ panel: 64, node: 96 });
     expect(by.cpuunits).toMatchObject({ panel: 1000, node: 2000 });
     expect(by.numproc).toMatchObject({ panel: 64, node: 80 });
+    expect([by.swap, by.cpulimit, by.cpus, by.ioprio, by.iolimit]).toMatchObject([
+      { panel: 0, node: 32 }, { panel: 0, node: 50 }, { panel: 1, node: 2 }, { panel: 4, node: 6 }, { panel: 0, node: 20 },
+    ]);
     expect(by.ips).toMatchObject({ panel: ve.addresses, node: [...ve.addresses, spare].sort() });
     expect(by.template).toMatchObject({ panel: 'busybox', node: tpl.name, canPush: false });
     const stats = await admin.ves.stats();
@@ -99,20 +105,21 @@ describe('panel and node agree on every field', () => {
     expect(stats.drift.ves.find((v) => v.id === ve.veId)?.fields.sort()).toEqual([...fields].sort());
 
     // Take the node's value: the row changes, the audit log says from what to what.
-    for (const field of ['hostname', 'nameservers', 'ram', 'diskspace', 'ips', 'template'] as const) await admin.ves.driftTake({ id: ve.veId, field });
+    for (const field of ['hostname', 'nameservers', 'ram', 'diskspace', 'ips', 'template', 'swap', 'cpulimit', 'iolimit'] as const) await admin.ves.driftTake({ id: ve.veId, field });
     const taken = await row(ve.veId);
     expect(taken).toMatchObject({ hostname: 'drift-node.test', nameservers: ['10.199.77.53'], templateId: tpl.id });
-    expect(taken.limits).toMatchObject({ ram: 96, diskspace: 96 });
-    expect(taken.overrides).toMatchObject({ ram: 96, diskspace: 96 });
+    expect(taken.limits).toMatchObject({ ram: 96, diskspace: 96, swap: 32, cpulimit: 50, iolimit: 20 });
+    expect(taken.overrides).toMatchObject({ ram: 96, diskspace: 96, swap: 32, cpulimit: 50, iolimit: 20 });
     expect(taken.ipAddresses.map((a) => a.address).sort()).toEqual([...ve.addresses, spare].sort());
     const audit = await db.prisma.auditLog.findFirstOrThrow({ where: { action: 'ves.driftTake', targetId: ve.veId, details: { path: ['field'], equals: 'hostname' } } });
     expect(audit).toMatchObject({ outcome: 'success', details: { field: 'hostname', from: 'drift-orig.test', to: 'drift-node.test' } });
     await expect(admin.ves.driftPush({ id: ve.veId, field: 'template' })).rejects.toMatchObject({ code: 'UNPROCESSABLE_CONTENT' });
 
     // Push the panel's value: a ve.set task, after which the node has it again.
-    for (const field of ['onboot', 'cpuunits', 'numproc'] as const) await push(ve.veId, field);
+    for (const field of ['onboot', 'cpuunits', 'numproc', 'cpus', 'ioprio'] as const) await push(ve.veId, field);
     const back = await onNode(ve.ctid);
-    expect({ onboot: back.onboot, cpuunits: back.cpuunits, numproc: back.numproc }).toEqual({ onboot: true, cpuunits: 1000, numproc: 64 });
+    expect({ onboot: back.onboot, cpuunits: back.cpuunits, numproc: back.numproc, cpus: back.cpus, ioprio: back.ioprio })
+      .toEqual({ onboot: true, cpuunits: 1000, numproc: 64, cpus: 1, ioprio: 4 });
     expect((await row(ve.veId)).drift).toEqual({});
     expect((await cycle()).drift.find((d) => d.ctid === ve.ctid)).toBeUndefined();
 
