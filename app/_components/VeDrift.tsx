@@ -54,7 +54,7 @@ export function VeDrift({ id, onTask, onChanged }: { id: string; onTask: (taskId
                 <td className="text-xs text-slate-500">{formatAgo(f.since)}</td>
                 <td className="space-x-2 text-right whitespace-nowrap">
                   <Button size="sm" variant="secondary" loading={busy === `take-${f.field}`} disabled={!!busy} onClick={() => act(f.field, 'take')} data-testid="drift-take">Take the node&apos;s value</Button>
-                  <Button size="sm" variant="secondary" loading={busy === `push-${f.field}`} disabled={!!busy || !f.canPush} title={f.canPush ? undefined : 'Only a reinstall changes the template'} onClick={() => act(f.field, 'push')} data-testid="drift-push">Push the panel&apos;s value</Button>
+                  <Button size="sm" variant="secondary" loading={busy === `push-${f.field}`} disabled={!!busy || !f.canPush} title={f.canPush ? undefined : 'Only a reinstall changes this on the node'} onClick={() => act(f.field, 'push')} data-testid="drift-push">Push the panel&apos;s value</Button>
                 </td>
               </tr>
             ))}

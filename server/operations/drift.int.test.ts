@@ -74,7 +74,7 @@ describe('panel and node agree on every field', () => {
     // Through the agent RPC: vzctl's --iolimit reads "20000000B" as MiB/s (its B suffix is lost).
     await N.agent().call('ve.set', { ctid: ve.ctid, iolimit: 20_000_000 });
     const conf = path.join(N.tn.vzroot, 'conf', `${ve.ctid}.conf`);
-    await writeFile(conf, (await readFile(conf, 'utf8')).replace(/^OSTEMPLATE=.*$/m, `OSTEMPLATE="${tpl.name}"`));
+    await writeFile(conf, (await readFile(conf, 'utf8')).replace(/^OSTEMPLATE=.*$/m, `OSTEMPLATE="${tpl.name}"`).replace(/^DISKINODES=.*$/m, 'DISKINODES="9000:9000"'));
 
     // A queued task on the VE may be the change the node has not confirmed yet: not drift.
     const pending = await db.prisma.task.create({ data: { type: 've.set', params: {}, veId: ve.veId, ctid: ve.ctid, nodeId: N.node.id } });
@@ -84,7 +84,7 @@ describe('panel and node agree on every field', () => {
     await db.prisma.task.delete({ where: { id: pending.id } });
 
     const pass = await cycle();
-    const fields = ['hostname', 'ips', 'nameservers', 'onboot', 'template', 'ram', 'diskspace', 'cpuunits', 'numproc', 'swap', 'cpulimit', 'cpus', 'ioprio', 'iolimit'];
+    const fields = ['hostname', 'ips', 'nameservers', 'onboot', 'template', 'ram', 'diskspace', 'cpuunits', 'numproc', 'swap', 'cpulimit', 'cpus', 'ioprio', 'iolimit', 'diskinodes'];
     expect(pass.drift.find((d) => d.ctid === ve.ctid)?.fields.sort()).toEqual([...fields].sort());
     const shown = await admin.ves.drift({ id: ve.veId });
     const by = Object.fromEntries(shown.fields.map((f) => [f.field, f]));
@@ -100,12 +100,18 @@ describe('panel and node agree on every field', () => {
     ]);
     expect(by.ips).toMatchObject({ panel: ve.addresses, node: [...ve.addresses, spare].sort() });
     expect(by.template).toMatchObject({ panel: 'busybox', node: tpl.name, canPush: false });
+    expect(by.diskinodes).toMatchObject({ panel: 8192, node: 9000, canPush: false });
     const stats = await admin.ves.stats();
     expect(stats.drift.count).toBeGreaterThanOrEqual(1);
     expect(stats.drift.ves.find((v) => v.id === ve.veId)?.fields.sort()).toEqual([...fields].sort());
 
+    // Only a reinstall changes these on the node: push is refused with the reason, nothing queued.
+    await expect(admin.ves.driftPush({ id: ve.veId, field: 'template' })).rejects.toMatchObject({ code: 'UNPROCESSABLE_CONTENT', message: expect.stringMatching(/reinstall/) });
+    await expect(admin.ves.driftPush({ id: ve.veId, field: 'diskinodes' })).rejects.toMatchObject({ code: 'UNPROCESSABLE_CONTENT', message: expect.stringMatching(/fixed when the filesystem is made/) });
+    expect(await db.prisma.task.count({ where: { veId: ve.veId, status: 'queued' } })).toBe(0);
+
     // Take the node's value: the row changes, the audit log says from what to what.
-    for (const field of ['hostname', 'nameservers', 'ram', 'diskspace', 'ips', 'template', 'swap', 'cpulimit', 'iolimit'] as const) await admin.ves.driftTake({ id: ve.veId, field });
+    for (const field of ['hostname', 'nameservers', 'ram', 'diskspace', 'ips', 'template', 'swap', 'cpulimit', 'iolimit', 'diskinodes'] as const) await admin.ves.driftTake({ id: ve.veId, field });
     const taken = await row(ve.veId);
     expect(taken).toMatchObject({ hostname: 'drift-node.test', nameservers: ['10.199.77.53'], templateId: tpl.id });
     expect(taken.limits).toMatchObject({ ram: 96, diskspace: 96, swap: 32, cpulimit: 50, iolimit: 20 });
@@ -113,7 +119,7 @@ describe('panel and node agree on every field', () => {
     expect(taken.ipAddresses.map((a) => a.address).sort()).toEqual([...ve.addresses, spare].sort());
     const audit = await db.prisma.auditLog.findFirstOrThrow({ where: { action: 'ves.driftTake', targetId: ve.veId, details: { path: ['field'], equals: 'hostname' } } });
     expect(audit).toMatchObject({ outcome: 'success', details: { field: 'hostname', from: 'drift-orig.test', to: 'drift-node.test' } });
-    await expect(admin.ves.driftPush({ id: ve.veId, field: 'template' })).rejects.toMatchObject({ code: 'UNPROCESSABLE_CONTENT' });
+    expect(taken.limits).toMatchObject({ diskinodes: 9000 });
 
     // Push the panel's value: a ve.set task, after which the node has it again.
     for (const field of ['onboot', 'cpuunits', 'numproc', 'cpus', 'ioprio'] as const) await push(ve.veId, field);

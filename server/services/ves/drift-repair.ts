@@ -76,6 +76,7 @@ async function pushParams(tx: Tx, ve: LockedVe, field: DriftField) {
   if (field === 'hostname') return { hostname: ve.hostname };
   if (field === 'onboot') return { onboot: ve.onboot };
   if (field === 'template') throw new AppError('UNPROCESSABLE', 'The template cannot be pushed: reinstall the VE to put the panel\'s template on it', { field });
+  if (field === 'diskinodes') throw new AppError('UNPROCESSABLE', 'The inode count cannot be pushed: it is fixed when the filesystem is made (create or reinstall)', { field });
   if (isLimit(field)) {
     const v = (ve.limits as Record<string, unknown>)[field];
     if (typeof v !== 'number') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} has no ${field} limit to push`, { field });

@@ -9,6 +9,8 @@ export const NODE_LIMIT_KEYS = LIMIT_KEYS.filter((k) => k !== 'bandwidth') as Ex
 export const DRIFT_FIELDS = ['hostname', 'ips', 'nameservers', 'onboot', 'template', ...NODE_LIMIT_KEYS] as const;
 export type DriftField = (typeof DRIFT_FIELDS)[number];
 export const DriftFieldSchema = z.enum(DRIFT_FIELDS);
+/** Fields the node cannot be told to change in place: only "take the node's value" applies. */
+export const TAKE_ONLY: readonly DriftField[] = ['template', 'diskinodes'];
 
 /** A field's value on either side, in panel units. */
 export const DriftValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
