@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { agentLimits, panelLimits } from '@/server/operations/ve/limits';
-import { compareVe, parseDrift, type VeSnapshot } from './drift';
+import { agentLimits, panelLimits } from './limits';
+import { compareVe, parseDrift, type VeSnapshot } from '@/server/services/ves/drift';
 
 const panel: VeSnapshot = { hostname: 'a.test', ips: ['10.0.0.2', '10.0.0.3'], nameservers: ['1.1.1.1'], onboot: true, template: 'busybox', limits: { ram: 256, diskspace: 2048, cpuunits: 1000, bandwidth: 100 } };
 
