@@ -44,6 +44,16 @@ export function DashboardPanels() {
           ))}
         </CardBody>
       </Card>
+      {stats.data && stats.data.drift.count > 0 && (
+        <Card className="lg:col-span-3 border-amber-200" data-testid="dash-field-drift">
+          <CardHeader title={`Field drift: ${stats.data.drift.count} VE${stats.data.drift.count === 1 ? '' : 's'}`} subtitle="The node says something else than the panel; open the VE to take the node's value or push the panel's." />
+          <CardBody className="space-y-1 text-sm">
+            {stats.data.drift.ves.map((v) => (
+              <div key={v.id}><Link href={`/admin/ves/${v.id}`} className="text-indigo-600 hover:underline">VE {v.ctid}</Link> {v.hostname} · {v.fields.join(', ')}</div>
+            ))}
+          </CardBody>
+        </Card>
+      )}
       {drift.data && drift.data.total > 0 && (
         <Card className="lg:col-span-3 border-amber-200" data-testid="dash-drift">
           <CardHeader title={`Drift: ${drift.data.total} open`} subtitle="Differences between nodes and the panel; never fixed silently." />

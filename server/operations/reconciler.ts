@@ -6,6 +6,8 @@ import { BOOTSTRAPPING } from '@/server/services/nodes/manage';
 import { MISSING, ORPHAN, STATE_MISMATCH, recordReconcilePass, type SeenIssue } from '@/server/services/reconcile';
 import { logger } from '@/server/logger';
 import { nodeSpec } from '@/server/nodes/spec';
+import { compareVe, recordVeDrift } from '@/server/services/ves/drift';
+import { DRIFT_SELECT, nodeSnapshot, panelSnapshot } from './ve/drift';
 
 type NodeVe = ResultOf<'ve.list'>['ves'][number];
 
@@ -14,6 +16,8 @@ export interface ReconcileResult {
   /** Power states the panel adopted from the node. */
   corrected: Array<{ ctid: number; from: VeState; to: VeState }>;
   issues: SeenIssue[];
+  /** Per VE, the fields where the node disagrees with the panel (stored on Ve.drift). */
+  drift: Array<{ ctid: number; fields: string[] }>;
   /** Ctids left alone this pass (a task queued/running, or a state in transition). */
   skipped: number[];
 }
@@ -47,7 +51,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   const t0 = new Date();
   const { ves } = await getAgent(node.id, specFor(node)).call('ve.list', {}, { timeoutMs: 60_000 });
   const onNode = new Map(ves.map((v) => [v.ctid, v]));
-  const dbVes = await prisma.ve.findMany({ where: { nodeId }, select: { id: true, ctid: true, state: true, hostname: true, suspendMode: true } });
+  const dbVes = await prisma.ve.findMany({ where: { nodeId }, select: { id: true, ctid: true, state: true, hostname: true, suspendMode: true, ...DRIFT_SELECT } });
   // Anything a task touched during this pass, or may still touch, is left to that task.
   const busy = await prisma.task.findMany({
     where: { OR: [{ status: { in: ['queued', 'running'] } }, { finishedAt: { gte: t0 } }], AND: [{ OR: [{ ctid: { in: [...onNode.keys(), ...dbVes.map((v) => v.ctid)] } }, { veId: { in: dbVes.map((v) => v.id) } }] }] },
@@ -55,7 +59,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   });
   const busyIds = new Set(busy.map((t) => t.veId));
   const skipped = new Set<number>(busy.flatMap((t) => (t.ctid == null ? [] : [t.ctid])));
-  const res: ReconcileResult = { node: node.name, corrected: [], issues: [], skipped: [] };
+  const res: ReconcileResult = { node: node.name, corrected: [], issues: [], drift: [], skipped: [] };
 
   for (const ve of dbVes) {
     if (TRANSITIONAL.has(ve.state) || busyIds.has(ve.id)) skipped.add(ve.ctid);
@@ -67,6 +71,11 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
     }
     const want = panelStateOf(n.status);
     if (!want) { skipped.add(ve.ctid); continue; }
+    const found = compareVe(panelSnapshot(ve), nodeSnapshot(n));
+    // A network-only billing suspension took the addresses off the node on purpose.
+    if (ve.state === 'suspended' && ve.suspendMode === 'network') delete found.ips;
+    await recordVeDrift(prisma, ve, found);
+    if (Object.keys(found).length) res.drift.push({ ctid: ve.ctid, fields: Object.keys(found) });
     if (want === ve.state) continue;
     // A network-only billing suspension keeps the VE running on purpose (services/billing/suspension.ts).
     if (ve.state === 'suspended' && ve.suspendMode === 'network' && want === 'running') continue;
@@ -97,7 +106,9 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   }
   res.skipped = [...skipped];
   await recordReconcilePass(prisma, node.id, res.issues, skipped);
-  if (res.corrected.length || res.issues.length) logger.info({ node: node.name, corrected: res.corrected, issues: res.issues.map((i) => `${i.kind}:${i.ctid}`) }, 'reconcile: drift');
+  if (res.corrected.length || res.issues.length || res.drift.length) {
+    logger.info({ node: node.name, corrected: res.corrected, issues: res.issues.map((i) => `${i.kind}:${i.ctid}`), drift: res.drift.map((d) => `${d.ctid}:${d.fields.join(',')}`) }, 'reconcile: drift');
+  }
   return res;
 }
 

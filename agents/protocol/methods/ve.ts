@@ -42,6 +42,8 @@ export const VeInfo = z.object({
   ostemplate: z.string(),
   onboot: z.boolean(),
   description: z.string().optional(),
+  /** DNS servers from the conf (absent from agents before drift detection). */
+  nameservers: z.array(z.string()).optional(),
   ...VeLimits.shape,
 });
 

@@ -6,6 +6,7 @@ import { registerTaskHandler, taskParams, type TaskContext } from '@/server/oper
 import { releaseVeAddresses } from '@/server/services/ippools/allocate';
 import type { TaskParams } from '@/server/services/tasks/definitions';
 import { completeVeDestroy } from '@/server/services/ves/actions';
+import { clearDrift } from '@/server/services/ves/drift';
 import { agentForNode, taskCallOptions } from './agent';
 import { agentLimits } from './limits';
 import { ensureTemplateOnNode } from './templates';
@@ -111,12 +112,18 @@ async function runSet(ctx: TaskContext) {
   const { veId, nodeId, ctid } = target(ctx);
   const p = taskParams(ctx, 've.set');
   const agent = await agentForNode(ctx.prisma, nodeId);
+  const { ips, gateway, nameservers, onboot } = p;
   const res = await agent.call(
     've.set',
-    { ctid, ...agentLimits(p.limits ?? {}), ...(p.hostname ? { hostname: p.hostname } : {}), ...(p.passwordHash ? { passwordHash: p.passwordHash } : {}) } as never,
+    {
+      ctid, ...agentLimits(p.limits ?? {}), ...(p.hostname ? { hostname: p.hostname } : {}), ...(p.passwordHash ? { passwordHash: p.passwordHash } : {}),
+      ...(ips ? { ips, ...(gateway ? { gateway } : {}) } : {}), ...(nameservers ? { nameservers } : {}), ...(onboot !== undefined ? { onboot } : {}),
+    } as never,
     taskCallOptions(ctx, 'set'),
   );
-  if (veId && p.hostname) await ctx.prisma.ve.update({ where: { id: veId }, data: { hostname: p.hostname } });
+  if (veId && (p.hostname || onboot !== undefined)) await ctx.prisma.ve.update({ where: { id: veId }, data: { ...(p.hostname ? { hostname: p.hostname } : {}), ...(onboot !== undefined ? { onboot } : {}) } });
+  // The node now has these fields as the panel sent them: whatever drift was recorded for them is gone.
+  if (veId) await clearDrift(ctx.prisma, veId, [...Object.keys(p.limits ?? {}), ...(['hostname', 'ips', 'nameservers', 'onboot'] as const).filter((k) => p[k] !== undefined)]);
   if (veId && p.planId) await recordPlanChange(ctx, veId, p);
   const pending = (res as { pending?: string[] }).pending ?? [];
   if (pending.length) await ctx.log(`applied at the VE's next start: ${pending.join(', ')} (the node cannot change it while the VE runs)`, 'warn');

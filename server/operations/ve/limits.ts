@@ -16,3 +16,16 @@ export function agentLimits(l: Partial<Limits>) {
   }
   return out;
 }
+
+/** Agent limits (bytes, bytes/s) -> panel units; the inverse of agentLimits. Not rounded: a node value off the panel's grid shows as drift. */
+export function panelLimits(a: { [K in 'ram' | 'swap' | 'diskspace' | 'iolimit' | 'diskinodes' | 'cpuunits' | 'cpulimit' | 'cpus' | 'numproc' | 'ioprio']?: number }): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  if (a.ram !== undefined) out.ram = a.ram / MiB;
+  if (a.swap !== undefined) out.swap = a.swap / MiB;
+  if (a.diskspace !== undefined) out.diskspace = a.diskspace / MiB;
+  if (a.iolimit !== undefined) out.iolimit = a.iolimit / MB;
+  for (const k of ['diskinodes', 'cpuunits', 'cpulimit', 'cpus', 'numproc', 'ioprio'] as const) {
+    if (a[k] !== undefined) out[k] = a[k];
+  }
+  return out;
+}

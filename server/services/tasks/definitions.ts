@@ -51,6 +51,11 @@ export const TASKS = {
     overrides: Limits.partial().optional(),
     hostname: z.string().optional(),
     passwordHash: CryptHash.optional(),
+    /** Drift repair ("push the panel's value"): addresses as CIDRs, with the v4 gateway; DNS servers; start with the node. */
+    ips: z.array(z.string()).optional(),
+    gateway: z.string().optional(),
+    nameservers: z.array(z.string()).optional(),
+    onboot: z.boolean().optional(),
   }),
   // The VE row (and the task's veId) are gone when its webhook is sent: the event names the VE from these.
   've.destroy': z.object({ ctid: Ctid.optional(), previousState: VeStateName.optional(), veId: z.string().optional(), externalId: z.string().nullable().optional(), hostname: z.string().optional() }),

@@ -12,5 +12,8 @@ import { stats } from './stats';
 import { usage } from './usage';
 import { migratePlan } from './migratePlan';
 import { migrate } from './migrate';
+import { drift } from './drift';
+import { driftTake } from './driftTake';
+import { driftPush } from './driftPush';
 
-export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage, migratePlan, migrate });
+export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage, migratePlan, migrate, drift, driftTake, driftPush });

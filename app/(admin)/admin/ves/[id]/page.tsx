@@ -15,6 +15,7 @@ import { TaskProgress } from '@/app/_components/TaskProgress';
 import { HostnameForm, PasswordForm, PowerButtons, ReinstallForm, VeTasks } from '@/app/_components/VeForms';
 import { DestroyForm, LimitsForm } from '@/app/_components/VeAdminForms';
 import { VeUsage } from '@/app/_components/VeUsage';
+import { VeDrift } from '@/app/_components/VeDrift';
 import { Table, THead, TBody, Th, Td } from '@/app/_components/Table';
 
 const POWER = ['start', 'stop', 'restart', 'kill', 'suspend', 'resume'] as const;
@@ -60,6 +61,7 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
       />
       {task && <div className="mb-6"><TaskProgress taskId={task} onDone={refresh} /></div>}
       {v.lastError && <Alert tone="error" title="Last error" className="mb-6">{v.lastError}</Alert>}
+      <VeDrift id={id} onTask={onTask} onChanged={refresh} />
       <div className="grid gap-6 lg:grid-cols-2">
         <Card>
           <CardHeader title="Overview" />

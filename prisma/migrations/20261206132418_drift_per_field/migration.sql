@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "Ve" ADD COLUMN     "drift" JSONB NOT NULL DEFAULT '{}',
+ADD COLUMN     "nameservers" TEXT[] DEFAULT ARRAY[]::TEXT[],
+ADD COLUMN     "onboot" BOOLEAN NOT NULL DEFAULT true;

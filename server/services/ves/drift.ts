@@ -1,0 +1,104 @@
+// Per-field drift between a VE's row and its node: what the panel owns, compared field by field
+// (reconciler), stored on Ve.drift, and repaired one field at a time (drift-repair.ts).
+import { z } from 'zod';
+import type { Prisma, PrismaClient } from '@/server/db/client';
+import { LIMIT_KEYS, type LimitKey } from '@/server/services/plans/limits';
+
+/** Limits the node enforces (bandwidth is the panel's alone: no node-side knob to compare). */
+export const NODE_LIMIT_KEYS = LIMIT_KEYS.filter((k) => k !== 'bandwidth') as Exclude<LimitKey, 'bandwidth'>[];
+export const DRIFT_FIELDS = ['hostname', 'ips', 'nameservers', 'onboot', 'template', ...NODE_LIMIT_KEYS] as const;
+export type DriftField = (typeof DRIFT_FIELDS)[number];
+export const DriftFieldSchema = z.enum(DRIFT_FIELDS);
+/** Fields the node cannot be told to change in place: only "take the node's value" applies. */
+export const TAKE_ONLY: readonly DriftField[] = ['template', 'diskinodes'];
+
+/** A field's value on either side, in panel units. */
+export const DriftValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
+export const DriftEntry = z.object({ panel: DriftValue, node: DriftValue, since: z.string() });
+export type DriftEntry = z.infer<typeof DriftEntry>;
+export type DriftMap = Partial<Record<DriftField, DriftEntry>>;
+
+/** What one side says about a VE, in panel units (MiB, MB/s); ips bare and canonical. */
+export interface VeSnapshot {
+  hostname: string;
+  ips: string[];
+  /** undefined = this side does not say (an older agent): not compared. */
+  nameservers?: string[];
+  onboot: boolean;
+  template: string;
+  limits: Partial<Record<LimitKey, number>>;
+}
+
+// Order of addresses and DNS servers carries no meaning the panel keeps (create sends them pool by pool).
+const sorted = (a: string[]) => [...a].sort();
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Fields where `node` disagrees with `panel`; a field one side does not state is not compared. */
+export function compareVe(panel: VeSnapshot, node: VeSnapshot): Partial<Record<DriftField, { panel: DriftEntry['panel']; node: DriftEntry['node'] }>> {
+  const out: Partial<Record<DriftField, { panel: DriftEntry['panel']; node: DriftEntry['node'] }>> = {};
+  const put = (f: DriftField, p: DriftEntry['panel'], n: DriftEntry['node']) => { if (!same(p, n)) out[f] = { panel: p, node: n }; };
+  put('hostname', panel.hostname, node.hostname);
+  put('ips', sorted(panel.ips), sorted(node.ips));
+  if (panel.nameservers && node.nameservers) put('nameservers', sorted(panel.nameservers), sorted(node.nameservers));
+  put('onboot', panel.onboot, node.onboot);
+  put('template', panel.template, node.template);
+  for (const k of NODE_LIMIT_KEYS) {
+    const p = panel.limits[k];
+    const n = node.limits[k];
+    if (p !== undefined && n !== undefined) put(k, p, n);
+  }
+  return out;
+}
+
+/** Stored drift JSON -> typed map; entries that do not parse (older shapes) are dropped. */
+export function parseDrift(json: unknown): DriftMap {
+  const out: DriftMap = {};
+  if (!json || typeof json !== 'object') return out;
+  for (const [k, v] of Object.entries(json)) {
+    const f = DriftFieldSchema.safeParse(k);
+    const e = DriftEntry.safeParse(v);
+    if (f.success && e.success) out[f.data] = e.data;
+  }
+  return out;
+}
+
+/**
+ * Stores what one pass found for one VE (keeping `since` of fields still drifting). Written only
+ * when it changed, and only while no task is queued or running on the VE: such a task may be
+ * the very change the node has not confirmed yet.
+ */
+export async function recordVeDrift(prisma: PrismaClient, ve: { id: string; drift: Prisma.JsonValue }, found: ReturnType<typeof compareVe>, now = new Date()): Promise<boolean> {
+  const prev = parseDrift(ve.drift);
+  const next: DriftMap = {};
+  for (const [f, d] of Object.entries(found) as [DriftField, { panel: DriftEntry['panel']; node: DriftEntry['node'] }][]) {
+    next[f] = { ...d, since: prev[f]?.since ?? now.toISOString() };
+  }
+  const keyed = (m: DriftMap) => Object.entries(m).sort(([a], [b]) => a.localeCompare(b));
+  if (same(keyed(prev), keyed(next))) return false;
+  const { count } = await prisma.ve.updateMany({
+    where: { id: ve.id, tasks: { none: { status: { in: ['queued', 'running'] } } } },
+    data: { drift: next as Prisma.InputJsonValue },
+  });
+  return count > 0;
+}
+
+/** Removes `fields` from a VE's drift (the node confirmed the panel's value, or the panel took the node's). */
+export async function clearDrift(db: Prisma.TransactionClient | PrismaClient, veId: string, fields: readonly string[]): Promise<void> {
+  if (!fields.length) return;
+  const row = await db.ve.findUnique({ where: { id: veId }, select: { drift: true } });
+  if (!row) return;
+  const d = parseDrift(row.drift) as Record<string, DriftEntry>;
+  if (!fields.some((f) => f in d)) return;
+  for (const f of fields) delete d[f];
+  await db.ve.update({ where: { id: veId }, data: { drift: d as Prisma.InputJsonValue } });
+}
+
+/** How many VEs disagree with their node in at least one field, and the first few of them (dashboard). */
+export async function driftSummary(prisma: PrismaClient, take = 10) {
+  const where: Prisma.VeWhereInput = { NOT: { drift: { equals: {} } } };
+  const [count, rows] = await Promise.all([
+    prisma.ve.count({ where }),
+    prisma.ve.findMany({ where, select: { id: true, ctid: true, hostname: true, drift: true }, orderBy: { ctid: 'asc' }, take }),
+  ]);
+  return { count, ves: rows.map((r) => ({ id: r.id, ctid: r.ctid, hostname: r.hostname, fields: Object.keys(parseDrift(r.drift)) })) };
+}
