@@ -1,0 +1,33 @@
+import type { LocalDaemon } from '@/server/nodes/local-daemon';
+import { logger } from '@/server/logger';
+import type { PanelConfig } from './config';
+import { startLocalAgent } from './local-node';
+import { dropPrivileges, ensurePanelUser, grantAppTraverse, ownDataDir, panelUserName } from './privileges';
+
+/**
+ * Start-up as root: the root-only preparation, then the drop to the panel user (README: Privilege
+ * separation), before the database, Next or any request. `next dev` writes the app folder, so dev
+ * mode stays root unless VZPANEL_USER says otherwise; VZPANEL_USER=root keeps root (development only).
+ * Returns the local agent when this call started it, and whether privileges were dropped.
+ */
+export async function becomePanelUser(cfg: PanelConfig, appDir: string, at: (what: string, hint: string) => void): Promise<{ agent?: LocalDaemon; dropped: boolean }> {
+  const name = cfg.dev && !process.env.VZPANEL_USER ? 'root' : panelUserName();
+  const agentHint = `see ${cfg.vzroot}/log/vzagentd.log, or start with VZPANEL_LOCAL_NODE=0 to run without one`;
+  if (process.getuid?.() !== 0 || name === 'root') {
+    if (process.getuid?.() === 0) logger.warn('the web tier runs as root (VZPANEL_USER=root or VZPANEL_DEV=1): for development only');
+    at('starting the local node', agentHint);
+    return { agent: cfg.localNode ? await startLocalAgent(cfg.vzroot) : undefined, dropped: false };
+  }
+  at(`preparing the panel user ${name}`, 'start the panel as root (it drops to this user itself), or set VZPANEL_USER to an existing account');
+  const user = ensurePanelUser(name);
+  grantAppTraverse(appDir, user);
+  await ownDataDir(cfg.dataDir, user);
+  at('starting the local node', agentHint);
+  const agent = cfg.localNode ? await startLocalAgent(cfg.vzroot, user) : undefined;
+  at(`dropping privileges to ${name}`, 'check that the account is a plain system user (id vzpanel)');
+  dropPrivileges(user, cfg.dataDir);
+  logger.info({ user: name, uid: user.uid }, 'running as the unprivileged panel user');
+  // Only root may signal the agent: one started here keeps running after the panel stops (VEs outlive it anyway).
+  if (agent) logger.info({ pid: agent.pid }, 'the local agent started by this panel keeps running after it stops');
+  return { agent, dropped: true };
+}
