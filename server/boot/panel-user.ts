@@ -1,8 +1,29 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { LocalDaemon } from '@/server/nodes/local-daemon';
 import { logger } from '@/server/logger';
 import type { PanelConfig } from './config';
 import { startLocalAgent } from './local-node';
-import { dropPrivileges, ensurePanelUser, grantAppTraverse, ownDataDir, panelUserName } from './privileges';
+import { dropPrivileges, ensurePanelUser, grantAppTraverse, grantSocket, ownDataDir, panelUserName, type PanelUser } from './privileges';
+
+/** The root-only part: the user, a way into the app folder, the data dir handed to it. */
+export async function preparePanelUser(cfg: PanelConfig, appDir: string, name = panelUserName()): Promise<PanelUser> {
+  const user = ensurePanelUser(name);
+  grantAppTraverse(appDir, user);
+  await ownDataDir(cfg.dataDir, user);
+  return user;
+}
+
+/**
+ * systemd's `ExecStartPre=+` for a unit running the panel as `User=vzpanel`: the root-only part,
+ * and the socket of the agent (its own unit) opened to the panel user if that agent runs without
+ * `VZ_SOCKET_GROUP`. Starts no agent: one started here would live in the panel unit's cgroup.
+ */
+export async function prepareForUnit(cfg: PanelConfig, appDir: string): Promise<void> {
+  const user = await preparePanelUser(cfg, appDir);
+  const socket = path.join(cfg.vzroot, 'run', 'vzagentd.sock');
+  if (cfg.localNode && existsSync(socket)) grantSocket(socket, user);
+}
 
 /**
  * Start-up as root: the root-only preparation, then the drop to the panel user (README: Privilege
@@ -19,9 +40,7 @@ export async function becomePanelUser(cfg: PanelConfig, appDir: string, at: (wha
     return { agent: cfg.localNode ? await startLocalAgent(cfg.vzroot) : undefined, dropped: false };
   }
   at(`preparing the panel user ${name}`, 'start the panel as root (it drops to this user itself), or set VZPANEL_USER to an existing account');
-  const user = ensurePanelUser(name);
-  grantAppTraverse(appDir, user);
-  await ownDataDir(cfg.dataDir, user);
+  const user = await preparePanelUser(cfg, appDir, name);
   at('starting the local node', agentHint);
   const agent = cfg.localNode ? await startLocalAgent(cfg.vzroot, user) : undefined;
   at(`dropping privileges to ${name}`, 'check that the account is a plain system user (id vzpanel)');
