@@ -1,10 +1,25 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LocalDaemon } from '@/server/nodes/local-daemon';
 import { logger } from '@/server/logger';
 import type { PanelConfig } from './config';
 import { startLocalAgent } from './local-node';
+import { StartupError } from './startup-error';
 import { dropPrivileges, ensurePanelUser, grantAppTraverse, grantSocket, ownDataDir, panelUserName, type PanelUser } from './privileges';
+
+/** A port below net.ipv4.ip_unprivileged_port_start needs root (or CAP_NET_BIND_SERVICE, which the systemd unit grants). */
+function refusePrivilegedPorts(cfg: PanelConfig, name: string): void {
+  let first = 1024;
+  try {
+    first = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+  } catch { /* older kernels: 1024 */ }
+  const ports = cfg.tls ? [cfg.port, cfg.httpsPort] : [cfg.port];
+  const low = ports.filter((p) => p > 0 && p < first);
+  if (low.length) {
+    throw new StartupError(`port ${low.join(' and ')} needs root, and the panel runs as the unprivileged user ${name}`,
+      'use ports from 1024 up (e.g. 3000/3443) behind a reverse proxy (README: HTTPS), or run it under systemd (its unit grants CAP_NET_BIND_SERVICE)');
+  }
+}
 
 /** The root-only part: the user, a way into the app folder, the data dir handed to it. */
 export async function preparePanelUser(cfg: PanelConfig, appDir: string, name = panelUserName()): Promise<PanelUser> {
@@ -40,7 +55,10 @@ export async function becomePanelUser(cfg: PanelConfig, appDir: string, at: (wha
     return { agent: cfg.localNode ? await startLocalAgent(cfg.vzroot) : undefined, dropped: false };
   }
   at(`preparing the panel user ${name}`, 'start the panel as root (it drops to this user itself), or set VZPANEL_USER to an existing account');
+  refusePrivilegedPorts(cfg, name);
   const user = await preparePanelUser(cfg, appDir, name);
+  // Certificate and key are read now, as root: the panel user need not be able to read the key file.
+  if (cfg.tls && cfg.tls !== 'self-signed') cfg.tls.pem = { cert: readFileSync(cfg.tls.cert), key: readFileSync(cfg.tls.key) };
   at('starting the local node', agentHint);
   const agent = cfg.localNode ? await startLocalAgent(cfg.vzroot, user) : undefined;
   at(`dropping privileges to ${name}`, 'check that the account is a plain system user (id vzpanel)');
