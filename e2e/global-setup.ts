@@ -1,4 +1,4 @@
-// Starts the panel the way the README's up command does (`tsx server/main.ts`) on a fresh data
+// Starts the panel the way the README's up command does (`node --import tsx server/main.ts`) on a fresh data
 // dir, VZ root and random port, reads the printed admin login and URL, and stops it afterwards.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -95,7 +95,7 @@ const groupAlive = (pgid: number) => {
   try { process.kill(-pgid, 0); return true; } catch { return false; }
 };
 
-/** SIGTERM the panel's process group (npx → tsx → node, embedded Postgres) and wait until all of it is gone. */
+/** SIGTERM the panel's process group (the panel, its embedded Postgres) and wait until all of it is gone. */
 async function stopGroup(child: ChildProcess) {
   const pgid = child.pid;
   if (!pgid || !groupAlive(pgid)) return;
@@ -108,7 +108,7 @@ async function stopGroup(child: ChildProcess) {
 export default async function globalSetup() {
   await ensureNextBuild();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'vz-e2e-'));
-  // mkdtemp makes it 0700; the embedded Postgres runs as user postgres and must reach data/ below it.
+  // mkdtemp makes it 0700; the panel (and its embedded Postgres) runs as the vzpanel user and must reach data/ and vz/ below it.
   await chmod(tmp, 0o755);
   const port = await freePort();
   const httpsPort = await freePort();
@@ -129,7 +129,8 @@ export default async function globalSetup() {
   delete env.VZPANEL_ADMIN_EMAIL;
   delete env.VZPANEL_ADMIN_PASSWORD;
   const log: string[] = [];
-  const child = spawn('npx', ['tsx', 'server/main.ts'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Exactly what `./vz up` runs, as root: the panel prepares its vzpanel user and drops to it itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const cleanup = async () => {
     const t0 = Date.now();
     await stopGroup(child);

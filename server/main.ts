@@ -7,7 +7,8 @@ import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readConfig } from './boot/config';
 import { openDatabase, takeOverShutdownSignals } from './boot/database';
-import { bootLocalNode } from './boot/local-node';
+import { registerLocalNode } from './boot/local-node';
+import { becomePanelUser } from './boot/panel-user';
 import { ensureLocalTemplates } from './boot/templates';
 import { LOCAL_NODE } from './services/nodes';
 import { createPrisma } from './db/client';
@@ -49,6 +50,9 @@ const at = (what: string, hint: string) => { step = { what, hint }; };
 async function main(): Promise<void> {
   takeOverShutdownSignals();
   const cfg = readConfig();
+  const { agent, dropped } = await becomePanelUser(cfg, ROOT, at);
+  const stopAgent = agent && !cfg.keepAgent && !dropped ? agent : undefined;
+  if (stopAgent) undo.push(() => stopAgent.stop('SIGTERM'));
   at('opening the database', cfg.databaseUrl
     ? 'check that the Postgres server in DATABASE_URL runs and accepts these credentials'
     : `read the Postgres messages above; the embedded cluster lives in ${cfg.dataDir}/pgdata`);
@@ -69,10 +73,8 @@ async function main(): Promise<void> {
   await purgeExpiredSessions(prisma);
   await purgeThrottle(prisma);
 
-  at('starting the local node', `see ${cfg.vzroot}/log/vzagentd.log, or start with VZPANEL_LOCAL_NODE=0 to run without one`);
-  const agent = cfg.localNode ? await bootLocalNode(prisma, cfg.vzroot) : undefined;
-  // An agent we started stops with us (VEs keep running without it) unless asked to keep it.
-  if (agent && !cfg.keepAgent) undo.push(() => agent.stop('SIGTERM'));
+  at('registering the local node', 'check the database messages above');
+  if (cfg.localNode) await registerLocalNode(prisma, cfg.vzroot);
   if (cfg.localNode) await ensureLocalTemplates(prisma, LOCAL_NODE);
   at('starting the task workers', 'the job queue in the database could not be prepared: check the database messages above');
   const worker = await startWorker({ connectionString: db.url, prisma, concurrency: cfg.workerConcurrency });
@@ -115,7 +117,8 @@ async function main(): Promise<void> {
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
     for (const s of servers) s.closeAllConnections();
     await step('next', async () => nextApp?.close());
-    if (agent && !cfg.keepAgent) await step('agent', () => agent.stop('SIGTERM'));
+    // An agent a root panel started stops with it (VEs keep running without it) unless asked to keep it.
+    if (stopAgent) await step('agent', () => stopAgent.stop('SIGTERM'));
     await step('prisma', () => prisma.$disconnect());
     await step('postgres', async () => db.embedded?.stop());
     logger.info('stopped');

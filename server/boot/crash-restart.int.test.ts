@@ -2,7 +2,7 @@
 // vzagentd, LXC), killed with kill -9 while ten billing creates run, then started again the same way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -20,6 +20,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const dataDir = mkdtempSync('/tmp/crash-data-');
 const vzroot = mkdtempSync('/tmp/crash-vz-');
+// The agent makes its vzroot 0755; mkdtemp's 0700 would shut the unprivileged panel out of the socket below it.
+chmodSync(vzroot, 0o755);
 const bridge = `crash${randomBytes(2).toString('hex')}`;
 const panels = new Set<ChildProcess>();
 let port = 0;
@@ -49,6 +51,9 @@ async function startPanel(): Promise<{ child: ChildProcess; output: () => string
   }
   return { child, output: () => out };
 }
+
+/** Real, effective, saved and filesystem uid of a process, from /proc/<pid>/status. */
+const uidsOf = (pid: number): number[] => (/^Uid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '').trim().split(/\s+/).map(Number);
 
 /** The panel's own database, as the running panel sees it (port and password from its data dir). */
 function panelDb(): PrismaClient {
@@ -92,6 +97,15 @@ afterAll(async () => {
 describe('./vz up after kill -9 with ten creates in flight', () => {
   it('answers again within 60 s, ends every task within 150 s, and the panel and the node agree', { timeout: 600_000 }, async () => {
     let panel = await startPanel();
+    // Privilege separation: the serving process is the vzpanel user, its Postgres too; the agent stays root.
+    const panelUid = uidsOf(panel.child.pid!);
+    expect(panelUid).toHaveLength(4);
+    for (const uid of panelUid) expect(uid).not.toBe(0);
+    expect(uidsOf(readPostmasterLock(path.join(dataDir, 'pgdata'))!.pid)[0]).toBe(panelUid[0]);
+    expect(uidsOf(agentPids()[0])[0]).toBe(0);
+    const sock = statSync(path.join(vzroot, 'run', 'vzagentd.sock'));
+    expect(sock.mode & 0o777).toBe(0o660);
+    expect(sock.gid).toBe(statSync(dataDir).gid);
     prisma = panelDb();
     await prisma.setting.upsert({ where: { key: 've.nextCtid' }, update: { value: 7100 }, create: { key: 've.nextCtid', value: 7100 } });
     const plan = await prisma.plan.create({ data: { name: 'crash-tiny', ram: 64, swap: 0, diskspace: 64, diskinodes: 8192, numproc: 64 } });

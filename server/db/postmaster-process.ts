@@ -56,7 +56,7 @@ export async function runPostmaster(opts: { dataDir: string; args: string[]; die
       const said = tail.filter((l) => /FATAL|PANIC|ERROR|HINT|DETAIL/.test(l)).join('\n') || tail.slice(-5).join('\n');
       reject(new StartupError(
         `postgres ${why}${said ? `:\n${said}` : ''}`,
-        `read the Postgres messages above; its data directory is ${opts.dataDir} (owned by the postgres user, reachable by it)`,
+        `read the Postgres messages above; its data directory is ${opts.dataDir} (owned by the user postgres runs as, reachable by it)`,
       ));
     };
     const timer = setTimeout(() => {

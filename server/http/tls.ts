@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 export interface TlsFiles {
   cert: string;
   key: string;
+  /** Their contents, read before the panel dropped root (a key such as /etc/ssl/private/* is root's). */
+  pem?: { cert: Buffer; key: Buffer };
 }
 
 /** One year, subdomains left alone (the panel does not own its parent domain). */
@@ -52,7 +54,7 @@ export async function selfSignedFiles(dataDir: string): Promise<TlsFiles> {
  * handling), each response carrying HSTS.
  */
 export function httpsTwin(plain: http.Server, files: TlsFiles): https.Server {
-  const server = https.createServer({ cert: readFileSync(files.cert), key: readFileSync(files.key) });
+  const server = https.createServer(files.pem ?? { cert: readFileSync(files.cert), key: readFileSync(files.key) });
   for (const l of plain.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>) {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       res.setHeader('Strict-Transport-Security', HSTS);

@@ -8,6 +8,8 @@ export interface LocalDaemonOptions {
   vzroot: string;
   socket?: string;
   bridge?: string;
+  /** Group (name or gid) whose members may open the socket (the unprivileged panel user's). */
+  group?: string;
   /** Extra environment for the daemon (e.g. VZ_AGENT_TEST_HANDLERS=1). */
   env?: Record<string, string | undefined>;
   /** agents/bin/vzagentd to run; defaults to this checkout's. */
@@ -67,7 +69,7 @@ export async function ensureLocalDaemon(opts: LocalDaemonOptions): Promise<Local
   if (await daemonAnswers(socket)) return { socket, started: false, logFile, stop: async () => {} };
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
-  const args = ['--vzroot', opts.vzroot, '--socket', socket, ...(opts.bridge ? ['--bridge', opts.bridge] : [])];
+  const args = ['--vzroot', opts.vzroot, '--socket', socket, ...(opts.bridge ? ['--bridge', opts.bridge] : []), ...(opts.group ? ['--socket-group', opts.group] : [])];
   const child = spawn(opts.daemonBin ?? defaultDaemonBin(), args, {
     detached: true,
     stdio: ['ignore', fd, fd],

@@ -219,7 +219,10 @@ export function renderUnit(template: string, installRoot: string, vzroot: string
   const args = daemonArgs({ vzroot, socket, bridge, group }).join(' ');
   return template
     .replace(/^ExecStart=.*$/m, `ExecStart=${installRoot}/bin/vzagentd ${args}`)
-    .replace(/^Environment=VZ_ROOT=.*$/m, `Environment=VZ_ROOT=${vzroot}${keysFile ? `\nEnvironment=VZ_MIGRATE_AUTHORIZED_KEYS=${keysFile}` : ''}`);
+    .replace(/^Environment=VZ_ROOT=.*$/m, `Environment=VZ_ROOT=${vzroot}${keysFile ? `\nEnvironment=VZ_MIGRATE_AUTHORIZED_KEYS=${keysFile}` : ''}`)
+    // The template opens the socket to the local panel's vzpanel group; a remote node has the flag above instead.
+    .replace(/^#[^\n]*\n(?=Environment=VZ_SOCKET_GROUP=)/m, '')
+    .replace(/^Environment=VZ_SOCKET_GROUP=.*\n/m, '');
 }
 
 const daemonArgs = (d: { vzroot: string; socket: string; bridge?: string; group?: string }) =>
