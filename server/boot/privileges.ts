@@ -29,12 +29,28 @@ function memberGids(user: string): number[] {
   return readFileSync('/etc/group', 'utf8').split('\n').map((l) => l.split(':')).filter((f) => (f[3] ?? '').split(',').includes(user)).map((f) => Number(f[2]));
 }
 
+/**
+ * Runs a shadow-utils tool (useradd, usermod), again for up to ~10 s while another process holds
+ * /etc/passwd's lock: shadow-utils fails at once then ("cannot lock /etc/passwd; try again later").
+ */
+function shadowTool(cmd: string, args: string[]): void {
+  for (let i = 0; ; i++) {
+    try {
+      execFileSync(cmd, args, { stdio: 'pipe' });
+      return;
+    } catch (e) {
+      if (i >= 40 || !/lock/i.test(String((e as { stderr?: unknown }).stderr ?? ''))) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+}
+
 /** Creates the system user (and its group) on first start; two panels racing both end up with it. */
 export function ensurePanelUser(name: string): PanelUser {
   const found = lookupUser(name);
   if (found) return found;
   try {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name], { stdio: 'pipe' });
+    shadowTool('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
     logger.info({ user: name }, 'created the panel system user');
   } catch (e) {
     if (!lookupUser(name)) throw new StartupError(`could not create the system user ${name}: ${String((e as { stderr?: unknown }).stderr ?? e).trim()}`, 'create it yourself (useradd --system --user-group vzpanel) or set VZPANEL_USER');
@@ -122,7 +138,7 @@ export function grantSocket(socket: string, user: PanelUser): void {
     chownSync(socket, 0, user.gid);
     chmodSync(socket, 0o660);
   } else {
-    execFileSync('usermod', ['-a', '-G', String(st.gid), user.name], { stdio: 'pipe' });
+    shadowTool('usermod', ['-a', '-G', String(st.gid), user.name]);
     if ((st.mode & 0o060) !== 0o060) chmodSync(socket, 0o660);
   }
   const dir = path.dirname(socket);
