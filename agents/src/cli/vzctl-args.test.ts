@@ -30,6 +30,12 @@ describe('vzctl argument parsing', () => {
     expect(parseSize('1G:2G')).toBe(2 * 2 ** 30);
     expect(() => parseSize('lots')).toThrow();
   });
+  it('reads a bare B as bytes, whatever the option\'s default unit', () => {
+    expect(parseSize('1048576B', 1024)).toBe(1048576);
+    expect(parseSize('4096b', 1024 * 1024)).toBe(4096);
+    expect(parseSize('2GB', 1024)).toBe(2 * 2 ** 30);
+    expect(parseVzctl(['set', '101', '--diskspace', '2147483648B']).params).toMatchObject({ diskspace: 2 ** 31 });
+  });
 });
 
 describe('vzlist', () => {

@@ -6,15 +6,17 @@ export type Call = { method: string; params: Record<string, unknown>; passwordFo
 
 export class UsageError extends Error {}
 
-const SIZE = /^(\d+(?:\.\d+)?)([KMGTP]?)B?$/i;
+const SIZE = /^(\d+(?:\.\d+)?)([KMGTP]?)(B?)$/i;
 const MULT: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };
 
-/** `256M`, `2G`, `soft:hard` (hard wins); a bare number is multiplied by `unit` (vzctl: diskspace in KiB). */
+/** `256M`, `2G`, `512B` (bytes), `soft:hard` (hard wins); a bare number is multiplied by `unit` (vzctl: diskspace in KiB). */
 export function parseSize(v: string, unit = 1): number {
   const hard = v.includes(':') ? v.split(':')[1] : v;
   const m = hard.match(SIZE);
   if (!m) throw new UsageError(`bad size ${v}`);
-  return Math.round(Number(m[1]) * (m[2] ? MULT[m[2].toUpperCase()] : unit));
+  // A lone `B` says bytes: it must not fall back to the option's default unit.
+  const mult = m[2] ? MULT[m[2].toUpperCase()] : m[3] ? 1 : unit;
+  return Math.round(Number(m[1]) * mult);
 }
 
 const int = (v: string, name: string) => {
