@@ -48,7 +48,7 @@ export function VeDrift({ id, onTask, onChanged }: { id: string; onTask: (taskId
           <tbody>
             {fields.map((f) => (
               <tr key={f.field} className="border-t border-slate-100" data-testid={`drift-${f.field}`}>
-                <td className="py-2 font-mono">{f.field}</td>
+                <td className="py-2 font-mono">{f.field === 'state' ? 'power state' : f.field}</td>
                 <td data-testid="drift-panel">{show(f.field, f.panel)}</td>
                 <td data-testid="drift-node" className="font-semibold text-amber-800">{show(f.field, f.node)}</td>
                 <td className="text-xs text-slate-500">{formatAgo(f.since)}</td>

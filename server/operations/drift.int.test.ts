@@ -70,9 +70,7 @@ describe('panel and node agree on every field', () => {
     // Behind the panel's back: identity, DNS, onboot, limits, an extra address, and the template line of the conf.
     await vzctl('set', String(ve.ctid), '--hostname', 'drift-node.test', '--onboot', 'no', '--nameserver', '10.199.77.53', '--ram', '96M',
       '--cpuunits', '2000', '--numproc', '80:80', '--diskspace', '96M', '--ipadd', `${spare}/24`,
-      '--swap', '32M', '--cpulimit', '50', '--cpus', '2', '--ioprio', '6', '--save');
-    // Through the agent RPC: vzctl's --iolimit reads "20000000B" as MiB/s (its B suffix is lost).
-    await N.agent().call('ve.set', { ctid: ve.ctid, iolimit: 20_000_000 });
+      '--swap', '32M', '--cpulimit', '50', '--cpus', '2', '--ioprio', '6', '--iolimit', '20000000B', '--save');
     const conf = path.join(N.tn.vzroot, 'conf', `${ve.ctid}.conf`);
     await writeFile(conf, (await readFile(conf, 'utf8')).replace(/^OSTEMPLATE=.*$/m, `OSTEMPLATE="${tpl.name}"`).replace(/^DISKINODES=.*$/m, 'DISKINODES="9000:9000"'));
 
@@ -142,5 +140,48 @@ describe('panel and node agree on every field', () => {
     expect(last.drift.find((d) => d.ctid === ve.ctid)).toBeUndefined();
     expect((await row(ve.veId)).drift).toEqual({});
     expect((await admin.ves.drift({ id: ve.veId })).fields).toEqual([]);
+  });
+
+  it('a power state changed on the node is shown at once, kept as drift until taken or pushed, and gone when the node is back', { timeout: 300_000 }, async () => {
+    const ve = await N.createVe({ hostname: 'drift-power.test' });
+    const [created] = await waitTasksDone(db.prisma, [ve.taskId]);
+    expect(created.status, created.error ?? '').toBe('succeeded');
+    expect((await row(ve.veId)).state).toBe('running');
+    const stateOf = async () => (await admin.ves.drift({ id: ve.veId })).fields.find((f) => f.field === 'state');
+
+    // Stopped behind the panel's back: the panel says so at once, and asks.
+    await vzctl('stop', String(ve.ctid), '--fast');
+    const pass = await cycle();
+    expect(pass.corrected).toContainEqual({ ctid: ve.ctid, from: 'running', to: 'stopped' });
+    expect((await row(ve.veId)).state).toBe('stopped');
+    expect(await stateOf()).toMatchObject({ panel: 'running', node: 'stopped', canPush: true });
+    // Still open on the next pass (the row now says stopped, but nobody decided).
+    await cycle();
+    expect(await stateOf()).toMatchObject({ panel: 'running', node: 'stopped' });
+    // Started again on the node: back where the panel had it, nothing left to decide.
+    await vzctl('start', String(ve.ctid));
+    await cycle();
+    expect((await row(ve.veId)).state).toBe('running');
+    expect(await stateOf()).toBeUndefined();
+
+    // Take: the node's stopped state is accepted, the question closes, the VE stays stopped.
+    await vzctl('stop', String(ve.ctid), '--fast');
+    await cycle();
+    await admin.ves.driftTake({ id: ve.veId, field: 'state' });
+    expect(await stateOf()).toBeUndefined();
+    await cycle();
+    expect(await stateOf()).toBeUndefined();
+    expect({ panel: (await row(ve.veId)).state, node: (await onNode(ve.ctid)).status }).toEqual({ panel: 'stopped', node: 'stopped' });
+
+    // Push: started on the node behind the panel's back, pushed back to stopped by a stop task.
+    await vzctl('start', String(ve.ctid));
+    await cycle();
+    expect(await stateOf()).toMatchObject({ panel: 'stopped', node: 'running' });
+    await push(ve.veId, 'state');
+    expect((await onNode(ve.ctid)).status).toBe('stopped');
+    expect((await row(ve.veId)).state).toBe('stopped');
+    expect(await stateOf()).toBeUndefined();
+    await cycle();
+    expect(await stateOf()).toBeUndefined();
   });
 });

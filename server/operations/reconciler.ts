@@ -6,7 +6,7 @@ import { BOOTSTRAPPING } from '@/server/services/nodes/manage';
 import { MISSING, ORPHAN, STATE_MISMATCH, recordReconcilePass, type SeenIssue } from '@/server/services/reconcile';
 import { logger } from '@/server/logger';
 import { nodeSpec } from '@/server/nodes/spec';
-import { compareVe, recordVeDrift } from '@/server/services/ves/drift';
+import { compareVe, parseDrift, recordVeDrift, stateDrift } from '@/server/services/ves/drift';
 import { DRIFT_SELECT, nodeSnapshot, panelSnapshot } from './ve/drift';
 
 type NodeVe = ResultOf<'ve.list'>['ves'][number];
@@ -74,6 +74,10 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
     const found = compareVe(panelSnapshot(ve), nodeSnapshot(n));
     // A network-only billing suspension took the addresses off the node on purpose.
     if (ve.state === 'suspended' && ve.suspendMode === 'network') delete found.ips;
+    // Power states the pass adopts below (running <-> stopped) stay visible as drift until decided.
+    const adopts = want !== ve.state && (ve.state === 'running' || ve.state === 'stopped') && (want === 'running' || want === 'stopped');
+    const state = stateDrift(parseDrift(ve.drift), want, adopts ? { panel: ve.state } : undefined);
+    if (state) found.state = state;
     await recordVeDrift(prisma, ve, found);
     if (Object.keys(found).length) res.drift.push({ ctid: ve.ctid, fields: Object.keys(found) });
     if (want === ve.state) continue;

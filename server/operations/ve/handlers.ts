@@ -78,6 +78,8 @@ function powerHandler(type: 've.start' | 've.stop' | 've.kill' | 've.restart' | 
       const agent = await agentForNode(ctx.prisma, nodeId);
       const res = await agent.call(method, { ctid, ...params(ctx) } as never, taskCallOptions(ctx, method.slice(3)));
       await setState(ctx.prisma, veId, stateOf(res.status));
+      // The panel just chose the power state: an open power-state drift is decided.
+      if (veId) await clearDrift(ctx.prisma, veId, ['state']);
       return res;
     },
     async onFailed(ctx) {

@@ -39,6 +39,8 @@ async function adoptAddresses(tx: Tx, ve: LockedVe, node: string[]) {
 
 /** The row change that makes the panel say what the node says. */
 async function takeField(tx: Tx, ve: LockedVe, field: DriftField, node: DriftEntry['node']) {
+  // The reconciler already shows the node's power state; taking it only closes the question.
+  if (field === 'state') return;
   if (field === 'hostname') return tx.ve.update({ where: { id: ve.id }, data: { hostname: parseOrBadInput(Hostname, node, 'hostname') } });
   if (field === 'onboot') return tx.ve.update({ where: { id: ve.id }, data: { onboot: node === true } });
   if (field === 'nameservers') return tx.ve.update({ where: { id: ve.id }, data: { nameservers: node as string[] } });
@@ -93,6 +95,12 @@ export async function pushPanelValue(prisma: PrismaClient, actor: Actor, veId: s
   return prisma.$transaction(async (tx) => {
     const { ve, entry } = await lockDrifted(tx, actor, veId, field);
     if (ve.state === 'suspended') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is suspended`);
+    if (field === 'state') {
+      // Back to the power state the panel had: a start or stop task (it clears the drift when it succeeds).
+      const type = entry.panel === 'running' ? 've.start' : 've.stop';
+      const task = await enqueueTaskTx(tx, { type, params: { ctid: ve.ctid }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
+      return { taskId: task.id, field, from: entry.node, to: entry.panel };
+    }
     const params = await pushParams(tx, ve, field);
     const task = await enqueueTaskTx(tx, { type: 've.set', params: { ctid: ve.ctid, ...params }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) });
     return { taskId: task.id, field, from: entry.node, to: entry.panel };

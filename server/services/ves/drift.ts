@@ -6,7 +6,11 @@ import { LIMIT_KEYS, type LimitKey } from '@/server/services/plans/limits';
 
 /** Limits the node enforces (bandwidth is the panel's alone: no node-side knob to compare). */
 export const NODE_LIMIT_KEYS = LIMIT_KEYS.filter((k) => k !== 'bandwidth') as Exclude<LimitKey, 'bandwidth'>[];
-export const DRIFT_FIELDS = ['hostname', 'ips', 'nameservers', 'onboot', 'template', ...NODE_LIMIT_KEYS] as const;
+/**
+ * `state` is the power state: the reconciler adopts what the node shows (the panel must not say a
+ * stopped VE runs) and keeps what the panel had as the drift's panel value until someone decides.
+ */
+export const DRIFT_FIELDS = ['state', 'hostname', 'ips', 'nameservers', 'onboot', 'template', ...NODE_LIMIT_KEYS] as const;
 export type DriftField = (typeof DRIFT_FIELDS)[number];
 export const DriftFieldSchema = z.enum(DRIFT_FIELDS);
 /** Fields the node cannot be told to change in place: only "take the node's value" applies. */
@@ -48,6 +52,19 @@ export function compareVe(panel: VeSnapshot, node: VeSnapshot): Partial<Record<D
     if (p !== undefined && n !== undefined) put(k, p, n);
   }
   return out;
+}
+
+type Found = ReturnType<typeof compareVe>;
+
+/**
+ * The power-state entry of one pass. `adopting`: the node shows `node` where the panel had `panel`
+ * (the row is about to take the node's state). Otherwise an open entry stays while the node differs
+ * from the state the panel had, and goes once the node is back there (started again with vzctl).
+ */
+export function stateDrift(prev: DriftMap, node: string, adopting?: { panel: string }): Found['state'] {
+  // The state the panel last chose itself: the first one adopted away from, kept across passes.
+  const chosen = prev.state ? String(prev.state.panel) : adopting?.panel;
+  return chosen !== undefined && chosen !== node ? { panel: chosen, node } : undefined;
 }
 
 /** Stored drift JSON -> typed map; entries that do not parse (older shapes) are dropped. */
