@@ -1,6 +1,7 @@
 import { bulkMethods } from './bulk';
 import { consoleMethods } from './console';
 import { coreMethods } from './core';
+import { importMethods } from './import';
 import { migrateMethods } from './migrate';
 import { testMethods } from './test';
 import { veMethods } from './ve';
@@ -16,4 +17,5 @@ export const methods = {
   ...migrateMethods,
   ...bulkMethods,
   ...consoleMethods,
+  ...importMethods,
 };

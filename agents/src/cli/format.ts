@@ -16,3 +16,20 @@ export function table(rows: string[][], left: number[] = []): string {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => r.map((v, c) => (left.includes(c) ? v.padEnd(w[c]) : v.padStart(w[c]))).join(' ').trimEnd()).join('\n') + '\n';
 }
+
+export interface ImportPlanLike {
+  ctid: number; layout: string; privatePath: string; usedBytes: number; usedInodes: number;
+  carried: { param: string; value: string; to: string; note?: string }[];
+  notCarried: { param: string; value: string; reason: string }[];
+  problems: string[];
+}
+
+/** The OpenVZ import dry run: what each parameter becomes, what is not carried and why, what blocks it. */
+export function formatImportPlan(p: ImportPlanLike): string {
+  const out = [`Import of CT ${p.ctid} from ${p.privatePath} (${p.layout}, ${Math.round(p.usedBytes / 2 ** 20)} MiB, ${p.usedInodes} inodes)`, '', 'Carried over:'];
+  out.push(table([['parameter', 'value', 'becomes', 'note'], ...p.carried.map((c) => [c.param, c.value, c.to, c.note ?? ''])], [0, 1, 2, 3]).trimEnd());
+  out.push('', p.notCarried.length ? 'Not carried over:' : 'Every parameter is carried over.');
+  if (p.notCarried.length) out.push(table([['parameter', 'value', 'why'], ...p.notCarried.map((c) => [c.param, c.value, c.reason])], [0, 1, 2]).trimEnd());
+  out.push('', p.problems.length ? `Cannot import as it stands:\n${p.problems.map((x) => `  - ${x}`).join('\n')}` : 'Ready to import.');
+  return `${out.join('\n')}\n`;
+}

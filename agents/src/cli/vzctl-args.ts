@@ -2,7 +2,7 @@
 import { AgentError } from '../daemon/errors';
 
 /** `interactive`: after the call (console.prepare) vzctl attaches the terminal itself (enter, console). */
-export type Call = { method: string; params: Record<string, unknown>; passwordFor?: string; scriptFromStdin?: boolean; interactive?: 'enter' | 'console'; print: 'status' | 'exec' | 'exec2' | 'ubc' | 'quiet' };
+export type Call = { method: string; params: Record<string, unknown>; passwordFor?: string; scriptFromStdin?: boolean; interactive?: 'enter' | 'console'; print: 'status' | 'exec' | 'exec2' | 'ubc' | 'import' | 'quiet' };
 
 export class UsageError extends Error {}
 
@@ -76,7 +76,7 @@ function setOptions(opts: [string, string | undefined][], params: Record<string,
   return passwordFor;
 }
 
-const FLAGS_WITHOUT_VALUE = new Set(['save', 'nosave', 'fast', 'wait', 'force', 'skiplock']);
+const FLAGS_WITHOUT_VALUE = new Set(['save', 'nosave', 'fast', 'wait', 'force', 'skiplock', 'start', 'dry-run']);
 
 /** Split `--opt value` / `--opt=value` pairs from the rest. */
 export function splitOpts(args: string[]): { pos: string[]; opts: [string, string | undefined][] } {
@@ -98,6 +98,24 @@ const VERBS: Record<string, string> = {
   mount: 've.mount', umount: 've.umount', suspend: 've.suspend', chkpnt: 've.suspend', resume: 've.resume', restore: 've.resume', ubc: 've.ubc',
 };
 
+/** `vzctl import CTID --conf FILE [--private DIR] [--ipadd IP/PREFIX]... [--gateway IP] [--start] [--dry-run]`. */
+function parseImport(ctid: number, opts: [string, string | undefined][]): Call {
+  const params: Record<string, unknown> = { ctid };
+  let dry = false;
+  for (const [k, v] of opts) {
+    const need = () => { if (!v) throw new UsageError(`--${k} needs a value`); return v; };
+    if (k === 'conf' || k === 'private') params[k] = need();
+    else if (k === 'ipadd') ((params.ips as string[] | undefined) ??= []).push(need());
+    else if (k === 'gateway') params.gateway = need();
+    else if (k === 'start') params.start = true;
+    else if (k === 'dry-run') dry = true;
+    else throw new UsageError(`unknown option --${k} for import`);
+  }
+  if (!params.conf) throw new UsageError('import needs --conf (the OpenVZ CTID.conf)');
+  if (dry) for (const k of ['ips', 'gateway', 'start']) delete params[k];
+  return { method: dry ? 've.import.plan' : 've.import', params, print: 'import' };
+}
+
 /** Turn `vzctl VERB CTID [options] [command...]` into an agent call. */
 export function parseVzctl(argv: string[]): Call {
   const [verb, ctidS, ...rest] = argv;
@@ -118,6 +136,7 @@ export function parseVzctl(argv: string[]): Call {
   if (verb === 'enter' || verb === 'console') return { method: 'console.prepare', params: { ctid }, interactive: verb, print: 'quiet' };
   const { pos, opts } = splitOpts(rest);
   if (pos.length) throw new UsageError(`unexpected argument ${pos[0]}`);
+  if (verb === 'import') return parseImport(ctid, opts);
   if (verb === 'reinstall') {
     const params: Record<string, unknown> = { ctid };
     const passwordFor = setOptions(opts, params);

@@ -6,7 +6,7 @@ import { exitCodeOf, type MethodName } from '@/agents/protocol';
 import { loadConfig } from '../daemon/config';
 import { isAgentError } from '../daemon/errors';
 import { callDaemon, wantsHelp } from './daemon-client';
-import { formatUbc } from './format';
+import { formatImportPlan, formatUbc, type ImportPlanLike } from './format';
 import { parseVzctl, UsageError, type Call } from './vzctl-args';
 
 const USAGE = `usage: vzctl [--vzroot DIR] [--socket PATH] VERB CTID [options]
@@ -18,6 +18,8 @@ const USAGE = `usage: vzctl [--vzroot DIR] [--socket PATH] VERB CTID [options]
   reinstall CTID [--ostemplate NAME] [--userpasswd root]
   exec|exec2 CTID COMMAND...    (no COMMAND or '-': script from stdin)
   runscript CTID FILE · ubc CTID
+  import CTID --conf /etc/vz/conf/CTID.conf [--private DIR] [--ipadd IP/PREFIX]... [--gateway IP] [--start] [--dry-run]
+                  an OpenVZ VE (simfs) as a new VE; --dry-run prints every mapping and what is not carried
   enter CTID      a root shell in the running VE (exit leaves it)
   console CTID    the VE's console (/dev/console); needs a terminal; Ctrl-a q detaches
   --netif_add/--netif_del are not supported: every VE has one interface, eth0, a veth on the
@@ -50,6 +52,12 @@ function print(call: Call, ctid: number, result: Record<string, unknown>): numbe
     process.stderr.write(String(result.stderr ?? ''));
     if (result.timedOut) process.stderr.write('vzctl: command timed out\n');
     return call.print === 'exec2' ? Number(result.exitCode) : Number(result.exitCode) === 0 ? 0 : 1;
+  }
+  if (call.print === 'import') {
+    const plan = (call.method === 've.import' ? result.plan : result) as ImportPlanLike;
+    process.stdout.write(formatImportPlan(plan));
+    if (call.method === 've.import') process.stdout.write(`CT ${ctid} imported (${String((result.ve as { status: string }).status)})\n`);
+    return plan.problems.length && call.method !== 've.import' ? 1 : 0;
   }
   if (call.print === 'ubc') {
     process.stdout.write(formatUbc(ctid, result.rows as never));

@@ -9,6 +9,7 @@ import { hello } from './hello';
 import { migrateHandlers } from './migrate';
 import { nodeInfo } from './node-info';
 import { veHandlers } from './ve';
+import { veImport, veImportPlan } from './ve-import';
 
 export const handlers: AnyHandler[] = [
   hello,
@@ -17,4 +18,6 @@ export const handlers: AnyHandler[] = [
   ...migrateHandlers,
   ...bulkHandlers,
   consolePrepare,
+  veImportPlan,
+  veImport,
 ];

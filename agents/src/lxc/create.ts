@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { veConfigSchema, veLimitsSchema, type VeConfig } from '../config/schema';
 import { checkVeAddresses } from '../config/network-check';
 import { findTemplate } from '../templates/cache';
-import { mountImage, unmountImage } from '../storage/image';
+import { makeExt4, mountImage, unmountImage } from '../storage/image';
 import { copyTemplateImage, templateImage } from '../storage/template-image';
 import { VeError } from '../sys/errors';
 import { parseOrBadParams } from '../sys/params';
@@ -45,16 +45,17 @@ export function parseCreate(input: unknown): z.infer<typeof createInputSchema> {
  * Create a stopped VE. Every step registers its undo, so a failure anywhere leaves no conf,
  * image, mount, loop device, id range or address behind. `keepMounted` leaves the image mounted for a start that follows.
  */
-export async function createVe(rt: Runtime, input: unknown, undo: Undo, opts: { keepMounted?: boolean } = {}): Promise<VeConfig> {
+export async function createVe(rt: Runtime, input: unknown, undo: Undo, opts: { keepMounted?: boolean; fromTree?: { dir: string; bytes: number } } = {}): Promise<VeConfig> {
   const req = parseCreate(input);
   const { password, passwordHash, sshKeys, ...rest } = req;
   checkVeAddresses(rest, rt.networks);
   const p = vePaths(rt.vzroot, req.ctid);
   if (await veExists(rt.vzroot, req.ctid)) throw new VeError('VE_EXISTS', `VE ${req.ctid} already exists`);
   await assertIpsFree(rt.vzroot, req.ctid, rest.ips);
-  const tpl = await findTemplate(rt.vzroot, req.ostemplate);
+  // An import (fromTree) brings its own files: its template name is only a label.
+  const tpl = opts.fromTree ? null : await findTemplate(rt.vzroot, req.ostemplate);
   const fs = await statfs(rt.vzroot).catch(() => null);
-  const need = tpl.manifest.sizeBytes * 4 + 64 * 2 ** 20;
+  const need = (tpl ? tpl.manifest.sizeBytes * 4 : opts.fromTree!.bytes * 2) + 64 * 2 ** 20;
   if (fs && fs.bavail * fs.bsize < need) throw new VeError('NO_DISK_SPACE', `not enough space under ${rt.vzroot} for VE ${req.ctid}`);
   const hash = passwordHash ?? (password !== undefined ? await hashPassword(password) : undefined);
 
@@ -68,9 +69,18 @@ export async function createVe(rt: Runtime, input: unknown, undo: Undo, opts: { 
   const first = await allocateIdRange(rt.vzroot, req.ctid, undo);
   const c: VeConfig = veConfigSchema.parse({ ...rest, idmap: { uid: first, gid: first } });
 
-  rt.progress?.(15, `preparing filesystem from ${tpl.manifest.name}`);
-  const base = await templateImage(rt.vzroot, tpl, c.diskspace, c.diskinodes);
-  await copyTemplateImage(base, p.image, undo);
+  if (tpl) {
+    rt.progress?.(15, `preparing filesystem from ${tpl.manifest.name}`);
+    const base = await templateImage(rt.vzroot, tpl, c.diskspace, c.diskinodes);
+    await copyTemplateImage(base, p.image, undo);
+  } else {
+    rt.progress?.(15, `copying the VE's files from ${opts.fromTree!.dir}`);
+    undo.push(`remove image ${p.image}`, () => rm(p.image, { force: true }));
+    // mke2fs -d copies the tree as it is (numeric owners, modes, links, device nodes): the VE's ids map at mount.
+    await makeExt4(p.image, c.diskspace, c.diskinodes, opts.fromTree!.dir).catch((e: Error) => {
+      throw /allocate|space|inode|too small/i.test(e.message) ? new VeError('NO_DISK_SPACE', `the files of VE ${c.ctid} do not fit in ${c.diskspace} bytes with ${c.diskinodes} inodes`) : e;
+    });
+  }
   await mountImage(p.image, p.root, undo);
   undo.push(`unmount and detach ${p.root}`, () => unmountImage(p.image, p.root));
 
