@@ -9,8 +9,18 @@ import { Ctid, Ip, IpCidr, TemplateName, VeInfo, VeLimits } from './ve';
  */
 const AbsPath = z.string().min(2).max(4096).regex(/^\/[^\0\n]*$/, 'an absolute path');
 
+/** An OpenVZ host over SSH: its host key pinned, a key given per call (redacted from the journal, removed after the call). */
+export const SshSourceParams = z.object({
+  host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/),
+  port: z.number().int().min(1).max(65_535),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/),
+  hostKey: z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}$/),
+  privateKey: z.string().min(1).max(16_384),
+});
+
 export const ImportSourceParams = z.object({
-  conf: AbsPath.describe('the OpenVZ CTID.conf on this node'),
+  ssh: SshSourceParams.optional().describe('read from this OpenVZ host instead of this node'),
+  conf: AbsPath.describe('the OpenVZ CTID.conf (on this node or the ssh host)'),
   private: AbsPath.optional().describe('the private area (simfs tree) when it is not at the conf\'s VE_PRIVATE'),
   ctid: Ctid.optional().describe('import as this ctid (default: the conf\'s)'),
 });
@@ -37,6 +47,11 @@ export const ImportPlanResult = z.object({
 });
 
 export const importMethods = {
+  've.import.list': defineMethod({
+    params: z.object({ ssh: SshSourceParams.optional(), confDir: AbsPath.default('/etc/vz/conf') }),
+    result: z.object({ ves: z.array(ImportPlanResult) }), mutating: false,
+    description: 'The OpenVZ VEs of a host (one CTID.conf each), each mapped as a dry run would (sizes not measured).',
+  }),
   've.import.plan': defineMethod({
     params: ImportSourceParams, result: ImportPlanResult, mutating: false,
     description: 'Dry run of an OpenVZ import: every mapping, every parameter not carried, what blocks it.',

@@ -9,7 +9,7 @@ import { hello } from './hello';
 import { migrateHandlers } from './migrate';
 import { nodeInfo } from './node-info';
 import { veHandlers } from './ve';
-import { veImport, veImportPlan } from './ve-import';
+import { veImport, veImportList, veImportPlan } from './ve-import';
 
 export const handlers: AnyHandler[] = [
   hello,
@@ -18,6 +18,7 @@ export const handlers: AnyHandler[] = [
   ...migrateHandlers,
   ...bulkHandlers,
   consolePrepare,
+  veImportList,
   veImportPlan,
   veImport,
 ];

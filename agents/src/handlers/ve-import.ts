@@ -1,5 +1,5 @@
 import { defineHandler } from '../daemon/types';
-import { importVe, planImport } from '../import/openvz';
+import { importVe, listImportable, planImport } from '../import/openvz';
 import { runtimeOf } from '../lxc/from-ctx';
 import { veInfo } from '../lxc/list';
 import { startVe } from '../lxc/power';
@@ -10,6 +10,14 @@ export const veImportPlan = defineHandler({
   mutating: false,
   async run(params, ctx) {
     return planImport(runtimeOf(ctx), params);
+  },
+});
+
+export const veImportList = defineHandler({
+  method: 've.import.list',
+  mutating: false,
+  async run(params, ctx) {
+    return { ves: await listImportable(runtimeOf(ctx), params) };
   },
 });
 

@@ -10,6 +10,9 @@ import { makeTestNode, type TestNode } from '../lxc/test-env';
 import { lxcState } from '../lxc/lxc-cli';
 import { callDaemon } from '../cli/daemon-client';
 import { veExists } from '../lxc/ve-store';
+import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
+import { createTestAccount, type TestAccount } from '@/test/fixtures/accounts';
+import ssh2 from 'ssh2';
 
 const sh = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -17,6 +20,8 @@ let node: TestNode;
 let daemon: LocalDaemon;
 let socket: string;
 let ovz: string;
+let sshd: TestSshd | undefined;
+let account: TestAccount | undefined;
 
 function vzctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -55,6 +60,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await sshd?.destroy();
+  await account?.remove();
   await daemon?.stop('SIGKILL');
   await node?.cleanup();
   if (ovz) await rm(ovz, { recursive: true, force: true });
@@ -130,5 +137,39 @@ IP_ADDRESS="192.0.2.10"
     expect(missing.stdout).toMatch(/is not a directory/);
     const noConf = await vzctl('import', String(ctid), '--conf', path.join(ovz, 'none.conf'));
     expect(noConf.stderr).toMatch(/no such file/);
+  });
+
+  it('imports from an OpenVZ host over SSH: lists its VEs, dry-runs, copies the tree with owners kept; a wrong host key or a refused key says so', { timeout: 240_000 }, async () => {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'vzimport-test' });
+    // The OpenVZ host's root: a uid-0 alias with /bin/sh, so no test waits on this machine's root dotfiles.
+    account = await createTestAccount({ root: true, shell: '/bin/sh' });
+    sshd = await startTestSshd({ authorizedKeys: [pair.public] });
+    const ctid = node.ctid();
+    const src = await openvzVe(ctid, `PHYSPAGES="0:32768"
+DISKSPACE="524288:524288"
+VE_PRIVATE="@PRIVATE@"
+OSTEMPLATE="debian-7.0-x86_64"
+IP_ADDRESS="10.199.131.78"
+HOSTNAME="over-ssh.example.com"
+`);
+    const ssh = { host: sshd.host, port: sshd.port, user: account.name, hostKey: sshd.hostPublicKey, privateKey: pair.private };
+    const confDir = path.dirname(src.conf);
+    const listed = await callDaemon(socket, 've.import.list', { ssh, confDir });
+    expect(listed.ves.map((v) => [v.ctid, v.hostname])).toContainEqual([ctid, 'over-ssh.example.com']);
+    const plan = await callDaemon(socket, 've.import.plan', { ssh, conf: src.conf });
+    expect(plan).toMatchObject({ ctid, problems: [], limits: { ram: 32768 * 4096 } });
+    expect(plan.usedBytes).toBeGreaterThan(1_000_000);
+
+    const res = await callDaemon(socket, 've.import', { ssh, conf: src.conf, ctid, start: true });
+    expect(res.ve).toMatchObject({ ctid, status: 'running', hostname: 'over-ssh.example.com', ram: 32768 * 4096 });
+    const out = (await callDaemon(socket, 've.exec', { ctid, script: 'cat /home/alice/notes.txt; stat -c %u:%g /home/alice/notes.txt' })).stdout;
+    expect(out).toBe('kept across the move\n1000:1000\n');
+    // The staging copy is gone; the key never stays on the node.
+    expect(await readFile(path.join(node.vzroot, 'import', String(ctid)), 'utf8').catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
+
+    const wrongHostKey = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
+    await expect(callDaemon(socket, 've.import.plan', { ssh: { ...ssh, hostKey: wrongHostKey }, conf: src.conf })).rejects.toThrow(/host key .* is not the pinned one/);
+    const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+    await expect(callDaemon(socket, 've.import.plan', { ssh: { ...ssh, privateKey: stranger.private }, conf: src.conf })).rejects.toThrow(/refused the key/);
   });
 });

@@ -1,23 +1,25 @@
 // `vzctl import` / ve.import: an OpenVZ VE (its CTID.conf and simfs private area, copied to or
 // mounted on this node) becomes a vzpanel VE with the same ctid, addresses and translated limits.
-import { lstat, open, readdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCidr, inNetwork, type Cidr } from '../config/net-addr';
 import { createVe } from '../lxc/create';
 import type { Runtime } from '../lxc/runtime';
 import { veExists } from '../lxc/ve-store';
-import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
 import type { Undo } from '../sys/undo';
 import { parseOpenvzConf } from './openvz-conf';
 import { mapOpenvzConf, type OpenvzMapping } from './openvz-map';
+import { localSource, safePath, sshSource, type SourceFs, type SshSource } from './source';
 
 const MiB = 2 ** 20;
 const CONF_MAX = 1 * MiB;
 
 export interface ImportSource {
-  /** Path of the OpenVZ CTID.conf on this node. */
+  /** Path of the OpenVZ CTID.conf (on this node, or on `ssh`'s host). */
   conf: string;
+  /** Read from an OpenVZ host over SSH instead of this node's filesystem. */
+  ssh?: SshSource;
   /** The private area, when it is not where the conf's VE_PRIVATE says (copied elsewhere). */
   private?: string;
   /** Target ctid; default the conf's. */
@@ -31,29 +33,6 @@ export interface ImportPlan extends Omit<OpenvzMapping, 'privatePath'> {
   usedInodes: number;
   /** Reasons the import cannot run as it stands (nothing is copied while any remain). */
   problems: string[];
-}
-
-async function readConf(file: string): Promise<string> {
-  const fh = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw new VeError('NOT_FOUND', `cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { field: 'conf' });
-  });
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new VeError('BAD_PARAMS', `${file} is not a file`, { field: 'conf' });
-    if (st.size > CONF_MAX) throw new VeError('BAD_PARAMS', `${file} is larger than ${CONF_MAX} bytes: not a CTID.conf`, { field: 'conf' });
-    return await fh.readFile('utf8');
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Disk blocks and inodes the tree uses (one du each; -x stays on the tree's filesystem). */
-async function treeUsage(dir: string): Promise<{ bytes: number; inodes: number }> {
-  const [b, i] = await Promise.all([
-    run('du', ['-sx', '-B1', dir], { timeoutMs: 30 * 60_000 }),
-    run('du', ['-sx', '--inodes', dir], { timeoutMs: 30 * 60_000 }),
-  ]);
-  return { bytes: Number(b.stdout.split(/\s/)[0]), inodes: Number(i.stdout.split(/\s/)[0]) };
 }
 
 /** Bare (venet) addresses get the prefix of the node network they are in. */
@@ -74,7 +53,20 @@ export function withPrefixes(ips: string[], networks: string[] = []): { ips: str
 
 /** The dry run: every mapping and every parameter that is not carried, plus what blocks the import. Touches nothing. */
 export async function planImport(rt: Runtime, src: ImportSource): Promise<ImportPlan> {
-  const conf = parseOpenvzConf(await readConf(src.conf));
+  return withSource(src, (fs) => planFrom(rt, src, fs));
+}
+
+async function withSource<T>(src: ImportSource, fn: (fs: SourceFs) => Promise<T>): Promise<T> {
+  const fs = src.ssh ? await sshSource(src.ssh) : localSource();
+  try {
+    return await fn(fs);
+  } finally {
+    await fs.close();
+  }
+}
+
+async function planFrom(rt: Runtime, src: ImportSource, fs: SourceFs, measure = true): Promise<ImportPlan> {
+  const conf = parseOpenvzConf(await fs.readFile(safePath(src.conf, 'conf'), CONF_MAX));
   const fileCtid = path.basename(src.conf).match(/^(\d+)\.conf$/)?.[1];
   const m = mapOpenvzConf(conf, fileCtid ? Number(fileCtid) : undefined);
   const problems: string[] = [];
@@ -82,17 +74,17 @@ export async function planImport(rt: Runtime, src: ImportSource): Promise<Import
   if (ctid === undefined) throw new VeError('BAD_PARAMS', 'the conf names no numeric ctid (OpenVZ 7 UUID): give the ctid to import as', { field: 'ctid' });
   const privatePath = src.private ?? m.privatePath;
   if (!privatePath) throw new VeError('BAD_PARAMS', 'the conf has no VE_PRIVATE: give the private area\'s path', { field: 'private' });
+  safePath(privatePath, 'private');
   if (m.layout === 'ploop') {
     problems.push('VE_LAYOUT=ploop: this importer reads simfs trees; on the OpenVZ host, copy the mounted VE\'s files (vzctl mount, then rsync -aHAX --numeric-ids from its root) and import that tree with --private');
   }
-  const st = await lstat(privatePath).catch(() => null);
   let used = { bytes: 0, inodes: 0 };
-  if (!st || !st.isDirectory()) problems.push(`private area ${privatePath} is not a directory`);
+  if (!(await fs.isDir(privatePath))) problems.push(`private area ${privatePath} is not a directory`);
   else {
-    used = await treeUsage(privatePath);
-    const top = new Set(await readdir(privatePath));
+    if (measure) used = await fs.usage(privatePath);
+    const top = new Set(await fs.list(privatePath));
     if (!top.has('sbin') && !top.has('usr')) problems.push(`${privatePath} holds no root filesystem (no sbin or usr): is it the private area?`);
-    else if (!(await lstat(path.join(privatePath, 'sbin/init')).catch(() => null))) problems.push(`${privatePath} has no sbin/init: the VE could not boot`);
+    else if (!(await fs.exists(path.join(privatePath, 'sbin/init')))) problems.push(`${privatePath} has no sbin/init: the VE could not boot`);
   }
   if (await veExists(rt.vzroot, ctid)) problems.push(`VE ${ctid} already exists on this node: import as another ctid`);
   const disk = m.limits.diskspace;
@@ -119,21 +111,53 @@ export interface ImportInput extends ImportSource {
   start?: boolean;
 }
 
-/** Creates the VE from the tree (stopped; the caller starts it). Throws with every problem when the plan has any. */
+/**
+ * Creates the VE from the tree (started when asked). Throws with every problem when the plan has any.
+ * A tree over SSH is first copied to a staging folder on this node (removed afterwards, also on failure).
+ */
 export async function importVe(rt: Runtime, input: ImportInput, undo: Undo): Promise<ImportPlan> {
-  const plan = await planImport(rt, input);
-  const addr = input.ips ? { ips: input.ips, problems: [] } : withPrefixes(plan.ips, rt.networks);
-  const blocking = plan.problems.filter((p) => !(input.ips && p.startsWith('address ')));
-  if (blocking.length) throw new VeError('BAD_PARAMS', `cannot import VE ${plan.ctid}: ${blocking.join('; ')}`, { problems: blocking });
-  const limits = { ...plan.limits, ...input.limits };
-  // No DISKSPACE/DISKINODES in the conf: room for the files twice over.
-  limits.diskspace ??= Math.max(Math.ceil((plan.usedBytes * 2 + 256 * MiB) / MiB) * MiB, 512 * MiB);
-  limits.diskinodes ??= Math.max(plan.usedInodes * 2 + 10_000, 65_536);
-  await createVe(rt, {
-    ctid: plan.ctid, ostemplate: input.ostemplate ?? plan.ostemplate,
-    hostname: plan.hostname, ips: addr.ips, gateway: input.gateway, gateway6: input.gateway6,
-    nameservers: plan.nameservers, searchdomain: plan.searchdomain, onboot: plan.onboot, description: plan.description,
-    ...limits,
-  }, undo, { fromTree: { dir: plan.privatePath, bytes: plan.usedBytes } });
-  return plan;
+  return withSource(input, async (fs) => {
+    const plan = await planFrom(rt, input, fs);
+    const addr = input.ips ? { ips: input.ips, problems: [] } : withPrefixes(plan.ips, rt.networks);
+    const blocking = plan.problems.filter((p) => !(input.ips && p.startsWith('address ')));
+    if (blocking.length) throw new VeError('BAD_PARAMS', `cannot import VE ${plan.ctid}: ${blocking.join('; ')}`, { problems: blocking });
+    const limits = { ...plan.limits, ...input.limits };
+    // No DISKSPACE/DISKINODES in the conf: room for the files twice over.
+    limits.diskspace ??= Math.max(Math.ceil((plan.usedBytes * 2 + 256 * MiB) / MiB) * MiB, 512 * MiB);
+    limits.diskinodes ??= Math.max(plan.usedInodes * 2 + 10_000, 65_536);
+    let tree = plan.privatePath;
+    if (input.ssh) {
+      tree = path.join(rt.vzroot, 'import', String(plan.ctid));
+      await rm(tree, { recursive: true, force: true });
+      await mkdir(tree, { recursive: true, mode: 0o700 });
+      rt.progress?.(5, `copying the VE's files from ${input.ssh.host}`);
+      try {
+        await fs.copyTree(plan.privatePath, tree);
+      } catch (e) {
+        await rm(tree, { recursive: true, force: true });
+        throw e;
+      }
+    }
+    try {
+      await createVe(rt, {
+        ctid: plan.ctid, ostemplate: input.ostemplate ?? plan.ostemplate,
+        hostname: plan.hostname, ips: addr.ips, gateway: input.gateway, gateway6: input.gateway6,
+        nameservers: plan.nameservers, searchdomain: plan.searchdomain, onboot: plan.onboot, description: plan.description,
+        ...limits,
+      }, undo, { fromTree: { dir: tree, bytes: plan.usedBytes } });
+    } finally {
+      if (input.ssh) await rm(tree, { recursive: true, force: true });
+    }
+    return plan;
+  });
+}
+
+/** The OpenVZ VEs a host has: one dry run per CTID.conf in `confDir` (sizes are measured by the VE's own dry run). */
+export async function listImportable(rt: Runtime, src: { ssh?: SshSource; confDir: string }): Promise<ImportPlan[]> {
+  return withSource({ ...src, conf: src.confDir }, async (fs) => {
+    const confs = (await fs.list(safePath(src.confDir, 'confDir'))).filter((f) => /^\d+\.conf$/.test(f)).sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+    const out: ImportPlan[] = [];
+    for (const f of confs.slice(0, 500)) out.push(await planFrom(rt, { ssh: src.ssh, conf: path.join(src.confDir, f) }, fs, false));
+    return out;
+  });
 }
