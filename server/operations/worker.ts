@@ -7,6 +7,7 @@ import { failTaskWithoutRun, taskRunner } from './tasks/runner';
 import { registerVeTaskHandlers } from './ve/handlers';
 import { registerNodeTaskHandlers } from './nodes/bootstrap-task';
 import { registerMigrateTasks } from './migrate';
+import { registerImportTasks } from './imports/task';
 import { registerReinstallTask } from './ve/reinstall';
 import { registerBulkTasks } from './bulk';
 import { registerWebhookHooks, webhookDeliverTask } from './webhooks/deliver';
@@ -18,6 +19,7 @@ const LIVENESS_NS = 0x767a_0002;
 export function taskList(prisma: PrismaClient): TaskList {
   registerVeTaskHandlers();
   registerMigrateTasks();
+  registerImportTasks();
   registerNodeTaskHandlers();
   registerReinstallTask();
   registerBulkTasks();

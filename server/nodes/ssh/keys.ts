@@ -47,22 +47,34 @@ export function panelKeyDir(dataDir = process.env.VZPANEL_DATA_DIR ?? '/var/lib/
  * the same key: the loser of the race just reads the winner's file.
  */
 export function loadOrCreatePanelKey(dataDir?: string): PanelKey {
+  return loadOrCreateKey(dataDir, 'panel_ed25519', 'vzpanel');
+}
+
+/**
+ * The key the panel hands a node for one OpenVZ import (`<dataDir>/keys/import_ed25519`): separate
+ * from the panel's own, so a node that sees it can reach only the OpenVZ hosts that trust it.
+ */
+export function loadOrCreateImportKey(dataDir?: string): PanelKey {
+  return loadOrCreateKey(dataDir, 'import_ed25519', 'vzpanel-import');
+}
+
+function loadOrCreateKey(dataDir: string | undefined, file: string, comment: string): PanelKey {
   const dir = panelKeyDir(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  const privateKeyPath = path.join(dir, 'panel_ed25519');
+  const privateKeyPath = path.join(dir, file);
   try {
-    const pair = sshUtils.generateKeyPairSync('ed25519', { comment: 'vzpanel' });
+    const pair = sshUtils.generateKeyPairSync('ed25519', { comment });
     writeFileSync(privateKeyPath, pair.private, { mode: 0o600, flag: 'wx' });
     writeFileSync(`${privateKeyPath}.pub`, pair.public.trim() + '\n', { mode: 0o644 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  return readPanelKey(privateKeyPath);
+  return readPanelKey(privateKeyPath, comment);
 }
 
 /** Read an OpenSSH private key file and derive its public line and fingerprint. */
-export function readPanelKey(privateKeyPath: string): PanelKey {
+export function readPanelKey(privateKeyPath: string, comment = 'vzpanel'): PanelKey {
   const privateKey = readFileSync(privateKeyPath, 'utf8');
   const parsed = sshUtils.parseKey(privateKey);
   if (parsed instanceof Error) throw new Error(`cannot parse panel key ${privateKeyPath}: ${parsed.message}`);
@@ -70,7 +82,7 @@ export function readPanelKey(privateKeyPath: string): PanelKey {
   const blob = key.getPublicSSH();
   return {
     privateKey,
-    publicKey: `${key.type} ${blob.toString('base64')} vzpanel`,
+    publicKey: `${key.type} ${blob.toString('base64')} ${comment}`,
     fingerprint: fingerprintOfBlob(blob),
     privateKeyPath,
   };

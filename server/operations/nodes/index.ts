@@ -17,7 +17,7 @@ export function probeHostKey(address: string, sshPort: number): Promise<HostKeyI
 }
 
 // The key must still be the one the admin looked at: re-read it and compare before trusting it.
-async function confirmedHostKey(address: string, sshPort: number, fingerprint: string): Promise<HostKeyInfo> {
+export async function confirmedHostKey(address: string, sshPort: number, fingerprint: string): Promise<HostKeyInfo> {
   const presented = await fetchHostKey(address, sshPort);
   if (presented.fingerprint !== fingerprint) {
     throw new AppError('CONFLICT', `${address}:${sshPort} presents host key ${presented.fingerprint}, not the confirmed ${fingerprint}`, {

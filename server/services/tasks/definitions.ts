@@ -74,6 +74,16 @@ export const TASKS = {
     /** VE state before the request set it to migrating (restored on a failure before commit). */
     prevState: VeStateName,
   }),
+  // An OpenVZ VE brought in (issue 16): the Ve row and its addresses exist; the node copies and creates.
+  've.import': z.object({
+    sourceId: z.string(),
+    conf: z.string(),
+    private: z.string().optional(),
+    addresses: z.array(z.object({ address: z.string(), family: z.union([z.literal(4), z.literal(6)]), prefix: z.number().int(), gateway: z.string().nullable() })),
+    limits: Limits,
+    template: z.string(),
+    start: z.boolean(),
+  }),
   've.migrated.cleanup': z.object({ ctid: Ctid, nodeId: z.string(), name: z.string() }),
   'node.evacuate': z.object({
     veIds: z.array(z.string()).optional(),
