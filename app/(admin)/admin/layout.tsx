@@ -9,6 +9,7 @@ const nav: NavItem[] = [
   { href: '/admin/customers', label: 'Customers' },
   { href: '/admin/plans', label: 'Plans' },
   { href: '/admin/templates', label: 'Templates' },
+  { href: '/admin/imports', label: 'Import' },
   { href: '/admin/ip-pools', label: 'IP pools' },
   { href: '/admin/bulk', label: 'Bulk' },
   { href: '/admin/tasks', label: 'Tasks' },
