@@ -13,8 +13,23 @@ export const test = base.extend({
 
 export { expect };
 
+/**
+ * page.goto that survives Chromium's ERR_NETWORK_CHANGED: it aborts a navigation when a VE's veth
+ * (any process's, on this host) appears. The navigation is simply made again.
+ */
+export async function visit(page: Page, url: string) {
+  for (let i = 0; ; i++) {
+    try {
+      return await page.goto(url);
+    } catch (e) {
+      if (i >= 4 || !/ERR_NETWORK_CHANGED/.test(String(e))) throw e;
+      await page.waitForTimeout(500);
+    }
+  }
+}
+
 export async function login(page: Page, email: string, password: string) {
-  await page.goto('/login');
+  await visit(page, '/login');
   // Chromium aborts in-flight requests with ERR_NETWORK_CHANGED when a VE's veth appears on the
   // host; a lost script chunk leaves the form unrendered. Load the page again in that case.
   const shown = () => page.getByLabel('Email').waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false);

@@ -6,7 +6,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { APIRequestContext } from '@playwright/test';
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, visit } from './fixtures';
 import { startTestSshd, type TestSshd } from '../test/fixtures/sshd';
 import { createTestAccount, type TestAccount } from '../test/fixtures/accounts';
 
@@ -52,7 +52,7 @@ test('an admin adds an OpenVZ host, reads the dry run and imports a VE', async (
     account = await createTestAccount({ root: true, shell: '/bin/sh' });
     sshd = await startTestSshd();
 
-    await page.goto('/admin/imports');
+    await visit(page, '/admin/imports');
     await page.getByTestId('source-name').fill(`ovz-${id}`);
     await page.getByTestId('source-host').fill(sshd.host);
     await page.getByTestId('source-port').fill(String(sshd.port));
