@@ -30,6 +30,7 @@ test('an admin adds an OpenVZ host, reads the dry run and imports a VE', async (
   const ctid = 7800 + (parseInt(id, 16) % 100);
   try {
     await login(page, admin().email, admin().password);
+    await expect(page).toHaveURL(/\/admin$/);
     const req = page.request;
     const nodes = await call<Array<{ id: string; name: string }>>(req, 'nodes.list', undefined, false);
     const node = nodes.find((n) => n.name === 'local') ?? nodes[0];
