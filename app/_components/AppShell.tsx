@@ -65,7 +65,7 @@ export function AppShell({ area, nav, children }: { area: 'admin' | 'portal'; na
                 <div className="font-medium text-slate-900">{user.name || user.email}</div>
                 <div className="text-xs text-slate-500">{user.email}</div>
               </div>
-              <Badge tone={user.role === 'admin' ? 'indigo' : 'slate'}>{user.role}</Badge>
+              <Badge tone={user.role === 'admin' ? 'indigo' : 'slate'}>{user.adminRole ?? user.role}</Badge>
               <Button variant="secondary" size="sm" onClick={() => logout.mutate()} loading={logout.isPending} data-testid="logout">
                 Log out
               </Button>

@@ -16,7 +16,7 @@ export interface AuditScratch {
 // Target type by router: the first path segment names what an `id` input refers to.
 const DOMAIN_TARGET: Record<string, string> = {
   ves: 've', portal: 've', billing: 've', nodes: 'node', plans: 'plan', ipPools: 'ipPool', customers: 'user',
-  apiKeys: 'apiKey', templates: 'template', webhooks: 'webhook', tasks: 'task', auth: 'user',
+  apiKeys: 'apiKey', templates: 'template', webhooks: 'webhook', tasks: 'task', auth: 'user', staff: 'user',
 };
 
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined);
@@ -59,7 +59,7 @@ export async function recordMutation(
       Object.assign(details, { error: d.message, code: d.appCode });
     }
     const target = targetOf(path, input, result.ok ? result.data : undefined, scratch);
-    await writeAudit(ctx.prisma, { ...actorOf(ctx, scratch), action: path, targetType: target?.type, targetId: target?.id, ip: ctx.ip, outcome, details });
+    await writeAudit(ctx.prisma, { ...actorOf(ctx, scratch), action: path, targetType: target?.type, targetId: target?.id, ip: ctx.ip, userAgent: ctx.userAgent, outcome, details });
   } catch (err) {
     logger.error({ err, path }, 'audit write failed');
   }

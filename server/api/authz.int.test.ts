@@ -1,6 +1,8 @@
-// Authorization matrix generated from the router itself: every tRPC procedure (by its meta.auth and
-// scopes) and every REST route of the OpenAPI document, against anonymous, customer A, customer B,
-// an admin, a billing key without the scope, a revoked key and a key with every scope; and the
+// Authorization matrix generated from the router itself: every tRPC procedure (by its meta.auth,
+// scopes and type) and every REST route of the OpenAPI document, against anonymous, customer A,
+// customer B, the staff roles owner, admin and support (support may run queries, never mutations;
+// billing staff cannot hold a session at all), a billing key without the scope, a revoked key and
+// a key with every scope; and the
 // console WebSocket against the same actors. A procedure
 // without a declared rule, or a customer procedure taking a VE/task id without an ownership probe
 // below, fails the test.
@@ -28,13 +30,16 @@ import { closeTaskEvents } from '@/server/operations/tasks/events';
 
 type Proc = { _def: { type: 'query' | 'mutation' | 'subscription'; meta?: Meta; inputs: z.ZodType[] } };
 const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, Proc>).sort(([a], [b]) => a.localeCompare(b));
-const KINDS: AuthKind[] = ['public', 'authed', 'customer', 'admin', 'apiKey'];
+const KINDS: AuthKind[] = ['public', 'authed', 'customer', 'admin', 'owner', 'apiKey'];
 
-type Actor = 'anonymous' | 'customerA' | 'customerB' | 'admin' | 'keyWithoutScope' | 'revokedKey' | 'fullKey';
-const ACTORS: Actor[] = ['anonymous', 'customerA', 'customerB', 'admin', 'keyWithoutScope', 'revokedKey', 'fullKey'];
+type SessionActor = 'customerA' | 'customerB' | 'owner' | 'admin' | 'support';
+type Actor = 'anonymous' | SessionActor | 'keyWithoutScope' | 'revokedKey' | 'fullKey';
+const ACTORS: Actor[] = ['anonymous', 'customerA', 'customerB', 'owner', 'admin', 'support', 'keyWithoutScope', 'revokedKey', 'fullKey'];
+const STAFF: Actor[] = ['owner', 'admin', 'support'];
 
 let db: TestDatabase;
-const users: Record<'customerA' | 'customerB' | 'admin', string> = { customerA: '', customerB: '', admin: '' };
+const users: Record<SessionActor, string> = { customerA: '', customerB: '', owner: '', admin: '', support: '' };
+let billingUser = '';
 const keys: Record<'keyWithoutScope' | 'revokedKey' | 'fullKey', string> = { keyWithoutScope: '', revokedKey: '', fullKey: '' };
 let veA: { id: string; ctid: number };
 let taskA: string;
@@ -49,6 +54,9 @@ beforeAll(async () => {
   users.customerA = (await createUser(db.prisma, { email: `${uniq('a')}@example.test`, password: pw })).id;
   users.customerB = (await createUser(db.prisma, { email: `${uniq('b')}@example.test`, password: pw })).id;
   users.admin = (await createUser(db.prisma, { email: `${uniq('root')}@example.test`, password: pw, role: 'admin' })).id;
+  users.owner = (await createUser(db.prisma, { email: `${uniq('owner')}@example.test`, password: pw, role: 'admin', adminRole: 'owner' })).id;
+  users.support = (await createUser(db.prisma, { email: `${uniq('support')}@example.test`, password: pw, role: 'admin', adminRole: 'support' })).id;
+  billingUser = (await createUser(db.prisma, { email: `${uniq('billing')}@example.test`, password: pw, role: 'admin', adminRole: 'billing' })).id;
   keys.keyWithoutScope = (await createApiKey(db.prisma, { name: 'no-scope', scopes: [] })).token;
   const revoked = await createApiKey(db.prisma, { name: 'revoked', scopes: [...API_SCOPES] });
   await revokeApiKey(db.prisma, revoked.id);
@@ -100,9 +108,9 @@ async function outcome(actor: Actor, path: string, input: unknown): Promise<{ co
 
 const DENIED = ['UNAUTHORIZED', 'FORBIDDEN'];
 
-/** What each actor must get from a procedure of `kind` requiring `scopes` (null = anything but 401/403). */
-function expected(kind: AuthKind, scopes: string[], actor: Actor): 'UNAUTHORIZED' | 'FORBIDDEN' | null {
-  const session = actor === 'customerA' || actor === 'customerB' || actor === 'admin';
+/** What each actor must get from a procedure of `kind` and `type` requiring `scopes` (null = anything but 401/403). */
+function expected(kind: AuthKind, scopes: string[], actor: Actor, type: Proc['_def']['type'] = 'query'): 'UNAUTHORIZED' | 'FORBIDDEN' | null {
+  const session = actor in users;
   switch (kind) {
     case 'public':
       return null;
@@ -110,7 +118,11 @@ function expected(kind: AuthKind, scopes: string[], actor: Actor): 'UNAUTHORIZED
     case 'customer':
       return session ? null : 'UNAUTHORIZED';
     case 'admin':
-      return actor === 'admin' ? null : session ? 'FORBIDDEN' : 'UNAUTHORIZED';
+      if (!session) return 'UNAUTHORIZED';
+      if (actor === 'support') return type === 'mutation' ? 'FORBIDDEN' : null;
+      return STAFF.includes(actor) ? null : 'FORBIDDEN';
+    case 'owner':
+      return actor === 'owner' ? null : session ? 'FORBIDDEN' : 'UNAUTHORIZED';
     case 'apiKey':
       if (actor === 'fullKey') return null;
       if (actor === 'keyWithoutScope') return scopes.length ? 'FORBIDDEN' : null;
@@ -135,7 +147,7 @@ describe('authorization matrix (tRPC)', () => {
     const rows: string[] = [];
     for (const actor of ACTORS) {
       const got = await outcome(actor, path, undefined);
-      const want = expected(kind, scopes, actor);
+      const want = expected(kind, scopes, actor, proc._def.type);
       const ok = want ? got.code === want : !DENIED.includes(got.code) && got.code !== 'INTERNAL_SERVER_ERROR';
       if (!ok) rows.push(`${actor}: expected ${want ?? 'allowed'}, got ${got.code} ${got.message}`);
     }
@@ -248,7 +260,7 @@ describe('authorization matrix (REST /api/v1 from the OpenAPI document)', () => 
 describe('authorization matrix (console WebSocket)', () => {
   const srv = listening();
   const CONSOLE: Record<Actor, number> = {
-    anonymous: 401, customerA: 101, customerB: 404, admin: 101, keyWithoutScope: 401, revokedKey: 401, fullKey: 401,
+    anonymous: 401, customerA: 101, customerB: 404, owner: 101, admin: 101, support: 101, keyWithoutScope: 401, revokedKey: 401, fullKey: 401,
   };
 
   /** The HTTP status the upgrade is answered with (101 when the WebSocket opens). */
@@ -264,5 +276,18 @@ describe('authorization matrix (console WebSocket)', () => {
   it.each(ACTORS.map((a) => [a] as const))('%s', async (actor) => {
     expect(await upgradeStatus(actor, veA.id)).toBe(CONSOLE[actor]);
     if (actor === 'customerB') expect(await upgradeStatus(actor, randomUUID())).toBe(404);
+  });
+});
+
+// A billing staff account exists for API keys: it can neither sign in nor use a session made for it.
+describe('billing staff accounts have no browser access', () => {
+  it('sign-in is refused with a clear reason and a session made for it authorizes nothing', async () => {
+    const email = (await db.prisma.user.findUniqueOrThrow({ where: { id: billingUser } })).email;
+    const anon = createCaller(await createInnerContext(db.prisma, { ip: '127.0.0.99' }));
+    await expect(anon.auth.login({ email, password: 'correct horse battery' })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/API-only/) });
+    const { token } = await createSession(db.prisma, billingUser);
+    const caller = createCaller(await createInnerContext(db.prisma, { sessionToken: token }));
+    expect(await caller.auth.me()).toBeNull();
+    await expect(caller.ves.list({})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 });

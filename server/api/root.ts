@@ -16,6 +16,7 @@ import { bulkRouter } from './routers/bulk';
 import { webhooksRouter } from './routers/webhooks';
 import { auditRouter } from './routers/audit';
 import { importsRouter } from './routers/imports';
+import { staffRouter } from './routers/staff';
 
 export const appRouter = router({
   auth: authRouter,
@@ -35,6 +36,7 @@ export const appRouter = router({
   webhooks: webhooksRouter,
   audit: auditRouter,
   imports: importsRouter,
+  staff: staffRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,8 +5,9 @@ import { describeError, toTRPCError } from './errors';
 import type { Context } from './context';
 import { verifyApiKey } from '@/server/services/auth/apiKeys';
 import { recordMutation, type AuditScratch } from './audit';
+import { canMutate } from '@/server/services/auth/roles';
 
-export type AuthKind = 'public' | 'authed' | 'customer' | 'admin' | 'apiKey';
+export type AuthKind = 'public' | 'authed' | 'customer' | 'admin' | 'owner' | 'apiKey';
 // Optional in the type only because tRPC's .meta() takes the whole object; every procedure builder sets auth.
 export type Meta = OpenApiMeta<{ auth?: AuthKind; scopes?: string[] }>;
 
@@ -64,12 +65,25 @@ export const authedProcedure = base.meta({ auth: 'authed' }).use(requireSession)
  */
 export const customerProcedure = base.meta({ auth: 'customer' }).use(requireSession);
 
-/** Admin-only procedures; the role check happens here, on the server, for every call. */
+/**
+ * Admin-area procedures; the role check happens here, on the server, for every call. Every staff
+ * role may run queries (support reads everything); only owner and admin may run mutations.
+ */
 export const adminProcedure = base
   .meta({ auth: 'admin' })
   .use(requireSession)
-  .use(({ ctx, next }) => {
+  .use(({ ctx, type, next }) => {
     if (ctx.user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Administrators only' });
+    if (type === 'mutation' && !canMutate(ctx.user.adminRole)) throw new TRPCError({ code: 'FORBIDDEN', message: 'Your role (support) can read but not change anything' });
+    return next();
+  });
+
+/** Staff account management (other admins, their roles and second factors): owners only, reads included. */
+export const ownerProcedure = base
+  .meta({ auth: 'owner' })
+  .use(requireSession)
+  .use(({ ctx, next }) => {
+    if (ctx.user.adminRole !== 'owner') throw new TRPCError({ code: 'FORBIDDEN', message: 'Owners only' });
     return next();
   });
 

@@ -14,6 +14,7 @@ import { CONSOLE_WS_PREFIX, createConsoleUpgrade } from './console-ws';
 import { createRestHandler, restErrorBody } from './rest';
 import { answerClientError, MAX_HEADER_SIZE } from './client-error';
 import { TRPCError } from '@trpc/server';
+import { AUDIT_CSV_PATH, serveAuditCsv } from './audit-csv';
 
 export interface NextHandlers {
   handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> | unknown;
@@ -90,6 +91,7 @@ export function createHttpServer(opts: HttpServerOptions) {
       const h = await checkHealth(prisma);
       return sendJson(res, h.db === 'ok' ? 200 : 503, h);
     }
+    if (p === AUDIT_CSV_PATH) return serveAuditCsv(prisma, req, res, url);
     // Every answer under /api is JSON, an unknown path too (never Next's HTML 404 page).
     if (p.startsWith('/api/')) return sendJson(res, 404, restErrorBody(new TRPCError({ code: 'NOT_FOUND', message: `No API at ${p}` })));
     if (p.startsWith('/auth/token/')) return redeemLoginToken(prisma, req, res, p.slice('/auth/token/'.length));

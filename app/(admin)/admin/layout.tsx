@@ -14,6 +14,9 @@ const nav: NavItem[] = [
   { href: '/admin/bulk', label: 'Bulk' },
   { href: '/admin/tasks', label: 'Tasks' },
   { href: '/admin/api-keys', label: 'API keys' },
+  { href: '/admin/webhooks', label: 'Webhooks' },
+  { href: '/admin/audit', label: 'Audit log' },
+  { href: '/admin/staff', label: 'Admins' },
   { href: '/admin/account', label: 'Account' },
   { href: '/api-docs', label: 'API docs' },
 ];

@@ -17,19 +17,24 @@ const TIMEOUT_MS = 10_000;
 const backoffBaseMs = () => Number(process.env.VZ_WEBHOOK_BACKOFF_MS ?? 10_000);
 
 type Lookup = NonNullable<http.RequestOptions['lookup']>;
+type PostResult = { status?: number; error?: string; body?: string };
+// Kept of a receiver's answer for the delivery log; the rest is read and dropped.
+const BODY_KEEP = 500;
 
 /**
  * POSTs to `url` connecting only to `to` (the address checkedWebhookAddress approved), whatever
  * the name resolves to now: the Host header and TLS name stay the URL's. Redirects are not followed.
  */
-export function post(url: string, to: { address: string; family: 4 | 6 }, body: string, headers: Record<string, string>): Promise<{ status?: number; error?: string }> {
+export function post(url: string, to: { address: string; family: 4 | 6 }, body: string, headers: Record<string, string>): Promise<PostResult> {
   const pinned = ((_host: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) =>
     opts.all ? cb(null, [{ address: to.address, family: to.family }]) : cb(null, to.address, to.family)) as unknown as Lookup;
   const lib = new URL(url).protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     const req = lib.request(url, { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, lookup: pinned, timeout: TIMEOUT_MS }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode }));
+      let kept = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { if (kept.length < BODY_KEEP) kept += c.slice(0, BODY_KEEP - kept.length); });
+      res.on('end', () => resolve({ status: res.statusCode, body: kept }));
       res.on('error', (e) => resolve({ error: e.message.slice(0, 500) }));
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
@@ -38,7 +43,7 @@ export function post(url: string, to: { address: string; family: 4 | 6 }, body: 
   });
 }
 
-async function send(prisma: PrismaClient, url: string, body: string, headers: Record<string, string>): Promise<{ status?: number; error?: string }> {
+async function send(prisma: PrismaClient, url: string, body: string, headers: Record<string, string>): Promise<PostResult> {
   try {
     return await post(url, await checkedWebhookAddress(prisma, url), body, headers);
   } catch (e) {
@@ -65,18 +70,18 @@ export async function deliverOnce(prisma: PrismaClient, deliveryId: string): Pro
     'X-Vzpanel-Delivery': d.id,
   });
   if (r.status !== undefined && r.status >= 200 && r.status < 300) {
-    await prisma.webhookDelivery.update({ where: { id: d.id }, data: { status: 'succeeded', attempts, responseStatus: r.status, error: null, deliveredAt: new Date(), nextAttemptAt: null } });
+    await prisma.webhookDelivery.update({ where: { id: d.id }, data: { status: 'succeeded', attempts, responseStatus: r.status, responseBody: r.body ?? null, error: null, deliveredAt: new Date(), nextAttemptAt: null } });
     return;
   }
   const error = r.error ?? `HTTP ${r.status}`;
   if (attempts >= MAX_DELIVERY_ATTEMPTS) {
-    await prisma.webhookDelivery.update({ where: { id: d.id }, data: { status: 'failed', attempts, responseStatus: r.status ?? null, error, nextAttemptAt: null } });
+    await prisma.webhookDelivery.update({ where: { id: d.id }, data: { status: 'failed', attempts, responseStatus: r.status ?? null, responseBody: r.body ?? null, error, nextAttemptAt: null } });
     logger.warn({ deliveryId: d.id, webhookId: d.webhookId, error }, 'webhook delivery given up');
     return;
   }
   const next = new Date(Date.now() + backoffBaseMs() * 2 ** (attempts - 1));
   await prisma.$transaction(async (tx) => {
-    await tx.webhookDelivery.update({ where: { id: d.id }, data: { attempts, responseStatus: r.status ?? null, error, nextAttemptAt: next } });
+    await tx.webhookDelivery.update({ where: { id: d.id }, data: { attempts, responseStatus: r.status ?? null, responseBody: r.body ?? null, error, nextAttemptAt: next } });
     await queueDeliveryJob(tx, d.id, next);
   });
 }
@@ -98,16 +103,19 @@ const SUSPENSION_EVENTS: Record<string, WebhookEvent> = {
 };
 
 // A destroyed VE's row is gone by now (and the task's veId with it): its identity comes from what the destroy task was given.
-function destroyedVe(task: Task) {
+// Any other task whose VE is gone by the time it finishes still names it the same way (state "gone").
+function destroyedVe(task: Task, state: 'destroyed' | 'gone') {
   const p = (task.params ?? {}) as { veId?: unknown; externalId?: unknown; hostname?: unknown };
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
-  return { id: task.veId ?? str(p.veId), ctid: task.ctid, externalId: str(p.externalId), hostname: str(p.hostname), state: 'destroyed', suspendReason: null, suspendMode: null };
+  const id = task.veId ?? str(p.veId);
+  if (!id && task.ctid == null) return null;
+  return { id, ctid: task.ctid, externalId: str(p.externalId), hostname: str(p.hostname), state, suspendReason: null, suspendMode: null };
 }
 
 async function onFinished(prisma: PrismaClient, task: Task): Promise<void> {
   const row = task.veId ? await prisma.ve.findUnique({ where: { id: task.veId }, select: { id: true, ctid: true, externalId: true, hostname: true, state: true, suspendReason: true, suspendMode: true } }) : null;
   const destroyed = task.type === 've.destroy' && task.status === 'succeeded' && !row;
-  const ve = destroyed ? destroyedVe(task) : row;
+  const ve = row ?? destroyedVe(task, destroyed ? 'destroyed' : 'gone');
   const data = {
     task: {
       id: task.id, type: task.type, status: task.status, error: task.error, errorCode: task.errorCode, veId: task.veId ?? ve?.id ?? null, ctid: task.ctid,

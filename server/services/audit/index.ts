@@ -14,6 +14,7 @@ export interface AuditEntry {
   targetType?: string | null;
   targetId?: string | null;
   ip?: string | null;
+  userAgent?: string | null;
   outcome: AuditOutcome;
   details?: Record<string, unknown>;
 }
@@ -48,6 +49,7 @@ export async function writeAudit(prisma: PrismaClient, e: AuditEntry): Promise<v
       targetType: e.targetType ?? null,
       targetId: e.targetId?.slice(0, 200) ?? null,
       ip: e.ip?.slice(0, 64) ?? null,
+      userAgent: e.userAgent?.slice(0, 300) || null,
       outcome: e.outcome,
       details: (auditSafe(e.details ?? {}) ?? {}) as Prisma.InputJsonValue,
     },
@@ -61,6 +63,8 @@ export const ListAuditInput = z.object({
   action: z.string().max(200).optional().describe('exact procedure path ("billing.suspend") or a prefix ending in "." ("billing.")'),
   targetType: z.string().max(50).optional(),
   targetId: z.string().max(200).optional(),
+  veId: z.string().max(64).optional().describe('entries about this VE'),
+  nodeId: z.string().max(64).optional().describe('entries about this node or a VE now on it'),
   outcome: z.enum(['success', 'failure', 'denied']).optional(),
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
@@ -68,13 +72,21 @@ export const ListAuditInput = z.object({
   pageSize: z.number().int().min(1).max(200).default(50),
 });
 export type ListAuditInput = z.input<typeof ListAuditInput>;
+export type AuditFilter = z.output<typeof ListAuditInput>;
 
-const select = { id: true, createdAt: true, actorType: true, actorId: true, actorLabel: true, action: true, targetType: true, targetId: true, ip: true, outcome: true, details: true } as const;
+const select = { id: true, createdAt: true, actorType: true, actorId: true, actorLabel: true, action: true, targetType: true, targetId: true, ip: true, userAgent: true, outcome: true, details: true } as const;
+export type AuditRowData = Prisma.AuditLogGetPayload<{ select: typeof select }>;
+export const auditSelect = select;
 
-/** Admin search over the whole log, newest first. */
-export async function listAudit(prisma: PrismaClient, raw: ListAuditInput) {
-  const f = parseOrBadInput(ListAuditInput, raw);
-  const where: Prisma.AuditLogWhereInput = {
+/** The where clause of an admin search (the page and the CSV export share it). */
+export async function auditWhere(prisma: PrismaClient, f: AuditFilter): Promise<Prisma.AuditLogWhereInput> {
+  const and: Prisma.AuditLogWhereInput[] = [];
+  if (f.veId) and.push({ targetType: 've', targetId: f.veId });
+  if (f.nodeId) {
+    const ves = await prisma.ve.findMany({ where: { nodeId: f.nodeId }, select: { id: true }, take: 5000 });
+    and.push({ OR: [{ targetType: 'node', targetId: f.nodeId }, { targetType: 've', targetId: { in: ves.map((v) => v.id) } }] });
+  }
+  return {
     ...(f.actorType ? { actorType: f.actorType } : {}),
     ...(f.actorId ? { actorId: f.actorId } : {}),
     ...(f.actor ? { actorLabel: { contains: f.actor, mode: 'insensitive' } } : {}),
@@ -83,11 +95,33 @@ export async function listAudit(prisma: PrismaClient, raw: ListAuditInput) {
     ...(f.targetId ? { targetId: f.targetId } : {}),
     ...(f.outcome ? { outcome: f.outcome } : {}),
     ...(f.from || f.to ? { createdAt: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lte: f.to } : {}) } } : {}),
+    ...(and.length ? { AND: and } : {}),
   };
-  const [total, items] = await Promise.all([
+}
+
+/** Readable names of the VEs and nodes `rows` point at ("101 web1.example", "node-a"); a gone one has none. */
+export async function targetLabels(prisma: PrismaClient, rows: Array<{ targetType: string | null; targetId: string | null }>): Promise<Map<string, string>> {
+  const ids = (type: string) => [...new Set(rows.filter((r) => r.targetType === type && r.targetId).map((r) => r.targetId!))];
+  const [ves, nodes] = await Promise.all([
+    prisma.ve.findMany({ where: { id: { in: ids('ve') } }, select: { id: true, ctid: true, hostname: true, node: { select: { name: true } } } }),
+    prisma.node.findMany({ where: { id: { in: ids('node') } }, select: { id: true, name: true } }),
+  ]);
+  const m = new Map<string, string>();
+  for (const v of ves) m.set(`ve:${v.id}`, `${v.ctid} ${v.hostname} on ${v.node.name}`);
+  for (const n of nodes) m.set(`node:${n.id}`, n.name);
+  return m;
+}
+
+/** Admin search over the whole log, newest first, each row with a readable target label. */
+export async function listAudit(prisma: PrismaClient, raw: ListAuditInput) {
+  const f = parseOrBadInput(ListAuditInput, raw);
+  const where = await auditWhere(prisma, f);
+  const [total, rows] = await Promise.all([
     prisma.auditLog.count({ where }),
     prisma.auditLog.findMany({ where, select, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: (f.page - 1) * f.pageSize, take: f.pageSize }),
   ]);
+  const labels = await targetLabels(prisma, rows);
+  const items = rows.map((r) => ({ ...r, targetLabel: labels.get(`${r.targetType}:${r.targetId}`) ?? null }));
   return { total, page: f.page, pageSize: f.pageSize, items };
 }
 

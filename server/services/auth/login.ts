@@ -6,6 +6,7 @@ import { createSession, findTotpTicket, revokeSessionById } from './sessions';
 import { checkSecondFactor, secondFactorAttempt } from './twoFactor';
 import { addressKey, RULES, throttleAttempt, throttleRelease, throttleReset } from './rateLimit';
 import { normalizeEmail } from './users';
+import { canUseBrowser, staffRoleOf } from './roles';
 
 interface ClientMeta {
   ip?: string;
@@ -29,7 +30,7 @@ export function loginKeys(email: string, ip: string | undefined) {
 async function countLoginAttempt(prisma: PrismaClient, email: string, meta: ClientMeta) {
   const keys = loginKeys(email, meta.ip);
   const audit = (scope: string) => async ({ lockedUntil }: { lockedUntil: Date }) =>
-    writeAudit(prisma, { actorType: 'user', actorLabel: email, action: 'auth.login.locked', targetType: 'user', targetId: email, ip: meta.ip, outcome: 'denied', details: { scope, lockedUntil } });
+    writeAudit(prisma, { actorType: 'user', actorLabel: email, action: 'auth.login.locked', targetType: 'user', targetId: email, ip: meta.ip, userAgent: meta.userAgent, outcome: 'denied', details: { scope, lockedUntil } });
   await throttleAttempt(prisma, keys.ipEmail, RULES.loginIpEmail, audit('address+account'));
   await throttleAttempt(prisma, keys.ip, RULES.loginIp, audit('address'));
   await throttleAttempt(prisma, keys.email, RULES.loginEmail, audit('account'));
@@ -51,6 +52,8 @@ export async function loginWithPassword(prisma: PrismaClient, input: { email: st
     throw new AppError('UNAUTHENTICATED', BAD_CREDENTIALS);
   }
   if (!(await verifyPassword(user.passwordHash, input.password))) throw new AppError('UNAUTHENTICATED', BAD_CREDENTIALS);
+  // Told only to someone who knows the password: billing accounts work through API keys alone.
+  if (!canUseBrowser(staffRoleOf(user))) throw new AppError('FORBIDDEN', 'This is an API-only billing account; it cannot sign in to the panel');
   await throttleReset(prisma, [keys.ipEmail]);
   await throttleRelease(prisma, keys.ip);
   await throttleRelease(prisma, keys.email);

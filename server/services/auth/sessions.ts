@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@/server/db/client';
 import { newToken, sha256Hex } from './tokens';
+import { canUseBrowser, staffRoleOf, type StaffRole } from './roles';
 
 export const SESSION_COOKIE = 'vz_session';
 /** Idle timeout: a session unused for this long expires; each use slides it forward. */
@@ -16,6 +17,8 @@ export interface SessionUser {
   email: string;
   name: string;
   role: 'admin' | 'customer';
+  /** Staff rights (owner, admin, support); null for customers. */
+  adminRole: StaffRole | null;
   totpEnabled: boolean;
 }
 
@@ -48,13 +51,14 @@ export async function createSession(prisma: PrismaClient, userId: string, meta: 
 
 /**
  * Resolves a cookie token to a live, fully authenticated session and its user, or null
- * (unknown, expired, 2FA still pending, or user disabled). Slides the idle expiry forward.
+ * (unknown, expired, 2FA still pending, user disabled, or an API-only billing account). Slides
+ * the idle expiry forward.
  */
 export async function validateSession(prisma: PrismaClient, token: string | undefined): Promise<ValidSession | null> {
   if (!token || token.length > 200) return null;
   const row = await prisma.session.findUnique({ where: { tokenHash: sha256Hex(token) }, include: { user: true } });
   const now = Date.now();
-  if (!row || row.pendingTotp || row.user.disabled) return null;
+  if (!row || row.pendingTotp || row.user.disabled || !canUseBrowser(staffRoleOf(row.user))) return null;
   if (row.expiresAt.getTime() <= now) {
     await prisma.session.deleteMany({ where: { id: row.id } });
     return null;
@@ -71,7 +75,7 @@ export async function validateSession(prisma: PrismaClient, token: string | unde
   const u = row.user;
   return {
     session: { id: row.id, expiresAt, createdAt: row.createdAt },
-    user: { id: u.id, email: u.email, name: u.name, role: u.role, totpEnabled: u.totpEnabled },
+    user: { id: u.id, email: u.email, name: u.name, role: u.role, adminRole: staffRoleOf(u), totpEnabled: u.totpEnabled },
     renewed,
   };
 }

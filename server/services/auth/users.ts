@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { hashPassword } from './password';
+import type { StaffRole } from './roles';
 
 export const MIN_PASSWORD_LENGTH = 10;
 
@@ -25,7 +26,7 @@ function checkPassword(password: string): void {
 /** Creates a user with an argon2id password hash. CONFLICT when the e-mail is taken. */
 export async function createUser(
   prisma: PrismaClient,
-  input: { email: string; password?: string; name?: string; role?: 'admin' | 'customer'; externalId?: string },
+  input: { email: string; password?: string; name?: string; role?: 'admin' | 'customer'; adminRole?: StaffRole; externalId?: string },
 ) {
   const email = normalizeEmail(input.email);
   if (input.password !== undefined) checkPassword(input.password);
@@ -36,6 +37,7 @@ export async function createUser(
       email,
       name: input.name ?? email.split('@')[0],
       role: input.role ?? 'customer',
+      adminRole: input.role === 'admin' ? (input.adminRole ?? 'admin') : null,
       passwordHash: input.password === undefined ? null : await hashPassword(input.password),
       externalId: input.externalId,
     },
@@ -64,7 +66,7 @@ export async function ensureAdmin(
     if (admin) return { created: false, email: admin.email };
     const clash = await tx.user.findUnique({ where: { email } });
     if (clash) throw new AppError('CONFLICT', `User ${email} exists but is not an admin; choose another VZPANEL_ADMIN_EMAIL`);
-    await tx.user.create({ data: { email, name: 'Administrator', role: 'admin', passwordHash } });
+    await tx.user.create({ data: { email, name: 'Administrator', role: 'admin', adminRole: 'owner', passwordHash } });
     return { created: true, email, password };
   });
 }

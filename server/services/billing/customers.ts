@@ -6,6 +6,7 @@ import { createUser, normalizeEmail } from '@/server/services/auth/users';
 import { newToken, sha256Hex } from '@/server/services/auth/tokens';
 import { parseOrBadInput } from '@/server/services/plans/limits';
 import { NO_CONTROL } from './validate';
+import { deleteCustomerWhere } from '@/server/services/customers/delete';
 
 export const ExternalId = z.string().trim().min(1).max(200).regex(NO_CONTROL, 'no control characters');
 export const UpsertCustomerInput = z.object({
@@ -83,35 +84,9 @@ export async function consumeLoginToken(prisma: PrismaClient, token: string): Pr
   return rows[0]?.userId ?? null;
 }
 
-/** How many of a customer's VEs a refused delete names in its message (the rest are counted). */
-const NAMED_VES = 20;
-
-/**
- * Deletes the customer with billing id `externalId`: their sessions and login links go with them
- * (cascade); tasks and audit rows keep their history without the user. Refused (CONFLICT, naming
- * the VEs) while they own any VE: terminate those first. The user row is locked for the check, and
- * the VE→owner foreign key refuses a VE created meanwhile, so nothing is orphaned either way.
- */
+/** Deletes the customer with billing id `externalId` (refused while they own a VE; see deleteCustomerWhere). */
 export async function deleteCustomer(prisma: PrismaClient, externalId: string) {
   const ext = parseOrBadInput(ExternalId, externalId, 'externalId');
-  try {
-    return await prisma.$transaction(async (tx) => {
-      const u = await tx.user.findUnique({ where: { externalId: ext }, select: { id: true, role: true } });
-      if (!u || u.role !== 'customer') throw new AppError('NOT_FOUND', 'Customer not found');
-      await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${u.id} FOR UPDATE`;
-      const ves = await tx.ve.findMany({ where: { ownerId: u.id }, select: { id: true, ctid: true, hostname: true, externalId: true }, orderBy: { ctid: 'asc' } });
-      if (ves.length) {
-        const named = ves.slice(0, NAMED_VES).map((v) => `${v.ctid} (${v.hostname}${v.externalId ? `, service ${v.externalId}` : ''})`).join(', ');
-        const more = ves.length > NAMED_VES ? ` and ${ves.length - NAMED_VES} more` : '';
-        throw new AppError('CONFLICT', `Customer ${ext} still owns ${ves.length} VE(s): ${named}${more}; terminate them first`);
-      }
-      await tx.user.delete({ where: { id: u.id } });
-      return { id: u.id, externalId: ext, deleted: true as const };
-    });
-  } catch (e) {
-    if (e instanceof Prisma.PrismaClientKnownRequestError && (e.code === 'P2003' || e.code === 'P2014')) {
-      throw new AppError('CONFLICT', `Customer ${ext} got a VE while being deleted; terminate it first`);
-    }
-    throw e;
-  }
+  const r = await deleteCustomerWhere(prisma, { externalId: ext }, ext);
+  return { id: r.id, externalId: ext, deleted: r.deleted };
 }

@@ -5,6 +5,7 @@ import { useTRPC } from '@/app/_lib/trpc';
 import { formatAgo, formatDate } from '@/app/_lib/format';
 import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
 import { Badge } from '@/app/_components/Badge';
+import { CanChange } from '@/app/_components/Can';
 import { Button } from '@/app/_components/Button';
 import { Field } from '@/app/_components/Input';
 import { CheckList } from '@/app/_components/CheckList';
@@ -53,7 +54,7 @@ export default function ApiKeysPage() {
     <>
       <PageHeader title="API keys" description="Keys are stored hashed; a revoked key stops working at once." />
       <div className="space-y-6">
-        <CreateKey />
+        <CanChange><CreateKey /></CanChange>
         <ErrorAlert error={keys.error ?? revoke.error} />
         <Card>
           <Table>
@@ -72,12 +73,12 @@ export default function ApiKeysPage() {
                   <Td className="text-slate-500">{formatAgo(k.lastUsedAt)}</Td>
                   <Td>{k.revokedAt ? <Badge tone="red">revoked</Badge> : <Badge tone="green">active</Badge>}</Td>
                   <Td className="text-right">
-                    {!k.revokedAt && (
+                    {!k.revokedAt && (<CanChange>
                       <Button variant="secondary" size="sm" loading={revoke.isPending && revoke.variables?.id === k.id}
                         onClick={() => { if (window.confirm(`Revoke "${k.name}"? Billing calls with it will fail at once.`)) revoke.mutate({ id: k.id }); }}>
                         Revoke
                       </Button>
-                    )}
+                    </CanChange>)}
                   </Td>
                 </tr>
               ))}

@@ -7,6 +7,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useTRPC } from '@/app/_lib/trpc';
 import { formatAgo } from '@/app/_lib/format';
 import { Card, PageHeader } from '@/app/_components/Card';
+import { CanChange } from '@/app/_components/Can';
 import { Button } from '@/app/_components/Button';
 import { Input } from '@/app/_components/Input';
 import { Pager } from '@/app/_components/Pager';
@@ -38,7 +39,7 @@ export default function BulkJobsPage() {
   return (
     <>
       <PageHeader title="Bulk jobs" description="Scripts, package updates, power and limit changes across many VEs, rolled out in batches."
-        actions={<Link href="/admin/bulk/new"><Button data-testid="bulk-new">New bulk job</Button></Link>} />
+        actions={<CanChange><Link href="/admin/bulk/new"><Button data-testid="bulk-new">New bulk job</Button></Link></CanChange>} />
       <Card>
         <form onSubmit={open} className="flex gap-2 border-b border-slate-200 p-4">
           <Input className="max-w-sm" placeholder="Open a job by id…" value={jump} onChange={(e) => setJump(e.target.value)} aria-label="Job id" />

@@ -10,6 +10,7 @@ import { Field, Input } from '@/app/_components/Input';
 import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { Pager } from '@/app/_components/Pager';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
+import { CanChange } from '@/app/_components/Can';
 
 function CreateCustomer() {
   const trpc = useTRPC();
@@ -49,18 +50,20 @@ export default function CustomersPage() {
   const invalidate = () => qc.invalidateQueries({ queryKey: trpc.customers.list.queryKey() });
   const disable = useMutation(trpc.customers.setDisabled.mutationOptions({ onSuccess: invalidate }));
   const reset = useMutation(trpc.customers.resetPassword.mutationOptions());
+  const remove = useMutation(trpc.customers.remove.mutationOptions({ onSuccess: invalidate }));
   return (
     <>
       <PageHeader title="Customers" description="People who sign in to the portal to manage their own VEs." />
       <div className="space-y-6">
-        <CreateCustomer />
-        <ErrorAlert error={list.error ?? disable.error ?? reset.error} />
+        <CanChange><CreateCustomer /></CanChange>
+        <ErrorAlert error={list.error ?? disable.error ?? reset.error ?? remove.error} />
         {reset.data?.password && <Alert tone="success" title="New password (shown once)"><code className="select-all font-mono">{reset.data.password}</code></Alert>}
         <Card>
           <div className="border-b border-slate-200 p-4"><Input className="max-w-sm" placeholder="Search e-mail, name, external id" value={q} onChange={(e) => { setQ(e.target.value); setPage(1); }} aria-label="Search customers" /></div>
           <Table>
             <THead><tr><Th>E-mail</Th><Th>Name</Th><Th>External id</Th><Th>VEs</Th><Th>Last login</Th><Th>Created</Th><Th>Status</Th><Th /></tr></THead>
             <TBody>
+              {list.isPending && <EmptyRow colSpan={8}>Loading…</EmptyRow>}
               {list.data?.total === 0 && <EmptyRow colSpan={8}>No customers.</EmptyRow>}
               {list.data?.items.map((c) => (
                 <tr key={c.id} data-testid={`customer-row-${c.email}`}>
@@ -71,10 +74,14 @@ export default function CustomersPage() {
                   <Td className="text-slate-500">{formatAgo(c.lastLoginAt)}</Td>
                   <Td className="text-slate-500">{formatDate(c.createdAt)}</Td>
                   <Td>{c.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}</Td>
-                  <Td className="space-x-2 text-right">
+                  <Td className="space-x-2 text-right"><CanChange>
                     <Button size="sm" variant="secondary" onClick={() => { if (window.confirm(`Generate a new password for ${c.email}? Their sessions end.`)) reset.mutate({ id: c.id }); }}>Reset password</Button>
                     <Button size="sm" variant={c.disabled ? 'secondary' : 'danger'} onClick={() => disable.mutate({ id: c.id, disabled: !c.disabled })}>{c.disabled ? 'Enable' : 'Disable'}</Button>
-                  </Td>
+                    {c.veCount === 0 && (
+                      <Button size="sm" variant="danger" data-testid={`customer-delete-${c.email}`}
+                        onClick={() => { if (window.confirm(`Delete ${c.email} and their login for good?`)) remove.mutate({ id: c.id }); }}>Delete</Button>
+                    )}
+                  </CanChange></Td>
                 </tr>
               ))}
             </TBody>

@@ -10,6 +10,9 @@ import { Meter } from '@/app/_components/Meter';
 import { ErrorAlert, Alert } from '@/app/_components/Alert';
 import { percent } from '@/app/_lib/format';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
+import { CanChange } from '@/app/_components/Can';
+import { PoolTools } from './_components/PoolTools';
+import { Fragment } from 'react';
 
 function CreatePool() {
   const trpc = useTRPC();
@@ -49,19 +52,22 @@ function CreatePool() {
 export default function IpPoolsPage() {
   const trpc = useTRPC();
   const pools = useQuery(trpc.ipPools.list.queryOptions());
+  const [open, setOpen] = useState<string | null>(null);
   return (
     <>
       <PageHeader title="IP pools" description="Networks addresses are handed out from, per node or node group." />
       <div className="space-y-6">
-        <CreatePool />
+        <CanChange><CreatePool /></CanChange>
         <ErrorAlert error={pools.error} />
         <Card>
           <Table>
-            <THead><tr><Th>Name</Th><Th>Network</Th><Th>Gateway</Th><Th>Nameservers</Th><Th>Nodes</Th><Th className="w-56">Used</Th></tr></THead>
+            <THead><tr><Th>Name</Th><Th>Network</Th><Th>Gateway</Th><Th>Nameservers</Th><Th>Nodes</Th><Th className="w-56">Used</Th><Th /></tr></THead>
             <TBody>
-              {pools.data?.length === 0 && <EmptyRow colSpan={6}>No pools.</EmptyRow>}
+              {pools.isPending && <EmptyRow colSpan={7}>Loading…</EmptyRow>}
+              {pools.data?.length === 0 && <EmptyRow colSpan={7}>No pools.</EmptyRow>}
               {pools.data?.map((p) => (
-                <tr key={p.id} data-testid={`pool-row-${p.name}`}>
+                <Fragment key={p.id}>
+                <tr data-testid={`pool-row-${p.name}`}>
                   <Td className="font-medium text-slate-900">{p.name}</Td>
                   <Td className="font-mono">{p.cidr}</Td>
                   <Td className="font-mono">{p.gateway ?? '—'}</Td>
@@ -71,7 +77,12 @@ export default function IpPoolsPage() {
                     <div className="mb-1 text-xs text-slate-600">{p.usage.used} used · {p.usage.free} free · {p.usage.reserved} reserved</div>
                     <Meter value={percent(p.usage.used, p.usage.total - p.usage.reserved)} label={`${p.name} used`} />
                   </Td>
+                  <Td className="text-right"><CanChange>
+                    <Button size="sm" variant="secondary" onClick={() => setOpen(open === p.id ? null : p.id)} data-testid={`pool-manage-${p.name}`}>{open === p.id ? 'Close' : 'Manage'}</Button>
+                  </CanChange></Td>
                 </tr>
+                {open === p.id && <tr><td colSpan={7}><PoolTools pool={p} /></td></tr>}
+                </Fragment>
               ))}
             </TBody>
           </Table>

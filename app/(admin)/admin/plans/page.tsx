@@ -9,6 +9,7 @@ import { Field } from '@/app/_components/Input';
 import { CheckList } from '@/app/_components/CheckList';
 import { ErrorAlert, Alert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
+import { CanChange } from '@/app/_components/Can';
 
 const NUMBERS = [
   { key: 'ram', label: 'RAM (MiB)', def: '512' },
@@ -61,17 +62,20 @@ export default function PlansPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const plans = useQuery(trpc.plans.list.queryOptions());
-  const update = useMutation(trpc.plans.update.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.plans.list.queryKey() }) }));
+  const invalidate = () => qc.invalidateQueries({ queryKey: trpc.plans.list.queryKey() });
+  const update = useMutation(trpc.plans.update.mutationOptions({ onSuccess: invalidate }));
+  const remove = useMutation(trpc.plans.remove.mutationOptions({ onSuccess: invalidate }));
   return (
     <>
       <PageHeader title="Plans" description="What can be sold: RAM, disk, CPU, processes, addresses and allowed templates." />
       <div className="space-y-6">
-        <CreatePlan />
-        <ErrorAlert error={plans.error ?? update.error} />
+        <CanChange><CreatePlan /></CanChange>
+        <ErrorAlert error={plans.error ?? update.error ?? remove.error} />
         <Card>
           <Table>
             <THead><tr><Th>Name</Th><Th>RAM</Th><Th>Swap</Th><Th>Disk</Th><Th>CPU</Th><Th>Procs</Th><Th>IPv4</Th><Th>Templates</Th><Th>VEs</Th><Th>Status</Th><Th /></tr></THead>
             <TBody>
+              {plans.isPending && <EmptyRow colSpan={11}>Loading…</EmptyRow>}
               {plans.data?.length === 0 && <EmptyRow colSpan={11}>No plans.</EmptyRow>}
               {plans.data?.map((p) => (
                 <tr key={p.id} data-testid={`plan-row-${p.name}`}>
@@ -81,7 +85,13 @@ export default function PlansPage() {
                   <Td className="text-xs">{p.templates.length ? p.templates.map((t) => t.name).join(', ') : 'all'}</Td>
                   <Td>{p.veCount}</Td>
                   <Td>{p.active ? <Badge tone="green">offered</Badge> : <Badge>retired</Badge>}</Td>
-                  <Td className="text-right"><Button size="sm" variant="secondary" onClick={() => update.mutate({ id: p.id, patch: { active: !p.active } })}>{p.active ? 'Retire' : 'Offer'}</Button></Td>
+                  <Td className="space-x-2 text-right"><CanChange>
+                    <Button size="sm" variant="secondary" onClick={() => update.mutate({ id: p.id, patch: { active: !p.active } })}>{p.active ? 'Retire' : 'Offer'}</Button>
+                    {p.veCount === 0 && (
+                      <Button size="sm" variant="danger" data-testid={`plan-delete-${p.name}`} loading={remove.isPending && remove.variables?.id === p.id}
+                        onClick={() => { if (window.confirm(`Delete plan ${p.name}? This cannot be undone.`)) remove.mutate({ id: p.id }); }}>Delete</Button>
+                    )}
+                  </CanChange></Td>
                 </tr>
               ))}
             </TBody>

@@ -4,6 +4,7 @@ import { useTRPC } from '@/app/_lib/trpc';
 import { formatBytes, formatDate } from '@/app/_lib/format';
 import { Card, PageHeader } from '@/app/_components/Card';
 import { Badge } from '@/app/_components/Badge';
+import { CanChange } from '@/app/_components/Can';
 import { Button } from '@/app/_components/Button';
 import { ErrorAlert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
@@ -33,7 +34,7 @@ export default function TemplatesPage() {
                 <Td className="space-x-1">{t.nodes.map((c) => <Badge key={c.nodeId} tone={c.state === 'ready' ? 'green' : 'amber'}>{nodeName(c.nodeId)}</Badge>)}</Td>
                 <Td className="text-slate-500">{formatDate(t.createdAt)}</Td>
                 <Td>{t.enabled ? <Badge tone="green">offered</Badge> : <Badge>hidden</Badge>}</Td>
-                <Td className="text-right"><Button size="sm" variant="secondary" onClick={() => toggle.mutate({ id: t.id, enabled: !t.enabled })}>{t.enabled ? 'Hide' : 'Offer'}</Button></Td>
+                <Td className="text-right"><CanChange><Button size="sm" variant="secondary" onClick={() => toggle.mutate({ id: t.id, enabled: !t.enabled })}>{t.enabled ? 'Hide' : 'Offer'}</Button></CanChange></Td>
               </tr>
             ))}
           </TBody>

@@ -6,6 +6,7 @@ import { useRouter } from 'next/navigation';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTRPC, type RouterInputs } from '@/app/_lib/trpc';
 import { Card, PageHeader } from '@/app/_components/Card';
+import { CanChange, useCanChange } from '@/app/_components/Can';
 import { Button } from '@/app/_components/Button';
 import { Input } from '@/app/_components/Input';
 import { Select } from '@/app/_components/Select';
@@ -30,6 +31,7 @@ function useDebounced<T>(value: T, ms: number): T {
 
 export default function VesPage() {
   const trpc = useTRPC();
+  const canChange = useCanChange();
   const qc = useQueryClient();
   const [q, setQ] = useState('');
   const [filters, setFilters] = useState<{ nodeId?: string; planId?: string; templateId?: string; state?: (typeof STATES)[number] }>({});
@@ -74,7 +76,7 @@ export default function VesPage() {
 
   return (
     <>
-      <PageHeader title="VEs" description="Containers on every node." actions={<Link href="/admin/ves/new"><Button data-testid="new-ve">Create VE</Button></Link>} />
+      <PageHeader title="VEs" description="Containers on every node." actions={<CanChange><Link href="/admin/ves/new"><Button data-testid="new-ve">Create VE</Button></Link></CanChange>} />
       <Card>
         <div className="flex flex-wrap items-center gap-3 border-b border-slate-200 p-4">
           <Input className="max-w-xs" placeholder="Search CTID, hostname, IP, customer…" value={q} onChange={(e) => setQ(e.target.value)} aria-label="Search" data-testid="ve-search" />
@@ -94,7 +96,7 @@ export default function VesPage() {
             <option value="">All states</option>
             {STATES.map((s) => <option key={s} value={s}>{s}</option>)}
           </Select>
-          {selected.size > 0 && (
+          {selected.size > 0 && canChange && (
             <span className="ml-auto flex items-center gap-2 text-sm" data-testid="bulk-bar">
               <span className="text-slate-600">{selected.size} selected</span>
               <Button size="sm" variant="secondary" onClick={() => bulk('start')}>Start</Button>

@@ -4,7 +4,7 @@ import { listAudit, ListAuditInput } from '@/server/services/audit';
 
 export const AuditRow = z.object({
   id: z.string(), createdAt: z.date(), actorType: z.enum(['user', 'apiKey', 'system']), actorId: z.string().nullable(), actorLabel: z.string().nullable(),
-  action: z.string(), targetType: z.string().nullable(), targetId: z.string().nullable(), ip: z.string().nullable(),
+  action: z.string(), targetType: z.string().nullable(), targetId: z.string().nullable(), ip: z.string().nullable(), userAgent: z.string().nullable(), targetLabel: z.string().nullable().describe('VE "ctid hostname on node" or node name, when it still exists'),
   outcome: z.enum(['success', 'failure', 'denied']), details: z.unknown(),
 });
 

@@ -6,11 +6,13 @@ import { me } from './me';
 import { totpSetup } from './totpSetup';
 import { totpEnable } from './totpEnable';
 import { totpDisable } from './totpDisable';
+import { changePassword } from './changePassword';
 
 export const authRouter = router({
   login,
   verifyTotp,
   logout,
   me,
+  changePassword,
   totp: router({ setup: totpSetup, enable: totpEnable, disable: totpDisable }),
 });

@@ -5,6 +5,7 @@ export const MeOutput = z.object({
   email: z.string(),
   name: z.string(),
   role: z.enum(['admin', 'customer']),
+  adminRole: z.enum(['owner', 'admin', 'support', 'billing']).nullable().describe('Staff rights; null for customers'),
   totpEnabled: z.boolean(),
 });
 

@@ -5,5 +5,6 @@ import { create } from './create';
 import { update } from './update';
 import { setDisabled } from './setDisabled';
 import { resetPassword } from './resetPassword';
+import { remove } from './remove';
 
-export const customersRouter = router({ list, get, create, update, setDisabled, resetPassword });
+export const customersRouter = router({ list, get, create, update, setDisabled, resetPassword, remove });

@@ -3,5 +3,6 @@ import { list } from './list';
 import { get } from './get';
 import { create } from './create';
 import { update } from './update';
+import { remove } from './remove';
 
-export const plansRouter = router({ list, get, create, update });
+export const plansRouter = router({ list, get, create, update, remove });

@@ -9,7 +9,7 @@ export const deliveries = adminProcedure
     total: z.number().int(), page: z.number().int(), pageSize: z.number().int(),
     items: z.array(z.object({
       id: z.string(), webhookId: z.string(), event: z.string(), payload: z.unknown(), status: z.enum(['pending', 'succeeded', 'failed']), attempts: z.number().int(),
-      nextAttemptAt: z.date().nullable(), responseStatus: z.number().int().nullable(), error: z.string().nullable(), createdAt: z.date(), deliveredAt: z.date().nullable(),
+      nextAttemptAt: z.date().nullable(), responseStatus: z.number().int().nullable(), responseBody: z.string().nullable(), error: z.string().nullable(), createdAt: z.date(), deliveredAt: z.date().nullable(),
     })),
   }))
   .query(({ ctx, input }) => listDeliveries(ctx.prisma, input));

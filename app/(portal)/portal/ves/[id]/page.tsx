@@ -13,6 +13,7 @@ import { VeStateBadge } from '@/app/_components/VeStateBadge';
 import { TaskProgress } from '@/app/_components/TaskProgress';
 import { HostnameForm, PasswordForm, PowerButtons, ReinstallForm, VeTasks } from '@/app/_components/VeForms';
 import { VeUsage } from '@/app/_components/VeUsage';
+import { VeHistory } from '@/app/_components/VeHistory';
 
 const POWER = ['start', 'stop', 'restart'] as const;
 
@@ -80,6 +81,7 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
         </div>
         <ReinstallForm templates={v.templates} current={v.template} disabled={paused} onTask={onTask} run={(i) => client.portal.reinstall.mutate({ id, ...i })} />
         <VeTasks veId={v.id} portal onOpen={setTask} />
+        <VeHistory veId={v.id} />
       </div>
     </>
   );
