@@ -8,6 +8,7 @@ import { registerTaskHandler, taskParams, type TaskContext } from '../tasks/regi
 import type { TaskParams } from '@/server/services/tasks/definitions';
 import { nodeSpec } from '@/server/nodes/spec';
 import { openCredential } from './credential';
+import { explainBootstrapFailure } from './explain';
 
 /** Defined in server/services/tasks/definitions; the credential is sealed (see credential.ts) and erased when the task ends. */
 export type NodeBootstrapParams = TaskParams<'node.bootstrap'>;
@@ -20,7 +21,7 @@ export function configureNodeBootstrap(fn: OptionsFor): void {
   optionsFor = fn;
 }
 
-const STEPS: Record<string, number> = { connect: 5, 'copy agent': 40, 'agent account': 50, 'write unit': 55, 'authorize panel key': 65, 'start agent': 75, 'verify with the restricted key': 85 };
+const STEPS: Record<string, number> = { connect: 5, 'check OS and kernel': 10, 'copy agent': 40, 'agent account': 50, 'write unit': 55, 'authorize panel key': 65, 'start agent': 75, 'verify with the restricted key': 85 };
 
 async function eraseCredential(ctx: TaskContext) {
   const { credential: _gone, ...rest } = taskParams(ctx, 'node.bootstrap');
@@ -54,6 +55,8 @@ async function run(ctx: TaskContext) {
     const { capabilities, agentVersion, protocolVersion, hostname } = hello;
     await recordNodeSeen(ctx.prisma, node.id, { capabilities: { ...capabilities, agentVersion, protocolVersion, hostname }, info });
     return { node: node.name, installRoot: res.installRoot, startedBy: res.startedBy, agentVersion };
+  } catch (e) {
+    throw explainBootstrapFailure(e, p);
   } finally {
     await eraseCredential(ctx);
   }
