@@ -50,6 +50,8 @@ async function run(ctx: TaskContext) {
     // From now on the panel logs in as the agent account, never as the admin's user.
     const ready = await ctx.prisma.node.update({ where: { id: node.id }, data: { sshUser: res.agentUser } });
     // First poll right away, through the pooled restricted-key connection.
+    await ctx.log('bootstrap: first poll');
+    await ctx.progress(95, 'first poll');
     const agent = getAgent(node.id, nodeSpec(ready));
     const [hello, info] = await Promise.all([agent.call('hello', {}), agent.call('node.info', {})]);
     const { capabilities, agentVersion, protocolVersion, hostname } = hello;
