@@ -9,12 +9,13 @@ import type { TaskParams } from '@/server/services/tasks/definitions';
 import { nodeSpec } from '@/server/nodes/spec';
 import { openCredential } from './credential';
 import { explainBootstrapFailure } from './explain';
+import { bootstrapOptionsFromEnv } from './lab-options';
 
 /** Defined in server/services/tasks/definitions; the credential is sealed (see credential.ts) and erased when the task ends. */
 export type NodeBootstrapParams = TaskParams<'node.bootstrap'>;
 
 type OptionsFor = (node: { id: string; name: string }) => BootstrapOptions;
-let optionsFor: OptionsFor = () => ({});
+let optionsFor: OptionsFor = bootstrapOptionsFromEnv(process.env);
 
 /** Where and how the agent is installed (tests: temp install root, no apt, direct start). */
 export function configureNodeBootstrap(fn: OptionsFor): void {
