@@ -99,6 +99,29 @@ describe('node page actions', () => {
     expect(off.capabilityReport.find((c) => c.key === 'placement')?.on).toBe(true);
   });
 
+  it("shows an evacuation per VE: each one's own migration status, progress, target and pause, and the VEs not started yet", async () => {
+    const [src, dst] = [await seedNode(db.prisma), await seedNode(db.prisma)];
+    const tpl = await seedTemplate(db.prisma);
+    const [a, b, c] = await Promise.all([25_201, 25_202, 25_203].map((ctid) => db.prisma.ve.create({ data: { ctid, hostname: `e${ctid}.example.test`, nodeId: src.id, templateId: tpl.id, state: 'running' } })));
+    const evac = await db.prisma.task.create({ data: { type: 'node.evacuate', nodeId: src.id, status: 'running', progress: 33, params: { veIds: [a.id, b.id, c.id], concurrency: 2 } } });
+    const mig = (ve: { id: string; ctid: number }, data: object) => db.prisma.task.create({
+      data: { type: 've.migrate', veId: ve.id, ctid: ve.ctid, nodeId: src.id, params: { evacuateTaskId: evac.id, targetNodeId: dst.id, sourceNodeId: src.id, prevState: 'running' }, ...data },
+    });
+    await mig(a, { status: 'succeeded', progress: 100, result: { mode: 'two-pass', pauseMs: 840 } });
+    await mig(b, { status: 'running', progress: 40, message: 'sync pass 1' });
+    const live = await admin.nodes.evacuation({ taskId: evac.id });
+    expect(live).toMatchObject({ task: { status: 'running', progress: 33 }, node: { id: src.id }, concurrency: 2 });
+    expect(live.rows.map((r) => [r.ctid, r.status, r.progress, r.target?.name ?? null, r.mode, r.pauseMs, r.message])).toEqual([
+      [25_201, 'succeeded', 100, dst.name, 'two-pass', 840, null],
+      [25_202, 'running', 40, dst.name, null, null, 'sync pass 1'],
+      [25_203, 'pending', 0, null, null, null, null],
+    ]);
+    // After the task: a VE it never started shows as skipped with the reason from its report.
+    await db.prisma.task.update({ where: { id: evac.id }, data: { status: 'failed', result: { items: [{ veId: c.id, status: 'skipped', reason: 'No other node can take VE 25203' }] } } });
+    expect((await admin.nodes.evacuation({ taskId: evac.id })).rows[2]).toMatchObject({ status: 'skipped', reason: 'No other node can take VE 25203' });
+    await expect(admin.nodes.evacuation({ taskId: (await db.prisma.task.create({ data: { type: 've.start' } })).id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('refuses to remove a node while VEs remain, naming them, and removes it once empty', async () => {
     const n = await seedNode(db.prisma);
     const tpl = await seedTemplate(db.prisma);
