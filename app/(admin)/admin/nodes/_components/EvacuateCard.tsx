@@ -69,8 +69,12 @@ export function EvacuateCard({ node }: { node: NodeView }) {
   const [taskId, setTaskId] = useState<string | null>(null);
   const dry = useMutation(trpc.nodes.evacuate.mutationOptions());
   const run = useMutation(trpc.nodes.evacuate.mutationOptions({ onSuccess: (r) => setTaskId(r.taskId) }));
+  // VEs the admin unticked in the plan stay where they are.
+  const [left, setLeft] = useState<Set<string>>(new Set());
   const items = dry.data?.items ?? [];
-  const movable = items.filter((i) => i.status !== 'skipped').length;
+  const chosen = items.filter((i) => i.status !== 'skipped' && !left.has(i.veId));
+  const movable = chosen.length;
+  const toggle = (id: string) => setLeft((s) => { const n = new Set(s); if (n.has(id)) n.delete(id); else n.add(id); return n; });
   return (
     <Card data-testid="evacuate-card">
       <CardHeader title="Evacuate" subtitle="Move every VE off this node to the nodes placement picks (most room left, same plan group, addresses served)." />
@@ -82,18 +86,19 @@ export function EvacuateCard({ node }: { node: NodeView }) {
                 {[1, 2, 3, 4, 6, 8].map((n) => <option key={n} value={n}>{n}</option>)}
               </SelectField>
             </div>
-            <Button variant="secondary" loading={dry.isPending} onClick={() => dry.mutate({ nodeId: node.id, dryRun: true })} data-testid="evac-dry-run">Dry run</Button>
+            <Button variant="secondary" loading={dry.isPending} onClick={() => { setLeft(new Set()); dry.mutate({ nodeId: node.id, dryRun: true }); }} data-testid="evac-dry-run">Dry run</Button>
           </div>
         )}
         <ErrorAlert error={dry.error ?? run.error} />
         {dry.data && !taskId && (
           <>
             <Table data-testid="evac-plan">
-              <THead><tr><Th>VE</Th><Th>Target node</Th><Th>Why</Th></tr></THead>
+              <THead><tr><Th className="w-8" /><Th>VE</Th><Th>Target node</Th><Th>Why</Th></tr></THead>
               <TBody>
-                {items.length === 0 && <EmptyRow colSpan={3}>This node holds no VEs: nothing to evacuate.</EmptyRow>}
+                {items.length === 0 && <EmptyRow colSpan={4}>This node holds no VEs: nothing to evacuate.</EmptyRow>}
                 {items.map((i) => (
                   <tr key={i.veId} data-testid={`evac-plan-${i.ctid}`}>
+                    <Td>{i.status !== 'skipped' && <input type="checkbox" className="size-4 accent-indigo-600" aria-label={`Move VE ${i.ctid}`} checked={!left.has(i.veId)} onChange={() => toggle(i.veId)} data-testid={`evac-pick-${i.ctid}`} />}</Td>
                     <Td className="font-mono">{i.ctid} <span className="font-sans text-slate-500">{i.hostname}</span></Td>
                     <Td>{i.target ? i.target.name : <Badge tone="red">skipped</Badge>}</Td>
                     <Td className="max-w-xl whitespace-normal text-xs text-slate-600">{i.status === 'skipped' ? i.reason : i.why}</Td>
@@ -104,7 +109,7 @@ export function EvacuateCard({ node }: { node: NodeView }) {
             {movable > 0 && (
               <ConfirmAction testId="evac-run" variant="primary" label={`Evacuate ${movable} VE(s)…`} confirmLabel="Start evacuation" busy={run.isPending}
                 title={`Move ${movable} VE(s) off ${node.name}, ${concurrency} at a time?`}
-                onConfirm={() => run.mutate({ nodeId: node.id, veIds: items.filter((i) => i.status !== 'skipped').map((i) => i.veId), concurrency })}>
+                onConfirm={() => run.mutate({ nodeId: node.id, veIds: chosen.map((i) => i.veId), concurrency })}>
                 Running VEs are paused briefly while they move; each target is chosen again when the VE&apos;s turn comes.
               </ConfirmAction>
             )}
