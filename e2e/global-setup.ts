@@ -113,6 +113,8 @@ export default async function globalSetup() {
   const port = await freePort();
   const httpsPort = await freePort();
   const bridge = `vze${Math.random().toString(36).slice(2, 9)}`;
+  const nodeBridge = `vzn${Math.random().toString(36).slice(2, 9)}`;
+  const nodeAgentUser = `vzt${Math.random().toString(16).slice(2, 10)}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NEXT_TELEMETRY_DISABLED: '1',
@@ -123,6 +125,10 @@ export default async function globalSetup() {
     VZPANEL_DATA_DIR: path.join(tmp, 'data'),
     VZ_ROOT: path.join(tmp, 'vz'),
     VZ_BRIDGE: bridge,
+    // Nodes added through the UI (e2e/nodes.spec.ts) install their agent under tmp, with their own account and bridge.
+    VZ_NODE_BOOTSTRAP_DIR: path.join(tmp, 'nodes'),
+    VZ_NODE_BOOTSTRAP_AGENT_USER: nodeAgentUser,
+    VZ_NODE_BOOTSTRAP_BRIDGE: nodeBridge,
   };
   // A DATABASE_URL from the caller's shell would bypass the fresh embedded Postgres.
   delete env.DATABASE_URL;
@@ -139,6 +145,10 @@ export default async function globalSetup() {
     await releaseVes(tmp);
     // Remove the bridge only if the panel's agent made one (the name is ours and unique).
     await promisify(execFile)('ip', ['link', 'del', bridge]).catch(() => undefined);
+    // What a bootstrap through the UI made: the agent account and its bridge (both names are ours).
+    await promisify(execFile)('ip', ['link', 'del', nodeBridge]).catch(() => undefined);
+    await promisify(execFile)('userdel', ['-f', nodeAgentUser]).catch(() => undefined);
+    await promisify(execFile)('groupdel', [nodeAgentUser]).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true, maxRetries: 3 });
   };
   try {
@@ -148,6 +158,7 @@ export default async function globalSetup() {
     process.env.VZ_E2E_ADMIN_EMAIL = email;
     process.env.VZ_E2E_ADMIN_PASSWORD = password;
     process.env.VZ_E2E_LOG_DIR = tmp;
+    process.env.VZ_E2E_NODE_AGENT_USER = nodeAgentUser;
   } catch (e) {
     await cleanup();
     throw e;

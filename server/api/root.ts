@@ -17,6 +17,7 @@ import { webhooksRouter } from './routers/webhooks';
 import { auditRouter } from './routers/audit';
 import { importsRouter } from './routers/imports';
 import { staffRouter } from './routers/staff';
+import { nodeGroupsRouter } from './routers/nodeGroups';
 
 export const appRouter = router({
   auth: authRouter,
@@ -37,6 +38,7 @@ export const appRouter = router({
   audit: auditRouter,
   imports: importsRouter,
   staff: staffRouter,
+  nodeGroups: nodeGroupsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,6 +5,7 @@ import { AppShell, type NavItem } from '@/app/_components/AppShell';
 const nav: NavItem[] = [
   { href: '/admin', label: 'Dashboard', exact: true },
   { href: '/admin/nodes', label: 'Nodes' },
+  { href: '/admin/node-groups', label: 'Node groups' },
   { href: '/admin/ves', label: 'VEs' },
   { href: '/admin/customers', label: 'Customers' },
   { href: '/admin/plans', label: 'Plans' },

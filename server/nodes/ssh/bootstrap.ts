@@ -9,6 +9,7 @@ import { SshTransport } from './transport';
 import { AGENT_ACCOUNT, AGENT_HOME, ensureAgentAccount } from './agent-account';
 import { probeLoginShell } from './shell-probe';
 import { verifyAgentLogin } from './verify';
+import { preflightNode } from './preflight';
 
 /** Packages a node needs (brief: LXC, LXCFS, CRIU, templates tooling, rsync, nftables). */
 export const NODE_PACKAGES = ['lxc', 'lxcfs', 'uidmap', 'criu', 'rsync', 'busybox-static', 'debootstrap', 'nftables'];
@@ -126,6 +127,9 @@ export async function bootstrapNode(input: BootstrapInput, opts: BootstrapOption
     step(`shell round trip ${shellProbeMs} ms`);
     const uid = (await mustRun(c, 'check root', ['id', '-u'])).stdout.trim();
     if (uid !== '0') throw new AppError('FORBIDDEN', 'the bootstrap credential must log in as root', { step: 'check root' });
+    step('check OS and kernel');
+    const found = await preflightNode(c);
+    step(`found ${found.os}, kernel ${found.kernel}`);
     if (opts.packages !== false) {
       aptSince = Date.now();
       await ensurePackages(c, opts.packages ?? NODE_PACKAGES, step).finally(() => { aptMs += Date.now() - aptSince; aptSince = 0; });

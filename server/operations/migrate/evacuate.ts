@@ -8,7 +8,7 @@ import { deleteNodeRow } from '@/server/services/nodes/manage';
 import { taskParams, type TaskContext } from '@/server/operations/tasks/registry';
 import type { TaskParams } from '@/server/services/tasks/definitions';
 import { requestMigrateVe } from './request';
-import { chooseMigrationTarget } from './placement';
+import { chooseMigrationTarget, explainPlacement } from './placement';
 import type { RequestedMode } from './plan';
 
 export interface EvacuateRequest {
@@ -32,6 +32,8 @@ export interface EvacuateItem {
   target: { id: string; name: string } | null;
   taskId: string | null;
   reason: string | null;
+  /** Dry run: why placement chose `target` (and passed over the other nodes). */
+  why?: string;
   mode?: string;
   pauseMs?: number;
 }
@@ -81,7 +83,8 @@ export async function requestEvacuate(
     if (!MOVABLE.has(v.state)) Object.assign(item, { status: 'skipped', reason: `the VE is ${v.state}` });
     else {
       try {
-        item.target = (await chooseMigrationTarget(prisma, v)).node;
+        const p = await chooseMigrationTarget(prisma, v);
+        Object.assign(item, { target: p.node, why: explainPlacement(p) });
       } catch (e) {
         Object.assign(item, { status: 'skipped', reason: (e as Error).message });
       }

@@ -17,10 +17,16 @@ const mib = (limits: unknown, key: string): number => {
  * nodes (e.g. targets that already failed). Throws CAPACITY with one reason per node.
  */
 export async function chooseMigrationTarget(db: Db, ve: Pick<Ve, 'id' | 'ctid' | 'nodeId' | 'limits'>, exclude: string[] = []): Promise<Placement> {
-  const others = await db.node.findMany({ where: { id: { notIn: [ve.nodeId, ...exclude] } }, select: { id: true, name: true }, orderBy: { name: 'asc' } });
+  const others = await db.node.findMany({ where: { id: { notIn: [ve.nodeId, ...exclude] } }, select: { id: true, name: true, nodeGroupId: true }, orderBy: { name: 'asc' } });
+  // A plan bound to a node group keeps its VEs inside that group when they move too.
+  const group = (await db.ve.findUnique({ where: { id: ve.id }, select: { plan: { select: { nodeGroup: { select: { id: true, name: true } } } } } }))?.plan?.nodeGroup;
   const skipped: Placement['skipped'] = [];
   const candidates: string[] = [];
   for (const n of others) {
+    if (group && n.nodeGroupId !== group.id) {
+      skipped.push({ node: n.name, reason: `not in node group ${group.name} (the VE's plan)` });
+      continue;
+    }
     const unserved = await addressesNotServedBy(db, ve.id, n.id);
     if (unserved.length) skipped.push({ node: n.name, reason: `does not serve ${unserved.join(', ')}` });
     else candidates.push(n.id);
@@ -40,4 +46,10 @@ export async function chooseMigrationTarget(db: Db, ve: Pick<Ve, 'id' | 'ctid' |
     }
     throw e;
   }
+}
+
+/** One line saying why placement chose this node, and why the others were passed over. */
+export function explainPlacement(p: Placement): string {
+  const others = p.skipped.length ? `; passed over ${p.skipped.map((s) => `${s.node} (${s.reason})`).join(', ')}` : '';
+  return `most room left: ${p.ramFree} MiB RAM and ${p.diskFree} MiB disk free after the move${others}`;
 }

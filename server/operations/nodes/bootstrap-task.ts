@@ -8,19 +8,21 @@ import { registerTaskHandler, taskParams, type TaskContext } from '../tasks/regi
 import type { TaskParams } from '@/server/services/tasks/definitions';
 import { nodeSpec } from '@/server/nodes/spec';
 import { openCredential } from './credential';
+import { explainBootstrapFailure } from './explain';
+import { bootstrapOptionsFromEnv } from './lab-options';
 
 /** Defined in server/services/tasks/definitions; the credential is sealed (see credential.ts) and erased when the task ends. */
 export type NodeBootstrapParams = TaskParams<'node.bootstrap'>;
 
 type OptionsFor = (node: { id: string; name: string }) => BootstrapOptions;
-let optionsFor: OptionsFor = () => ({});
+let optionsFor: OptionsFor = bootstrapOptionsFromEnv(process.env);
 
 /** Where and how the agent is installed (tests: temp install root, no apt, direct start). */
 export function configureNodeBootstrap(fn: OptionsFor): void {
   optionsFor = fn;
 }
 
-const STEPS: Record<string, number> = { connect: 5, 'copy agent': 40, 'agent account': 50, 'write unit': 55, 'authorize panel key': 65, 'start agent': 75, 'verify with the restricted key': 85 };
+const STEPS: Record<string, number> = { connect: 5, 'check OS and kernel': 10, 'copy agent': 40, 'agent account': 50, 'write unit': 55, 'authorize panel key': 65, 'start agent': 75, 'verify with the restricted key': 85 };
 
 async function eraseCredential(ctx: TaskContext) {
   const { credential: _gone, ...rest } = taskParams(ctx, 'node.bootstrap');
@@ -49,11 +51,15 @@ async function run(ctx: TaskContext) {
     // From now on the panel logs in as the agent account, never as the admin's user.
     const ready = await ctx.prisma.node.update({ where: { id: node.id }, data: { sshUser: res.agentUser } });
     // First poll right away, through the pooled restricted-key connection.
+    await ctx.log('bootstrap: first poll');
+    await ctx.progress(95, 'first poll');
     const agent = getAgent(node.id, nodeSpec(ready));
     const [hello, info] = await Promise.all([agent.call('hello', {}), agent.call('node.info', {})]);
     const { capabilities, agentVersion, protocolVersion, hostname } = hello;
     await recordNodeSeen(ctx.prisma, node.id, { capabilities: { ...capabilities, agentVersion, protocolVersion, hostname }, info });
     return { node: node.name, installRoot: res.installRoot, startedBy: res.startedBy, agentVersion };
+  } catch (e) {
+    throw explainBootstrapFailure(e, p);
   } finally {
     await eraseCredential(ctx);
   }

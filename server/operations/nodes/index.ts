@@ -20,7 +20,7 @@ export function probeHostKey(address: string, sshPort: number): Promise<HostKeyI
 export async function confirmedHostKey(address: string, sshPort: number, fingerprint: string): Promise<HostKeyInfo> {
   const presented = await fetchHostKey(address, sshPort);
   if (presented.fingerprint !== fingerprint) {
-    throw new AppError('CONFLICT', `${address}:${sshPort} presents host key ${presented.fingerprint}, not the confirmed ${fingerprint}`, {
+    throw new AppError('CONFLICT', `Host key changed: ${address}:${sshPort} now presents ${presented.fingerprint}, not the ${fingerprint} you confirmed; compare again before trusting it`, {
       field: 'hostKeyFingerprint', presented: presented.fingerprint,
     });
   }

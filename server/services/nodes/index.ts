@@ -12,7 +12,7 @@ export const StoredCapabilities = HelloResult.shape.capabilities.extend({
   hostname: HelloResult.shape.hostname.optional(),
 });
 
-const nodeSelect = {
+export const nodeSelect = {
   id: true,
   name: true,
   address: true,
@@ -23,6 +23,7 @@ const nodeSelect = {
   state: true,
   stateReason: true,
   maintenance: true,
+  maintenanceReason: true,
   capabilities: true,
   info: true,
   lastSeenAt: true,
@@ -37,7 +38,7 @@ function loadNodes(prisma: PrismaClient, where: { name?: string } = {}) {
 }
 
 // Stored JSON is whatever the agent last sent; anything not matching today's schema shows as unknown.
-function present(n: NodeRow) {
+export function present(n: NodeRow) {
   const caps = StoredCapabilities.safeParse(n.capabilities);
   const info = NodeInfoResult.safeParse(n.info);
   return { ...n, capabilities: caps.success ? caps.data : null, info: info.success ? info.data : null };

@@ -39,11 +39,14 @@ export async function createBootstrapNode(tx: Prisma.TransactionClient, n: NewNo
   return tx.node.update({ where: { id: existing.id }, data });
 }
 
-/** Maintenance on/off: a node in maintenance gets no new VEs and its customers cannot act on their VEs. */
-export async function setNodeMaintenance(prisma: PrismaClient, nodeId: string, maintenance: boolean) {
+/**
+ * Maintenance on/off: a node in maintenance gets no new VEs and its customers cannot act on their
+ * VEs. The reason is shown on the node page; turning maintenance off clears it.
+ */
+export async function setNodeMaintenance(prisma: PrismaClient, nodeId: string, maintenance: boolean, reason?: string | null) {
   const node = await prisma.node.findUnique({ where: { id: nodeId } });
   if (!node) throw new AppError('NOT_FOUND', 'node not found');
-  return prisma.node.update({ where: { id: nodeId }, data: { maintenance } });
+  return prisma.node.update({ where: { id: nodeId }, data: { maintenance, maintenanceReason: maintenance ? reason?.trim() || null : null } });
 }
 
 /**
@@ -54,7 +57,10 @@ export async function assertNodeRemovable(prisma: PrismaClient, nodeId: string) 
   const node = await prisma.node.findUnique({ where: { id: nodeId }, include: { _count: { select: { ves: true } } } });
   if (!node) throw new AppError('NOT_FOUND', 'node not found');
   if (node._count.ves > 0) {
-    throw new AppError('CONFLICT', `Node ${node.name} still holds ${node._count.ves} VE(s); evacuate or destroy them first`, { ves: node._count.ves });
+    // Name them (the first 20), so the admin sees at once what to evacuate or destroy.
+    const ves = await prisma.ve.findMany({ where: { nodeId }, select: { id: true, ctid: true, hostname: true }, orderBy: { ctid: 'asc' }, take: 20 });
+    const names = ves.map((v) => `${v.ctid} (${v.hostname})`).join(', ') + (node._count.ves > ves.length ? ` and ${node._count.ves - ves.length} more` : '');
+    throw new AppError('CONFLICT', `Node ${node.name} still holds ${node._count.ves} VE(s): ${names}; evacuate or destroy them first`, { count: node._count.ves, ves });
   }
   const busy = await prisma.task.count({ where: { nodeId, status: { in: [...IN_FLIGHT] } } });
   if (busy > 0) throw new AppError('BUSY', `Node ${node.name} has ${busy} task(s) queued or running`, { tasks: busy });

@@ -18,6 +18,8 @@ const PlanFields = {
   /** Template ids a VE on this plan may use; empty = every enabled template. */
   templateIds: z.array(z.string().min(1).max(64)).max(500),
   active: z.boolean(),
+  /** VEs of this plan are placed only on this node group's nodes; null = any node. */
+  nodeGroupId: z.string().min(1).max(64).nullable(),
 };
 
 export const PlanInput = z.object({
@@ -35,13 +37,16 @@ export const PlanInput = z.object({
   ipv6Count: PlanFields.ipv6Count.default(0),
   templateIds: PlanFields.templateIds.default([]),
   active: PlanFields.active.default(true),
+  nodeGroupId: PlanFields.nodeGroupId.default(null),
 });
 export type PlanInput = z.input<typeof PlanInput>;
 // Built from the fields without defaults: a patch must never reset a field it does not name.
 export const PlanPatch = z.object(PlanFields).partial().strict();
 export type PlanPatch = z.input<typeof PlanPatch>;
 
-const planInclude = { templates: { select: { id: true, name: true }, orderBy: { name: 'asc' } }, _count: { select: { ves: true } } } as const;
+const planInclude = {
+  templates: { select: { id: true, name: true }, orderBy: { name: 'asc' } }, _count: { select: { ves: true } }, nodeGroup: { select: { id: true, name: true } },
+} as const;
 export type PlanView = Prisma.PlanGetPayload<{ include: typeof planInclude }>;
 
 async function checkTemplates(prisma: PrismaClient, ids: string[]): Promise<void> {
@@ -49,6 +54,10 @@ async function checkTemplates(prisma: PrismaClient, ids: string[]): Promise<void
   const found = await prisma.template.findMany({ where: { id: { in: ids } }, select: { id: true } });
   const missing = ids.filter((id) => !found.some((t) => t.id === id));
   if (missing.length) throw new AppError('BAD_INPUT', `templateIds: unknown template ${missing[0]}`, { field: 'templateIds' });
+}
+
+async function checkNodeGroup(prisma: PrismaClient, id: string | null | undefined): Promise<void> {
+  if (id && !(await prisma.nodeGroup.findUnique({ where: { id }, select: { id: true } }))) throw new AppError('BAD_INPUT', 'nodeGroupId: unknown node group', { field: 'nodeGroupId' });
 }
 
 function uniqueName<T>(name: string | undefined, p: Promise<T>): Promise<T> {
@@ -72,6 +81,7 @@ export async function createPlan(prisma: PrismaClient, input: PlanInput): Promis
   const { templateIds, ...data } = parseOrBadInput(PlanInput, input);
   checkLimitsConsistent(planLimits(data));
   await checkTemplates(prisma, templateIds);
+  await checkNodeGroup(prisma, data.nodeGroupId);
   return uniqueName(
     data.name,
     prisma.plan.create({ data: { ...data, templates: { connect: templateIds.map((id) => ({ id })) } }, include: planInclude }),
@@ -84,6 +94,7 @@ export async function updatePlan(prisma: PrismaClient, id: string, patch: PlanPa
   const { templateIds, ...data } = parseOrBadInput(PlanPatch, patch);
   checkLimitsConsistent(planLimits({ ...current, ...data }));
   if (templateIds) await checkTemplates(prisma, templateIds);
+  await checkNodeGroup(prisma, data.nodeGroupId);
   return uniqueName(
     data.name,
     prisma.plan.update({

@@ -76,7 +76,8 @@ export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: C
       const ctid = await allocateCtid(tx, input.ctid);
       const placed = await chooseNode(tx, {
         nodeIds: input.nodeId ? [input.nodeId] : undefined,
-        nodeGroupId: input.nodeId ? undefined : input.nodeGroupId,
+        // An explicit node wins; otherwise the request's group, else the plan's group.
+        nodeGroupId: input.nodeId ? undefined : input.nodeGroupId ?? plan.nodeGroupId,
         ram: limits.ram,
         diskspace: limits.diskspace,
         ipv4,

@@ -7,6 +7,7 @@ import { Badge } from '@/app/_components/Badge';
 import { Button } from '@/app/_components/Button';
 import { Field } from '@/app/_components/Input';
 import { CheckList } from '@/app/_components/CheckList';
+import { SelectField } from '@/app/_components/Select';
 import { ErrorAlert, Alert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 import { CanChange } from '@/app/_components/Can';
@@ -28,13 +29,15 @@ function CreatePlan() {
   const [name, setName] = useState('');
   const [nums, setNums] = useState<Record<string, string>>(Object.fromEntries(NUMBERS.map((n) => [n.key, n.def])));
   const [templateIds, setTemplateIds] = useState<string[]>([]);
+  const groups = useQuery(trpc.nodeGroups.list.queryOptions());
+  const [nodeGroupId, setNodeGroupId] = useState('');
   const create = useMutation(trpc.plans.create.mutationOptions({
     onSuccess: () => { setName(''); setTemplateIds([]); return qc.invalidateQueries({ queryKey: trpc.plans.list.queryKey() }); },
   }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const n = Object.fromEntries(Object.entries(nums).map(([k, v]) => [k, Number(v)])) as Record<(typeof NUMBERS)[number]['key'], number>;
-    create.mutate({ name: name.trim(), ...n, templateIds });
+    create.mutate({ name: name.trim(), ...n, templateIds, nodeGroupId: nodeGroupId || null });
   };
   return (
     <Card>
@@ -51,6 +54,12 @@ function CreatePlan() {
           </div>
           <CheckList label="Templates (none ticked = all enabled)" options={(templates.data ?? []).map((t) => ({ value: t.id, label: <code className="text-xs">{t.name}</code> }))}
             value={templateIds} onChange={setTemplateIds} />
+          <div className="max-w-xs">
+            <SelectField label="Node group" value={nodeGroupId} onChange={(e) => setNodeGroupId(e.target.value)} hint="Place this plan's VEs only on the group's nodes" data-testid="plan-node-group">
+              <option value="">Any node</option>
+              {groups.data?.map((g) => <option key={g.id} value={g.id}>{g.name}</option>)}
+            </SelectField>
+          </div>
           <Button type="submit" loading={create.isPending} data-testid="plan-create">Create plan</Button>
         </form>
       </CardBody>
@@ -79,7 +88,7 @@ export default function PlansPage() {
               {plans.data?.length === 0 && <EmptyRow colSpan={11}>No plans.</EmptyRow>}
               {plans.data?.map((p) => (
                 <tr key={p.id} data-testid={`plan-row-${p.name}`}>
-                  <Td className="font-medium text-slate-900">{p.name}</Td>
+                  <Td className="font-medium text-slate-900">{p.name}{p.nodeGroup && <Badge tone="indigo" className="ml-2">{p.nodeGroup.name}</Badge>}</Td>
                   <Td>{p.ram} MiB</Td><Td>{p.swap} MiB</Td><Td>{p.diskspace} MiB</Td>
                   <Td>{p.cpus}{p.cpulimit ? ` / ${p.cpulimit}%` : ''}</Td><Td>{p.numproc}</Td><Td>{p.ipv4Count}</Td>
                   <Td className="text-xs">{p.templates.length ? p.templates.map((t) => t.name).join(', ') : 'all'}</Td>

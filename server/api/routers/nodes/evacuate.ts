@@ -10,6 +10,7 @@ const Item = z.object({
   target: z.object({ id: z.string(), name: z.string() }).nullable().describe('Placement choice now; the task re-plans when the VE\'s turn comes'),
   taskId: z.string().nullable(),
   reason: z.string().nullable().describe('Why the VE is skipped'),
+  why: z.string().optional().describe('Dry run: why placement chose the target, and why it passed over the other nodes'),
 });
 
 /** Moves all VEs of a node (or a selection) to other nodes by placement, N at a time (admin); dryRun previews. */

@@ -7,5 +7,7 @@ import { setMaintenance } from './setMaintenance';
 import { remove } from './remove';
 import { clearHostKeyMismatch } from './clearHostKeyMismatch';
 import { evacuate } from './evacuate';
+import { page } from './page';
+import { evacuation } from './evacuation';
 
-export const nodesRouter = router({ list, get, probeHostKey, add, setMaintenance, remove, clearHostKeyMismatch, evacuate });
+export const nodesRouter = router({ list, get, probeHostKey, add, setMaintenance, remove, clearHostKeyMismatch, evacuate, page, evacuation });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NodeInfoResult } from '@/agents/protocol';
 import { StoredCapabilities, type NodeView } from '@/server/services/nodes';
 import { fingerprintOfPublicKeyLine } from '@/server/nodes/ssh/keys';
+import { capabilityReport } from '@/server/services/nodes/capabilities';
 
 const fingerprintOf = (line: string | null): string | null => {
   try {
@@ -22,6 +23,8 @@ export const NodeOutput = z.object({
   state: z.enum(['online', 'offline', 'unknown']),
   stateReason: z.string().nullable(),
   maintenance: z.boolean(),
+  maintenanceReason: z.string().nullable(),
+  capabilityReport: z.array(z.object({ key: z.string(), label: z.string(), on: z.boolean(), detail: z.string() })).describe('Each capability, and why it is off'),
   /** Last `hello` (null until the node first answered). */
   capabilities: StoredCapabilities.nullable(),
   /** Last `node.info` figures (null until the node first answered). */
@@ -34,5 +37,5 @@ export const NodeOutput = z.object({
 // Dates travel as ISO strings: the tRPC link has no transformer, and REST clients want strings anyway.
 export function toNodeOutput(n: NodeView): z.infer<typeof NodeOutput> {
   const { hostKey, ...rest } = n;
-  return { ...rest, hostKeyFingerprint: fingerprintOf(hostKey), lastSeenAt: n.lastSeenAt?.toISOString() ?? null, createdAt: n.createdAt.toISOString() };
+  return { ...rest, capabilityReport: capabilityReport(n), hostKeyFingerprint: fingerprintOf(hostKey), lastSeenAt: n.lastSeenAt?.toISOString() ?? null, createdAt: n.createdAt.toISOString() };
 }

@@ -13,10 +13,11 @@ export const PlanOutput = z.object({
   templates: z.array(z.object({ id: z.string(), name: z.string() })).describe('Allowed templates; empty = all enabled'),
   active: z.boolean(),
   veCount: z.number().int().describe('VEs on this plan'),
+  nodeGroup: z.object({ id: z.string(), name: z.string() }).nullable().describe('VEs of this plan are placed only in this node group'),
   createdAt: z.string(),
 });
 
 export function toPlanOutput(p: PlanView): z.infer<typeof PlanOutput> {
-  const { _count, createdAt, updatedAt: _u, ...rest } = p;
+  const { _count, createdAt, updatedAt: _u, nodeGroupId: _g, ...rest } = p;
   return { ...rest, veCount: _count.ves, createdAt: createdAt.toISOString() };
 }

@@ -9,6 +9,8 @@ import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
 import { Badge, NodeStateBadge } from '@/app/_components/Badge';
 import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { NodeFigures } from '@/app/_components/NodeFigures';
+import { CapabilitiesCard, HostKeyCard, MaintenanceCard, RemoveCard } from '../_components/NodeActions';
+import { EvacuateCard } from '../_components/EvacuateCard';
 
 function Item({ label, value, mono }: { label: string; value: ReactNode; mono?: boolean }) {
   return (
@@ -30,7 +32,7 @@ export default function NodeDetailPage() {
       <PageHeader title={name} description={n ? <>Last report {formatDate(n.lastSeenAt)}</> : undefined}
         actions={n && <NodeStateBadge state={n.state} data-testid="node-state" />} />
       {node.error && <ErrorAlert error={node.error} className="mb-6" />}
-      {node.isPending && <p className="text-slate-500">Loading…</p>}
+      {node.isPending && <p className="text-slate-500" data-testid="node-loading">Loading…</p>}
       {n && (
         <div className="space-y-6" data-testid={`node-${n.name}`}>
           <Card>
@@ -44,7 +46,7 @@ export default function NodeDetailPage() {
             <CardHeader title="Node" />
             <CardBody>
               <dl className="grid grid-cols-2 gap-x-6 gap-y-4 sm:grid-cols-3 lg:grid-cols-6">
-                <Item label="Address" value={n.address} mono />
+                <Item label="Address" value={`${n.address}${n.transport === 'ssh' ? `:${n.sshPort}` : ''}`} mono />
                 <Item label="Transport" value={n.transport === 'local' ? 'local (child process)' : 'SSH'} />
                 <Item label="Hostname" value={n.capabilities?.hostname ?? '—'} mono />
                 <Item label="Agent" value={n.capabilities?.agentVersion ? `vzagentd ${n.capabilities.agentVersion}` : '—'} />
@@ -53,21 +55,11 @@ export default function NodeDetailPage() {
               </dl>
             </CardBody>
           </Card>
-          <Card>
-            <CardHeader title="Capabilities" subtitle="What this node's kernel and tools support." />
-            <CardBody>
-              <dl className="grid grid-cols-1 gap-4 sm:grid-cols-2">
-                <div>
-                  <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Storage backends</dt>
-                  <dd className="mt-1 flex flex-wrap gap-1.5">{(n.capabilities?.storage ?? []).map((s) => <Badge key={s}>{s}</Badge>)}{!n.capabilities?.storage?.length && '—'}</dd>
-                </div>
-                <div>
-                  <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Agent features</dt>
-                  <dd className="mt-1 flex flex-wrap gap-1.5">{(n.capabilities?.features ?? []).map((s) => <Badge key={s} tone="indigo">{s}</Badge>)}{!n.capabilities?.features?.length && '—'}</dd>
-                </div>
-              </dl>
-            </CardBody>
-          </Card>
+          <CapabilitiesCard node={n} />
+          <MaintenanceCard node={n} />
+          <HostKeyCard node={n} />
+          <EvacuateCard node={n} />
+          <RemoveCard node={n} />
         </div>
       )}
     </>

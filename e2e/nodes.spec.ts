@@ -1,0 +1,120 @@
+// The fleet from the browser: add a second node over SSH (a real sshd on 127.0.25.x), confirm its
+// host key fingerprint, watch the bootstrap phases until it is online, plan an evacuation onto it
+// (dry-run table with the reason per VE), put it in maintenance (the plan then says why not), and
+// remove it behind a confirm step.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes, randomInt } from 'node:crypto';
+import type { APIRequestContext } from '@playwright/test';
+import ssh2 from 'ssh2';
+import { test, expect, admin, login } from './fixtures';
+import { startTestSshd, type TestSshd } from '../test/fixtures/sshd';
+import { createTestAccount, type TestAccount } from '../test/fixtures/accounts';
+
+async function call<T>(req: APIRequestContext, proc: string, input: unknown, mutation = true): Promise<T> {
+  const res = mutation
+    ? await req.post(`/api/trpc/${proc}`, { data: input })
+    : await req.get(`/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`);
+  expect(res.ok(), `${proc}: ${await res.text()}`).toBe(true);
+  return ((await res.json()) as { result: { data: T } }).result.data;
+}
+
+let sshd: TestSshd | undefined;
+let rootAlias: TestAccount | undefined;
+const name = `nod-${randomBytes(3).toString('hex')}`;
+
+test.afterAll(async () => {
+  // The agent the bootstrap started directly (global teardown would kill it too, with the tmp dir).
+  try { process.kill(Number(readFileSync(path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'nodes', name, 'opt', 'vzagentd.pid'), 'utf8')), 'SIGTERM'); } catch { /* not started */ }
+  await sshd?.destroy();
+  await rootAlias?.remove();
+});
+
+test('add a node through the UI, confirm its fingerprint, plan an evacuation onto it, maintenance, remove', async ({ page }) => {
+  test.setTimeout(480_000);
+  const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'e2e admin' });
+  // The bootstrap makes the agent account; sshd finds its restricted key in that account's home.
+  sshd = await startTestSshd({ host: `127.0.25.${randomInt(2, 250)}`, authorizedKeys: [key.public], moreAuthorizedKeysFiles: ['%h/.ssh/authorized_keys'] });
+  rootAlias = await createTestAccount({ root: true }); // root's powers without the machine's own root dotfiles
+
+  await login(page, admin().email, admin().password);
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto('/admin/nodes');
+  await expect(page.getByTestId('node-row-local')).toBeVisible();
+  await page.getByTestId('add-node').click();
+
+  await page.getByTestId('node-name').fill(name);
+  await page.getByTestId('node-address').fill(sshd.host);
+  await page.getByTestId('node-port').fill(String(sshd.port));
+  await page.getByTestId('node-user').fill(rootAlias.name);
+  await page.getByTestId('node-auth').selectOption('key');
+  await page.getByTestId('node-secret').fill(key.private);
+  await page.getByTestId('fetch-host-key').click();
+  // The fingerprint shown is the one sshd's own key has; nothing is trusted before the click below.
+  await expect(page.getByTestId('host-key-fingerprint')).toHaveText(sshd.hostKeyFingerprint);
+  expect(sshd.log()).not.toMatch(/Accepted publickey/);
+  await page.getByTestId('confirm-host-key').click();
+
+  const boot = page.getByTestId('bootstrap');
+  await expect(boot.getByTestId('phase-connect')).toHaveAttribute('data-state', /running|done/, { timeout: 30_000 });
+  await expect(boot).toHaveAttribute('data-status', 'succeeded', { timeout: 180_000 });
+  for (const phase of ['connect', 'check-OS-and-kernel', 'copy-agent', 'agent-account', 'start-agent', 'verify-with-the-restricted-key', 'first-poll']) {
+    await expect(boot.getByTestId(`phase-${phase}`)).toHaveAttribute('data-state', 'done');
+  }
+  await expect(page.getByTestId('bootstrap-done')).toBeVisible();
+
+  await page.getByTestId('open-node').click();
+  await expect(page).toHaveURL(new RegExp(`/admin/nodes/${name}$`));
+  await expect(page.getByTestId('node-state')).toHaveText('online');
+  await expect(page.getByTestId('pinned-fingerprint')).toHaveText(sshd.hostKeyFingerprint);
+  await expect(page.getByTestId('capability-placement')).toHaveAttribute('data-on', 'true');
+
+  // A VE on the local node whose addresses both nodes serve: the evacuation plan of `local` sends it to the new node.
+  const req = page.request;
+  const nodes = await call<Array<{ id: string; name: string }>>(req, 'nodes.list', undefined, false);
+  const local = nodes.find((n) => n.name === 'local')!;
+  const added = nodes.find((n) => n.name === name)!;
+  const id = randomBytes(3).toString('hex');
+  const plan = await call<{ id: string }>(req, 'plans.create', { name: `nod-${id}`, ram: 64, diskspace: 128 });
+  const net = 16 * (parseInt(id, 16) % 15); // a /28 inside this spec's 10.199.125.0/24
+  await call(req, 'ipPools.create', { name: `nod-${id}`, cidr: `10.199.125.${net}/28`, gateway: `10.199.125.${net + 1}`, nameservers: [], nodeIds: [local.id, added.id] });
+  const created = await call<{ ve: { id: string; ctid: number } }>(req, 'ves.create', {
+    planId: plan.id, template: 'busybox', nodeId: local.id, hostname: `nod-${id}.example.test`, password: 'root-pw-long-enough', ctid: 25_000 + (parseInt(id, 16) % 900),
+  });
+  const ve = created.ve;
+  try {
+    await page.goto(`/admin/ves/${ve.id}`);
+    await expect(page.getByTestId('ve-state')).toHaveText('running', { timeout: 180_000 });
+
+    await page.goto('/admin/nodes/local');
+    await page.getByTestId('evac-dry-run').click();
+    const row = page.getByTestId(`evac-plan-${ve.ctid}`);
+    await expect(row).toContainText(name);
+    await expect(row).toContainText(/most room left: \d+ MiB RAM/);
+
+    // Maintenance with a reason: placement skips the node, and the plan says so.
+    await page.goto(`/admin/nodes/${name}`);
+    await page.getByTestId('maintenance-reason').fill('disk swap, ticket 4711');
+    await page.getByTestId('maintenance-start').click();
+    await expect(page.getByTestId('maintenance-on')).toContainText('disk swap, ticket 4711');
+    await expect(page.getByTestId('capability-placement')).toHaveAttribute('data-on', 'false');
+    await page.goto('/admin/nodes/local');
+    await page.getByTestId('evac-dry-run').click();
+    await expect(page.getByTestId(`evac-plan-${ve.ctid}`)).toContainText(`${name}: in maintenance`);
+
+    // The new node holds no VE: its evacuation plan is empty, and it can be removed behind a confirm step.
+    await page.goto(`/admin/nodes/${name}`);
+    await page.getByTestId('maintenance-off').click();
+    await expect(page.getByTestId('maintenance-start')).toBeVisible();
+    await page.getByTestId('evac-dry-run').click();
+    await expect(page.getByTestId('evac-plan')).toContainText('nothing to evacuate');
+    await page.getByTestId('remove-node').click();
+    await expect(page.getByTestId('remove-node-confirm')).toContainText(`Remove ${name} from the panel?`);
+    await page.getByTestId('remove-node-yes').click();
+    await expect(page).toHaveURL(/\/admin\/nodes$/);
+    await page.getByTestId('node-search').fill(name);
+    await expect(page.getByText('No node matches these filters.')).toBeVisible();
+  } finally {
+    await req.post('/api/trpc/ves.destroy', { data: { id: ve.id, confirm: String(ve.ctid) } }).catch(() => undefined);
+  }
+});
