@@ -148,6 +148,7 @@ type Probe = { input: () => unknown; foreign: 'NOT_FOUND' | 'EMPTY' };
 const PROBES: Record<string, Probe> = {
   'portal.ve': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
   'portal.usage': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.beancounters': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
   'portal.power': { input: () => ({ id: veA.id, action: 'restart' }), foreign: 'NOT_FOUND' },
   'portal.reinstall': { input: () => ({ id: veA.id, templateId }), foreign: 'NOT_FOUND' },
   'portal.setPassword': { input: () => ({ id: veA.id, password: 'a new long password' }), foreign: 'NOT_FOUND' },

@@ -15,5 +15,7 @@ import { migrate } from './migrate';
 import { drift } from './drift';
 import { driftTake } from './driftTake';
 import { driftPush } from './driftPush';
+import { setOnboot } from './setOnboot';
+import { beancounters } from './beancounters';
 
-export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage, migratePlan, migrate, drift, driftTake, driftPush });
+export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage, migratePlan, migrate, drift, driftTake, driftPush, setOnboot, beancounters });

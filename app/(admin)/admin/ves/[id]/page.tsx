@@ -17,6 +17,9 @@ import { DestroyForm, LimitsForm } from '@/app/_components/VeAdminForms';
 import { VeUsage } from '@/app/_components/VeUsage';
 import { VeDrift } from '@/app/_components/VeDrift';
 import { Table, THead, TBody, Th, Td } from '@/app/_components/Table';
+import { VeMigrateDialog } from '@/app/_components/VeMigrateDialog';
+import { VeOnboot } from '@/app/_components/VeOnboot';
+import { VeBeancounters } from '@/app/_components/VeBeancounters';
 
 const POWER = ['start', 'stop', 'restart', 'kill', 'suspend', 'resume'] as const;
 
@@ -29,7 +32,9 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
   const usage = useQuery({ ...trpc.ves.usage.queryOptions({ id }), refetchInterval: 5_000, enabled: ve.isSuccess });
   const templates = useQuery(trpc.templates.list.queryOptions());
   const plans = useQuery(trpc.plans.list.queryOptions());
+  const ubc = useQuery({ ...trpc.ves.beancounters.queryOptions({ id }), enabled: ve.isSuccess, retry: false });
   const [task, setTask] = useState<string | null>(null);
+  const [migrating, setMigrating] = useState(false);
   const refresh = useCallback(() => {
     void qc.invalidateQueries({ queryKey: trpc.ves.get.queryKey({ id }) });
     void qc.invalidateQueries({ queryKey: trpc.ves.usage.queryKey({ id }) });
@@ -54,11 +59,13 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
         description={<>VE <span className="font-mono" data-testid="ve-ctid">{v.ctid}</span> on {v.node.name}</>}
         actions={
           <div className="flex items-start gap-3">
+            <Button variant="secondary" size="sm" data-testid="open-migrate" disabled={v.state !== 'running' && v.state !== 'stopped'} onClick={() => setMigrating(true)}>Migrate</Button>
             <Link href={`/admin/ves/${v.id}/console`}><Button variant="secondary" size="sm" data-testid="open-console" disabled={!v.consoleOpen}>Console</Button></Link>
             <PowerButtons state={v.state} actions={POWER} onTask={onTask} run={(action) => client.ves.power.mutate({ id, action: action as (typeof POWER)[number] })} />
           </div>
         }
       />
+      {migrating && <VeMigrateDialog ve={v} onClose={() => setMigrating(false)} onDone={refresh} />}
       {task && <div className="mb-6"><TaskProgress taskId={task} onDone={refresh} /></div>}
       {v.lastError && <Alert tone="error" title="Last error" className="mb-6">{v.lastError}</Alert>}
       <VeDrift id={id} onTask={onTask} onChanged={refresh} />
@@ -87,6 +94,7 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
       </div>
       <div className="mt-6 space-y-6">
         <LimitsForm veId={v.id} limits={v.limits} overrides={v.overrides} onTask={onTask} />
+        <VeOnboot veId={v.id} onboot={v.onboot} onTask={onTask} />
         <Card data-testid="ve-addresses">
           <CardHeader title="Addresses" />
           <Table>
@@ -103,6 +111,7 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
           <PasswordForm onTask={onTask} run={(password) => client.ves.setPassword.mutate({ id, password })} />
         </div>
         <ReinstallForm templates={allowed} current={v.template.name} onTask={onTask} run={(i) => client.ves.reinstall.mutate({ id, ...i })} />
+        <VeBeancounters veId={v.id} data={ubc.data} error={ubc.error} loading={ubc.isFetching} onRefresh={() => void ubc.refetch()} />
         <VeTasks veId={v.id} onOpen={setTask} />
         <DestroyForm veId={v.id} ctid={v.ctid} onTask={onTask} />
       </div>
