@@ -11,6 +11,7 @@ import { agentForNode, taskCallOptions } from './agent';
 import { agentLimits } from './limits';
 import { ensureTemplateOnNode } from './templates';
 import { registerSuspensionTasks } from './suspension';
+import { registerAddressTasks } from './addresses';
 
 type AgentStatus = ResultOf<'ve.status'>['status'];
 
@@ -162,4 +163,5 @@ export function registerVeTaskHandlers(): void {
   powerHandler('ve.suspend', 've.suspend');
   powerHandler('ve.resume', 've.resume');
   registerSuspensionTasks();
+  registerAddressTasks();
 }

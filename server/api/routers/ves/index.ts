@@ -17,5 +17,7 @@ import { driftTake } from './driftTake';
 import { driftPush } from './driftPush';
 import { setOnboot } from './setOnboot';
 import { beancounters } from './beancounters';
+import { addAddress } from './addAddress';
+import { removeAddress } from './removeAddress';
 
-export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage, migratePlan, migrate, drift, driftTake, driftPush, setOnboot, beancounters });
+export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage, migratePlan, migrate, drift, driftTake, driftPush, setOnboot, beancounters, addAddress, removeAddress });

@@ -1,8 +1,12 @@
 // The VE page's extra controls on a real node: autostart in the VE's config, beancounters for the
-// admin and the owning customer (another customer gets not-found).
+// admin and the owning customer (another customer gets not-found), extra addresses added and removed
+// live (admin tRPC and billing REST) with the anti-spoofing filter following.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { makePanelTestNode, waitTasksDone, type PanelTestNode } from '@/test/fixtures/panel-node';
 import { uniq } from '@/test/fixtures/panel';
@@ -12,6 +16,14 @@ import { createInnerContext } from '@/server/api/context';
 import { createUser } from '@/server/services/auth/users';
 import { createSession } from '@/server/services/auth/sessions';
 import { startWorker, type PanelWorker } from '@/server/operations/worker';
+import { createPool } from '@/server/services/ippools';
+import { API_SCOPES, createApiKey } from '@/server/services/auth/apiKeys';
+import { createHttpServer } from '@/server/http/server';
+import { closeTaskEvents } from '@/server/operations/tasks/events';
+
+const sh = promisify(execFile);
+// This helper's own VE subnet (10.199.126.0/24): the host takes .1 on the test bridge to talk to the VE.
+const EXTRA_NET = '10.199.126';
 
 let db: TestDatabase;
 let N: PanelTestNode;
@@ -19,6 +31,8 @@ let worker: PanelWorker;
 let admin: ReturnType<typeof createCaller>;
 let ve: { veId: string; ctid: number; addresses: string[] };
 const users = { owner: '', other: '' };
+let api: (method: string, path: string, body?: unknown) => Promise<{ status: number; json: Record<string, unknown> }>;
+let closeHttp: () => Promise<void> = async () => {};
 
 async function callerOf(userId: string) {
   const { token } = await createSession(db.prisma, userId);
@@ -43,8 +57,22 @@ beforeAll(async () => {
   await done(created.taskId);
   await db.prisma.ve.update({ where: { id: created.veId }, data: { ownerId: users.owner } });
   ve = created;
+  await createPool(db.prisma, { name: uniq('extra4'), cidr: `${EXTRA_NET}.0/29`, gateway: `${EXTRA_NET}.1`, nameservers: [], nodeIds: [N.node.id] });
+  await createPool(db.prisma, { name: uniq('extra6'), cidr: 'fd00:199:126::/124', gateway: null, nameservers: [], nodeIds: [N.node.id] });
+  await sh('ip', ['addr', 'add', `${EXTRA_NET}.1/29`, 'dev', N.tn.bridge]);
+  const key = (await createApiKey(db.prisma, { name: 'billing', scopes: [...API_SCOPES] })).token;
+  const { server } = createHttpServer({ prisma: db.prisma });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  closeHttp = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
+  api = async (method, p, body) => {
+    const res = await fetch(base + p, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
 }, 240_000);
 afterAll(async () => {
+  await closeHttp();
+  await closeTaskEvents();
   await worker?.stop();
   await closeAll();
   await N?.cleanup();
@@ -79,5 +107,61 @@ describe('beancounters', () => {
     const mine = await (await callerOf(users.owner)).portal.beancounters({ id: ve.veId });
     expect(mine.rows.find((r) => r.resource === 'physpages')!.held).toBeGreaterThan(0);
     await expect((await callerOf(users.other)).portal.beancounters({ id: ve.veId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+const nodeIps = async () => (await N.agent().call('ve.list', {})).ves.find((v) => v.ctid === ve.ctid)!.ips.map((x) => x.split('/')[0]);
+/** Exit code of a ping from inside the VE to the host's address on the bridge, sent from `source`. */
+const pingFrom = async (source: string) => (await N.agent().call('ve.exec', { ctid: ve.ctid, command: ['ping', '-c', '1', '-W', '2', '-I', source, `${EXTRA_NET}.1`], timeoutSec: 20 })).exitCode;
+const boundTo = async (address: string) => (await db.prisma.ipAddress.findUniqueOrThrow({ where: { address } })).veId;
+
+describe('extra addresses', () => {
+  it('an admin adds an extra IPv4 live: it answers from the VE; removed, it is gone, back in its pool, and the filter drops it', { timeout: 240_000 }, async () => {
+    const extra = `${EXTRA_NET}.2`;
+    const add = await admin.ves.addAddress({ id: ve.veId, family: 4, address: extra });
+    expect(add.address).toBe(extra);
+    expect(await boundTo(extra)).toBe(ve.veId);
+    await done(add.taskId);
+    expect(await nodeIps()).toContain(extra);
+    expect(await N.lxcState(ve.ctid)).toBe('RUNNING');
+    expect(await pingFrom(extra)).toBe(0);
+    expect((await admin.ves.get({ id: ve.veId })).addresses.map((a) => a.address)).toContain(extra);
+    // Taken: another request for the same address is refused and changes nothing.
+    await expect(admin.ves.addAddress({ id: ve.veId, family: 4, address: extra })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(admin.ves.addAddress({ id: ve.veId, family: 4, address: '10.199.127.77' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+
+    await done((await admin.ves.removeAddress({ id: ve.veId, address: extra })).taskId);
+    expect(await nodeIps()).not.toContain(extra);
+    expect(await boundTo(extra)).toBeNull();
+    // The VE putting the address back on its own is spoofing now: the node's filter drops it.
+    await N.agent().call('ve.exec', { ctid: ve.ctid, command: ['ip', 'addr', 'add', `${extra}/29`, 'dev', 'eth0'] });
+    expect(await pingFrom(extra)).not.toBe(0);
+    await N.agent().call('ve.exec', { ctid: ve.ctid, command: ['ip', 'addr', 'del', `${extra}/29`, 'dev', 'eth0'] });
+  });
+
+  it('the only address cannot be removed; an address of another VE or none is not-found', { timeout: 60_000 }, async () => {
+    const [only] = await nodeIps();
+    await expect(admin.ves.removeAddress({ id: ve.veId, address: only })).rejects.toMatchObject({ code: 'UNPROCESSABLE_CONTENT' });
+    await expect(admin.ves.removeAddress({ id: ve.veId, address: `${EXTRA_NET}.5` })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await nodeIps()).toEqual([only]);
+  });
+
+  it('the billing API adds the next free IPv6 and removes it by its URL-encoded address', { timeout: 240_000 }, async () => {
+    const add = await api('POST', `/ves/${ve.veId}/addresses`, { family: 6 });
+    expect(add.status, JSON.stringify(add.json)).toBe(200);
+    const v6 = add.json.address as string;
+    expect(v6).toMatch(/^fd00:199:126::/);
+    await done(add.json.taskId as string);
+    expect(await nodeIps()).toContain(v6);
+    const conf6 = await conf();
+    expect(conf6).toContain(v6);
+    const gone = await api('DELETE', `/ves/${ve.veId}/addresses/${encodeURIComponent(v6)}`);
+    expect(gone.status, JSON.stringify(gone.json)).toBe(200);
+    await done(gone.json.taskId as string);
+    expect(await nodeIps()).not.toContain(v6);
+    expect(await conf()).not.toContain(v6);
+    expect(await boundTo(v6)).toBeNull();
+    const bad = await api('POST', `/ves/${ve.veId}/addresses`, { family: 4, address: 'not-an-ip' });
+    expect(bad.status).toBe(400);
   });
 });

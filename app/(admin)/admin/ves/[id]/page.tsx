@@ -16,9 +16,9 @@ import { HostnameForm, PasswordForm, PowerButtons, ReinstallForm, VeTasks } from
 import { DestroyForm, LimitsForm } from '@/app/_components/VeAdminForms';
 import { VeUsage } from '@/app/_components/VeUsage';
 import { VeDrift } from '@/app/_components/VeDrift';
-import { Table, THead, TBody, Th, Td } from '@/app/_components/Table';
 import { VeMigrateDialog } from '@/app/_components/VeMigrateDialog';
 import { VeOnboot } from '@/app/_components/VeOnboot';
+import { VeAddresses } from '@/app/_components/VeAddresses';
 import { VeBeancounters } from '@/app/_components/VeBeancounters';
 
 const POWER = ['start', 'stop', 'restart', 'kill', 'suspend', 'resume'] as const;
@@ -95,17 +95,7 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
       <div className="mt-6 space-y-6">
         <LimitsForm veId={v.id} limits={v.limits} overrides={v.overrides} onTask={onTask} />
         <VeOnboot veId={v.id} onboot={v.onboot} onTask={onTask} />
-        <Card data-testid="ve-addresses">
-          <CardHeader title="Addresses" />
-          <Table>
-            <THead><tr><Th>Address</Th><Th>Gateway</Th><Th>Nameservers</Th><Th>Pool</Th></tr></THead>
-            <TBody>
-              {v.addresses.map((a) => (
-                <tr key={a.address}><Td className="font-mono">{a.address}/{a.prefix}</Td><Td className="font-mono">{a.gateway ?? '—'}</Td><Td className="font-mono text-xs">{a.nameservers.join(', ') || '—'}</Td><Td>{a.pool}</Td></tr>
-              ))}
-            </TBody>
-          </Table>
-        </Card>
+        <VeAddresses veId={v.id} addresses={v.addresses} onTask={onTask} />
         <div className="grid gap-6 lg:grid-cols-2">
           <HostnameForm current={v.hostname} onTask={onTask} run={(hostname) => client.ves.setHostname.mutate({ id, hostname })} />
           <PasswordForm onTask={onTask} run={(password) => client.ves.setPassword.mutate({ id, password })} />
