@@ -4,6 +4,7 @@ import { coreMethods } from './core';
 import { migrateMethods } from './migrate';
 import { testMethods } from './test';
 import { veMethods } from './ve';
+import { sshKeyMethods } from './sshkeys';
 
 /**
  * The method table: name -> {params, result, mutating}. Each domain keeps its methods in
@@ -16,4 +17,5 @@ export const methods = {
   ...migrateMethods,
   ...bulkMethods,
   ...consoleMethods,
+  ...sshKeyMethods,
 };

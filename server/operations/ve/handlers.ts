@@ -12,6 +12,7 @@ import { agentLimits } from './limits';
 import { ensureTemplateOnNode } from './templates';
 import { registerSuspensionTasks } from './suspension';
 import { registerAddressTasks } from './addresses';
+import { registerSshKeyTasks } from './sshkeys';
 
 type AgentStatus = ResultOf<'ve.status'>['status'];
 
@@ -164,4 +165,5 @@ export function registerVeTaskHandlers(): void {
   powerHandler('ve.resume', 've.resume');
   registerSuspensionTasks();
   registerAddressTasks();
+  registerSshKeyTasks();
 }

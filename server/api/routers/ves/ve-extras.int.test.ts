@@ -1,8 +1,10 @@
 // The VE page's extra controls on a real node: autostart in the VE's config, beancounters for the
 // admin and the owning customer (another customer gets not-found), extra addresses added and removed
-// live (admin tRPC and billing REST) with the anti-spoofing filter following.
+// live (admin tRPC and billing REST) with the anti-spoofing filter following, SSH keys written into
+// the VE live and again after a reinstall.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -163,5 +165,51 @@ describe('extra addresses', () => {
     expect(await boundTo(v6)).toBeNull();
     const bad = await api('POST', `/ves/${ve.veId}/addresses`, { family: 4, address: 'not-an-ip' });
     expect(bad.status).toBe(400);
+  });
+});
+
+/** A fresh OpenSSH ed25519 public key line. */
+function newKey(comment: string): string {
+  const raw = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  return `ssh-ed25519 ${Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64')} ${comment}`;
+}
+const inVe = async (...command: string[]) => (await N.agent().call('ve.exec', { ctid: ve.ctid, command }));
+const authorizedKeys = async () => (await inVe('cat', '/root/.ssh/authorized_keys')).stdout;
+
+describe('SSH keys', () => {
+  it('keys are added live by the admin and the owner, removed one line at a time, and written again after a reinstall', { timeout: 400_000 }, async () => {
+    const k1 = newKey('admin@desk');
+    const k2 = newKey('owner@laptop');
+    const own = newKey('added-inside');
+    const a1 = await admin.ves.addSshKey({ id: ve.veId, publicKey: k1 });
+    expect(a1.key).toMatchObject({ type: 'ssh-ed25519', comment: 'admin@desk', fingerprint: expect.stringMatching(/^SHA256:/) });
+    await done(a1.taskId);
+    expect(await authorizedKeys()).toContain(k1);
+    expect((await inVe('stat', '-c', '%a', '/root/.ssh/authorized_keys')).stdout.trim()).toBe('600');
+    await expect(admin.ves.addSshKey({ id: ve.veId, publicKey: k1 })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(admin.ves.addSshKey({ id: ve.veId, publicKey: 'ssh-ed25519 not-base64!' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+
+    // Root adds a key of their own inside the VE: the panel's edits leave it alone.
+    await N.agent().call('ve.exec', { ctid: ve.ctid, script: `echo '${own}' >> /root/.ssh/authorized_keys` });
+    const owner = await callerOf(users.owner);
+    await done((await owner.portal.addSshKey({ id: ve.veId, publicKey: k2 })).taskId);
+    expect((await owner.portal.sshKeys({ id: ve.veId })).map((k) => k.comment)).toEqual(['admin@desk', 'owner@laptop']);
+    await expect((await callerOf(users.other)).portal.sshKeys({ id: ve.veId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const k1Id = (await admin.ves.sshKeys({ id: ve.veId })).find((k) => k.comment === 'admin@desk')!.id;
+    await done((await admin.ves.removeSshKey({ id: ve.veId, keyId: k1Id })).taskId);
+    const after = await authorizedKeys();
+    expect(after).not.toContain(k1);
+    expect(after).toContain(k2);
+    expect(after).toContain(own);
+    expect((await admin.ves.sshKeys({ id: ve.veId })).map((k) => k.comment)).toEqual(['owner@laptop']);
+
+    // Reinstall lays a fresh filesystem; the panel's keys are written into it before the VE starts again.
+    await done((await admin.ves.reinstall({ id: ve.veId, templateId: N.templateId })).taskId);
+    expect(await N.lxcState(ve.ctid)).toBe('RUNNING');
+    const fresh = await authorizedKeys();
+    expect(fresh).toContain(k2);
+    expect(fresh).not.toContain(k1);
+    expect(fresh).not.toContain(own);
   });
 });

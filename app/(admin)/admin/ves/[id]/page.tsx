@@ -19,6 +19,7 @@ import { VeDrift } from '@/app/_components/VeDrift';
 import { VeMigrateDialog } from '@/app/_components/VeMigrateDialog';
 import { VeOnboot } from '@/app/_components/VeOnboot';
 import { VeAddresses } from '@/app/_components/VeAddresses';
+import { VeSshKeys } from '@/app/_components/VeSshKeys';
 import { VeBeancounters } from '@/app/_components/VeBeancounters';
 
 const POWER = ['start', 'stop', 'restart', 'kill', 'suspend', 'resume'] as const;
@@ -96,6 +97,7 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
         <LimitsForm veId={v.id} limits={v.limits} overrides={v.overrides} onTask={onTask} />
         <VeOnboot veId={v.id} onboot={v.onboot} onTask={onTask} />
         <VeAddresses veId={v.id} addresses={v.addresses} onTask={onTask} />
+        <VeSshKeys veId={v.id} onTask={onTask} />
         <div className="grid gap-6 lg:grid-cols-2">
           <HostnameForm current={v.hostname} onTask={onTask} run={(hostname) => client.ves.setHostname.mutate({ id, hostname })} />
           <PasswordForm onTask={onTask} run={(password) => client.ves.setPassword.mutate({ id, password })} />

@@ -14,6 +14,7 @@ import { TaskProgress } from '@/app/_components/TaskProgress';
 import { HostnameForm, PasswordForm, PowerButtons, ReinstallForm, VeTasks } from '@/app/_components/VeForms';
 import { VeUsage } from '@/app/_components/VeUsage';
 import { VeBeancounters } from '@/app/_components/VeBeancounters';
+import { VeSshKeys } from '@/app/_components/VeSshKeys';
 
 const POWER = ['start', 'stop', 'restart'] as const;
 
@@ -81,6 +82,7 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
           <PasswordForm disabled={paused} onTask={onTask} run={(password) => client.portal.setPassword.mutate({ id, password })} />
         </div>
         <ReinstallForm templates={v.templates} current={v.template} disabled={paused} onTask={onTask} run={(i) => client.portal.reinstall.mutate({ id, ...i })} />
+        <VeSshKeys veId={v.id} portal disabled={paused} onTask={onTask} />
         <VeBeancounters veId={v.id} data={ubc.data} error={ubc.error} loading={ubc.isFetching} onRefresh={() => void ubc.refetch()} />
         <VeTasks veId={v.id} portal onOpen={setTask} />
       </div>
