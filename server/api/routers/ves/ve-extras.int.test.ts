@@ -1,7 +1,7 @@
 // The VE page's extra controls on a real node: autostart in the VE's config, beancounters for the
 // admin and the owning customer (another customer gets not-found), extra addresses added and removed
 // live (admin tRPC and billing REST) with the anti-spoofing filter following, SSH keys written into
-// the VE live and again after a reinstall.
+// the VE live and again after a reinstall, iolimit/iopslimit enforced through the blkio throttle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -22,6 +22,9 @@ import { createPool } from '@/server/services/ippools';
 import { API_SCOPES, createApiKey } from '@/server/services/auth/apiKeys';
 import { createHttpServer } from '@/server/http/server';
 import { closeTaskEvents } from '@/server/operations/tasks/events';
+import { loopDevNumber } from '@/agents/src/lxc/io-limits';
+import { hostFacts } from '@/agents/src/lxc/host-facts';
+import { vePaths } from '@/agents/src/sys/paths';
 
 const sh = promisify(execFile);
 // This helper's own VE subnet (10.199.126.0/24): the host takes .1 on the test bridge to talk to the VE.
@@ -50,6 +53,11 @@ async function done(taskId: string) {
 beforeAll(async () => {
   db = await createTestDatabase({ poolMax: 10 });
   N = await makePanelTestNode(db.prisma, { ipv4Count: 1 });
+  // The fixture picks its pool's /24 at random: move it off this helper's subnet, which the extra-address pool uses.
+  if ((await db.prisma.ipPool.findUniqueOrThrow({ where: { id: N.poolId } })).cidr.startsWith(`${EXTRA_NET}.`)) {
+    await db.prisma.ipPool.delete({ where: { id: N.poolId } });
+    await createPool(db.prisma, { name: uniq('pool'), cidr: '10.199.125.0/24', gateway: '10.199.125.1', nameservers: [], nodeIds: [N.node.id] });
+  }
   worker = await startWorker({ connectionString: db.url, prisma: db.prisma, concurrency: 2 });
   const pw = 'correct horse battery';
   admin = await callerOf((await createUser(db.prisma, { email: `${uniq('root')}@example.test`, password: pw, role: 'admin' })).id);
@@ -211,5 +219,27 @@ describe('SSH keys', () => {
     expect(fresh).toContain(k2);
     expect(fresh).not.toContain(k1);
     expect(fresh).not.toContain(own);
+  });
+});
+
+describe('disk I/O limits', () => {
+  it('iolimit and iopslimit set on the VE page land in the blkio throttle files of the running VE and in its config', { timeout: 180_000 }, async () => {
+    const r = await admin.ves.setLimits({ id: ve.veId, overrides: { iolimit: 3, iopslimit: 75 } });
+    expect(r.needsRestart).toEqual([]);
+    await done(r.taskId!);
+    const dev = await loopDevNumber(vePaths(N.tn.vzroot, ve.ctid).image);
+    const cg = async (key: string) => (await sh('lxc-cgroup', ['-n', String(ve.ctid), '-P', vePaths(N.tn.vzroot, ve.ctid).lxcpath, key])).stdout.trim();
+    if (hostFacts().version === 'v1') {
+      expect(await cg('blkio.throttle.write_bps_device')).toBe(`${dev} 3000000`);
+      expect(await cg('blkio.throttle.read_bps_device')).toBe(`${dev} 3000000`);
+      expect(await cg('blkio.throttle.write_iops_device')).toBe(`${dev} 75`);
+      expect(await cg('blkio.throttle.read_iops_device')).toBe(`${dev} 75`);
+    } else {
+      expect(await cg('io.max')).toBe(`${dev} rbps=3000000 wbps=3000000 riops=75 wiops=75`);
+    }
+    expect(await conf()).toMatch(/^IOPSLIMIT="?75"?$/m);
+    expect((await admin.ves.get({ id: ve.veId })).limits).toMatchObject({ iolimit: 3, iopslimit: 75 });
+    await done((await admin.ves.setLimits({ id: ve.veId, overrides: { iolimit: null, iopslimit: null } })).taskId!);
+    if (hostFacts().version === 'v1') expect(await cg('blkio.throttle.write_iops_device')).toBe('');
   });
 });

@@ -1,3 +1,6 @@
+-- AlterTable
+ALTER TABLE "Plan" ADD COLUMN     "iopslimit" INTEGER NOT NULL DEFAULT 0;
+
 -- CreateTable
 CREATE TABLE "VeSshKey" (
     "id" TEXT NOT NULL,
