@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import type { APIRequestContext } from '@playwright/test';
+import type { APIRequestContext, Page } from '@playwright/test';
 import { test, expect, admin, login } from './fixtures';
 import { buildBusyboxTemplate } from '../agents/src/templates/busybox';
 import { importTemplate } from '../agents/src/templates/cache';
@@ -61,6 +61,19 @@ async function makeNodeB(run: string): Promise<MigTestNode> {
   return { name: `veu-b-${run}`, vzroot, lxcpath: path.join(vzroot, 'lxc'), bridge, socket, sshd, account, daemon };
 }
 
+/** page.goto again when Chromium aborts it with ERR_NETWORK_CHANGED (a VE's veth appeared on the host meanwhile). */
+async function gotoSteady(page: Page, url: string) {
+  for (let i = 0; ; i++) {
+    try {
+      await page.goto(url);
+      return;
+    } catch (e) {
+      if (i >= 4 || !/ERR_NETWORK_CHANGED/.test(String(e))) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 function sshKey(comment: string): string {
   const raw = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
   const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
@@ -100,7 +113,7 @@ test('VE page: autostart, an extra address, an SSH key, beancounters, and a live
     ve = created.ve;
     const ctid = String(ve.ctid);
 
-    await page.goto(`/admin/ves/${ve.id}`);
+    await gotoSteady(page, `/admin/ves/${ve.id}`);
     await expect(page.getByTestId('ve-state')).toHaveText('running', { timeout: 180_000 });
     const task = page.getByTestId('task');
 
