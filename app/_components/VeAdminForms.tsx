@@ -17,6 +17,8 @@ const FIELDS = [
   { key: 'diskspace', label: 'Disk (MiB)' },
   { key: 'numproc', label: 'Processes' },
   { key: 'ioprio', label: 'I/O priority (0–7)' },
+  { key: 'iolimit', label: 'Disk throughput (MB/s, 0 = none)' },
+  { key: 'iopslimit', label: 'Disk IOPS (0 = none)' },
 ] as const;
 
 type Change = RouterOutputs['ves']['setLimits'];

@@ -43,6 +43,7 @@ let billingUser = '';
 const keys: Record<'keyWithoutScope' | 'revokedKey' | 'fullKey', string> = { keyWithoutScope: '', revokedKey: '', fullKey: '' };
 let veA: { id: string; ctid: number };
 let taskA: string;
+let keyA: string;
 let templateId: string;
 
 beforeAll(async () => {
@@ -70,6 +71,7 @@ beforeAll(async () => {
     data: { ctid: 4242, hostname: 'a.example.test', nodeId: node.id, planId: plan.id, templateId: template.id, ownerId: users.customerA, state: 'running', limits: { ram: 256, diskspace: 1024 } },
   });
   veA = { id: ve.id, ctid: ve.ctid };
+  keyA = (await db.prisma.veSshKey.create({ data: { veId: ve.id, publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA a', fingerprint: 'SHA256:probe' } })).id;
   taskA = (await db.prisma.task.create({ data: { type: 've.start', veId: ve.id, ctid: ve.ctid, nodeId: node.id, userId: users.customerA } })).id;
 }, 60_000);
 afterAll(async () => {
@@ -160,6 +162,10 @@ type Probe = { input: () => unknown; foreign: 'NOT_FOUND' | 'EMPTY' };
 const PROBES: Record<string, Probe> = {
   'portal.ve': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
   'portal.usage': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.beancounters': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.sshKeys': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.addSshKey': { input: () => ({ id: veA.id, publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl probe' }), foreign: 'NOT_FOUND' },
+  'portal.removeSshKey': { input: () => ({ id: veA.id, keyId: keyA }), foreign: 'NOT_FOUND' },
   'portal.power': { input: () => ({ id: veA.id, action: 'restart' }), foreign: 'NOT_FOUND' },
   'portal.reinstall': { input: () => ({ id: veA.id, templateId }), foreign: 'NOT_FOUND' },
   'portal.setPassword': { input: () => ({ id: veA.id, password: 'a new long password' }), foreign: 'NOT_FOUND' },

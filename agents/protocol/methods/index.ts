@@ -5,6 +5,7 @@ import { importMethods } from './import';
 import { migrateMethods } from './migrate';
 import { testMethods } from './test';
 import { veMethods } from './ve';
+import { sshKeyMethods } from './sshkeys';
 
 /**
  * The method table: name -> {params, result, mutating}. Each domain keeps its methods in
@@ -18,4 +19,5 @@ export const methods = {
   ...bulkMethods,
   ...consoleMethods,
   ...importMethods,
+  ...sshKeyMethods,
 };

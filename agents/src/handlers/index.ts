@@ -10,6 +10,7 @@ import { migrateHandlers } from './migrate';
 import { nodeInfo } from './node-info';
 import { veHandlers } from './ve';
 import { veImport, veImportList, veImportPlan } from './ve-import';
+import { veSshKeys } from './ve-sshkeys';
 
 export const handlers: AnyHandler[] = [
   hello,
@@ -21,4 +22,5 @@ export const handlers: AnyHandler[] = [
   veImportList,
   veImportPlan,
   veImport,
+  veSshKeys,
 ];

@@ -11,6 +11,8 @@ import { agentForNode, taskCallOptions } from './agent';
 import { agentLimits } from './limits';
 import { ensureTemplateOnNode } from './templates';
 import { registerSuspensionTasks } from './suspension';
+import { registerAddressTasks } from './addresses';
+import { registerSshKeyTasks } from './sshkeys';
 
 type AgentStatus = ResultOf<'ve.status'>['status'];
 
@@ -164,4 +166,6 @@ export function registerVeTaskHandlers(): void {
   powerHandler('ve.suspend', 've.suspend');
   powerHandler('ve.resume', 've.resume');
   registerSuspensionTasks();
+  registerAddressTasks();
+  registerSshKeyTasks();
 }

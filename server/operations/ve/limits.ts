@@ -11,20 +11,20 @@ export function agentLimits(l: Partial<Limits>) {
   if (l.swap !== undefined) out.swap = l.swap * MiB;
   if (l.diskspace !== undefined) out.diskspace = l.diskspace * MiB;
   if (l.iolimit !== undefined) out.iolimit = l.iolimit * MB;
-  for (const k of ['diskinodes', 'cpuunits', 'cpulimit', 'cpus', 'numproc', 'ioprio'] as const) {
+  for (const k of ['diskinodes', 'cpuunits', 'cpulimit', 'cpus', 'numproc', 'ioprio', 'iopslimit'] as const) {
     if (l[k] !== undefined) out[k] = l[k];
   }
   return out;
 }
 
 /** Agent limits (bytes, bytes/s) -> panel units; the inverse of agentLimits. Not rounded: a node value off the panel's grid shows as drift. */
-export function panelLimits(a: { [K in 'ram' | 'swap' | 'diskspace' | 'iolimit' | 'diskinodes' | 'cpuunits' | 'cpulimit' | 'cpus' | 'numproc' | 'ioprio']?: number }): Partial<Limits> {
+export function panelLimits(a: { [K in 'ram' | 'swap' | 'diskspace' | 'iolimit' | 'iopslimit' | 'diskinodes' | 'cpuunits' | 'cpulimit' | 'cpus' | 'numproc' | 'ioprio']?: number }): Partial<Limits> {
   const out: Partial<Limits> = {};
   if (a.ram !== undefined) out.ram = a.ram / MiB;
   if (a.swap !== undefined) out.swap = a.swap / MiB;
   if (a.diskspace !== undefined) out.diskspace = a.diskspace / MiB;
   if (a.iolimit !== undefined) out.iolimit = a.iolimit / MB;
-  for (const k of ['diskinodes', 'cpuunits', 'cpulimit', 'cpus', 'numproc', 'ioprio'] as const) {
+  for (const k of ['diskinodes', 'cpuunits', 'cpulimit', 'cpus', 'numproc', 'ioprio', 'iopslimit'] as const) {
     if (a[k] !== undefined) out[k] = a[k];
   }
   return out;

@@ -5,6 +5,7 @@ import { AppError } from '@/server/errors';
 import { registerTaskHandler, taskParams, type TaskContext } from '@/server/operations/tasks/registry';
 import { agentForNode, taskCallOptions } from './agent';
 import { ensureTemplateOnNode } from './templates';
+import { veSshKeyLines } from '@/server/services/ves/sshKeys';
 
 function target(ctx: TaskContext) {
   const { veId, nodeId, ctid } = ctx.task;
@@ -20,6 +21,9 @@ async function runReinstall(ctx: TaskContext) {
   const st = await agent.call('ve.status', { ctid });
   if (st.status !== 'stopped') await agent.call('ve.stop', { ctid }, taskCallOptions(ctx, 'stop', [10, 25]));
   await agent.call('ve.reinstall', { ctid, ostemplate: p.template, ...(p.passwordHash ? { passwordHash: p.passwordHash } : {}) }, taskCallOptions(ctx, 'reinstall', [25, 85]));
+  // The fresh filesystem has no authorized_keys: the VE's keys are written again before it starts.
+  const keys = veId ? await veSshKeyLines(ctx.prisma, veId) : [];
+  if (keys.length) await agent.call('ve.sshkeys', { ctid, add: keys, remove: [] }, taskCallOptions(ctx, 'sshkeys', [85, 88]));
   const wasRunning = p.previousState === 'running';
   const after = wasRunning ? await agent.call('ve.start', { ctid }, taskCallOptions(ctx, 'start', [85, 100])) : await agent.call('ve.status', { ctid });
   const state: VeState = after.status === 'running' ? 'running' : 'stopped';

@@ -3,7 +3,7 @@ import { AppError } from '@/server/errors';
 import { changePlan } from './changePlan';
 import { effectiveLimits, type Limits } from './limits';
 
-const small: Limits & { id: string } = { id: 'small', ram: 1024, swap: 512, diskspace: 10240, diskinodes: 200000, cpuunits: 1000, cpulimit: 100, cpus: 1, numproc: 512, ioprio: 4, iolimit: 0, bandwidth: 100 };
+const small: Limits & { id: string } = { id: 'small', ram: 1024, swap: 512, diskspace: 10240, diskinodes: 200000, cpuunits: 1000, cpulimit: 100, cpus: 1, numproc: 512, ioprio: 4, iolimit: 0, iopslimit: 0, bandwidth: 100 };
 const big = { ...small, id: 'big', ram: 4096, diskspace: 40960, cpus: 4, cpulimit: 400 };
 
 describe('plans', () => {

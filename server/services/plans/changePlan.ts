@@ -13,6 +13,7 @@ export const APPLY_POLICY: Record<LimitKey, ApplyPolicy> = {
   numproc: 'live',
   ioprio: 'live',
   iolimit: 'live',
+  iopslimit: 'live',
   bandwidth: 'live',
   diskspace: 'grow-live',
   // The inode count of an ext4 filesystem is fixed when it is made (create, reinstall).

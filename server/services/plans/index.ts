@@ -32,6 +32,7 @@ export const PlanInput = z.object({
   numproc: PlanFields.numproc.default(1024),
   ioprio: PlanFields.ioprio.default(4),
   iolimit: PlanFields.iolimit.default(0),
+  iopslimit: PlanFields.iopslimit.default(0),
   bandwidth: PlanFields.bandwidth.default(0),
   ipv4Count: PlanFields.ipv4Count.default(1),
   ipv6Count: PlanFields.ipv6Count.default(0),

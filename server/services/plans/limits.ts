@@ -17,6 +17,7 @@ export const LimitFields = {
   numproc: int(16, 4_194_304, 'Maximum number of processes'),
   ioprio: int(0, 7, 'I/O priority 0..7 (vzctl --ioprio)'),
   iolimit: int(0, 100_000, 'Disk throughput limit in MB/s; 0 = unlimited'),
+  iopslimit: int(0, 10_000_000, 'Disk operations per second (reads and writes each); 0 = unlimited'),
   bandwidth: int(0, 100_000, 'Network port speed in Mbit/s; 0 = unlimited'),
 } as const;
 

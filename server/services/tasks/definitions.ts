@@ -101,6 +101,10 @@ export const TASKS = {
     /** Sealed one-time credential; erased when the task ends. */
     credential: z.string().optional(),
   }),
+  // veui: an extra address added to / removed from a VE live (the IpAddress row is bound at request time, freed when the node has dropped it).
+  've.address': z.object({ ctid: Ctid.optional(), op: z.enum(['add', 'remove']), address: z.string(), cidr: z.string() }),
+  // veui: the VE's panel-managed SSH keys written to its /root/.ssh/authorized_keys (add / remove by key body).
+  've.sshkeys': z.object({ ctid: Ctid.optional(), add: z.array(z.string()), remove: z.array(z.string()) }),
   // The bulk job row points at its task, so the task is written first and learns the job id right after.
   'bulk.run': z.object({ bulkJobId: z.string().optional() }),
 } as const;

@@ -9,6 +9,7 @@ import { sha512Crypt } from './crypt';
 import { allocateCtid } from './ctid';
 import type { Actor } from './scope';
 import { CreateVeInput } from './validate';
+import { recordCreateSshKeys } from './sshKeys';
 
 /** What the `ve.create` task handler receives in Task.params. */
 export interface VeCreateParams {
@@ -111,6 +112,7 @@ export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: C
         rootPasswordHash,
         sshKeys: input.sshKeys,
       };
+      await recordCreateSshKeys(tx, ve.id, input.sshKeys);
       const task = await enqueueTaskTx(tx, {
         type: 've.create',
         params,

@@ -99,8 +99,8 @@ export async function getVe(prisma: PrismaClient, id: string, scope?: Prisma.VeW
     where: scoped({ id }, scope),
     select: {
       ...veListSelect,
-      overrides: true, suspendReason: true, suspendMode: true, prevPowerState: true, lastError: true, tags: true, updatedAt: true,
-      ipAddresses: { select: { address: true, pool: { select: { name: true, family: true, prefix: true, gateway: true, nameservers: true } } }, orderBy: { address: 'asc' } },
+      overrides: true, suspendReason: true, suspendMode: true, prevPowerState: true, lastError: true, tags: true, updatedAt: true, onboot: true,
+      ipAddresses: { select: { address: true, pool: { select: { id: true, name: true, family: true, prefix: true, gateway: true, nameservers: true } } }, orderBy: { address: 'asc' } },
     },
   });
   if (!ve) throw new AppError('NOT_FOUND', VE_NOT_FOUND);

@@ -23,6 +23,8 @@ import { webhooks } from './webhooks';
 import { webhookCreate } from './webhookCreate';
 import { webhookDelete } from './webhookDelete';
 import { webhookRotate } from './webhookRotate';
+import { addAddress } from './addAddress';
+import { removeAddress } from './removeAddress';
 
 /**
  * Billing REST (/api/v1, API-key auth); also callable over tRPC with a bearer key.
@@ -30,5 +32,5 @@ import { webhookRotate } from './webhookRotate';
  */
 export const billingRouter = router({
   catalog, nodes, ves, upsertCustomer, deleteCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
-  webhooks, webhookCreate, webhookDelete, webhookRotate,
+  webhooks, webhookCreate, webhookDelete, webhookRotate, addAddress, removeAddress,
 });

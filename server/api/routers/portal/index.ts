@@ -7,6 +7,10 @@ import { reinstall } from './reinstall';
 import { setPassword } from './setPassword';
 import { setHostname } from './setHostname';
 import { tasks } from './tasks';
+import { beancounters } from './beancounters';
+import { sshKeys } from './sshKeys';
+import { addSshKey } from './addSshKey';
+import { removeSshKey } from './removeSshKey';
 
 /** The customer portal: every procedure is owner-scoped on the server (services/portal, ownerScope). */
-export const portalRouter = router({ myVes, ve, usage, power, reinstall, setPassword, setHostname, tasks });
+export const portalRouter = router({ myVes, ve, usage, power, reinstall, setPassword, setHostname, tasks, beancounters, sshKeys, addSshKey, removeSshKey });

@@ -15,5 +15,12 @@ import { migrate } from './migrate';
 import { drift } from './drift';
 import { driftTake } from './driftTake';
 import { driftPush } from './driftPush';
+import { setOnboot } from './setOnboot';
+import { beancounters } from './beancounters';
+import { addAddress } from './addAddress';
+import { removeAddress } from './removeAddress';
+import { sshKeys } from './sshKeys';
+import { addSshKey } from './addSshKey';
+import { removeSshKey } from './removeSshKey';
 
-export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage, migratePlan, migrate, drift, driftTake, driftPush });
+export const vesRouter = router({ list, get, create, power, setLimits, setHostname, setPassword, reinstall, destroy, stats, usage, migratePlan, migrate, drift, driftTake, driftPush, setOnboot, beancounters, addAddress, removeAddress, sshKeys, addSshKey, removeSshKey });

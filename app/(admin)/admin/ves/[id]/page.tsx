@@ -16,7 +16,11 @@ import { HostnameForm, PasswordForm, PowerButtons, ReinstallForm, VeTasks } from
 import { DestroyForm, LimitsForm } from '@/app/_components/VeAdminForms';
 import { VeUsage } from '@/app/_components/VeUsage';
 import { VeDrift } from '@/app/_components/VeDrift';
-import { Table, THead, TBody, Th, Td } from '@/app/_components/Table';
+import { VeMigrateDialog } from '@/app/_components/VeMigrateDialog';
+import { VeOnboot } from '@/app/_components/VeOnboot';
+import { VeAddresses } from '@/app/_components/VeAddresses';
+import { VeSshKeys } from '@/app/_components/VeSshKeys';
+import { VeBeancounters } from '@/app/_components/VeBeancounters';
 
 const POWER = ['start', 'stop', 'restart', 'kill', 'suspend', 'resume'] as const;
 
@@ -29,7 +33,9 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
   const usage = useQuery({ ...trpc.ves.usage.queryOptions({ id }), refetchInterval: 5_000, enabled: ve.isSuccess });
   const templates = useQuery(trpc.templates.list.queryOptions());
   const plans = useQuery(trpc.plans.list.queryOptions());
+  const ubc = useQuery({ ...trpc.ves.beancounters.queryOptions({ id }), enabled: ve.isSuccess, retry: false });
   const [task, setTask] = useState<string | null>(null);
+  const [migrating, setMigrating] = useState(false);
   const refresh = useCallback(() => {
     void qc.invalidateQueries({ queryKey: trpc.ves.get.queryKey({ id }) });
     void qc.invalidateQueries({ queryKey: trpc.ves.usage.queryKey({ id }) });
@@ -54,11 +60,13 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
         description={<>VE <span className="font-mono" data-testid="ve-ctid">{v.ctid}</span> on {v.node.name}</>}
         actions={
           <div className="flex items-start gap-3">
+            <Button variant="secondary" size="sm" data-testid="open-migrate" disabled={v.state !== 'running' && v.state !== 'stopped'} onClick={() => setMigrating(true)}>Migrate</Button>
             <Link href={`/admin/ves/${v.id}/console`}><Button variant="secondary" size="sm" data-testid="open-console" disabled={!v.consoleOpen}>Console</Button></Link>
             <PowerButtons state={v.state} actions={POWER} onTask={onTask} run={(action) => client.ves.power.mutate({ id, action: action as (typeof POWER)[number] })} />
           </div>
         }
       />
+      {migrating && <VeMigrateDialog ve={v} onClose={() => setMigrating(false)} onDone={refresh} />}
       {task && <div className="mb-6"><TaskProgress taskId={task} onDone={refresh} /></div>}
       {v.lastError && <Alert tone="error" title="Last error" className="mb-6">{v.lastError}</Alert>}
       <VeDrift id={id} onTask={onTask} onChanged={refresh} />
@@ -87,22 +95,15 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
       </div>
       <div className="mt-6 space-y-6">
         <LimitsForm veId={v.id} limits={v.limits} overrides={v.overrides} onTask={onTask} />
-        <Card data-testid="ve-addresses">
-          <CardHeader title="Addresses" />
-          <Table>
-            <THead><tr><Th>Address</Th><Th>Gateway</Th><Th>Nameservers</Th><Th>Pool</Th></tr></THead>
-            <TBody>
-              {v.addresses.map((a) => (
-                <tr key={a.address}><Td className="font-mono">{a.address}/{a.prefix}</Td><Td className="font-mono">{a.gateway ?? '—'}</Td><Td className="font-mono text-xs">{a.nameservers.join(', ') || '—'}</Td><Td>{a.pool}</Td></tr>
-              ))}
-            </TBody>
-          </Table>
-        </Card>
+        <VeOnboot veId={v.id} onboot={v.onboot} onTask={onTask} />
+        <VeAddresses veId={v.id} addresses={v.addresses} onTask={onTask} />
+        <VeSshKeys veId={v.id} onTask={onTask} />
         <div className="grid gap-6 lg:grid-cols-2">
           <HostnameForm current={v.hostname} onTask={onTask} run={(hostname) => client.ves.setHostname.mutate({ id, hostname })} />
           <PasswordForm onTask={onTask} run={(password) => client.ves.setPassword.mutate({ id, password })} />
         </div>
         <ReinstallForm templates={allowed} current={v.template.name} onTask={onTask} run={(i) => client.ves.reinstall.mutate({ id, ...i })} />
+        <VeBeancounters veId={v.id} data={ubc.data} error={ubc.error} loading={ubc.isFetching} onRefresh={() => void ubc.refetch()} />
         <VeTasks veId={v.id} onOpen={setTask} />
         <DestroyForm veId={v.id} ctid={v.ctid} onTask={onTask} />
       </div>

@@ -14,6 +14,8 @@ import { TaskProgress } from '@/app/_components/TaskProgress';
 import { HostnameForm, PasswordForm, PowerButtons, ReinstallForm, VeTasks } from '@/app/_components/VeForms';
 import { VeUsage } from '@/app/_components/VeUsage';
 import { VeHistory } from '@/app/_components/VeHistory';
+import { VeBeancounters } from '@/app/_components/VeBeancounters';
+import { VeSshKeys } from '@/app/_components/VeSshKeys';
 
 const POWER = ['start', 'stop', 'restart'] as const;
 
@@ -24,6 +26,7 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
   const qc = useQueryClient();
   const ve = useQuery({ ...trpc.portal.ve.queryOptions({ id }), refetchInterval: 5_000 });
   const usage = useQuery({ ...trpc.portal.usage.queryOptions({ id }), refetchInterval: 5_000, enabled: ve.isSuccess });
+  const ubc = useQuery({ ...trpc.portal.beancounters.queryOptions({ id }), enabled: ve.isSuccess, retry: false });
   const [task, setTask] = useState<string | null>(null);
   const refresh = useCallback(() => {
     void qc.invalidateQueries({ queryKey: trpc.portal.ve.queryKey({ id }) });
@@ -80,6 +83,8 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
           <PasswordForm disabled={paused} onTask={onTask} run={(password) => client.portal.setPassword.mutate({ id, password })} />
         </div>
         <ReinstallForm templates={v.templates} current={v.template} disabled={paused} onTask={onTask} run={(i) => client.portal.reinstall.mutate({ id, ...i })} />
+        <VeSshKeys veId={v.id} portal disabled={paused} onTask={onTask} />
+        <VeBeancounters veId={v.id} data={ubc.data} error={ubc.error} loading={ubc.isFetching} onRefresh={() => void ubc.refetch()} />
         <VeTasks veId={v.id} portal onOpen={setTask} />
         <VeHistory veId={v.id} />
       </div>
