@@ -9,6 +9,7 @@ import { hello } from './hello';
 import { migrateHandlers } from './migrate';
 import { nodeInfo } from './node-info';
 import { veHandlers } from './ve';
+import { usagePull } from './usage';
 
 export const handlers: AnyHandler[] = [
   hello,
@@ -17,4 +18,5 @@ export const handlers: AnyHandler[] = [
   ...migrateHandlers,
   ...bulkHandlers,
   consolePrepare,
+  usagePull,
 ];
