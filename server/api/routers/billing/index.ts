@@ -23,6 +23,8 @@ import { webhooks } from './webhooks';
 import { webhookCreate } from './webhookCreate';
 import { webhookDelete } from './webhookDelete';
 import { webhookRotate } from './webhookRotate';
+import { usage } from './usage';
+import { usageAll } from './usageAll';
 
 /**
  * Billing REST (/api/v1, API-key auth); also callable over tRPC with a bearer key.
@@ -31,4 +33,5 @@ import { webhookRotate } from './webhookRotate';
 export const billingRouter = router({
   catalog, nodes, ves, upsertCustomer, deleteCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
   webhooks, webhookCreate, webhookDelete, webhookRotate,
+  usage, usageAll,
 });
