@@ -9,6 +9,7 @@ import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
 import { Badge, NodeStateBadge } from '@/app/_components/Badge';
 import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { NodeFigures } from '@/app/_components/NodeFigures';
+import { UsageGraphs } from '@/app/_components/UsageGraphs';
 
 function Item({ label, value, mono }: { label: string; value: ReactNode; mono?: boolean }) {
   return (
@@ -37,6 +38,7 @@ export default function NodeDetailPage() {
             <CardHeader title="Capacity and health" subtitle="Read from the node by its agent." />
             <CardBody><NodeFigures node={n} /></CardBody>
           </Card>
+          <UsageGraphs source={{ kind: 'node', name: n.name }} />
           {n.state !== 'online' && n.stateReason && (
             <Alert tone="warning" title={`Node is ${n.state}`} data-testid="node-state-reason">{n.stateReason}</Alert>
           )}

@@ -13,6 +13,7 @@ import { VeStateBadge } from '@/app/_components/VeStateBadge';
 import { TaskProgress } from '@/app/_components/TaskProgress';
 import { HostnameForm, PasswordForm, PowerButtons, ReinstallForm, VeTasks } from '@/app/_components/VeForms';
 import { VeUsage } from '@/app/_components/VeUsage';
+import { UsageGraphs } from '@/app/_components/UsageGraphs';
 
 const POWER = ['start', 'stop', 'restart'] as const;
 
@@ -74,6 +75,7 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
         </Card>
       </div>
       <div className="mt-6 space-y-6">
+        <UsageGraphs source={{ kind: 'myVe', id }} />
         <div className="grid gap-6 lg:grid-cols-2">
           <HostnameForm current={v.hostname} disabled={paused} onTask={onTask} run={(hostname) => client.portal.setHostname.mutate({ id, hostname })} />
           <PasswordForm disabled={paused} onTask={onTask} run={(password) => client.portal.setPassword.mutate({ id, password })} />
