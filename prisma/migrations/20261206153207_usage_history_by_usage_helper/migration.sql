@@ -49,7 +49,7 @@ ALTER TABLE "VeUsage" ADD CONSTRAINT "VeUsage_veId_fkey" FOREIGN KEY ("veId") RE
 -- these raw-SQL partitioned tables. Rows outlive their VE on purpose: billing reads the last period
 -- of a destroyed VE. Partitions are made ahead and dropped past retention by the panel's
 -- retention job (server/services/usage/partitions.ts): raw daily (48 h), m5 daily (35 days),
--- h1 monthly (400 days).
+-- h1 and d1 monthly (400 days).
 CREATE SCHEMA IF NOT EXISTS usage;
 
 -- One row per VE per sampling pass. Counter columns hold growth since the previous sample.
@@ -103,6 +103,8 @@ CREATE TABLE usage.m5 (
 ) PARTITION BY RANGE (bucket);
 
 CREATE TABLE usage.h1 (LIKE usage.m5 INCLUDING DEFAULTS, PRIMARY KEY (ve_id, bucket)) PARTITION BY RANGE (bucket);
+-- Daily rollups: a billing period of whole days is ~30 rows per VE (usage of 10,000 VEs in one scan).
+CREATE TABLE usage.d1 (LIKE usage.m5 INCLUDING DEFAULTS, PRIMARY KEY (ve_id, bucket)) PARTITION BY RANGE (bucket);
 
 -- Limit hits, coalesced per VE, kind and 5 minutes: how many, the OOM-killed process names,
 -- and an amount where the kind has one (ns of CPU throttling).

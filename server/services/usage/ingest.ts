@@ -12,7 +12,7 @@ const TYPES = ['text', 'timestamptz', 'int', 'bool', 'int8', 'int8', 'int8', 'in
 const SUMS = ['cpu_ns', 'net_in', 'net_out', 'pkt_in', 'pkt_out', 'rd_bytes', 'wr_bytes', 'rd_ios', 'wr_ios'];
 
 const unnest = COLS.map((_, i) => `$${i + 2}::${TYPES[i]}[]`).join(', ');
-const rollup = (table: 'm5' | 'h1', bucketExpr: string, keepSql: string) => `
+const rollup = (table: 'm5' | 'h1' | 'd1', bucketExpr: string, keepSql: string) => `
   ${table} AS (
     INSERT INTO usage.${table} AS t (ve_id, bucket, samples, run_ms, mem_sum, mem_max, swap_max, pids_max, disk_used, disk_total, inodes_used, ${SUMS.join(', ')})
     SELECT ve_id, ${bucketExpr}, count(*), sum(CASE WHEN running THEN interval_ms ELSE 0 END), sum(mem), max(mem), max(swap), max(pids),
@@ -30,8 +30,9 @@ WITH s AS (SELECT * FROM unnest(${unnest}) AS s(${COLS.join(', ')})),
   raw AS (INSERT INTO usage.raw (node_id, ${COLS.join(', ')}) SELECT $1, ${COLS.join(', ')} FROM s WHERE ts > now() - interval '47 hours'
           ON CONFLICT DO NOTHING RETURNING 1),
   ${rollup('m5', "date_bin('5 minutes', ts, 'epoch')", '34 days')},
-  ${rollup('h1', "date_trunc('hour', ts)", '399 days')}
-SELECT (SELECT count(*) FROM raw) AS raw, (SELECT count(*) FROM m5) AS m5, (SELECT count(*) FROM h1) AS h1`;
+  ${rollup('h1', "date_trunc('hour', ts)", '399 days')},
+  ${rollup('d1', "date_bin('1 day', ts, 'epoch')", '399 days')}
+SELECT (SELECT count(*) FROM raw) AS raw, (SELECT count(*) FROM m5) AS m5, (SELECT count(*) FROM h1) AS h1, (SELECT count(*) FROM d1) AS d1`;
 
 // Task names travel as one JSON array (text) per event row: Postgres has no ragged arrays.
 const EVENTS = `
@@ -55,6 +56,7 @@ export async function ingestBatches(prisma: PrismaClient, nodeId: string, spool:
   await ensurePartitions(prisma, 'raw', times.filter((t) => retained('raw', t, now)));
   await ensurePartitions(prisma, 'm5', times.filter((t) => retained('m5', t, now)));
   await ensurePartitions(prisma, 'h1', times.filter((t) => retained('h1', t, now)));
+  await ensurePartitions(prisma, 'd1', times.filter((t) => retained('d1', t, now)));
   const last = batches[batches.length - 1].seq;
   return prisma.$transaction(async (tx) => {
     await tx.$executeRaw`INSERT INTO usage.cursor (node_id, spool, seq) VALUES (${nodeId}, ${spool}, 0) ON CONFLICT DO NOTHING`;

@@ -9,6 +9,7 @@ export const TABLES = {
   raw: { keepMs: 2 * DAY, unit: 'day' },
   m5: { keepMs: 35 * DAY, unit: 'day' },
   h1: { keepMs: 400 * DAY, unit: 'month' },
+  d1: { keepMs: 400 * DAY, unit: 'month' },
 } as const;
 export type UsageTable = keyof typeof TABLES;
 

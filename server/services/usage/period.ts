@@ -29,18 +29,26 @@ export interface PeriodUsage {
 
 type Row = { ve_id: string; nin: number; nout: number; cpu: number; mem_avg: number; mem_peak: number; disk: number | null };
 
+const DAY = 86_400_000;
+
 /**
- * Usage of `veIds` over [from, to) from the hourly rollups (hour-aligned: a bound inside an hour
- * counts that whole hour). One grouped scan of the (ve_id, bucket) primary key.
+ * Usage of `veIds` over [from, to): whole UTC days from the daily rollups, the hours at either end
+ * from the hourly ones (a bound inside an hour counts that whole hour). One grouped scan.
  */
 export async function periodUsage(prisma: PrismaClient, veIds: string[], from: Date, to: Date): Promise<Map<string, PeriodUsage>> {
   if (!veIds.length) return new Map();
+  let dayFrom = new Date(Math.ceil(from.getTime() / DAY) * DAY);
+  let dayTo = new Date(Math.floor(to.getTime() / DAY) * DAY);
+  if (dayFrom >= dayTo) dayFrom = dayTo = to; // no whole day inside: hours only
   const rows = await prisma.$queryRawUnsafe<Row[]>(`
+    WITH b AS (
+      SELECT * FROM usage.d1 WHERE ve_id = ANY($1::text[]) AND bucket >= $4 AND bucket < $5
+      UNION ALL
+      SELECT * FROM usage.h1 WHERE ve_id = ANY($1::text[]) AND ((bucket >= date_trunc('hour', $2::timestamptz) AND bucket < $4) OR (bucket >= $5 AND bucket < $3)))
     SELECT ve_id, sum(net_in)::float8 AS nin, sum(net_out)::float8 AS nout, sum(cpu_ns)::float8 AS cpu,
       (sum(mem_sum) / greatest(sum(samples), 1))::float8 AS mem_avg, max(mem_max)::float8 AS mem_peak,
       (array_agg(disk_used ORDER BY bucket DESC) FILTER (WHERE disk_used IS NOT NULL))[1]::float8 AS disk
-    FROM usage.h1 WHERE ve_id = ANY($1::text[]) AND bucket >= date_trunc('hour', $2::timestamptz) AND bucket < $3
-    GROUP BY ve_id`, veIds, from, to);
+    FROM b GROUP BY ve_id`, veIds, from, to, dayFrom, dayTo);
   const out = new Map<string, PeriodUsage>();
   for (const id of veIds) out.set(id, { veId: id, netIn: 0, netOut: 0, cpuSeconds: 0, memAvg: 0, memPeak: 0, diskUsed: null });
   for (const r of rows) {

@@ -81,6 +81,9 @@ describe('usage storage', () => {
     expect((await usageSeries(db.prisma, [veA], '30d')).resolution).toBe('1h');
     const u = await periodUsage(db.prisma, [veA, veB], new Date(Date.now() - 86_400_000), new Date(Date.now() + 3_600_000));
     expect(u.get(veB)).toMatchObject({ netIn: 3000, netOut: 12000, cpuSeconds: 6, memPeak: 64 * MiB, diskUsed: 10 * MiB });
+    // A period of whole days reads the daily rollups (and the hours at its ends): the same totals.
+    const days = await periodUsage(db.prisma, [veB], new Date(Date.now() - 3 * 86_400_000 - 1_800_000), new Date(Date.now() + 2 * 86_400_000));
+    expect(days.get(veB)).toMatchObject({ netIn: 3000, netOut: 12000, cpuSeconds: 6, memPeak: 64 * MiB, diskUsed: 10 * MiB });
     expect(billingPeriod(31, new Date('2026-03-05T10:00:00Z'))).toEqual({ start: new Date('2026-02-28T00:00:00Z'), end: new Date('2026-03-28T00:00:00Z') });
     expect(billingPeriod(15, new Date('2026-01-20T00:00:00Z'))).toEqual({ start: new Date('2026-01-15T00:00:00Z'), end: new Date('2026-02-15T00:00:00Z') });
   }, 60_000);
