@@ -33,7 +33,6 @@ export const UsageSample = z.object({
   delta: UsageCounters,
   memBytes: n,
   swapBytes: n,
-  memLimit: n.optional(),
   pids: n,
   diskUsed: n.optional(),
   diskTotal: n.optional(),

@@ -8,7 +8,8 @@ const ROOT = '/sys/fs/cgroup';
 export interface RawCgroup {
   cpuNs: number; rdBytes: number; wrBytes: number; rdIos: number; wrIos: number;
   memFail: number; swapFail: number; oomKill: number; throttled: number; throttledNs: number; pidsMax: number;
-  memBytes: number; swapBytes: number; memLimit?: number; pids: number;
+  // No limits: the panel knows them, and each file read costs every VE every pass.
+  memBytes: number; swapBytes: number; pids: number;
 }
 
 /**
@@ -29,9 +30,6 @@ export function payloadNames(v2: boolean): Map<number, string> {
   return new Map([...out].map(([k, v]) => [k, v.name]));
 }
 
-// v1 writes "no limit" as LONG_MAX rounded down to a page.
-const limit = (b: number | undefined) => (b === undefined || b >= 2 ** 62 ? undefined : b);
-
 export function readV1(name: string): RawCgroup {
   const c = (ctrl: string, file: string) => path.join(ROOT, ctrl, name, file);
   const mem = readNum(c('memory', 'memory.usage_in_bytes')) ?? 0;
@@ -50,7 +48,6 @@ export function readV1(name: string): RawCgroup {
     pidsMax: readKv(c('pids', 'pids.events')).get('max') ?? 0,
     memBytes: mem,
     swapBytes: memsw === undefined ? 0 : Math.max(0, memsw - mem),
-    memLimit: limit(readNum(c('memory', 'memory.limit_in_bytes'))),
     pids: readNum(c('pids', 'pids.current')) ?? 0,
   };
 }
@@ -71,7 +68,6 @@ export function readV2(name: string): RawCgroup {
     pidsMax: readKv(f('pids.events')).get('max') ?? 0,
     memBytes: readNum(f('memory.current')) ?? 0,
     swapBytes: readNum(f('memory.swap.current')) ?? 0,
-    memLimit: readNum(f('memory.max')),
     pids: readNum(f('pids.current')) ?? 0,
   };
 }

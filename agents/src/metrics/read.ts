@@ -119,10 +119,22 @@ export function dirIdentity(dir: string): string | undefined {
   }
 }
 
-/** Blocks and inodes of the filesystem mounted at `root`; undefined when nothing is mounted there. */
-export function mountedFsUsage(root: string): { used: number; total: number; inodesUsed: number; inodesTotal: number } | undefined {
+/** Device of a directory (compare with a mount point's to tell whether something is mounted there). */
+export function devOf(dir: string): number | undefined {
   try {
-    if (statSync(root).dev === statSync(path.dirname(root)).dev) return undefined;
+    return statSync(dir).dev;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Blocks and inodes of the filesystem mounted at `root`; undefined when nothing is mounted there
+ * (`parentDev`: the device of root's parent, read once per pass for every VE).
+ */
+export function mountedFsUsage(root: string, parentDev = devOf(path.dirname(root))): { used: number; total: number; inodesUsed: number; inodesTotal: number } | undefined {
+  try {
+    if (statSync(root).dev === parentDev) return undefined;
     const s = statfsSync(root);
     return { used: (s.blocks - s.bfree) * s.bsize, total: s.blocks * s.bsize, inodesUsed: s.files - s.ffree, inodesTotal: s.files };
   } catch {

@@ -8,7 +8,7 @@ import { hostFacts } from '../lxc/host-facts';
 import { vePaths } from '../sys/paths';
 import { identityDir, payloadNames, readV1, readV2 } from './cgroup';
 import { OomLog } from './kmsg';
-import { dirIdentity, listDir, mountedFsUsage, readNetDev } from './read';
+import { devOf, dirIdentity, listDir, mountedFsUsage, readNetDev } from './read';
 import { Spool } from './spool';
 import { newStream, nonZero, stitch, zeroCounters, type Counters } from './stitch';
 
@@ -26,6 +26,7 @@ export function samplePass(spool: Spool, vzroot: string, oom: OomLog, intervalMs
   const net = readNetDev();
   const killed = oom.take();
   const ctids = listDir(path.join(vzroot, 'conf')).map((f) => /^(\d+)\.conf$/.exec(f)?.[1]).filter((x): x is string => !!x).map(Number);
+  const rootDev = devOf(path.join(vzroot, 'root'));
   const samples: UsageSample[] = [];
   const seen = new Set<string>();
   for (const ctid of ctids) {
@@ -34,7 +35,7 @@ export function samplePass(spool: Spool, vzroot: string, oom: OomLog, intervalMs
     const stream = (spool.state.ves[key] ??= newStream());
     const name = cgs.get(ctid);
     const id = name && dirIdentity(identityDir(v2, name));
-    const disk = mountedFsUsage(vePaths(vzroot, ctid).root);
+    const disk = mountedFsUsage(vePaths(vzroot, ctid).root, rootDev);
     const diskFields = disk ? { diskUsed: disk.used, diskTotal: disk.total, inodesUsed: disk.inodesUsed, inodesTotal: disk.inodesTotal } : {};
     if (!name || !id) {
       // Stopped: nothing grows; the next start is a new cgroup, so its counters count from 0.
@@ -54,7 +55,7 @@ export function samplePass(spool: Spool, vzroot: string, oom: OomLog, intervalMs
     const names = killed.get(ctid);
     samples.push({
       ctid, running: true, epoch: stream.epoch, delta: nonZero(delta) as Counters,
-      memBytes: cg.memBytes, swapBytes: cg.swapBytes, ...(cg.memLimit !== undefined ? { memLimit: cg.memLimit } : {}), pids: cg.pids,
+      memBytes: cg.memBytes, swapBytes: cg.swapBytes, pids: cg.pids,
       ...diskFields, ...(names && delta.oomKill ? { oomTasks: names } : {}),
     });
   }
