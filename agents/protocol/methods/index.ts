@@ -3,6 +3,7 @@ import { consoleMethods } from './console';
 import { coreMethods } from './core';
 import { migrateMethods } from './migrate';
 import { testMethods } from './test';
+import { trafficMethods } from './traffic';
 import { veMethods } from './ve';
 
 /**
@@ -16,4 +17,5 @@ export const methods = {
   ...migrateMethods,
   ...bulkMethods,
   ...consoleMethods,
+  ...trafficMethods,
 };

@@ -9,6 +9,7 @@ import { hello } from './hello';
 import { migrateHandlers } from './migrate';
 import { nodeInfo } from './node-info';
 import { veHandlers } from './ve';
+import { veShaping, veThrottle } from './ve-throttle';
 
 export const handlers: AnyHandler[] = [
   hello,
@@ -17,4 +18,5 @@ export const handlers: AnyHandler[] = [
   ...migrateHandlers,
   ...bulkHandlers,
   consolePrepare,
+  veThrottle, veShaping,
 ];
