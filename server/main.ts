@@ -23,6 +23,7 @@ import { startNodeMonitor } from './operations/node-monitor';
 import { startReconciler } from './operations/reconciler';
 import { closeTaskEvents } from './operations/tasks/events';
 import { closeAll as closeAgents } from './nodes/pool';
+import { closeApiKeyCaches } from './services/auth/apiKeyCache';
 import { logger } from './logger';
 import { describeThrown, startupFailureText, type StartupStep } from './boot/startup-error';
 
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
     await step('monitor', () => monitor.stop());
     await step('reconciler', () => reconciler.stop());
     await step('task events', () => closeTaskEvents());
+    await step('API key cache', () => closeApiKeyCaches());
     await step('worker', () => worker.stop());
     await step('agents', () => closeAgents());
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
