@@ -24,6 +24,7 @@ import { startUsageCollector } from './operations/usage-collector';
 import { startReconciler } from './operations/reconciler';
 import { closeTaskEvents } from './operations/tasks/events';
 import { closeAll as closeAgents } from './nodes/pool';
+import { closeApiKeyCaches } from './services/auth/apiKeyCache';
 import { logger } from './logger';
 import { describeThrown, startupFailureText, type StartupStep } from './boot/startup-error';
 
@@ -115,6 +116,7 @@ async function main(): Promise<void> {
     await step('reconciler', () => reconciler.stop());
     await step('usage', () => usage.stop());
     await step('task events', () => closeTaskEvents());
+    await step('API key cache', () => closeApiKeyCaches());
     await step('worker', () => worker.stop());
     await step('agents', () => closeAgents());
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);

@@ -4,6 +4,7 @@ import { coreMethods } from './core';
 import { migrateMethods } from './migrate';
 import { testMethods } from './test';
 import { usageMethods } from './usage';
+import { trafficMethods } from './traffic';
 import { veMethods } from './ve';
 
 /**
@@ -18,4 +19,5 @@ export const methods = {
   ...bulkMethods,
   ...consoleMethods,
   ...usageMethods,
+  ...trafficMethods,
 };

@@ -10,6 +10,7 @@ import { migrateHandlers } from './migrate';
 import { nodeInfo } from './node-info';
 import { veHandlers } from './ve';
 import { usagePull } from './usage';
+import { veShaping, veThrottle } from './ve-throttle';
 
 export const handlers: AnyHandler[] = [
   hello,
@@ -19,4 +20,5 @@ export const handlers: AnyHandler[] = [
   ...bulkHandlers,
   consolePrepare,
   usagePull,
+  veThrottle, veShaping,
 ];
