@@ -84,7 +84,7 @@ CREATE TABLE usage.m5 (
     samples     INTEGER     NOT NULL,
     run_ms      BIGINT      NOT NULL,
     cpu_ns      BIGINT      NOT NULL,
-    mem_sum     NUMERIC     NOT NULL,
+    mem_sum     BIGINT      NOT NULL,
     mem_max     BIGINT      NOT NULL,
     swap_max    BIGINT      NOT NULL,
     pids_max    INTEGER     NOT NULL,

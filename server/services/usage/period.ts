@@ -23,7 +23,7 @@ export interface PeriodUsage {
   cpuSeconds: number;
   memAvg: number;
   memPeak: number;
-  /** Last disk use seen in the period (bytes); null when never sampled. */
+  /** Highest disk use seen in the period (bytes); null when never sampled. */
   diskUsed: number | null;
 }
 
@@ -47,7 +47,7 @@ export async function periodUsage(prisma: PrismaClient, veIds: string[], from: D
       SELECT * FROM usage.h1 WHERE ve_id = ANY($1::text[]) AND ((bucket >= date_trunc('hour', $2::timestamptz) AND bucket < $4) OR (bucket >= $5 AND bucket < $3)))
     SELECT ve_id, sum(net_in)::float8 AS nin, sum(net_out)::float8 AS nout, sum(cpu_ns)::float8 AS cpu,
       (sum(mem_sum) / greatest(sum(samples), 1))::float8 AS mem_avg, max(mem_max)::float8 AS mem_peak,
-      (array_agg(disk_used ORDER BY bucket DESC) FILTER (WHERE disk_used IS NOT NULL))[1]::float8 AS disk
+      max(disk_used)::float8 AS disk
     FROM b GROUP BY ve_id`, veIds, from, to, dayFrom, dayTo);
   const out = new Map<string, PeriodUsage>();
   for (const id of veIds) out.set(id, { veId: id, netIn: 0, netOut: 0, cpuSeconds: 0, memAvg: 0, memPeak: 0, diskUsed: null });

@@ -10,6 +10,7 @@ import { ensurePartitions, runRetention } from './partitions';
 import { usageSeries } from './series';
 import { billingPeriod, periodUsage } from './period';
 import { usageTimeline } from './timeline';
+import { usageForPrometheus } from './prometheus';
 
 let db: TestDatabase;
 let nodeId: string;
@@ -101,5 +102,12 @@ describe('usage storage', () => {
     expect(parts).toContain(`raw_${tag(new Date(now.getTime() + 3 * 86_400_000))}`);
     expect(parts).toContain(`raw_${tag(now)}`);
     expect(await count('raw')).toBeGreaterThan(0); // today's samples stay
+  }, 60_000);
+
+  it('gives the Prometheus scrape each VE\'s latest gauges and this month\'s traffic totals', async () => {
+    await ingestBatches(db.prisma, nodeId, 'spool-prom', [batch(1, Date.now() - 5_000, [sample(ctidB, { memBytes: 77 * MiB, delta: { cpuNs: 5e9 } })])]);
+    const m = await usageForPrometheus(db.prisma);
+    expect(m.get(veB)).toMatchObject({ cpuPercent: 50, memoryBytes: 77 * MiB, diskBytes: 10 * MiB });
+    expect(m.get(veB)!.netRxBytesTotal).toBeGreaterThanOrEqual(3000 + 1000);
   }, 60_000);
 });

@@ -12,7 +12,7 @@ export const BillingUsage = z.object({
   ctid: z.number().int(),
   externalId: z.string().nullable(),
   period: z.object({ start: z.string(), end: z.string() }),
-  disk: z.object({ usedBytes: z.number().nullable().describe('last use seen in the period'), limitBytes: z.number().nullable() }),
+  disk: z.object({ usedBytes: z.number().nullable().describe('highest use seen in the period'), limitBytes: z.number().nullable() }),
   traffic: z.object({ inBytes: z.number(), outBytes: z.number(), totalBytes: z.number() }).describe('bytes the VE received and sent'),
   cpuSeconds: z.number(),
   memory: z.object({ avgBytes: z.number(), peakBytes: z.number() }),
