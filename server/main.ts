@@ -20,9 +20,11 @@ import { createHttpServer, type NextHandlers } from './http/server';
 import { listenPanel } from './http/tls';
 import { startWorker } from './operations/worker';
 import { startNodeMonitor } from './operations/node-monitor';
+import { startUsageCollector } from './operations/usage-collector';
 import { startReconciler } from './operations/reconciler';
 import { closeTaskEvents } from './operations/tasks/events';
 import { closeAll as closeAgents } from './nodes/pool';
+import { closeApiKeyCaches } from './services/auth/apiKeyCache';
 import { logger } from './logger';
 import { describeThrown, startupFailureText, type StartupStep } from './boot/startup-error';
 
@@ -82,7 +84,8 @@ async function main(): Promise<void> {
   // Drift check every minute, and at once when a node comes (back) online.
   const reconciler = startReconciler({ prisma });
   const monitor = startNodeMonitor({ prisma, onOnline: (n) => reconciler.kick(n.id) });
-  undo.push(() => reconciler.stop(), () => monitor.stop(), () => closeAgents(), () => closeTaskEvents());
+  const usage = startUsageCollector({ prisma });
+  undo.push(() => reconciler.stop(), () => monitor.stop(), () => usage.stop(), () => closeAgents(), () => closeTaskEvents());
   at('starting the web UI', 'run `./vz up` (it rebuilds the web app), or VZPANEL_NO_NEXT=1 for the API only');
   const nextApp = cfg.next ? await startNext(cfg.dev) : undefined;
   const { server, wss } = createHttpServer({ prisma, next: nextApp });
@@ -111,7 +114,9 @@ async function main(): Promise<void> {
     const step = (name: string, fn: () => Promise<unknown>) => fn().catch((err) => logger.warn({ err: (err as Error).message, step: name }, 'shutdown step failed'));
     await step('monitor', () => monitor.stop());
     await step('reconciler', () => reconciler.stop());
+    await step('usage', () => usage.stop());
     await step('task events', () => closeTaskEvents());
+    await step('API key cache', () => closeApiKeyCaches());
     await step('worker', () => worker.stop());
     await step('agents', () => closeAgents());
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);

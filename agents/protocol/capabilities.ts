@@ -13,11 +13,13 @@ export const FEATURES = {
   opRecover: 'op-recover',
   /** A running VE's disk grows at once (online resize2fs); absent = the grow waits for the next start. */
   diskGrowOnline: 'disk-grow-online',
+  /** ve.set `bandwidth` is enforced with tc on the host veth (both directions); ve.throttle and ve.shaping exist. */
+  tcShaping: 'tc-shaping',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];
 /** Features every agent of this version has; the others depend on the host and are probed. */
-export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover];
+export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping];
 
 /** Storage backend names in `hello.capabilities.storage`. */
 export const STORAGE_BACKENDS = ['ext4-image', 'dir'] as const;

@@ -88,7 +88,7 @@ describe('applyMigrations', () => {
     const { applied } = await applyMigrations(db.url);
     expect(applied).toEqual(await committedMigrations());
     const tables = (await query<{ t: string }>(db.url, "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'")).map((r) => r.t);
-    for (const t of ['User', 'Session', 'ApiKey', 'Node', 'Template', 'TemplateCache', 'Plan', 'IpPool', 'IpAddress', 'Ve', 'Task', 'TaskLog', 'BulkJob', 'BulkJobItem', 'UsageSample', 'AuditLog', 'Webhook', 'WebhookDelivery', 'IdempotencyKey', '_prisma_migrations']) {
+    for (const t of ['User', 'Session', 'ApiKey', 'Node', 'Template', 'TemplateCache', 'Plan', 'IpPool', 'IpAddress', 'Ve', 'Task', 'TaskLog', 'BulkJob', 'BulkJobItem', 'UsagePolicy', 'AuditLog', 'Webhook', 'WebhookDelivery', 'IdempotencyKey', '_prisma_migrations']) {
       expect(tables).toContain(t);
     }
     const rows = await query<{ migration_name: string; finished_at: Date | null }>(db.url, 'SELECT migration_name, finished_at FROM _prisma_migrations');

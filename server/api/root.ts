@@ -18,6 +18,7 @@ import { auditRouter } from './routers/audit';
 import { importsRouter } from './routers/imports';
 import { staffRouter } from './routers/staff';
 import { nodeGroupsRouter } from './routers/nodeGroups';
+import { usageRouter } from './routers/usage';
 
 export const appRouter = router({
   auth: authRouter,
@@ -39,6 +40,7 @@ export const appRouter = router({
   imports: importsRouter,
   staff: staffRouter,
   nodeGroups: nodeGroupsRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -6,6 +6,7 @@ import type { Context } from './context';
 import { verifyApiKey } from '@/server/services/auth/apiKeys';
 import { recordMutation, type AuditScratch } from './audit';
 import { canMutate } from '@/server/services/auth/roles';
+import { apiDuration } from '@/server/services/metrics/registry';
 
 export type AuthKind = 'public' | 'authed' | 'customer' | 'admin' | 'owner' | 'apiKey';
 // Optional in the type only because tRPC's .meta() takes the whole object; every procedure builder sets auth.
@@ -47,7 +48,15 @@ const audited = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   return result;
 });
 
-const base = t.procedure.use(audited).use(appErrors);
+// Latency per procedure for /metrics (outermost, so authentication and auditing are counted too).
+const timed = t.middleware(async ({ path, type, next }) => {
+  const end = apiDuration.startTimer({ procedure: path, type });
+  const result = await next();
+  end({ code: result.ok ? 'OK' : result.error.code });
+  return result;
+});
+
+const base = t.procedure.use(timed).use(audited).use(appErrors);
 
 export const publicProcedure = base.meta({ auth: 'public' });
 

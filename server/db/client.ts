@@ -8,7 +8,17 @@ export * from './generated/prisma/client';
 /** A new PrismaClient for `url` (its own pg pool; call `$disconnect()` when done). */
 export function createPrisma(url: string, opts: { max?: number } = {}): PrismaClient {
   const adapter = new PrismaPg({ connectionString: url, max: opts.max ?? 10 });
-  return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter });
+  urls.set(client, url);
+  return client;
+}
+
+// Which database a client talks to, for side connections that must watch the same one (LISTEN).
+const urls = new WeakMap<PrismaClient, string>();
+
+/** The URL a client from createPrisma was made for; undefined for clients made elsewhere. */
+export function databaseUrlOf(client: PrismaClient): string | undefined {
+  return urls.get(client);
 }
 
 // Kept on globalThis so Next dev hot reloads do not open a new pool each time.

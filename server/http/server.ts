@@ -13,6 +13,7 @@ import { createWsUpgrade, defaultWsRoute, type WsRoute } from './ws';
 import { CONSOLE_WS_PREFIX, createConsoleUpgrade } from './console-ws';
 import { createRestHandler, restErrorBody } from './rest';
 import { answerClientError, MAX_HEADER_SIZE } from './client-error';
+import { createMetricsHandler, METRICS_PATHS, metricsTokenFrom } from './metrics';
 import { TRPCError } from '@trpc/server';
 import { AUDIT_CSV_PATH, serveAuditCsv } from './audit-csv';
 
@@ -27,6 +28,8 @@ export interface HttpServerOptions {
   next?: NextHandlers;
   /** Extra WebSocket routes (path -> handler) beside the default /ws. */
   wsRoutes?: Record<string, WsRoute>;
+  /** Bearer token for /metrics and /metrics/ves; default VZPANEL_METRICS_TOKEN; unset = both 404. */
+  metricsToken?: string;
 }
 
 const MAX_BODY = 1 << 20;
@@ -70,6 +73,7 @@ export function createHttpServer(opts: HttpServerOptions) {
   const rest = createRestHandler(prisma, { maxBodySize: MAX_BODY });
   const ws = createWsUpgrade(prisma, new Map(Object.entries({ '/ws': defaultWsRoute, ...opts.wsRoutes })));
   const consoleWs = createConsoleUpgrade(prisma, ws.wss);
+  const metrics = createMetricsHandler(prisma, metricsTokenFrom(opts.metricsToken ?? process.env.VZPANEL_METRICS_TOKEN));
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -87,6 +91,7 @@ export function createHttpServer(opts: HttpServerOptions) {
       res.setHeader('Cache-Control', 'no-store');
       return void (await rest(req, res));
     }
+    if ((METRICS_PATHS as readonly string[]).includes(p)) return metrics(req, res, p);
     if (p === '/api/health') {
       const h = await checkHealth(prisma);
       return sendJson(res, h.db === 'ok' ? 200 : 503, h);

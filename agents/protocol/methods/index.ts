@@ -4,6 +4,8 @@ import { coreMethods } from './core';
 import { importMethods } from './import';
 import { migrateMethods } from './migrate';
 import { testMethods } from './test';
+import { usageMethods } from './usage';
+import { trafficMethods } from './traffic';
 import { veMethods } from './ve';
 import { sshKeyMethods } from './sshkeys';
 
@@ -20,4 +22,6 @@ export const methods = {
   ...consoleMethods,
   ...importMethods,
   ...sshKeyMethods,
+  ...usageMethods,
+  ...trafficMethods,
 };

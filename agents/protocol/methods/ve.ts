@@ -26,6 +26,7 @@ export const VeLimits = z.object({
   ioprio: z.number().int().min(0).max(7),
   iolimit: z.number().int().min(0).max(2 ** 40).optional().describe('disk bytes/s (read and write each), 0 = none'),
   iopslimit: z.number().int().min(0).max(10_000_000).optional().describe('disk ops/s (read and write each), 0 = none'),
+  bandwidth: z.number().int().min(0).max(100_000_000_000).optional().describe('network bits/s (to and from the VE each, tc on the host veth), 0 = none'),
 });
 
 export const VeStatusEnum = z.enum(['running', 'stopped', 'suspended', 'starting', 'stopping', 'unknown']);
@@ -44,6 +45,8 @@ export const VeInfo = z.object({
   description: z.string().optional(),
   /** DNS servers from the conf (absent from agents before drift detection). */
   nameservers: z.array(z.string()).optional(),
+  /** Quota throttle in bits/s (ve.throttle), 0 = none; absent from agents before traffic shaping. */
+  throttle: z.number().int().optional(),
   ...VeLimits.shape,
 });
 

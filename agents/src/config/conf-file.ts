@@ -31,6 +31,9 @@ export function renderConfFile(c: VeConfig, paths: { root: string; private: stri
     ['IOPRIO', String(c.ioprio)],
     ['IOLIMIT', String(c.iolimit)],
     ['IOPSLIMIT', String(c.iopslimit)],
+    // Written only when set, so confs of VEs without a cap read exactly as before.
+    ['BANDWIDTH', c.bandwidth ? String(c.bandwidth) : undefined],
+    ['TRAFFIC_THROTTLE', c.throttle ? String(c.throttle) : undefined],
     ['IDMAP_UID', String(c.idmap.uid)],
     ['IDMAP_GID', String(c.idmap.gid)],
     ['DESCRIPTION', c.description],
@@ -81,6 +84,8 @@ export function parseConfFile(text: string): VeConfig {
     ioprio: num('IOPRIO'),
     iolimit: num('IOLIMIT'),
     iopslimit: num('IOPSLIMIT'),
+    bandwidth: num('BANDWIDTH'),
+    throttle: num('TRAFFIC_THROTTLE'),
   });
   if (!parsed.success) {
     const i = parsed.error.issues[0];

@@ -10,6 +10,12 @@ export const IDMAP_SIZE = 65_536;
 const toPage = (v: number) => Math.ceil(v / 4096) * 4096;
 const toMiB = (v: number) => Math.ceil(v / MiB) * MiB;
 
+/** Network rates are bits/s (as port speeds are sold); 0 = none, else 64 kbit/s .. 100 Gbit/s (tc cannot shape finer or faster sensibly). */
+export const MIN_NET_RATE = 64_000;
+export const MAX_NET_RATE = 100_000_000_000;
+export const netRate = z.number().int().min(0).max(MAX_NET_RATE)
+  .refine((v) => v === 0 || v >= MIN_NET_RATE, `0 (none) or at least ${MIN_NET_RATE} bits/s`);
+
 export const veLimitsSchema = z.object({
   ram: z.number().int().min(16 * MiB).max(2 ** 50).transform(toPage).default(256 * MiB).describe('memory limit in bytes (OpenVZ --ram; memory.limit_in_bytes / memory.max)'),
   swap: z.number().int().min(0).max(2 ** 50).transform(toPage).default(0).describe('swap allowed on top of ram, bytes (OpenVZ --swap; memsw = ram + swap / memory.swap.max)'),
@@ -22,6 +28,7 @@ export const veLimitsSchema = z.object({
   ioprio: z.number().int().min(0).max(7).default(4).describe('I/O priority 0..7 (OpenVZ --ioprio; blkio/io weight where the kernel has it)'),
   iolimit: z.number().int().min(0).max(2 ** 40).default(0).describe('disk throughput cap in bytes/s for reads and writes each, 0 = none (OpenVZ --iolimit; blkio throttle / io.max on the VE\'s loop device)'),
   iopslimit: z.number().int().min(0).max(10_000_000).default(0).describe('disk operations cap per second for reads and writes each, 0 = none (OpenVZ --iopslimit)'),
+  bandwidth: netRate.default(0).describe('network rate cap in bits/s, each direction (to and from the VE) on its own, 0 = none (tc on the host side of the veth)'),
 });
 export type VeLimits = z.infer<typeof veLimitsSchema>;
 
@@ -43,6 +50,7 @@ export const veConfigSchema = z.object({
     gid: z.number().int().min(1).max(2 ** 32 - IDMAP_SIZE - 1).describe('first host gid of this VE\'s 65,536 ids'),
   }).describe('the VE\'s own uid/gid range, allocated disjoint per VE from root\'s /etc/subuid range'),
   ...veLimitsSchema.shape,
+  throttle: netRate.default(0).describe('quota throttle in bits/s set by ve.throttle (not by ve.set), 0 = none; the VE runs at the lower of bandwidth and throttle'),
 });
 export type VeConfig = z.infer<typeof veConfigSchema>;
 export type VeConfigIn = z.input<typeof veConfigSchema>;

@@ -11,6 +11,8 @@ import { nodeInfo } from './node-info';
 import { veHandlers } from './ve';
 import { veImport, veImportList, veImportPlan } from './ve-import';
 import { veSshKeys } from './ve-sshkeys';
+import { usagePull } from './usage';
+import { veShaping, veThrottle } from './ve-throttle';
 
 export const handlers: AnyHandler[] = [
   hello,
@@ -23,4 +25,6 @@ export const handlers: AnyHandler[] = [
   veImportPlan,
   veImport,
   veSshKeys,
+  usagePull,
+  veThrottle, veShaping,
 ];

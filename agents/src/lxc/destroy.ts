@@ -2,6 +2,7 @@
 import { rm } from 'node:fs/promises';
 import { vethName } from '../config/schema';
 import { removePortPolicy } from '../net/antispoof';
+import { removeShaping } from '../net/shaping';
 import { unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
@@ -16,6 +17,7 @@ export async function destroyVe(rt: Runtime, ctid: number): Promise<{ ctid: numb
   const st = await lxcState(ctid, p.lxcpath);
   if (st !== 'STOPPED' && st !== 'UNKNOWN') throw new VeError('VE_RUNNING', `VE ${ctid} is running; stop it first`);
   await removePortPolicy(rt.bridge, vethName(ctid), { unlessRemoved: true });
+  await removeShaping(ctid);
   await unmountImage(p.image, p.root);
   // Conf last: while it exists the VE is still listed, so a half-done destroy is visible and repeatable.
   await rm(p.private, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import type { Runtime } from './runtime';
 export interface VeListItem {
   ctid: number; hostname: string; ips: string[]; status: VeStatus; ostemplate: string; onboot: boolean;
   ram: number; swap: number; diskspace: number; diskinodes: number; numproc: number; cpuunits: number; cpulimit: number; cpus: number; ioprio: number;
-  iolimit: number; iopslimit: number; nameservers: string[];
+  iolimit: number; iopslimit: number; bandwidth: number; throttle: number; nameservers: string[];
   description?: string;
 }
 
@@ -25,7 +25,7 @@ function item(c: VeConfig, st: VeStatus): VeListItem {
   return {
     ctid: c.ctid, hostname: c.hostname, ips: c.ips, status: st === 'unknown' ? 'stopped' : st, ostemplate: c.ostemplate, onboot: c.onboot,
     ram: c.ram, swap: c.swap, diskspace: c.diskspace, diskinodes: c.diskinodes, numproc: c.numproc, cpuunits: c.cpuunits,
-    cpulimit: c.cpulimit, cpus: c.cpus, ioprio: c.ioprio, iolimit: c.iolimit, iopslimit: c.iopslimit, nameservers: c.nameservers, ...(c.description ? { description: c.description } : {}),
+    cpulimit: c.cpulimit, cpus: c.cpus, ioprio: c.ioprio, iolimit: c.iolimit, iopslimit: c.iopslimit, bandwidth: c.bandwidth, throttle: c.throttle, nameservers: c.nameservers, ...(c.description ? { description: c.description } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { vethName, macForCtid } from '../config/schema';
 import { applyPortPolicy, removePortPolicy } from '../net/antispoof';
 import { ensureBridge } from '../net/bridge';
+import { applyShaping, effectiveRate, removeShaping } from '../net/shaping';
 import { ensureLxcfs } from '../setup/node-prereqs';
 import { mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
@@ -76,6 +77,9 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   }
   // Throttle rules name the loop device, known only now (it changes with every mount).
   if (c.iolimit > 0 || c.iopslimit > 0) await applyIoThrottle(ctid, p.lxcpath, p.image, c);
+  // The veth is new at every start: its rate caps (plan bandwidth, quota throttle) go on now.
+  const rate = effectiveRate(c.bandwidth, c.throttle);
+  if (rate > 0) await applyShaping(ctid, rate);
   return veStatus(rt, ctid);
 }
 
@@ -95,6 +99,7 @@ export async function stopVe(rt: Runtime, ctid: number, opts: { timeoutSec?: num
 export async function releaseRunningResources(rt: Runtime, ctid: number): Promise<void> {
   const p = vePaths(rt.vzroot, ctid);
   await removePortPolicy(rt.bridge, vethName(ctid));
+  await removeShaping(ctid);
   await unmountImage(p.image, p.root);
 }
 

@@ -6,6 +6,7 @@ import { checkVeAddresses } from '../config/network-check';
 import { macForCtid, veConfigSchema, veLimitsSchema, vethName, type VeConfig } from '../config/schema';
 import { ctidSchema, hostnameSchema, ipCidrSchema, ipSchema, safeTextSchema } from '../config/validate';
 import { applyPortPolicy } from '../net/antispoof';
+import { applyShaping, effectiveRate } from '../net/shaping';
 import { mountImage, mountPointSource, resizeImage, unmountImage } from '../storage/image';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
@@ -95,6 +96,16 @@ export async function setVe(rt: Runtime, input: unknown, undo: Undo): Promise<Se
       await applyIoThrottle(s.ctid, p.lxcpath, p.image, next);
       undo.push('restore iolimit/iopslimit', () => applyIoThrottle(s.ctid, p.lxcpath, p.image, cur).then(() => undefined));
       applied.push(...io);
+    }
+    const rate = effectiveRate(next.bandwidth, next.throttle);
+    const was = effectiveRate(cur.bandwidth, cur.throttle);
+    if (next.bandwidth !== cur.bandwidth) {
+      // A throttle lower than both values keeps the rate as it is: the new cap is saved, and live once the throttle lifts.
+      if (rate !== was) {
+        await applyShaping(s.ctid, rate);
+        undo.push('restore rate caps', () => applyShaping(s.ctid, was).then(() => undefined));
+      }
+      applied.push('bandwidth');
     }
     if (next.ips.join() !== cur.ips.join() || next.gateway !== cur.gateway) {
       await applyNetwork(rt, cur, next);

@@ -20,7 +20,7 @@ describe('per-field drift', () => {
   });
 
   it('converts the node\'s bytes back to panel units exactly (the inverse of agentLimits), leaving off-grid values visible', () => {
-    const l = { ram: 256, swap: 128, diskspace: 4096, diskinodes: 100_000, cpuunits: 1000, cpulimit: 150, cpus: 2, numproc: 200, ioprio: 4, iolimit: 50 };
+    const l = { ram: 256, swap: 128, diskspace: 4096, diskinodes: 100_000, cpuunits: 1000, cpulimit: 150, cpus: 2, numproc: 200, ioprio: 4, iolimit: 50, bandwidth: 100 };
     expect(panelLimits(agentLimits(l))).toEqual(l);
     expect(panelLimits({ ram: 1.5 * 2 ** 20 }).ram).toBe(1.5);
   });

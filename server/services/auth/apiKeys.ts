@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
+import { apiKeyCache, type CachedKey } from './apiKeyCache';
 import { randomBase32, sameDigest, sha256Hex } from './tokens';
 
 /** Scopes a billing key can hold; procedures name the one they need. */
@@ -46,13 +47,29 @@ export async function verifyApiKey(prisma: PrismaClient, token: string): Promise
   const m = TOKEN_RE.exec(token.trim());
   if (!m) return null;
   const [, prefix, secret] = m;
-  const row = await prisma.apiKey.findUnique({ where: { prefix } });
+  const row = await keyRow(prisma, prefix);
   if (!row || !sameDigest(row.keyHash, sha256Hex(secret))) return null;
   if (row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-    await prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
+    // Set on the cached row first, so concurrent requests do not all write it.
+    row.lastUsedAt = new Date();
+    await prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: row.lastUsedAt } });
   }
   return { id: row.id, name: row.name, prefix: row.prefix, scopes: row.scopes };
+}
+
+const keyFields = { id: true, name: true, prefix: true, keyHash: true, scopes: true, revokedAt: true, expiresAt: true, lastUsedAt: true } as const;
+
+/** The key row by prefix: from this process's cache while it hears revocations (apiKeyCache.ts), else from the database. */
+async function keyRow(prisma: PrismaClient, prefix: string): Promise<CachedKey | null> {
+  const cache = apiKeyCache(prisma);
+  const hit = cache?.get(prefix);
+  if (hit) return hit;
+  const readAt = Date.now();
+  const listening = !!cache?.listening;
+  const row = await prisma.apiKey.findUnique({ where: { prefix }, select: keyFields });
+  if (row) cache?.put(row, readAt, listening);
+  return row;
 }
 
 export function listApiKeys(prisma: PrismaClient) {
@@ -64,5 +81,8 @@ export async function revokeApiKey(prisma: PrismaClient, id: string) {
   const row = await prisma.apiKey.findUnique({ where: { id } });
   if (!row) throw new AppError('NOT_FOUND', 'No such API key');
   if (row.revokedAt) return prisma.apiKey.findUniqueOrThrow({ where: { id }, select: publicFields });
-  return prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: publicFields });
+  const out = await prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() }, select: publicFields });
+  // This process forgets it at once; the others hear the ApiKey trigger's notice (apiKeyCache.ts).
+  apiKeyCache(prisma)?.dropId(id);
+  return out;
 }

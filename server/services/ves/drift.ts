@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Prisma, PrismaClient } from '@/server/db/client';
 import { LIMIT_KEYS, type LimitKey } from '@/server/services/plans/limits';
 
-/** Limits the node enforces (bandwidth is the panel's alone: no node-side knob to compare). */
-export const NODE_LIMIT_KEYS = LIMIT_KEYS.filter((k) => k !== 'bandwidth') as Exclude<LimitKey, 'bandwidth'>[];
+/** Limits the node enforces: all of them (bandwidth with tc since traffic shaping; older agents do not report it, so it is not compared there). */
+export const NODE_LIMIT_KEYS: LimitKey[] = [...LIMIT_KEYS];
 /**
  * `state` is the power state: the reconciler adopts what the node shows (the panel must not say a
  * stopped VE runs) and keeps what the panel had as the drift's panel value until someone decides.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { apiKeyProcedure } from '@/server/api/trpc';
 import { getCatalog } from '@/server/services/catalog';
+import { sharedRead } from '@/server/services/catalog/shared-read';
 
 const PlanOut = z.object({
   id: z.string(),
@@ -29,4 +30,5 @@ export const catalog = apiKeyProcedure('catalog:read')
   .meta({ openapi: { method: 'GET', path: '/catalog', tags: ['catalog'], protect: true, summary: 'Plans, templates and node groups' } })
   .input(z.object({}))
   .output(CatalogOutput)
-  .query(({ ctx }) => getCatalog(ctx.prisma));
+  // Every billing client reads the same catalog: concurrent reads share one query (never an older one).
+  .query(({ ctx }) => sharedRead(ctx.prisma, 'billing.catalog', () => getCatalog(ctx.prisma)));

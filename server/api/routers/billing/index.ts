@@ -25,6 +25,8 @@ import { webhookDelete } from './webhookDelete';
 import { webhookRotate } from './webhookRotate';
 import { addAddress } from './addAddress';
 import { removeAddress } from './removeAddress';
+import { usage } from './usage';
+import { usageAll } from './usageAll';
 
 /**
  * Billing REST (/api/v1, API-key auth); also callable over tRPC with a bearer key.
@@ -33,4 +35,5 @@ import { removeAddress } from './removeAddress';
 export const billingRouter = router({
   catalog, nodes, ves, upsertCustomer, deleteCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
   webhooks, webhookCreate, webhookDelete, webhookRotate, addAddress, removeAddress,
+  usage, usageAll,
 });

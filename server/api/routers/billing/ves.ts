@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { apiKeyProcedure } from '@/server/api/trpc';
 import { listVesForBilling } from '@/server/services/catalog';
+import { sharedRead } from '@/server/services/catalog/shared-read';
 import { queryInt } from './schemas';
 
 export const BillingVesInput = z.object({
@@ -32,6 +33,8 @@ export const ves = apiKeyProcedure('ves:read')
   .input(BillingVesInput)
   .output(BillingVesOutput)
   .query(async ({ ctx, input }) => {
-    const rows = await listVesForBilling(ctx.prisma, { externalId: input.externalId, take: input.limit, skip: input.offset });
+    const filter = { externalId: input.externalId, take: input.limit, skip: input.offset };
+    // Many billing clients poll the same page: identical reads share one query (never an older one).
+    const rows = await sharedRead(ctx.prisma, `billing.ves ${JSON.stringify(filter)}`, () => listVesForBilling(ctx.prisma, filter));
     return rows.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() }));
   });

@@ -11,6 +11,7 @@ import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { NodeFigures } from '@/app/_components/NodeFigures';
 import { CapabilitiesCard, HostKeyCard, MaintenanceCard, RemoveCard } from '../_components/NodeActions';
 import { EvacuateCard } from '../_components/EvacuateCard';
+import { UsageGraphs } from '@/app/_components/UsageGraphs';
 
 function Item({ label, value, mono }: { label: string; value: ReactNode; mono?: boolean }) {
   return (
@@ -39,6 +40,7 @@ export default function NodeDetailPage() {
             <CardHeader title="Capacity and health" subtitle="Read from the node by its agent." />
             <CardBody><NodeFigures node={n} /></CardBody>
           </Card>
+          <UsageGraphs source={{ kind: 'node', name: n.name }} />
           {n.state !== 'online' && n.stateReason && (
             <Alert tone="warning" title={`Node is ${n.state}`} data-testid="node-state-reason">{n.stateReason}</Alert>
           )}

@@ -15,6 +15,7 @@ import { TaskProgress } from '@/app/_components/TaskProgress';
 import { HostnameForm, PasswordForm, PowerButtons, ReinstallForm, VeTasks } from '@/app/_components/VeForms';
 import { DestroyForm, LimitsForm } from '@/app/_components/VeAdminForms';
 import { VeUsage } from '@/app/_components/VeUsage';
+import { UsageGraphs } from '@/app/_components/UsageGraphs';
 import { VeDrift } from '@/app/_components/VeDrift';
 import { VeMigrateDialog } from '@/app/_components/VeMigrateDialog';
 import { VeOnboot } from '@/app/_components/VeOnboot';
@@ -94,6 +95,7 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
         </Card>
       </div>
       <div className="mt-6 space-y-6">
+        <UsageGraphs source={{ kind: 've', id: v.id }} />
         <LimitsForm veId={v.id} limits={v.limits} overrides={v.overrides} onTask={onTask} />
         <VeOnboot veId={v.id} onboot={v.onboot} onTask={onTask} />
         <VeAddresses veId={v.id} addresses={v.addresses} onTask={onTask} />

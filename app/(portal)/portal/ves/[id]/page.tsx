@@ -16,6 +16,7 @@ import { VeUsage } from '@/app/_components/VeUsage';
 import { VeHistory } from '@/app/_components/VeHistory';
 import { VeBeancounters } from '@/app/_components/VeBeancounters';
 import { VeSshKeys } from '@/app/_components/VeSshKeys';
+import { UsageGraphs } from '@/app/_components/UsageGraphs';
 
 const POWER = ['start', 'stop', 'restart'] as const;
 
@@ -78,6 +79,7 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
         </Card>
       </div>
       <div className="mt-6 space-y-6">
+        <UsageGraphs source={{ kind: 'myVe', id }} />
         <div className="grid gap-6 lg:grid-cols-2">
           <HostnameForm current={v.hostname} disabled={paused} onTask={onTask} run={(hostname) => client.portal.setHostname.mutate({ id, hostname })} />
           <PasswordForm disabled={paused} onTask={onTask} run={(password) => client.portal.setPassword.mutate({ id, password })} />

@@ -1,0 +1,132 @@
+// Real VE on a test bridge: the bandwidth cap and the quota throttle hold traffic to the VE and
+// from it within 1.2x of the rate, change live, survive a restart, and go away when removed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { makeTestNode, type TestNode } from '../lxc/test-env';
+import { createVe } from '../lxc/create';
+import { execInVe } from '../lxc/exec';
+import { startVe, stopVe } from '../lxc/power';
+import { setVe } from '../lxc/set';
+import { shapingReport, throttleVe } from '../lxc/throttle';
+import { listVes } from '../lxc/list';
+import { readVe } from '../lxc/ve-store';
+import { run } from '../sys/exec';
+import { withUndo } from '../sys/undo';
+import { ifbName, readShaping } from './shaping';
+
+const MiB = 1024 * 1024;
+const Mbit = 1_000_000;
+const HOST = '10.199.124.1';
+let node: TestNode;
+let ctid: number;
+let veIp: string;
+let hostHttpd: ChildProcess | undefined;
+let hostPort: number;
+
+/** Bytes/s of one HTTP download from the VE's own httpd to the host (traffic from the VE). */
+function fromVe(bytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    let got = 0;
+    http.get({ host: veIp, port: 80, path: `/f${bytes}`, timeout: 60_000 }, (res) => {
+      res.on('data', (b: Buffer) => { got += b.length; });
+      res.on('end', () => {
+        if (got !== bytes) return reject(new Error(`got ${got} of ${bytes} bytes`));
+        resolve(got / (Number(process.hrtime.bigint() - t0) / 1e9));
+      });
+    }).on('error', reject);
+  });
+}
+
+/** Bytes/s of one download by the VE from the host (traffic to the VE), timed inside the VE. */
+async function toVe(bytes: number): Promise<number> {
+  const r = await execInVe(node, { ctid, timeoutSec: 120, script: `a=$(cut -d' ' -f1 /proc/uptime); wget -q -O /dev/null http://${HOST}:${hostPort}/f${bytes} || exit 7; b=$(cut -d' ' -f1 /proc/uptime); echo $a $b` });
+  expect(r.exitCode, r.stderr).toBe(0);
+  const [a, b] = r.stdout.trim().split(' ').map(Number);
+  return bytes / (b - a);
+}
+
+// Measured payload rate within 1.2x of the cap either way (TCP/IP headers make it a little lower).
+function expectNear(bytesPerSec: number, capBits: number) {
+  const bits = bytesPerSec * 8;
+  console.info(`measured ${(bits / Mbit).toFixed(2)} Mbit/s, cap ${capBits / Mbit} Mbit/s (${(bits / capBits).toFixed(3)}x)`);
+  expect(bits, `measured ${(bits / Mbit).toFixed(2)} Mbit/s against a ${capBits / Mbit} Mbit/s cap`).toBeLessThan(capBits * 1.2);
+  expect(bits, `measured ${(bits / Mbit).toFixed(2)} Mbit/s against a ${capBits / Mbit} Mbit/s cap`).toBeGreaterThan(capBits / 1.2);
+}
+
+// A file of ~3 s at the cap: long enough that the 20 ms bucket does not show.
+const sizeFor = (capBits: number) => Math.round((capBits / 8) * 3);
+const SIZES = [16, 8, 4].map((m) => sizeFor(m * Mbit));
+
+beforeAll(async () => {
+  node = await makeTestNode({ ctidBase: 24000, ctidCount: 1000, bridgePrefix: 'vztrf', net: '10.199.124', tmpPrefix: '/tmp/trf-rt-' });
+  await run('ip', ['addr', 'add', `${HOST}/24`, 'dev', node.bridge]);
+  const www = path.join(node.vzroot, 'host-www');
+  mkdirSync(www);
+  for (const s of SIZES) writeFileSync(path.join(www, `f${s}`), randomBytes(s));
+  hostPort = 20000 + Math.floor(Math.random() * 20000);
+  hostHttpd = spawn('busybox', ['httpd', '-f', '-p', `${HOST}:${hostPort}`, '-h', www], { stdio: 'ignore' });
+  ctid = node.ctid();
+  node.ip();
+  veIp = node.ip().split('/')[0];
+  await withUndo((u) => createVe(node, { ctid, ostemplate: 'busybox', ips: [`${veIp}/24`], ram: 128 * MiB, diskspace: 96 * MiB, diskinodes: 8192, bandwidth: 16 * Mbit }, u));
+  await withUndo((u) => startVe(node, ctid, u));
+  const mk = SIZES.map((s) => `head -c ${s} /dev/urandom > /www/f${s}`).join('\n');
+  expect((await execInVe(node, { ctid, script: mk, timeoutSec: 60 })).exitCode).toBe(0);
+}, 180_000);
+
+afterAll(async () => {
+  hostHttpd?.kill();
+  await node?.cleanup();
+  if (ctid) await run('ip', ['link', 'del', 'dev', ifbName(ctid)], { allowFail: true });
+});
+
+describe('VE rate caps with tc on the host veth', () => {
+  it('holds the plan bandwidth set at create in both directions from the first start', async () => {
+    expect(await readShaping(ctid)).toEqual({ toVe: 16 * Mbit, fromVe: 16 * Mbit });
+    expectNear(await fromVe(SIZES[0]), 16 * Mbit);
+    expectNear(await toVe(SIZES[0]), 16 * Mbit);
+  }, 120_000);
+
+  it('changes live with ve.set, reports it applied, and the kernel shows the new rate', async () => {
+    const r = await withUndo((u) => setVe(node, { ctid, bandwidth: 8 * Mbit }, u));
+    expect(r.applied).toContain('bandwidth');
+    expect(r.pending).not.toContain('bandwidth');
+    expect((await shapingReport(node, ctid)).live).toEqual({ toVe: 8 * Mbit, fromVe: 8 * Mbit });
+    expectNear(await fromVe(SIZES[1]), 8 * Mbit);
+    expectNear(await toVe(SIZES[1]), 8 * Mbit);
+  }, 120_000);
+
+  it('a quota throttle below the plan cap wins, is saved in the conf, and survives a restart', async () => {
+    const r = await withUndo((u) => throttleVe(node, { ctid, rate: 4 * Mbit }, u));
+    expect(r).toMatchObject({ bandwidth: 8 * Mbit, throttle: 4 * Mbit, effective: 4 * Mbit, live: { toVe: 4 * Mbit, fromVe: 4 * Mbit } });
+    expect((await readVe(node.vzroot, ctid)).throttle).toBe(4 * Mbit);
+    expectNear(await fromVe(SIZES[2]), 4 * Mbit);
+    await stopVe(node, ctid, { fast: true });
+    expect((await shapingReport(node, ctid)).live).toBeNull();
+    await withUndo((u) => startVe(node, ctid, u));
+    expect(await readShaping(ctid)).toEqual({ toVe: 4 * Mbit, fromVe: 4 * Mbit });
+    expectNear(await toVe(SIZES[2]), 4 * Mbit);
+    expect((await listVes(node)).find((v) => v.ctid === ctid)).toMatchObject({ bandwidth: 8 * Mbit, throttle: 4 * Mbit });
+  }, 180_000);
+
+  it('lifting the throttle goes back to the plan cap; removing the cap leaves the link unshaped', async () => {
+    expect((await withUndo((u) => throttleVe(node, { ctid, rate: 0 }, u))).live).toEqual({ toVe: 8 * Mbit, fromVe: 8 * Mbit });
+    const r = await withUndo((u) => setVe(node, { ctid, bandwidth: 0 }, u));
+    expect(r.applied).toContain('bandwidth');
+    expect(await readShaping(ctid)).toEqual({ toVe: 0, fromVe: 0 });
+    expect((await run('ip', ['link', 'show', 'dev', ifbName(ctid)], { allowFail: true })).code).not.toBe(0);
+    // Unshaped, the same file moves far faster than the old 8 Mbit/s cap.
+    expect((await fromVe(SIZES[1])) * 8).toBeGreaterThan(8 * Mbit * 3);
+  }, 120_000);
+
+  it('refuses rates tc cannot shape sensibly, changing nothing', async () => {
+    await expect(withUndo((u) => throttleVe(node, { ctid, rate: 1000 }, u))).rejects.toThrow(/64000/);
+    await expect(withUndo((u) => setVe(node, { ctid, bandwidth: -1 }, u))).rejects.toThrow(/bandwidth/);
+    expect(await shapingReport(node, ctid)).toMatchObject({ bandwidth: 0, throttle: 0, live: { toVe: 0, fromVe: 0 } });
+  }, 60_000);
+});

@@ -1,0 +1,9 @@
+import { router } from '@/server/api/trpc';
+import { ve } from './ve';
+import { veEvents } from './veEvents';
+import { myVe } from './myVe';
+import { myVeEvents } from './myVeEvents';
+import { node } from './node';
+
+/** Usage history: graphs and the limit-events timeline (admin and owner-scoped portal). */
+export const usageRouter = router({ ve, veEvents, myVe, myVeEvents, node });
