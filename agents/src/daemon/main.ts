@@ -8,6 +8,7 @@ import { criuStatus } from './probe';
 import { listen } from './server';
 import { testHandlers } from './test-handlers';
 import { bootTasks } from './boot';
+import { startShapingKeeper } from '../net/shaping-keeper';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.VZ_SHUTDOWN_GRACE_MS ?? 30_000);
 
@@ -27,6 +28,7 @@ export async function main(): Promise<void> {
   const server = await listen(config.socket, dispatcher, logger, { vzroot: config.vzroot, group: config.socketGroup });
   void criuStatus(); // warm the slow probe so the first hello is quick
   void bootTasks(config, logger);
+  startShapingKeeper(config.vzroot, (ve) => dispatcher.ops.lockVeInternal(ve, 'shaping-keeper'), logger);
   logger.info({ socket: config.socket, vzroot: config.vzroot, pid: process.pid, methods: list.length }, 'vzagentd listening');
 
   let stopping = false;
