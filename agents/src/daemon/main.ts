@@ -9,6 +9,7 @@ import { listen } from './server';
 import { testHandlers } from './test-handlers';
 import { bootTasks } from './boot';
 import { startSampler } from '../metrics/sampler';
+import { startShapingKeeper } from '../net/shaping-keeper';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.VZ_SHUTDOWN_GRACE_MS ?? 30_000);
 
@@ -29,6 +30,7 @@ export async function main(): Promise<void> {
   void criuStatus(); // warm the slow probe so the first hello is quick
   void bootTasks(config, logger);
   startSampler({ vzroot: config.vzroot, logger });
+  startShapingKeeper(config.vzroot, (ve) => dispatcher.ops.lockVeInternal(ve, 'shaping-keeper'), logger);
   logger.info({ socket: config.socket, vzroot: config.vzroot, pid: process.pid, methods: list.length }, 'vzagentd listening');
 
   let stopping = false;

@@ -37,6 +37,12 @@ export class Operations {
     return this.inflight.size;
   }
 
+  /** Takes a VE's lock for agent-internal work (the rate-cap keeper); undefined while an operation holds it. */
+  lockVeInternal(ve: number, method: string): (() => void) | undefined {
+    const l = this.locks.tryAcquire(ve, { method, opId: `internal-${randomUUID().slice(0, 8)}` });
+    return l.ok ? l.release : undefined;
+  }
+
   runningOp(opId: string): { method: string } | undefined {
     return this.running.get(opId);
   }

@@ -17,6 +17,7 @@ import { readVe } from '../lxc/ve-store';
 import { run } from '../sys/exec';
 import { withUndo } from '../sys/undo';
 import { ifbName, readShaping } from './shaping';
+import { adoptShapedVes } from './shaping-keeper';
 
 const MiB = 1024 * 1024;
 const Mbit = 1_000_000;
@@ -113,6 +114,19 @@ describe('VE rate caps with tc on the host veth', () => {
     expectNear(await toVe(SIZES[2]), 4 * Mbit);
     expect((await listVes(node)).find((v) => v.ctid === ctid)).toMatchObject({ bandwidth: 8 * Mbit, throttle: 4 * Mbit });
   }, 180_000);
+
+  it('an agent start puts back caps the kernel lost meanwhile (tc cleared by hand)', async () => {
+    await run('tc', ['qdisc', 'del', 'dev', `veth${ctid}`, 'root']);
+    await run('tc', ['qdisc', 'del', 'dev', `veth${ctid}`, 'ingress']);
+    expect(await readShaping(ctid)).toEqual({ toVe: 0, fromVe: 0 });
+    const log = { info: () => undefined, warn: (o: object, m: string) => { throw new Error(`${m} ${JSON.stringify(o)}`); } };
+    // A VE busy with an operation is left for the next pass.
+    await adoptShapedVes(node.vzroot, () => undefined, log);
+    expect(await readShaping(ctid)).toEqual({ toVe: 0, fromVe: 0 });
+    await adoptShapedVes(node.vzroot, () => () => undefined, log);
+    expect(await readShaping(ctid)).toEqual({ toVe: 4 * Mbit, fromVe: 4 * Mbit });
+    expectNear(await fromVe(SIZES[2]), 4 * Mbit);
+  }, 120_000);
 
   it('lifting the throttle goes back to the plan cap; removing the cap leaves the link unshaped', async () => {
     expect((await withUndo((u) => throttleVe(node, { ctid, rate: 0 }, u))).live).toEqual({ toVe: 8 * Mbit, fromVe: 8 * Mbit });

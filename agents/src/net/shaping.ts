@@ -6,7 +6,7 @@
 //   act_police nor cls_matchall; ifb shapes with a queue instead of dropping, so TCP holds the rate.)
 // The veth is new at every start, so the caps are (re)applied after each start; the ifb outlives
 // stops and is removed at stop and destroy. Rates are bits/s everywhere; 0 = none.
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { vethName } from '../config/schema';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
@@ -78,8 +78,21 @@ export async function readShaping(ctid: number): Promise<LiveShaping | null> {
   return { toVe: await tbfRate(veth), fromVe };
 }
 
+/**
+ * VEs this process capped, with the ifindex their veth had then: a VE that reboots from inside
+ * gets a new veth without qdiscs, which the keeper (shaping-keeper.ts) notices by its new ifindex.
+ */
+export const shapedVeths = new Map<number, { ifindex: number; rate: number }>();
+
+/** The kernel's index of a link (new for every new veth), or undefined when it does not exist. */
+export async function ifindexOf(dev: string): Promise<number | undefined> {
+  const t = await readFile(`/sys/class/net/${dev}/ifindex`, 'utf8').catch(() => undefined);
+  return t === undefined ? undefined : Number(t.trim());
+}
+
 /** Removes both caps; a missing veth or ifb is fine (the VE stopped, or it never had a cap). */
 export async function removeShaping(ctid: number): Promise<void> {
+  shapedVeths.delete(ctid);
   const veth = vethName(ctid);
   if (await linkExists(veth)) {
     await tc(['qdisc', 'del', 'dev', veth, 'root'], true);
@@ -123,6 +136,8 @@ export async function applyShaping(ctid: number, rateBits: number): Promise<Live
   if (!live || !sameRate(live.toVe, rateBits) || !sameRate(live.fromVe, rateBits)) {
     throw new VeError('INTERNAL', `VE ${ctid}: asked for ${rateBits} bits/s each way, the kernel shows ${JSON.stringify(live)}`);
   }
+  const ifindex = await ifindexOf(veth);
+  if (rateBits > 0 && ifindex !== undefined) shapedVeths.set(ctid, { ifindex, rate: rateBits });
   return live;
 }
 

@@ -38,7 +38,7 @@ beforeAll(async () => {
   process.env.VZ_WEBHOOK_BACKOFF_MS = '300';
   db = await createTestDatabase({ poolMax: 10 });
   N = await makePanelTestNode(db.prisma);
-  bigPlan = (await db.prisma.plan.create({ data: { name: uniq('bigger'), ram: 128, swap: 0, diskspace: 128, diskinodes: 8192, numproc: 128 } })).name;
+  bigPlan = (await db.prisma.plan.create({ data: { name: uniq('bigger'), ram: 128, swap: 0, diskspace: 128, diskinodes: 8192, numproc: 128, bandwidth: 20 } })).name;
   worker = await startWorker({ connectionString: db.url, prisma: db.prisma, concurrency: 4 });
 
   // The billing system's webhook endpoint: the very first request fails with 500, later ones succeed.
@@ -148,6 +148,9 @@ describe('billing lifecycle on a real node', () => {
     expect(v.ram).toBe(96 * 2 ** 20);
     expect(v.numproc).toBe(200);
     expect(v.diskspace).toBe(128 * 2 ** 20);
+    // "live" for bandwidth is true: the node's kernel shapes the VE at the plan's 20 Mbit/s each way.
+    expect(r.json.changes.find((c: { field: string }) => c.field === 'bandwidth')).toMatchObject({ to: 20, live: true });
+    expect((await N.agent().call('ve.shaping', { ctid })).live).toEqual({ toVe: 20_000_000, fromVe: 20_000_000 });
     const row = await db.prisma.ve.findUniqueOrThrow({ where: { id: veId }, include: { plan: true } });
     expect({ plan: row.plan?.name, limits: row.limits }).toMatchObject({ plan: bigPlan, limits: { ram: 96, numproc: 200, diskspace: 128 } });
     const log = (await db.prisma.taskLog.findMany({ where: { taskId: r.json.taskId } })).map((l) => l.line).join('\n');
