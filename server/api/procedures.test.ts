@@ -7,7 +7,7 @@ const procedures = Object.entries(appRouter._def.procedures as unknown as Record
 
 describe('procedure metadata', () => {
   it('every procedure names its audience', () => {
-    for (const [path, p] of procedures) expect([path, p._def.meta?.auth]).toEqual([path, expect.stringMatching(/^(public|authed|customer|admin|apiKey)$/)]);
+    for (const [path, p] of procedures) expect([path, p._def.meta?.auth]).toEqual([path, expect.stringMatching(/^(public|authed|customer|admin|owner|apiKey)$/)]);
   });
 
   it('only the intended procedures are public', () => {

@@ -50,8 +50,10 @@ export async function createStaff(prisma: PrismaClient, raw: z.input<typeof Crea
 async function guardedChange(prisma: PrismaClient, id: string, change: (tx: Tx) => Promise<void>) {
   await prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${STAFF_LOCK_KEY}::bigint)`;
-    await load(tx, id);
+    const before = await load(tx, id);
     await change(tx);
+    // Only a change to an enabled owner can leave the panel without one.
+    if (before.adminRole !== 'owner' || before.disabled) return;
     const owners = await tx.user.count({ where: { role: 'admin', adminRole: 'owner', disabled: false } });
     if (owners === 0) throw new AppError('CONFLICT', LAST_OWNER);
   });

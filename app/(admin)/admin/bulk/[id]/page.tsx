@@ -8,6 +8,7 @@ import { useTRPC } from '@/app/_lib/trpc';
 import { formatAgo } from '@/app/_lib/format';
 import { Card, CardHeader, PageHeader } from '@/app/_components/Card';
 import { Badge, type Tone } from '@/app/_components/Badge';
+import { CanChange } from '@/app/_components/Can';
 import { Button } from '@/app/_components/Button';
 import { Pager } from '@/app/_components/Pager';
 import { Alert, ErrorAlert } from '@/app/_components/Alert';
@@ -60,6 +61,7 @@ export default function BulkJobPage() {
         actions={
           <>
             <Link href="/admin/bulk"><Button variant="secondary">All bulk jobs</Button></Link>
+            <CanChange>
             {live && <Button variant="danger" onClick={() => cancel.mutate({ id })} loading={cancel.isPending} disabled={!!j?.cancelRequestedAt} data-testid="bulk-cancel">{j?.cancelRequestedAt ? 'Cancelling…' : 'Cancel'}</Button>}
             {j && !live && (
               <>
@@ -70,6 +72,7 @@ export default function BulkJobPage() {
                 <Button onClick={() => rerun.mutate({ id, includeCancelled })} loading={rerun.isPending} disabled={!rerunnable} data-testid="bulk-rerun">Re-run failed</Button>
               </>
             )}
+            </CanChange>
           </>
         }
       />
