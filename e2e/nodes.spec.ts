@@ -1,8 +1,8 @@
 // The fleet from the browser: add a second node over SSH (a real sshd on 127.0.25.x), confirm its
-// host key fingerprint, watch the bootstrap phases until it is online, plan an evacuation onto it
-// (dry-run table with the reason per VE), put it in maintenance (the plan then says why not), and
-// remove it behind a confirm step.
-import { readFileSync } from 'node:fs';
+// host key fingerprint, watch the bootstrap phases until it is online, put it in maintenance (the
+// evacuation plan then says why not), evacuate a running VE onto it (dry-run table with the reason,
+// live per-VE progress, result), see removal refused while it holds the VE, and remove it.
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { APIRequestContext } from '@playwright/test';
@@ -30,7 +30,7 @@ test.afterAll(async () => {
   await rootAlias?.remove();
 });
 
-test('add a node through the UI, confirm its fingerprint, plan an evacuation onto it, maintenance, remove', async ({ page }) => {
+test('add a node through the UI, confirm its fingerprint, maintenance, evacuate a VE onto it, remove', async ({ page }) => {
   test.setTimeout(480_000);
   const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'e2e admin' });
   // The bootstrap makes the agent account; sshd finds its restricted key in that account's home.
@@ -69,6 +69,12 @@ test('add a node through the UI, confirm its fingerprint, plan an evacuation ont
   await expect(page.getByTestId('pinned-fingerprint')).toHaveText(sshd.hostKeyFingerprint);
   await expect(page.getByTestId('capability-placement')).toHaveAttribute('data-on', 'true');
 
+  // The panel has no template push to SSH nodes yet: put the local node's busybox template into the new node's cache, as vzpkg would.
+  const logDir = process.env.VZ_E2E_LOG_DIR ?? '';
+  const cache = path.join(logDir, 'nodes', name, 'vz', 'template', 'cache');
+  mkdirSync(cache, { recursive: true });
+  for (const f of ['busybox.tar.gz', 'busybox.json']) copyFileSync(path.join(logDir, 'vz', 'template', 'cache', f), path.join(cache, f));
+
   // A VE on the local node whose addresses both nodes serve: the evacuation plan of `local` sends it to the new node.
   const req = page.request;
   const nodes = await call<Array<{ id: string; name: string }>>(req, 'nodes.list', undefined, false);
@@ -86,13 +92,7 @@ test('add a node through the UI, confirm its fingerprint, plan an evacuation ont
     await page.goto(`/admin/ves/${ve.id}`);
     await expect(page.getByTestId('ve-state')).toHaveText('running', { timeout: 180_000 });
 
-    await page.goto('/admin/nodes/local');
-    await page.getByTestId('evac-dry-run').click();
-    const row = page.getByTestId(`evac-plan-${ve.ctid}`);
-    await expect(row).toContainText(name);
-    await expect(row).toContainText(/most room left: \d+ MiB RAM/);
-
-    // Maintenance with a reason: placement skips the node, and the plan says so.
+    // Maintenance with a reason: placement skips the node, and the evacuation plan says so.
     await page.goto(`/admin/nodes/${name}`);
     await page.getByTestId('maintenance-reason').fill('disk swap, ticket 4711');
     await page.getByTestId('maintenance-start').click();
@@ -101,13 +101,37 @@ test('add a node through the UI, confirm its fingerprint, plan an evacuation ont
     await page.goto('/admin/nodes/local');
     await page.getByTestId('evac-dry-run').click();
     await expect(page.getByTestId(`evac-plan-${ve.ctid}`)).toContainText(`${name}: in maintenance`);
-
-    // The new node holds no VE: its evacuation plan is empty, and it can be removed behind a confirm step.
     await page.goto(`/admin/nodes/${name}`);
     await page.getByTestId('maintenance-off').click();
     await expect(page.getByTestId('maintenance-start')).toBeVisible();
+
+    // Out of maintenance the plan sends the VE to the new node, with the reason; only this VE is ticked, then it moves.
+    await page.goto('/admin/nodes/local');
     await page.getByTestId('evac-dry-run').click();
-    await expect(page.getByTestId('evac-plan')).toContainText('nothing to evacuate');
+    const row = page.getByTestId(`evac-plan-${ve.ctid}`);
+    await expect(row).toContainText(name);
+    await expect(row).toContainText(/most room left: \d+ MiB RAM/);
+    for (const box of await page.locator('[data-testid^="evac-pick-"]').all()) {
+      if ((await box.getAttribute('data-testid')) !== `evac-pick-${ve.ctid}`) await box.uncheck();
+    }
+    await page.getByTestId('evac-run').click();
+    await page.getByTestId('evac-run-yes').click();
+    const moving = page.getByTestId(`evac-row-${ve.ctid}`);
+    await expect(moving).toBeVisible();
+    await expect(moving).toHaveAttribute('data-status', 'succeeded', { timeout: 300_000 });
+    await expect(page.getByTestId('evacuation-result')).toContainText('1 moved, 0 failed, 0 skipped');
+    await expect(moving).toContainText(name);
+    await expect(moving).toContainText(/\d+ ms/); // the pause the VE saw
+
+    // The node now holds the VE: removal is refused with the list; once the VE is gone, it goes behind a confirm step.
+    await page.goto(`/admin/nodes/${name}`);
+    await expect(page.getByTestId('remove-blocked')).toContainText(String(ve.ctid));
+    await expect(page.getByTestId('remove-node')).toBeDisabled();
+    await call(req, 'ves.destroy', { id: ve.id, confirm: String(ve.ctid) });
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId('remove-node')).toBeEnabled({ timeout: 5_000 });
+    }).toPass({ timeout: 120_000 });
     await page.getByTestId('remove-node').click();
     await expect(page.getByTestId('remove-node-confirm')).toContainText(`Remove ${name} from the panel?`);
     await page.getByTestId('remove-node-yes').click();
