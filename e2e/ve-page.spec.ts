@@ -7,6 +7,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID, generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -45,10 +46,15 @@ function panelDb(): pg.Client {
 async function makeNodeB(run: string): Promise<MigTestNode> {
   const vzroot = mkdtempSync(`/tmp/veu-e2e-${run}-`);
   chmodSync(vzroot, 0o711);
-  const tpl = await buildBusyboxTemplate(mkdtempSync(`/tmp/veu-e2e-tpl-${run}-`));
+  const tplDir = mkdtempSync(`/tmp/veu-e2e-tpl-${run}-`);
+  try {
+    const tpl = await buildBusyboxTemplate(tplDir);
+    await importTemplate(vzroot, tpl.tarball, tpl.manifest);
+  } finally {
+    await rm(tplDir, { recursive: true, force: true });
+  }
   const bridge = `vzveu${run.slice(0, 4)}`;
   await ensureBridge(bridge);
-  await importTemplate(vzroot, tpl.tarball, tpl.manifest);
   const sshd = await startTestSshd({ host: `127.0.26.${randomInt(2, 250)}` });
   const account = await createTestAccount();
   // Migration copies log in as this account and reach the agent's socket, which the panel (vzpanel) reaches too.

@@ -42,9 +42,17 @@ function PlanDetail({ plan }: { plan: Plan }) {
   );
 }
 
-function Pause({ task }: { task: Task }) {
-  const r = (task.result ?? {}) as { pauseMs?: number; mode?: string };
-  if (task.status !== 'succeeded') return null;
+// Reads the finished task itself (not the snapshot TaskProgress reported): a retried attempt may
+// report an intermediate state before the migration's own result is written.
+function Pause({ taskId }: { taskId: string }) {
+  const trpc = useTRPC();
+  const q = useQuery({
+    ...trpc.tasks.get.queryOptions({ id: taskId, afterLogId: 2_000_000_000 }),
+    refetchInterval: (query) => (query.state.data?.status === 'succeeded' ? false : 2000),
+  });
+  const t = q.data;
+  if (!t || t.status !== 'succeeded') return null;
+  const r = (t.result ?? {}) as { pauseMs?: number; mode?: string };
   return (
     <Alert tone="success" className="mt-3" data-testid="migrate-done">
       Migrated{r.mode ? ` (${r.mode})` : ''}. {r.pauseMs !== undefined ? <>The VE was paused for <span className="font-semibold" data-testid="migrate-pause">{r.pauseMs} ms</span>.</> : 'The VE was stopped: no pause to report.'}
@@ -98,7 +106,7 @@ export function VeMigrateDialog({ ve, onClose, onDone }: { ve: { id: string; cti
       {!taskId && plan?.error && <ErrorAlert error={plan.error} />}
       <ErrorAlert error={run.error} className="mt-3" />
       {taskId && <TaskProgress taskId={taskId} title="Migration" onDone={(t) => { setTask(t); onDone(); }} />}
-      {task && <Pause task={task} />}
+      {taskId && <Pause taskId={taskId} />}
       <div className="mt-4 flex justify-end gap-2">
         {!taskId && <Button variant="secondary" onClick={() => plan?.refetch()} disabled={!plan} data-testid="migrate-dry-run">Dry run again</Button>}
         {!taskId && (
