@@ -13,6 +13,8 @@ export const FEATURES = {
   opRecover: 'op-recover',
   /** A running VE's disk grows at once (online resize2fs); absent = the grow waits for the next start. */
   diskGrowOnline: 'disk-grow-online',
+  /** ve.checkpoint / ve.restore work: CRIU dumps and restores here and VEs have no console (issue 13). */
+  criuCheckpoint: 'criu-checkpoint',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];

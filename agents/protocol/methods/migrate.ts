@@ -138,14 +138,18 @@ export const migrateMethods = {
     description: 'Source: delete a kept <ctid>.migrated-<ts> private area.',
   }),
   've.checkpoint': defineMethod({
-    params: z.object({ ctid, stop: z.boolean().default(false) }),
-    result: z.object({ ctid, file: z.string() }),
+    params: z.object({
+      ctid, stop: z.boolean().default(false),
+      /** Dump folder (default <vzroot>/dump/<ctid>); replaced if it exists. */
+      file: z.string().regex(/^\/[A-Za-z0-9_./-]{1,4000}$/).optional(),
+    }),
+    result: z.object({ ctid, file: z.string(), ms: z.number().optional(), status: status.optional() }),
     mutating: true,
     description: 'Checkpoint a running VE to a file with CRIU (UNSUPPORTED with the reason where criu check fails).',
   }),
   've.restore': defineMethod({
-    params: z.object({ ctid, file: z.string().optional() }),
-    result: z.object({ ctid, status }),
+    params: z.object({ ctid, file: z.string().regex(/^\/[A-Za-z0-9_./-]{1,4000}$/).optional() }),
+    result: z.object({ ctid, status, ms: z.number().optional() }),
     mutating: true,
     description: 'Restore a VE from its CRIU checkpoint (UNSUPPORTED with the reason where criu check fails).',
   }),
