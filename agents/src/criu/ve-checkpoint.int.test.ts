@@ -14,6 +14,7 @@ import { portHasPolicy } from '../net/antispoof';
 import { vethName } from '../config/schema';
 import { run } from '../sys/exec';
 import { checkpointVe } from './ve-checkpoint';
+import { criuPath } from './bin';
 import { restoreVe } from './ve-restore';
 
 // Checkpointable VEs have no console (LXC 5.0.2 cannot restore one with a console): set before the first VE renders.
@@ -68,6 +69,27 @@ describe('CRIU checkpoint and restore of a running VE', () => {
     expect([await memLimit(), await pidsMax()]).toEqual(limits);
     expect(await portHasPolicy(node.bridge, vethName(ctid))).toBe(true);
     expect(await sh('stat -c %u:%g /etc/passwd; touch /root/after-restore && stat -c %u /root/after-restore')).toBe('0:0\n0');
+  }, 240_000);
+
+  it('criu killed in the middle of a dump leaves the VE running, and the call says why', async () => {
+    const pid = await loopPid();
+    const bin = criuPath()!;
+    // kill -9 the first criu this dump starts (polling /proc for its exe)
+    let killed = false;
+    const hunt = (async () => {
+      for (const end = Date.now() + 20_000; !killed && Date.now() < end; await sleep(5)) {
+        const r = await run('pgrep', ['-f', `^${bin} dump`], { allowFail: true });
+        for (const p of r.stdout.split(/\s+/).filter(Boolean)) { try { process.kill(Number(p), 'SIGKILL'); killed = true; } catch { /* gone */ } }
+      }
+    })();
+    await expect(checkpointVe(node, ctid, { stop: true })).rejects.toThrow(/checkpoint of VE \d+ failed/);
+    await hunt;
+    expect(killed).toBe(true);
+    expect(await lxcState(ctid, vePaths(node.vzroot, ctid).lxcpath)).toBe('RUNNING');
+    const c1 = await count();
+    await sleep(500);
+    expect(await count()).toBeGreaterThan(c1);
+    expect(await loopPid()).toBe(pid);
   }, 240_000);
 
   it('checkpoint without stop leaves the VE running and writes a restorable dump', async () => {
