@@ -15,6 +15,8 @@ export const FEATURES = {
   diskGrowOnline: 'disk-grow-online',
   /** ve.checkpoint / ve.restore work: CRIU dumps and restores here and VEs have no console (issue 13). */
   criuCheckpoint: 'criu-checkpoint',
+  /** migrate.checkpoint / migrate.restoreSource / commitTarget{restore}: online migration with CRIU. */
+  criuMigrate: 'criu-migrate',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];

@@ -102,7 +102,11 @@ export const migrateMethods = {
     description: 'sha256 manifest of the VE root as it is on this node (source: frozen or stopped; target: prepared).',
   }),
   'migrate.commitTarget': defineMethod({
-    params: z.object({ ctid, start: z.boolean() }),
+    params: z.object({
+      ctid, start: z.boolean(),
+      /** online-criu: restore the VE from the dump in its root instead of starting it. */
+      restore: z.boolean().optional(),
+    }),
     result: z.object({ ctid, status, ms: z.number() }),
     mutating: true,
     description: 'Target: write conf + LXC config with this node\'s id range, drop the migration key, optionally start.',
@@ -136,6 +140,18 @@ export const migrateMethods = {
     result: z.object({ ctid, name: z.string(), removed: z.boolean() }),
     mutating: true,
     description: 'Source: delete a kept <ctid>.migrated-<ts> private area.',
+  }),
+  'migrate.checkpoint': defineMethod({
+    params: ctidParams,
+    result: z.object({ ctid, ms: z.number() }),
+    mutating: true,
+    description: 'Source (online-criu): dump the running VE with CRIU into its root and stop it; migrate.restoreSource brings it back.',
+  }),
+  'migrate.restoreSource': defineMethod({
+    params: ctidParams,
+    result: z.object({ ctid, status, ms: z.number() }),
+    mutating: true,
+    description: 'Source (online-criu): restore the VE from its migration dump after the target could not (the VE resumes here).',
   }),
   've.checkpoint': defineMethod({
     params: z.object({

@@ -19,11 +19,13 @@ import { run } from '../sys/exec';
 import { vePaths } from '../sys/paths';
 import type { Undo } from '../sys/undo';
 import { applyIoThrottle } from '../lxc/io-limits';
-import { lxcState } from '../lxc/lxc-cli';
+import { lxcInitPid, lxcState } from '../lxc/lxc-cli';
+import { payloadCgroupDir } from '../lxc/cgroup-read';
+import { hostFacts } from '../lxc/host-facts';
 import { readVe, writeVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
 import { CRIU_PREFIX } from './bin';
-import { assertCheckpointable, criuLogTail, dumpDirOf, lxcCheckpointEnv, writeCriuConf } from './ve-checkpoint';
+import { assertCheckpointable, criuConfOf, criuLogTail, dumpDirOf, lxcCheckpointEnv, writeCriuConf } from './ve-checkpoint';
 
 /** The LXC config LXC's restore can use: the idmapped bind as a plain root, no AppArmor profile. */
 export function restoreConfig(text: string, idmappedRoot: string): string {
@@ -31,6 +33,13 @@ export function restoreConfig(text: string, idmappedRoot: string): string {
     .filter((l) => !/^lxc\.rootfs\.options\s*=/.test(l) && !/^lxc\.apparmor\./.test(l))
     .map((l) => (/^lxc\.rootfs\.path\s*=/.test(l) ? `lxc.rootfs.path = dir:${idmappedRoot}` : l))
     .join('\n');
+}
+
+async function thawCgroup(ctid: number, lxcpath: string): Promise<void> {
+  const pid = await lxcInitPid(ctid, lxcpath);
+  const v2 = hostFacts().version === 'v2';
+  const dir = pid ? await payloadCgroupDir(pid, v2 ? '' : 'freezer') : undefined;
+  if (dir) await writeFile(path.join(dir, v2 ? 'cgroup.freeze' : 'freezer.state'), v2 ? '0' : 'THAWED').catch(() => undefined);
 }
 
 /** lxc-checkpoint -r: its child stays on as the VE's monitor and keeps our pipes, so wait for exit, not close. */
@@ -56,8 +65,6 @@ export async function restoreVe(rt: Runtime, ctid: number, undo: Undo, o: { dir?
   const p = vePaths(rt.vzroot, ctid);
   const st = await lxcState(ctid, p.lxcpath);
   if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${ctid} is already running`);
-  const dir = o.dir ?? dumpDirOf(rt.vzroot, ctid);
-  if (!existsSync(path.join(dir, 'inventory.img'))) throw new VeError('NOT_FOUND', `no checkpoint of VE ${ctid} in ${dir}`);
   const t0 = Date.now();
   await ensureBridge(rt.bridge);
   await ensureLxcfs();
@@ -66,6 +73,11 @@ export async function restoreVe(rt: Runtime, ctid: number, undo: Undo, o: { dir?
   const wasMounted = !!(await mountPointSource(p.root));
   await mountImage(p.image, p.root, undo);
   if (!wasMounted) undo.push(`unmount ${p.root}`, () => unmountImage(p.image, p.root));
+  // (a migration's dump travels inside the VE's root, so it can only be looked for once that is mounted)
+  const dir = o.dir ?? dumpDirOf(rt.vzroot, ctid);
+  if (!existsSync(path.join(dir, 'inventory.img'))) throw new VeError('NOT_FOUND', `no checkpoint of VE ${ctid} in ${dir}`);
+  // Readable by this node's id range (a dump made on another node belongs to that node's range).
+  await run('chown', ['-R', `${c.idmap.uid}:${c.idmap.gid}`, dir]);
 
   const idm = path.join(p.lxcDir, 'criu-root');
   await mkdir(idm, { recursive: true, mode: 0o711 });
@@ -78,9 +90,10 @@ export async function restoreVe(rt: Runtime, ctid: number, undo: Undo, o: { dir?
   await run('ip', ['link', 'del', veth], { allowFail: true }); // a leftover of a failed attempt
   await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', peer]);
   const normal = await readFile(p.lxcConfig, 'utf8');
-  const conf = `${dir}.criu.conf`;
+  const conf = criuConfOf(rt.vzroot, ctid, 'restore');
   try {
     await writeFile(p.lxcConfig, restoreConfig(normal, idm), { mode: 0o600 });
+    await mkdir(path.dirname(conf), { recursive: true, mode: 0o700 });
     await writeCriuConf(conf, [`external netdev[eth0]:${peer}`]);
     const log = path.join(p.lxcDir, 'restore.out');
     const r = await lxcRestore(['-r', '-n', String(ctid), '-P', p.lxcpath, '-D', dir], lxcCheckpointEnv(conf), log, 300_000);
@@ -95,6 +108,9 @@ export async function restoreVe(rt: Runtime, ctid: number, undo: Undo, o: { dir?
     await writeFile(p.lxcConfig, normal, { mode: 0o600 });
     await dropIdm();
   }
+  // A dump of a frozen VE (migration freezes before it dumps) is restored frozen, and LXC, which
+  // believes it RUNNING, will not thaw it (lxc-unfreeze does nothing): thaw its cgroup directly.
+  await thawCgroup(ctid, p.lxcpath);
   await applyPortPolicy(rt.bridge, { veth, mac: c.mac ?? macForCtid(ctid), ips: c.ips });
   if (c.iolimit > 0 || c.iopslimit > 0) await applyIoThrottle(ctid, p.lxcpath, p.image, c);
   return { ctid, status: 'running', ms: Date.now() - t0 };

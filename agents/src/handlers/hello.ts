@@ -21,7 +21,7 @@ export const hello = defineHandler({
         storage: storageBackends(),
         features: [
           ...CORE_FEATURES, ...(growOnline ? [FEATURES.diskGrowOnline] : []),
-          ...(criu.usable && hostFacts().consoleLog === false ? [FEATURES.criuCheckpoint] : []),
+          ...(criu.usable && hostFacts().consoleLog === false ? [FEATURES.criuCheckpoint, FEATURES.criuMigrate] : []),
         ],
         methods: registeredMethods(),
       },

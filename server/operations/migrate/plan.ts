@@ -16,10 +16,10 @@ type VeStatus = ResultOf<'migrate.describe'>['status'];
 export const PHASES: Record<MigrateMode, string[]> = {
   offline: ['pre-flight', 'final-copy', 'verify', 'commit', 'start-on-target', 'cleanup'],
   'two-pass': ['pre-flight', 'copy-while-running', 'freeze', 'final-copy', 'verify', 'commit', 'start-on-target', 'cleanup'],
-  'online-criu': ['pre-flight', 'copy-while-running', 'checkpoint', 'final-copy', 'verify', 'commit', 'restore-on-target', 'cleanup'],
+  'online-criu': ['pre-flight', 'copy-while-running', 'checkpoint', 'final-copy', 'verify', 'restore-on-target', 'commit', 'start-on-target', 'cleanup'],
 };
 
-/** Feature an agent would announce once it can migrate with CRIU (none does yet). */
+/** Feature an agent announces when it can migrate with CRIU (agents/protocol FEATURES.criuMigrate). */
 export const CRIU_MIGRATE_FEATURE = 'criu-migrate';
 
 const criuWhy = (name: string, c: Caps) => (c.criu.usable ? undefined : `on ${name}: ${c.criu.reason ?? 'criu check failed'}`);
