@@ -15,6 +15,10 @@ export const FEATURES = {
   diskGrowOnline: 'disk-grow-online',
   /** ve.set `bandwidth` is enforced with tc on the host veth (both directions); ve.throttle and ve.shaping exist. */
   tcShaping: 'tc-shaping',
+  /** ve.checkpoint / ve.restore work: CRIU dumps and restores here and VEs have no console (issue 13). */
+  criuCheckpoint: 'criu-checkpoint',
+  /** migrate.checkpoint / migrate.restoreSource / commitTarget{restore}: online migration with CRIU. */
+  criuMigrate: 'criu-migrate',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];

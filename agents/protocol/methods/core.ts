@@ -9,7 +9,19 @@ export const HelloResult = z.object({
   capabilities: z.object({
     lxcVersion: z.string(),
     cgroup: z.enum(['v1', 'v2']),
-    criu: z.object({ usable: z.boolean(), reason: z.string().optional() }),
+    criu: z.object({
+      usable: z.boolean(),
+      reason: z.string().optional(),
+      /** What the node's CRIU measured itself able to do (additive; absent from older agents). */
+      path: z.string().optional(),
+      version: z.string().optional(),
+      dump: z.boolean().optional(),
+      restore: z.boolean().optional(),
+      preDump: z.boolean().optional(),
+      lazyPages: z.boolean().optional(),
+      networkLock: z.enum(['nftables', 'iptables', 'none']).optional(),
+      notes: z.array(z.string()).optional(),
+    }),
     storage: z.array(z.string()),
     features: z.array(z.string()),
     /** Methods this agent has handlers for (additive field). */
@@ -24,6 +36,8 @@ export const NodeInfoResult = z.object({
   load: z.tuple([z.number(), z.number(), z.number()]),
   uptimeSeconds: z.number().nonnegative(),
   ves: z.object({ total: z.number().int().nonnegative(), running: z.number().int().nonnegative() }),
+  /** The node's CRIU as hello reports it (additive). */
+  criu: HelloResult.shape.capabilities.shape.criu.optional(),
 });
 
 export const OpStatusResult = z.object({

@@ -102,7 +102,11 @@ export const migrateMethods = {
     description: 'sha256 manifest of the VE root as it is on this node (source: frozen or stopped; target: prepared).',
   }),
   'migrate.commitTarget': defineMethod({
-    params: z.object({ ctid, start: z.boolean() }),
+    params: z.object({
+      ctid, start: z.boolean(),
+      /** online-criu: restore the VE from the dump in its root instead of starting it. */
+      restore: z.boolean().optional(),
+    }),
     result: z.object({ ctid, status, ms: z.number() }),
     mutating: true,
     description: 'Target: write conf + LXC config with this node\'s id range, drop the migration key, optionally start.',
@@ -137,15 +141,31 @@ export const migrateMethods = {
     mutating: true,
     description: 'Source: delete a kept <ctid>.migrated-<ts> private area.',
   }),
+  'migrate.checkpoint': defineMethod({
+    params: ctidParams,
+    result: z.object({ ctid, ms: z.number() }),
+    mutating: true,
+    description: 'Source (online-criu): dump the running VE with CRIU into its root and stop it; migrate.restoreSource brings it back.',
+  }),
+  'migrate.restoreSource': defineMethod({
+    params: ctidParams,
+    result: z.object({ ctid, status, ms: z.number() }),
+    mutating: true,
+    description: 'Source (online-criu): restore the VE from its migration dump after the target could not (the VE resumes here).',
+  }),
   've.checkpoint': defineMethod({
-    params: z.object({ ctid, stop: z.boolean().default(false) }),
-    result: z.object({ ctid, file: z.string() }),
+    params: z.object({
+      ctid, stop: z.boolean().default(false),
+      /** Dump folder (default <vzroot>/dump/<ctid>); replaced if it exists. */
+      file: z.string().regex(/^\/[A-Za-z0-9_./-]{1,4000}$/).optional(),
+    }),
+    result: z.object({ ctid, file: z.string(), ms: z.number().optional(), status: status.optional() }),
     mutating: true,
     description: 'Checkpoint a running VE to a file with CRIU (UNSUPPORTED with the reason where criu check fails).',
   }),
   've.restore': defineMethod({
-    params: z.object({ ctid, file: z.string().optional() }),
-    result: z.object({ ctid, status }),
+    params: z.object({ ctid, file: z.string().regex(/^\/[A-Za-z0-9_./-]{1,4000}$/).optional() }),
+    result: z.object({ ctid, status, ms: z.number().optional() }),
     mutating: true,
     description: 'Restore a VE from its CRIU checkpoint (UNSUPPORTED with the reason where criu check fails).',
   }),

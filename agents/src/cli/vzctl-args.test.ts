@@ -21,7 +21,8 @@ describe('vzctl argument parsing', () => {
     expect(parseVzctl(['stop', '101', '--fast'])).toMatchObject({ method: 've.stop', params: { ctid: 101, fast: true } });
     expect(parseVzctl(['exec2', '101', 'ls', '-l', '/'])).toMatchObject({ method: 've.exec', params: { ctid: 101, script: 'ls -l /' }, print: 'exec2' });
     expect(parseVzctl(['exec', '101'])).toMatchObject({ scriptFromStdin: true });
-    expect(parseVzctl(['chkpnt', '101']).method).toBe('ve.suspend');
+    expect(parseVzctl(['chkpnt', '101'])).toMatchObject({ method: 've.checkpoint', params: { ctid: 101, stop: true } });
+    expect(parseVzctl(['restore', '101', '--dumpfile', '/vz/dump/Dump.101'])).toMatchObject({ method: 've.restore', params: { ctid: 101, file: '/vz/dump/Dump.101' } });
     expect(() => parseVzctl(['start', 'abc'])).toThrow(/CTID/);
     expect(() => parseVzctl(['frobnicate', '101'])).toThrow(/unknown verb/);
   });

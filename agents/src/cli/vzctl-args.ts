@@ -95,7 +95,7 @@ export function splitOpts(args: string[]): { pos: string[]; opts: [string, strin
 
 const VERBS: Record<string, string> = {
   start: 've.start', stop: 've.stop', restart: 've.restart', status: 've.status', destroy: 've.destroy', delete: 've.destroy',
-  mount: 've.mount', umount: 've.umount', suspend: 've.suspend', chkpnt: 've.suspend', resume: 've.resume', restore: 've.resume', ubc: 've.ubc',
+  mount: 've.mount', umount: 've.umount', suspend: 've.suspend', chkpnt: 've.checkpoint', resume: 've.resume', restore: 've.restore', ubc: 've.ubc',
 };
 
 /** `vzctl import CTID --conf FILE [--private DIR] [--ipadd IP/PREFIX]... [--gateway IP] [--start] [--dry-run]`. */
@@ -165,8 +165,11 @@ export function parseVzctl(argv: string[]): Call {
   for (const [k, v] of opts) {
     if (k === 'fast' && verb === 'stop') params.fast = true;
     else if (k === 'timeout' && (verb === 'stop' || verb === 'restart')) params.timeoutSec = int(v ?? '', k);
+    else if (k === 'dumpfile' && (verb === 'chkpnt' || verb === 'restore')) params.file = v;
     else if (k === 'wait' || k === 'force' || k === 'skiplock') continue;
     else throw new UsageError(`unknown option --${k} for ${verb}`);
   }
+  // OpenVZ's chkpnt dumps and stops the VE; restore brings it back from the dump.
+  if (verb === 'chkpnt') params.stop = true;
   return { method, params, print: verb === 'ubc' ? 'ubc' : 'status' };
 }

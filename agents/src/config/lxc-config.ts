@@ -10,6 +10,11 @@ export interface HostFacts extends CgroupFeatures {
   apparmor: boolean;
   /** Where LXC keeps its shared configs (usually /usr/share/lxc). */
   lxcShare: string;
+  /**
+   * false: VEs get no console (lxc.console.path = none) and so no console log. LXC 5.0.2 cannot
+   * restore a CRIU checkpoint of a VE with a console, so a node that checkpoints VEs opts out (issue 13).
+   */
+  consoleLog?: boolean;
 }
 
 export interface RenderPaths { vzroot: string; bridge: string }
@@ -44,9 +49,12 @@ export function renderLxcConfig(c: VeConfig, host: HostFacts, p: RenderPaths): s
   // No ttys (a pty each, a shared node-wide budget); one console for the web console.
   set('lxc.tty.max', 0);
   set('lxc.pty.max', 256);
-  set('lxc.console.logfile', path.join(p.vzroot, 'lxc', String(c.ctid), 'console.log'));
-  set('lxc.console.size', CONSOLE_LOG_MAX);
-  set('lxc.console.rotate', 0);
+  if (host.consoleLog === false) set('lxc.console.path', 'none');
+  else {
+    set('lxc.console.logfile', path.join(p.vzroot, 'lxc', String(c.ctid), 'console.log'));
+    set('lxc.console.size', CONSOLE_LOG_MAX);
+    set('lxc.console.rotate', 0);
+  }
   set('lxc.apparmor.profile', host.apparmor ? 'generated' : 'unconfined');
   if (host.apparmor) set('lxc.apparmor.allow_nesting', 0);
   set('lxc.signal.halt', c.haltsignal);

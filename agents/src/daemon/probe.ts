@@ -3,6 +3,7 @@ import { readFile, readdir, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../sys/exec';
+import { criuAbilities, criuPath, type CriuAbilities } from '../criu/bin';
 
 const SBIN_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
@@ -29,10 +30,7 @@ export async function lxcVersion(): Promise<string> {
 
 export const cgroupVersion = (): 'v1' | 'v2' => (existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1');
 
-export interface CriuStatus {
-  usable: boolean;
-  reason?: string;
-}
+export type CriuStatus = { usable: boolean; reason?: string } & Partial<CriuAbilities>;
 
 // CRIU's wrapper lines: true but say nothing about the cause.
 const GENERIC = [/exited, status=\d+/, /Could not initialize kernel features detection/i, /^Looks good/i];
@@ -58,13 +56,15 @@ let criuCache: Promise<CriuStatus> | undefined;
 /** `criu check` once per daemon lifetime (it takes seconds); the reason is its most informative error line. */
 export function criuStatus(): Promise<CriuStatus> {
   criuCache ??= (async (): Promise<CriuStatus> => {
-    const bin = which('criu');
+    const bin = criuPath();
     if (!bin) return { usable: false, reason: 'criu is not installed' };
     try {
       const r = await run(bin, ['check'], { timeoutMs: 30_000, allowFail: true });
-      if (r.timedOut) return { usable: false, reason: 'criu check timed out' };
-      if (r.code === 0) return { usable: true };
-      return { usable: false, reason: criuReason(`${r.stderr}\n${r.stdout}`, r.code) };
+      if (r.timedOut) return { usable: false, reason: 'criu check timed out', path: bin };
+      if (r.code !== 0) return { usable: false, reason: criuReason(`${r.stderr}\n${r.stdout}`, r.code), path: bin };
+      // A passing check is not enough (4.1.1 checks fine here and hangs in a dump): dump and restore for real.
+      const a = await criuAbilities(bin);
+      return a.dump && a.restore ? { usable: true, ...a } : { usable: false, reason: a.notes[0], ...a };
     } catch (e) {
       return { usable: false, reason: `criu check could not run: ${(e as Error).message}` };
     }

@@ -4,6 +4,7 @@ import { canResizeOnline } from '../storage/image';
 import { defineHandler } from '../daemon/types';
 import { cgroupVersion, criuStatus, lxcVersion, storageBackends } from '../daemon/probe';
 import { registeredMethods } from '../daemon/registry-state';
+import { hostFacts } from '../lxc/host-facts';
 
 export const hello = defineHandler({
   method: 'hello',
@@ -18,7 +19,10 @@ export const hello = defineHandler({
         cgroup: cgroupVersion(),
         criu,
         storage: storageBackends(),
-        features: [...CORE_FEATURES, ...(growOnline ? [FEATURES.diskGrowOnline] : [])],
+        features: [
+          ...CORE_FEATURES, ...(growOnline ? [FEATURES.diskGrowOnline] : []),
+          ...(criu.usable && hostFacts().consoleLog === false ? [FEATURES.criuCheckpoint, FEATURES.criuMigrate] : []),
+        ],
         methods: registeredMethods(),
       },
     };

@@ -13,6 +13,7 @@ import { abortSource, describeVe, finishSource, freezeForMigration, purgeMigrate
 import { abortTarget, commitTarget, preparedRoot, prepareTarget } from '../migrate/target';
 import { readTargetMarker } from '../migrate/state';
 import { checkpointHandlers } from './checkpoint';
+import { checkpointForMigration, restoreFromMigrationDump } from '../criu/migrate';
 
 const veOf = (p: { ctid: number }) => p.ctid;
 
@@ -74,7 +75,7 @@ const manifest = defineHandler({
 const commit = defineHandler({
   method: 'migrate.commitTarget',
   veOf,
-  run: (p, ctx) => commitTarget(runtimeOf(ctx), p.ctid, p.start, ctx.undo),
+  run: (p, ctx) => commitTarget(runtimeOf(ctx), p.ctid, p.start, ctx.undo, p.restore),
   async recover(p, ctx) {
     if (!(await veExists(ctx.vzroot, p.ctid))) return { outcome: 'rerun' };
     const s = await veStatus(runtimeOf(ctx), p.ctid);
@@ -118,4 +119,19 @@ const purge = defineHandler({
   recover: async () => ({ outcome: 'rerun' }),
 });
 
-export const migrateHandlers: AnyHandler[] = [describe, prepare, send, freeze, manifest, commit, stop, finish, abortT, abortS, purge, ...checkpointHandlers];
+const criuDump = defineHandler({
+  method: 'migrate.checkpoint',
+  veOf,
+  async run(p, ctx) {
+    const r = await checkpointForMigration(runtimeOf(ctx), p.ctid);
+    return { ctid: p.ctid, ms: r.ms };
+  },
+});
+
+const criuBack = defineHandler({
+  method: 'migrate.restoreSource',
+  veOf,
+  run: (p, ctx) => restoreFromMigrationDump(runtimeOf(ctx), p.ctid, ctx.undo),
+});
+
+export const migrateHandlers: AnyHandler[] = [describe, prepare, send, freeze, manifest, commit, stop, finish, abortT, abortS, purge, criuDump, criuBack, ...checkpointHandlers];

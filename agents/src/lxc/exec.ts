@@ -33,7 +33,7 @@ export async function execInVe(rt: Runtime, i: ExecInput): Promise<ExecResult> {
   const opts = { input: i.script ?? i.stdin ?? '', timeoutMs: (timeoutSec + 5) * 1000, env: i.env, maxOutput: 8 * 1024 * 1024 };
   let r = await lxcAttach(i.ctid, p.lxcpath, argv, opts);
   // A VE without `timeout`: run plainly; the host-side timeout still ends the call.
-  if (r.code === 127 && /exec "timeout"|timeout: not found/.test(r.stderr)) r = await lxcAttach(i.ctid, p.lxcpath, inner, opts);
+  if (r.code === 127 && /exec "timeout"|execute '?timeout'?:|timeout: not found/.test(r.stderr)) r = await lxcAttach(i.ctid, p.lxcpath, inner, opts);
   const timedOut = r.timedOut || (r.code === 137 && Date.now() - t0 >= timeoutSec * 1000 - 50);
   return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut };
 }

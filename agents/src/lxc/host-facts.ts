@@ -28,6 +28,8 @@ export function hostFacts(): HostFacts {
   // v2: only where the cpuset controller is handed down to children (else LXC could not write it).
   const cpusetOk = !v2 || readFileSafe('/sys/fs/cgroup/cgroup.subtree_control').split(/\s+/).includes('cpuset');
   if (cpusetOk) cached.onlineCpus = onlineCpus();
+  // VZ_VE_CONSOLE_LOG=off: VEs without a console, so CRIU checkpoints of them can be restored (lxc-config.ts).
+  if (process.env.VZ_VE_CONSOLE_LOG === 'off') cached.consoleLog = false;
   return cached;
 }
 

@@ -119,14 +119,22 @@ export interface AttachOptions {
   maxOutput?: number;
 }
 
+// lxc-attach leaves the attached process in the agent's session (outside the VE's pid namespace);
+// CRIU refuses to dump a VE holding such a process, so everything we start gets a session inside.
+const NO_SETSID = /Failed to exec "setsid"/;
+
 /**
- * Run argv inside the VE's namespaces and cgroup as the VE's root, with a clean environment.
+ * Run argv inside the VE's namespaces and cgroup as the VE's root, with a clean environment,
+ * as the leader of its own session inside the VE (plainly where the VE has no `setsid`).
  * On timeout the whole attached process tree is killed.
  */
 export async function lxcAttach(ctid: number, lxcpath: string, argv: string[], o: AttachOptions = {}): Promise<RunResult> {
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C', ...o.env };
   const envArgs = Object.entries(env).flatMap(([k, v]) => ['--set-var', `${k}=${v}`]);
-  return run('lxc-attach', [...n(ctid, lxcpath), '--clear-env', ...envArgs, '--', ...argv], {
+  const attach = (inner: string[]) => run('lxc-attach', [...n(ctid, lxcpath), '--clear-env', ...envArgs, '--', ...inner], {
     input: o.input, timeoutMs: o.timeoutMs, allowFail: true, maxOutput: o.maxOutput,
   });
+  const r = await attach(['setsid', ...argv]);
+  // 127 from lxc-attach itself: setsid is missing, so the command never ran; run it as it is.
+  return r.code === 127 && NO_SETSID.test(r.stderr) ? attach(argv) : r;
 }

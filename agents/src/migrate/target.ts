@@ -6,6 +6,7 @@ import { veConfigSchema } from '../config/schema';
 import { assertIpsFree } from '../lxc/create';
 import { allocateIdRange, releaseIdRange } from '../lxc/idmap';
 import { startVe, veStatus, type VeStatus } from '../lxc/power';
+import { restoreFromMigrationDump } from '../criu/migrate';
 import { veExists, writeVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
 import { createImage, mountImage, unmountImage } from '../storage/image';
@@ -81,7 +82,7 @@ export async function preparedRoot(rt: Runtime, ctid: number): Promise<string> {
  * Turns the prepared copy into this node's VE: conf + LXC config with this node's id range
  * (idmapped root: files stay owned by 0 on disk), migration key revoked, then optionally start.
  */
-export async function commitTarget(rt: Runtime, ctid: number, start: boolean, undo: Undo): Promise<{ ctid: number; status: VeStatus; ms: number }> {
+export async function commitTarget(rt: Runtime, ctid: number, start: boolean, undo: Undo, restore = false): Promise<{ ctid: number; status: VeStatus; ms: number }> {
   const t0 = Date.now();
   const m = await readTargetMarker(rt.vzroot, ctid);
   if (!m) {
@@ -94,6 +95,22 @@ export async function commitTarget(rt: Runtime, ctid: number, start: boolean, un
     throw new VeError('VE_NOT_FOUND', `no migration of VE ${ctid} is prepared on this node`);
   }
   const c = veConfigSchema.parse({ ...m.config, ctid, idmap: { uid: m.idmapFirst, gid: m.idmapFirst } });
+  if (restore) {
+    // CRIU restore first, the hand-over after: a failed restore leaves an uncommitted copy abortTarget removes.
+    await writeVe(rt.vzroot, c, rt.bridge);
+    let s: { status: VeStatus };
+    try {
+      s = await restoreFromMigrationDump(rt, ctid, undo);
+    } catch (e) {
+      await rm(vePaths(rt.vzroot, ctid).conf, { force: true });
+      await rm(vePaths(rt.vzroot, ctid).lxcDir, { recursive: true, force: true });
+      throw e;
+    }
+    await revokeMigrationKey(rt.vzroot, ctid);
+    await removeTargetMarker(rt.vzroot, ctid);
+    dropManifestCache(vePaths(rt.vzroot, ctid).root);
+    return { ctid, status: s.status, ms: Date.now() - t0 };
+  }
   await revokeMigrationKey(rt.vzroot, ctid);
   await writeVe(rt.vzroot, c, rt.bridge);
   await removeTargetMarker(rt.vzroot, ctid);

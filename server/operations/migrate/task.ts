@@ -17,6 +17,8 @@ export const migrationHooks: {
   afterFirstCopy?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
   beforeVerify?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
   beforeFinalCopy?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
+  /** online-criu: before the target restores the dump (tests break the dump here). */
+  beforeRestore?: (info: { ctid: number; targetRoot: string }) => Promise<void>;
   afterCommit?: (info: { ctid: number }) => Promise<void>;
 } = {};
 
@@ -74,6 +76,16 @@ async function abortBoth(ctx: TaskContext, src: AgentClient, dst: AgentClient, c
   }
 }
 
+/** online-criu fallback: the source's dump is still in its root; restore the VE there and say so. */
+async function resumeOnSource(ctx: TaskContext, src: AgentClient, ctid: number, name: string): Promise<void> {
+  try {
+    await src.call('migrate.restoreSource', { ctid }, callOpts(ctx, 'restore-source'));
+    await ctx.log(`VE ${ctid} restored from its dump on ${name}: it keeps running there`);
+  } catch (e) {
+    await ctx.log(`VE ${ctid} could not be restored on ${name}: ${(e as Error).message}; start it there`, 'error');
+  }
+}
+
 /** Moves the Ve row to the target in one transaction (addresses stay bound to the VE). */
 async function commitRecord(prisma: PrismaClient, veId: string, source: Node, target: Node): Promise<void> {
   await prisma.$transaction(async (tx) => {
@@ -101,7 +113,9 @@ export async function runMigrate(ctx: TaskContext) {
   const plan = await planMigration(ctx.prisma, m, p.mode ?? 'auto');
   await ctx.log(`mode ${plan.mode}: ${plan.reason}`);
   assertPlanOk(plan);
-  if (plan.mode === 'online-criu') throw new AppError('UNPROCESSABLE', 'online-criu migration is not implemented by this panel version');
+  // online-criu: the final dump replaces the freeze, and the target restores it instead of starting (issue 13).
+  const criu = plan.mode === 'online-criu';
+  let dumped = false;
   const phases = new Phases(ctx, plan.phases);
   const key = generateMigrationKey();
   const running = plan.status === 'running';
@@ -126,14 +140,18 @@ export async function runMigrate(ctx: TaskContext) {
         return r;
       }));
       await migrationHooks.afterFirstCopy?.({ ctid, targetRoot: prep.root });
-      await phases.run('freeze', async () => {
+      await phases.run(criu ? 'checkpoint' : 'freeze', async () => {
         pauseStart = Date.now();
-        await src.call('migrate.freeze', { ctid }, callOpts(ctx, 'freeze'));
+        if (!criu) return src.call('migrate.freeze', { ctid }, callOpts(ctx, 'freeze'));
+        dumped = true; // from here a failure restores the VE on the source from its dump
+        const d = await src.call('migrate.checkpoint', { ctid }, callOpts(ctx, 'checkpoint'));
+        await ctx.log(`CRIU dump of VE ${ctid} in ${d.ms} ms`);
       });
     }
     // A frozen source no longer changes: its manifest is built while the copy runs. (A stopped
     // VE's image is mounted per call on the source, so there the two calls stay in sequence.)
-    const srcManifest = running ? src.call('migrate.manifest', { ctid, side: 'source' }) : undefined;
+    // (online-criu: the dumped VE is stopped, so its image is mounted per call: no overlap with the copy)
+    const srcManifest = running && !criu ? src.call('migrate.manifest', { ctid, side: 'source' }) : undefined;
     srcManifest?.catch(() => undefined);
     sends.push(await phases.run('final-copy', async () => {
       const pass = send(running ? 2 : 1);
@@ -151,12 +169,21 @@ export async function runMigrate(ctx: TaskContext) {
       }
       await ctx.log(`verify: ${a.files} files, ${a.bytes} bytes, manifest ${a.digest.slice(0, 16)}… equal on both nodes`);
     });
+    if (criu) {
+      await phases.run('restore-on-target', async () => {
+        await migrationHooks.beforeRestore?.({ ctid, targetRoot: prep.root });
+        const s = await dst.call('migrate.commitTarget', { ctid, start: true, restore: true }, callOpts(ctx, 'restore-target'));
+        result.pauseMs = Date.now() - pauseStart;
+        await ctx.log(`VE ${ctid} restored on ${target.name} in ${s.ms} ms`);
+      });
+    }
     await phases.run('commit', () => commitRecord(ctx.prisma, veId, source, target));
     await migrationHooks.afterCommit?.({ ctid });
   } catch (e) {
     await phases.flush();
     await ctx.log(`migration failed before commit: ${(e as Error).message}; the VE stays on ${source.name}`, 'error');
     await abortBoth(ctx, src, dst, ctid, 'abort');
+    if (dumped) await resumeOnSource(ctx, src, ctid, source.name);
     await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: p.prevState } });
     throw e;
   }
@@ -164,8 +191,9 @@ export async function runMigrate(ctx: TaskContext) {
     const started = await phases.run('start-on-target', async () => {
       // Only the kill is in the pause; unmounting and keeping the source copy come after the start.
       const stopped = await src.call('migrate.stopSource', { ctid }, callOpts(ctx, 'stop-source'));
+      // (online-criu: the target already runs the restored VE; this repeat only confirms it)
       const s = await dst.call('migrate.commitTarget', { ctid, start: running }, callOpts(ctx, 'commit-target'));
-      if (pauseStart) result.pauseMs = Date.now() - pauseStart;
+      if (pauseStart && !criu) result.pauseMs = Date.now() - pauseStart;
       const fin = await src.call('migrate.finishSource', { ctid, keepHours: p.keepHours ?? 168 }, callOpts(ctx, 'finish-source'));
       await ctx.log(`source stopped in ${stopped.ms} ms; target committed and ${s.status} in ${s.ms} ms; source copy kept in ${fin.ms} ms`);
       return { ...fin, status: s.status };
