@@ -13,6 +13,12 @@ export const FEATURES = {
   opRecover: 'op-recover',
   /** A running VE's disk grows at once (online resize2fs); absent = the grow waits for the next start. */
   diskGrowOnline: 'disk-grow-online',
+  /** ve.backup.* and backup.repo.* work (restic is installed); see methods/backup.ts. */
+  veBackup: 've-backup',
+  /** ve.snapshot.* (local restore points). */
+  veSnapshot: 've-snapshot',
+  /** Point-in-time copies are reflinks (pause in ms); absent = sparse copies while frozen. */
+  reflinkCopy: 'reflink-copy',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];

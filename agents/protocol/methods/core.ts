@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineMethod } from '../define';
 import { OpIdSchema } from '../envelope';
+import { BackupCapability } from './backup';
 
 export const HelloResult = z.object({
   agentVersion: z.string(),
@@ -24,6 +25,8 @@ export const NodeInfoResult = z.object({
   load: z.tuple([z.number(), z.number(), z.number()]),
   uptimeSeconds: z.number().nonnegative(),
   ves: z.object({ total: z.number().int().nonnegative(), running: z.number().int().nonnegative() }),
+  /** How backups and snapshots copy a VE image here (additive: absent from older agents). */
+  backup: BackupCapability.optional(),
 });
 
 export const OpStatusResult = z.object({

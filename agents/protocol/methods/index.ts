@@ -1,3 +1,4 @@
+import { backupMethods } from './backup';
 import { bulkMethods } from './bulk';
 import { consoleMethods } from './console';
 import { coreMethods } from './core';
@@ -16,4 +17,5 @@ export const methods = {
   ...migrateMethods,
   ...bulkMethods,
   ...consoleMethods,
+  ...backupMethods,
 };
