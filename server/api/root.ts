@@ -15,6 +15,7 @@ import { portalRouter } from './routers/portal';
 import { bulkRouter } from './routers/bulk';
 import { webhooksRouter } from './routers/webhooks';
 import { auditRouter } from './routers/audit';
+import { backupsRouter } from './routers/backups';
 
 export const appRouter = router({
   auth: authRouter,
@@ -33,6 +34,7 @@ export const appRouter = router({
   bulk: bulkRouter,
   webhooks: webhooksRouter,
   audit: auditRouter,
+  backups: backupsRouter,
 });
 
 export type AppRouter = typeof appRouter;

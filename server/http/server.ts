@@ -14,6 +14,8 @@ import { CONSOLE_WS_PREFIX, createConsoleUpgrade } from './console-ws';
 import { createRestHandler, restErrorBody } from './rest';
 import { answerClientError, MAX_HEADER_SIZE } from './client-error';
 import { TRPCError } from '@trpc/server';
+import { DOWNLOAD_PATH } from '@/server/services/backups/downloads';
+import { serveBackupDownload } from '@/server/operations/backups/export';
 
 export interface NextHandlers {
   handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> | unknown;
@@ -90,6 +92,7 @@ export function createHttpServer(opts: HttpServerOptions) {
       const h = await checkHealth(prisma);
       return sendJson(res, h.db === 'ok' ? 200 : 503, h);
     }
+    if (p.startsWith(DOWNLOAD_PATH)) return serveBackupDownload(prisma, req, res, p.slice(DOWNLOAD_PATH.length));
     // Every answer under /api is JSON, an unknown path too (never Next's HTML 404 page).
     if (p.startsWith('/api/')) return sendJson(res, 404, restErrorBody(new TRPCError({ code: 'NOT_FOUND', message: `No API at ${p}` })));
     if (p.startsWith('/auth/token/')) return redeemLoginToken(prisma, req, res, p.slice('/auth/token/'.length));

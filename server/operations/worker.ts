@@ -10,6 +10,7 @@ import { registerMigrateTasks } from './migrate';
 import { registerReinstallTask } from './ve/reinstall';
 import { registerBulkTasks } from './bulk';
 import { registerWebhookHooks, webhookDeliverTask } from './webhooks/deliver';
+import { backupCronItems, backupCronTasks, registerBackupTasks } from './backups';
 
 // Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
 const LIVENESS_NS = 0x767a_0002;
@@ -22,7 +23,10 @@ export function taskList(prisma: PrismaClient): TaskList {
   registerReinstallTask();
   registerBulkTasks();
   registerWebhookHooks();
+  registerBackupTasks();
   return {
+    // Backup scheduler and weekly restore drill (graphile cron, server/operations/backups/scheduler).
+    ...backupCronTasks(prisma),
     // A panel Task row (server/operations/tasks): ve.create, ve.start, …
     'task.run': taskRunner(prisma),
     // One signed webhook delivery attempt (server/operations/webhooks).
@@ -142,8 +146,8 @@ export async function startWorker(opts: { connectionString: string; prisma: Pris
     noHandleSignals: true,
     pollInterval: 1000,
     taskList: { ...taskList(opts.prisma), ...opts.tasks },
-    // No crontab file: scheduled jobs are registered in code when they exist.
-    parsedCronItems: [],
+    // No crontab file: scheduled jobs are registered in code.
+    parsedCronItems: backupCronItems(),
     logger: graphileLogger,
     events: events as WorkerEvents,
   });

@@ -23,6 +23,9 @@ import { webhooks } from './webhooks';
 import { webhookCreate } from './webhookCreate';
 import { webhookDelete } from './webhookDelete';
 import { webhookRotate } from './webhookRotate';
+import { backups } from './backups';
+import { backupCreate } from './backupCreate';
+import { backupRestore } from './backupRestore';
 
 /**
  * Billing REST (/api/v1, API-key auth); also callable over tRPC with a bearer key.
@@ -31,4 +34,5 @@ import { webhookRotate } from './webhookRotate';
 export const billingRouter = router({
   catalog, nodes, ves, upsertCustomer, deleteCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
   webhooks, webhookCreate, webhookDelete, webhookRotate,
+  backups, backupCreate, backupRestore,
 });

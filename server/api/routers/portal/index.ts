@@ -7,6 +7,7 @@ import { reinstall } from './reinstall';
 import { setPassword } from './setPassword';
 import { setHostname } from './setHostname';
 import { tasks } from './tasks';
+import { portalBackupsRouter } from '../portalBackups';
 
 /** The customer portal: every procedure is owner-scoped on the server (services/portal, ownerScope). */
-export const portalRouter = router({ myVes, ve, usage, power, reinstall, setPassword, setHostname, tasks });
+export const portalRouter = router({ myVes, ve, usage, power, reinstall, setPassword, setHostname, tasks, backups: portalBackupsRouter });
