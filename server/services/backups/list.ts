@@ -1,7 +1,7 @@
 // Reads of backups and snapshots, owner-scoped, as the API shows them (no storage secrets, ever).
 import type { Backup, Prisma, PrismaClient, VeSnapshot } from '@/server/db/client';
 import { AppError } from '@/server/errors';
-import type { Actor } from '@/server/services/ves/scope';
+import { ownerScope, scoped, VE_NOT_FOUND, type Actor } from '@/server/services/ves/scope';
 import { BACKUP_NOT_FOUND, backupScope, snapshotScope } from './scope';
 
 export interface ListBackupsInput {
@@ -32,7 +32,10 @@ export async function getBackup(prisma: PrismaClient, actor: Actor, id: string):
   return b;
 }
 
-export function listSnapshots(prisma: PrismaClient, actor: Actor, veId: string): Promise<VeSnapshot[]> {
+/** A VE's snapshots; NOT_FOUND for a VE outside the actor's scope (like a missing one). */
+export async function listSnapshots(prisma: PrismaClient, actor: Actor, veId: string): Promise<VeSnapshot[]> {
+  const scope = actor.role === 'customer' ? ownerScope({ id: actor.userId ?? '' }) : undefined;
+  if (!(await prisma.ve.findFirst({ where: scoped({ id: veId }, scope), select: { id: true } }))) throw new AppError('NOT_FOUND', VE_NOT_FOUND);
   return prisma.veSnapshot.findMany({ where: { AND: [snapshotScope(actor), { veId }] }, orderBy: { createdAt: 'asc' } });
 }
 

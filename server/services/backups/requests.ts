@@ -30,7 +30,7 @@ export async function storageForVe(tx: Tx | PrismaClient, ve: { id: string; plan
 async function checkQuota(tx: Tx, actor: Actor, ve: { id: string; ctid: number; plan: { backupLimit: number } | null }) {
   if (actor.role === 'admin') return;
   const limit = ve.plan?.backupLimit ?? 0;
-  if (limit === 0) throw new AppError('FORBIDDEN', `the plan of VE ${ve.ctid} includes no backups`);
+  if (limit === 0) throw new AppError('UNPROCESSABLE', `the plan of VE ${ve.ctid} includes no backups`);
   const kept = await tx.backup.count({ where: { veId: ve.id, state: { in: LIVE } } });
   if (kept >= limit) throw new AppError('CAPACITY', `VE ${ve.ctid} already keeps ${kept} backup(s), the most its plan allows (${limit}); delete one first`, { limit, kept });
 }

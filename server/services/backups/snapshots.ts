@@ -13,7 +13,7 @@ export async function requestSnapshot(prisma: PrismaClient, actor: Actor, veId: 
     let maxCount: number | undefined;
     if (actor.role !== 'admin') {
       maxCount = ve.plan?.snapshotLimit ?? 0;
-      if (maxCount === 0) throw new AppError('FORBIDDEN', `the plan of VE ${ve.ctid} includes no snapshots`);
+      if (maxCount === 0) throw new AppError('UNPROCESSABLE', `the plan of VE ${ve.ctid} includes no snapshots`);
       const kept = await tx.veSnapshot.count({ where: { veId: ve.id, state: { not: 'failed' } } });
       if (kept >= maxCount) throw new AppError('CAPACITY', `VE ${ve.ctid} already keeps ${kept} snapshot(s), the most its plan allows (${maxCount}); delete one first`, { limit: maxCount, kept });
     }
