@@ -4,11 +4,12 @@ import { canResizeOnline } from '../storage/image';
 import { defineHandler } from '../daemon/types';
 import { cgroupVersion, criuStatus, lxcVersion, storageBackends } from '../daemon/probe';
 import { registeredMethods } from '../daemon/registry-state';
+import { backupFeatures } from '../backup/capability';
 
 export const hello = defineHandler({
   method: 'hello',
-  async run() {
-    const [lxc, criu, growOnline] = await Promise.all([lxcVersion(), criuStatus(), canResizeOnline()]);
+  async run(_params, ctx) {
+    const [lxc, criu, growOnline, backup] = await Promise.all([lxcVersion(), criuStatus(), canResizeOnline(), backupFeatures(ctx.vzroot)]);
     return {
       agentVersion: AGENT_VERSION,
       protocolVersion: PROTOCOL_VERSION,
@@ -18,7 +19,7 @@ export const hello = defineHandler({
         cgroup: cgroupVersion(),
         criu,
         storage: storageBackends(),
-        features: [...CORE_FEATURES, ...(growOnline ? [FEATURES.diskGrowOnline] : [])],
+        features: [...CORE_FEATURES, ...(growOnline ? [FEATURES.diskGrowOnline] : []), ...backup],
         methods: registeredMethods(),
       },
     };

@@ -1,16 +1,18 @@
 import { defineHandler } from '../daemon/types';
+import { backupCapability } from '../backup/capability';
 import { cpuCount, diskInfo, loadAvg, memInfo, uptimeSeconds, veCounts } from '../daemon/probe';
 
 export const nodeInfo = defineHandler({
   method: 'node.info',
   async run(_params, ctx) {
-    const [memory, disk, load, uptime, ves] = await Promise.all([
+    const [memory, disk, load, uptime, ves, backup] = await Promise.all([
       memInfo(),
       diskInfo(ctx.vzroot),
       loadAvg(),
       uptimeSeconds(),
       veCounts(ctx.vzroot, ctx.config.lxcpath),
+      backupCapability(ctx.vzroot),
     ]);
-    return { cpus: cpuCount(), memory, disk, load, uptimeSeconds: uptime, ves };
+    return { cpus: cpuCount(), memory, disk, load, uptimeSeconds: uptime, ves, backup };
   },
 });
