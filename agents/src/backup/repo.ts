@@ -16,6 +16,10 @@ export interface RepoAccess {
   dir: string;
   /** For messages: `sftp user@host:port/path` or the local path; never a secret. */
   label: string;
+  /** sftp: the ssh argv restic runs, to ask ssh itself why a connection failed. */
+  ssh?: string[];
+  /** Where free space is asked after a failed write: a local folder, or sftp(1) argv and the remote path. */
+  space: { local: string } | { sftp: string[]; path: string };
 }
 
 // Memory-backed, so a key never reaches a disk; named per vzroot so startup cleanup finds only its own.
@@ -60,23 +64,25 @@ async function pinnedKeyLine(spec: Extract<RepoSpec, { kind: 'sftp' }>): Promise
 /** Builds the access for one call; `withRepo` is the form that always removes the temp files. */
 async function openRepo(vzroot: string, spec: RepoSpec, dir: string): Promise<RepoAccess> {
   const env = resticEnv(vzroot, spec.password);
-  if (spec.kind === 'local') return { args: ['-r', spec.path], env, dir, label: spec.path };
+  if (spec.kind === 'local') return { args: ['-r', spec.path], env, dir, label: spec.path, space: { local: spec.path } };
   const keyFile = path.join(dir, 'id');
   const knownHosts = path.join(dir, 'known_hosts');
   const [type, b64] = (await pinnedKeyLine(spec)).split(' ');
   await writeFile(keyFile, spec.privateKey.endsWith('\n') ? spec.privateKey : `${spec.privateKey}\n`, { mode: 0o600 });
   await writeFile(knownHosts, `vzbackup-repo ${type} ${b64}\n`, { mode: 0o600 });
   // restic splits sftp.command on spaces itself (no shell); every word is a checked plain token.
-  const ssh = [
-    'ssh', '-F', '/dev/null', '-i', keyFile, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
+  const opts = [
+    '-F', '/dev/null', '-i', keyFile, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
     '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes',
     '-o', 'HostKeyAlias=vzbackup-repo', '-o', `HostKeyAlgorithms=${hostKeyAlgos(type)}`, '-o', 'ConnectTimeout=15',
-    '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4', '-p', String(spec.port), '-l', spec.user, spec.host, '-s', 'sftp',
+    '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4', '-o', `Port=${spec.port}`, '-o', `User=${spec.user}`,
   ];
+  const ssh = ['ssh', ...opts, spec.host, '-s', 'sftp'];
   const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
   return {
     args: ['-r', `sftp:${spec.user}@${host}:${spec.path}`, '-o', `sftp.command=${ssh.join(' ')}`],
-    env, dir, label: `sftp ${spec.user}@${spec.host}:${spec.port} ${spec.path}`,
+    env, dir, label: `sftp ${spec.user}@${spec.host}:${spec.port} ${spec.path}`, ssh,
+    space: { sftp: ['sftp', '-b', '-', ...opts, host], path: spec.path },
   };
 }
 

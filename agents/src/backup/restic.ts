@@ -1,7 +1,9 @@
 // Running restic: argv arrays only, the password in the child's env, its failures named in plain words.
 import { spawn } from 'node:child_process';
+import { statfs } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { AgentErrorCode } from '@/agents/protocol';
+import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
 import type { RepoAccess } from './repo';
 
@@ -33,7 +35,10 @@ const FAILURES: [RegExp, AgentErrorCode, string][] = [
 
 /** The protocol error for a failed restic run: a named reason where restic's words say one. */
 export function resticError(stderr: string, what: string, label: string): VeError {
-  const tail = stderr.trim().split('\n').filter((l) => l.trim()).slice(-4).join(' | ').slice(-600);
+  const lines = stderr.trim().split('\n').filter((l) => l.trim());
+  // a Go panic's first line says what broke; the stack after it does not
+  const panic = lines.find((l) => l.startsWith('panic:'));
+  const tail = (panic ? [panic] : lines.slice(-4)).join(' | ').slice(-600);
   for (const [re, code, words] of FAILURES) {
     if (re.test(stderr)) return new VeError(code, `${what}: ${words} (${label}): ${tail}`, { repo: label });
   }
@@ -75,9 +80,52 @@ export function restic(repo: RepoAccess, args: readonly string[], what: string, 
       if (c === 127 && /setpriv|restic/.test(stderr) && /No such file/.test(stderr)) {
         return reject(new VeError('UNSUPPORTED', 'restic is not installed on this node (apt-get install restic)'));
       }
-      reject(resticError(sig ? `${stderr}\nkilled by ${sig}` : stderr, what, repo.label));
+      const err = resticError(sig ? `${stderr}\nkilled by ${sig}` : stderr, what, repo.label);
+      void explain(repo, err, what).then(reject);
     });
   });
+}
+
+/**
+ * A failure restic did not name: an sftp server reports a full disk as a bare "failure", and restic
+ * 0.14 sometimes panics on ENOSPC; so ask the repository's disk, and ssh itself, what went wrong.
+ */
+async function explain(repo: RepoAccess, err: VeError, what: string): Promise<VeError> {
+  if (err.code !== 'INTERNAL' && err.code !== 'REPO_UNREACHABLE') return err;
+  const free = await freeBytes(repo).catch(() => undefined);
+  if (free !== undefined && free < FULL_BELOW) {
+    return new VeError('REPO_FULL', `${what}: the backup repository is full (${Math.round(free / 1024)} KiB free) (${repo.label}): ${err.message}`, { repo: repo.label, freeBytes: free });
+  }
+  if (err.code !== 'REPO_UNREACHABLE' || !repo.ssh) return err;
+  const why = await sshReason(repo.ssh);
+  return why ? resticError(why, what, repo.label) : err;
+}
+
+/** Less free space than this after a failed write means the repository's disk is full (a pack is 4-16 MiB). */
+const FULL_BELOW = 32 * 2 ** 20;
+
+/** Free bytes where the repository lives (statfs, or sftp's statvfs@openssh.com `df`). */
+async function freeBytes(repo: RepoAccess): Promise<number | undefined> {
+  if ('local' in repo.space) {
+    const s = await statfs(repo.space.local);
+    return s.bavail * s.bsize;
+  }
+  const [cmd, ...args] = repo.space.sftp;
+  const r = await run(cmd, args, { allowFail: true, timeoutMs: 30_000, input: `df ${repo.space.path}\n` });
+  // "Size Used Avail (root) %Capacity" then the numbers, in KiB
+  const row = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find((c) => c.length >= 4 && /^\d+$/.test(c[0]) && /^\d+$/.test(c[2]));
+  return row ? Number(row[2]) * 1024 : undefined;
+}
+
+/**
+ * restic may exit before it forwards what ssh said, leaving only "unable to start the sftp
+ * session": one more connection with the same command tells a changed host key or a refused
+ * key from a host that does not answer. ssh's stderr, or '' when it connected after all.
+ */
+async function sshReason(ssh: string[]): Promise<string> {
+  const [cmd, ...args] = ssh;
+  const r = await run(cmd, args, { allowFail: true, timeoutMs: 30_000, input: '' });
+  return r.code === 0 ? '' : r.stderr;
 }
 
 function emitJson(line: string, fn: (m: Record<string, unknown>) => void): void {

@@ -16,3 +16,10 @@ export function table(rows: string[][], left: number[] = []): string {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => r.map((v, c) => (left.includes(c) ? v.padEnd(w[c]) : v.padStart(w[c]))).join(' ').trimEnd()).join('\n') + '\n';
 }
+
+/** vzctl snapshot-list: `{UUID} DATE NAME`, oldest first (DATE in UTC, like the rest of the node's logs). */
+export function formatSnapshots(snaps: { id: string; createdAt: string; name: string }[], header: boolean): string {
+  const rows = snaps.map((s) => [`{${s.id}}`, s.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ''), s.name]);
+  if (!rows.length) return header ? 'UUID DATE NAME\n' : '';
+  return table(header ? [['UUID', 'DATE', 'NAME'], ...rows] : rows, [0, 1, 2]);
+}
