@@ -12,6 +12,8 @@ import { BACKUP_NOT_FOUND, backupScope } from './scope';
 
 type Tx = Prisma.TransactionClient;
 const LIVE: Backup['state'][] = ['queued', 'running', 'completed'];
+/** Attempts of a backup task (storage unreachable, full or locked is retried with backoff); VZ_BACKUP_ATTEMPTS overrides. */
+export const backupAttempts = (): number => Math.max(1, Number(process.env.VZ_BACKUP_ATTEMPTS ?? 5) || 5);
 
 /** The storage a VE's backups go to: its own schedule's, its plan's, else the first healthy one. */
 export async function storageForVe(tx: Tx | PrismaClient, ve: { id: string; planId: string | null }, wanted?: string): Promise<string> {
@@ -51,7 +53,7 @@ export async function requestBackup(prisma: PrismaClient, actor: Actor, veId: st
     const backup = await tx.backup.create({
       data: { veId: ve.id, ctid: ve.ctid, hostname: ve.hostname, ownerId: ve.ownerId, planId: ve.planId, templateId: ve.templateId, storageId, nodeId: ve.nodeId, kind: req.kind ?? 'manual' },
     });
-    const task = await enqueueTaskTx(tx, { type: 'backup.create', params: { backupId: backup.id }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor), maxAttempts: 5 });
+    const task = await enqueueTaskTx(tx, { type: 'backup.create', params: { backupId: backup.id }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor), maxAttempts: backupAttempts() });
     await tx.backup.update({ where: { id: backup.id }, data: { taskId: task.id } });
     return { taskId: task.id, backupId: backup.id };
   });

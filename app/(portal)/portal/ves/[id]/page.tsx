@@ -13,6 +13,7 @@ import { VeStateBadge } from '@/app/_components/VeStateBadge';
 import { TaskProgress } from '@/app/_components/TaskProgress';
 import { HostnameForm, PasswordForm, PowerButtons, ReinstallForm, VeTasks } from '@/app/_components/VeForms';
 import { VeUsage } from '@/app/_components/VeUsage';
+import { VeBackups } from '@/app/_components/VeBackups';
 
 const POWER = ['start', 'stop', 'restart'] as const;
 
@@ -78,6 +79,7 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
           <HostnameForm current={v.hostname} disabled={paused} onTask={onTask} run={(hostname) => client.portal.setHostname.mutate({ id, hostname })} />
           <PasswordForm disabled={paused} onTask={onTask} run={(password) => client.portal.setPassword.mutate({ id, password })} />
         </div>
+        <VeBackups veId={v.id} ctid={v.ctid} disabled={paused} onTask={onTask} />
         <ReinstallForm templates={v.templates} current={v.template} disabled={paused} onTask={onTask} run={(i) => client.portal.reinstall.mutate({ id, ...i })} />
         <VeTasks veId={v.id} portal onOpen={setTask} />
       </div>
