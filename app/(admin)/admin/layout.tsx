@@ -11,6 +11,7 @@ const nav: NavItem[] = [
   { href: '/admin/templates', label: 'Templates' },
   { href: '/admin/ip-pools', label: 'IP pools' },
   { href: '/admin/bulk', label: 'Bulk' },
+  { href: '/admin/backups', label: 'Backups' },
   { href: '/admin/tasks', label: 'Tasks' },
   { href: '/admin/api-keys', label: 'API keys' },
   { href: '/admin/account', label: 'Account' },
