@@ -134,12 +134,16 @@ export async function startWorker(opts: { connectionString: string; prisma: Pris
   const events = new EventEmitter();
   // One query at a time on the liveness connection (workers are created in a burst).
   let chain: Promise<unknown> = Promise.resolve();
-  events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => {
-    own.add(worker.workerId);
+  const hold = (id: string) => {
+    own.add(id);
     chain = chain
-      .then(() => liveness.query('SELECT pg_advisory_lock($1, hashtext($2))', [LIVENESS_NS, worker.workerId]))
+      .then(() => liveness.query('SELECT pg_advisory_lock($1, hashtext($2))', [LIVENESS_NS, id]))
       .catch((err) => logger.error({ err }, 'worker liveness lock failed'));
-  });
+  };
+  // graphile-worker 0.17 records the POOL id in locked_by, not the worker's: without holding it too,
+  // the sweep took this process's running jobs for a dead worker's and ran them a second time.
+  events.on('pool:create', ({ workerPool }: { workerPool: { id: string } }) => hold(workerPool.id));
+  events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => hold(worker.workerId));
   const runner = await run({
     connectionString,
     concurrency: opts.concurrency ?? 4,
