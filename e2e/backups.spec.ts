@@ -28,9 +28,18 @@ async function waitTask(req: APIRequestContext, id: string): Promise<{ status: s
   return { status: 'timeout', error: null };
 }
 
-// Inside the VE by the node's own vzctl, independent of the panel.
-const inVe = (ctid: number, script: string) =>
-  execFileSync(path.join(ROOT, 'agents/bin/vzctl'), ['--vzroot', vzroot(), 'exec', String(ctid), '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 60_000 }).trim();
+// Inside the VE by the node's own vzctl, independent of the panel. The agent may answer a finished
+// operation a moment before it lets go of the VE: "busy" is asked again.
+async function inVe(ctid: number, script: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return execFileSync(path.join(ROOT, 'agents/bin/vzctl'), ['--vzroot', vzroot(), 'exec', String(ctid), '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' }).trim();
+    } catch (e) {
+      if (!/busy/.test(String((e as { stderr?: string }).stderr)) || i >= 30) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 
 test('a customer backs up their VE in the portal, restores it, and downloads the tarball', async ({ page, browser }) => {
   test.setTimeout(900_000);
@@ -55,7 +64,7 @@ test('a customer backs up their VE in the portal, restores it, and downloads the
   const ve = created.ve;
   try {
     expect(await waitTask(req, created.taskId)).toMatchObject({ status: 'succeeded' });
-    inVe(ve.ctid, 'echo first-version > /root/marker.txt');
+    await inVe(ve.ctid, 'echo first-version > /root/marker.txt');
 
     const ctx = await browser.newContext();
     const cp = await ctx.newPage();
@@ -71,14 +80,17 @@ test('a customer backs up their VE in the portal, restores it, and downloads the
     });
 
     await test.step('restore, confirmed by the CTID', async () => {
-      inVe(ve.ctid, 'echo second-version > /root/marker.txt');
+      await inVe(ve.ctid, 'echo second-version > /root/marker.txt');
+      const before = await cp.getByTestId('task').getAttribute('data-task-id');
       await panel.getByTestId('backup-restore').first().click();
       const go = panel.getByTestId('restore-confirm-go');
       await expect(go).toBeDisabled();
       await panel.getByTestId('restore-confirm-input').fill(String(ve.ctid));
       await go.click();
+      // The task panel now follows the restore, not the backup before it.
+      await expect(cp.getByTestId('task')).not.toHaveAttribute('data-task-id', before ?? '', { timeout: 30_000 });
       await expect(cp.getByTestId('task')).toHaveAttribute('data-status', 'succeeded', { timeout: TASK_TIMEOUT });
-      expect(inVe(ve.ctid, 'cat /root/marker.txt')).toBe('first-version');
+      expect(await inVe(ve.ctid, 'cat /root/marker.txt')).toBe('first-version');
     });
 
     await test.step('download the tarball (the link works once)', async () => {
