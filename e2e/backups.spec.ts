@@ -90,7 +90,8 @@ test('a customer backs up their VE in the portal, restores it, and downloads the
       // The task panel now follows the restore, not the backup before it.
       await expect(cp.getByTestId('task')).not.toHaveAttribute('data-task-id', before ?? '', { timeout: 30_000 });
       await expect(cp.getByTestId('task')).toHaveAttribute('data-status', 'succeeded', { timeout: TASK_TIMEOUT });
-      expect(await inVe(ve.ctid, 'cat /root/marker.txt')).toBe('first-version');
+      // The VE was just started again by the restore: give its shell a moment.
+      await expect.poll(() => inVe(ve.ctid, 'cat /root/marker.txt 2>&1'), { timeout: 60_000, intervals: [1000] }).toBe('first-version');
     });
 
     await test.step('download the tarball (the link works once)', async () => {
