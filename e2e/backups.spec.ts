@@ -28,12 +28,13 @@ async function waitTask(req: APIRequestContext, id: string): Promise<{ status: s
   return { status: 'timeout', error: null };
 }
 
-// Inside the VE by the node's own vzctl, independent of the panel. The agent may answer a finished
+// Inside the VE by the node's own vzctl, independent of the panel (vzctl exec joins its arguments into
+// one shell command line, as OpenVZ's does, so the script goes as one argument). The agent may answer a finished
 // operation a moment before it lets go of the VE: "busy" is asked again.
 async function inVe(ctid: number, script: string): Promise<string> {
   for (let i = 0; ; i++) {
     try {
-      return execFileSync(path.join(ROOT, 'agents/bin/vzctl'), ['--vzroot', vzroot(), 'exec', String(ctid), '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' }).trim();
+      return execFileSync(path.join(ROOT, 'agents/bin/vzctl'), ['--vzroot', vzroot(), 'exec', String(ctid), script], { encoding: 'utf8', timeout: 60_000, stdio: 'pipe' }).trim();
     } catch (e) {
       if (!/busy/.test(String((e as { stderr?: string }).stderr)) || i >= 30) throw e;
       await new Promise((r) => setTimeout(r, 500));
