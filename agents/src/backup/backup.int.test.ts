@@ -201,6 +201,30 @@ describe('backups of a running VE over SFTP', () => {
     await sh(ctid, 'rm -f /data/big2');
   }, 600_000);
 
+  it('an agent killed -9 mid-restore leaves the VE running its old data, and the restore works when run again', async () => {
+    await call(socket, 'backup.repo.init', { repo: sftp }); // idempotent: this test also runs alone
+    await sh(ctid, 'mkdir -p /data && echo backed-up > /data/which; sync');
+    const b = await call(socket, 've.backup.create', { ctid, repo: sftp });
+    await sh(ctid, 'echo newer > /data/which; sync');
+    let restoring!: () => void;
+    const seen = new Promise<void>((r) => { restoring = r; });
+    const pending = errOf(call(socket, 've.backup.restore', { ctid, repo: sftp, snapshotId: b.snapshotId }, {
+      opId: `bka-rkill-${randomBytes(4).toString('hex')}`,
+      onNotification: (n) => { if (n.method === 'progress' && /^restoring backup/.test(n.params.message ?? '')) restoring(); },
+    }));
+    await seen;
+    await daemon.stop('SIGKILL');
+    await pending;
+    await startDaemon();
+    await expectRunningAndWritable(ctid);
+    expect((await sh(ctid, 'cat /data/which')).stdout).toBe('newer\n');
+    expect(readdirSync(vePaths(node.vzroot, ctid).private).filter((n) => n.includes('.restore-'))).toEqual([]);
+    expect(leftovers()).toEqual([]);
+    const r = await call(socket, 've.backup.restore', { ctid, repo: sftp, snapshotId: b.snapshotId });
+    expect(r).toMatchObject({ ctid, status: 'running', manifestDigest: b.manifestDigest });
+    expect((await sh(ctid, 'cat /data/which')).stdout).toBe('backed-up\n');
+  }, 600_000);
+
   it('thaws a VE filesystem left frozen by a killed agent when the agent starts', async () => {
     const root = vePaths(node.vzroot, ctid).root;
     await mkdir(path.join(node.vzroot, 'backup', 'freeze'), { recursive: true });

@@ -7,11 +7,11 @@ import type { HandlerContext } from '../daemon/types';
 import { readVe } from '../lxc/ve-store';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
-import { writeManifest } from './manifest';
+import { loadHashIndex, saveHashIndex, writeManifest, type HashIndex, type ManifestText } from './manifest';
 import { pointInTimeCopy, type PitCopy } from './pit';
 import { withRepo, type RepoAccess } from './repo';
 import { restic } from './restic';
-import { backupTags, findBackup, listBackups, MANIFEST_NAME, TREE_NAME } from './snapshots';
+import { backupTags, findBackup, listBackups, MANIFEST_NAME, TREE_NAME, TREE_TAG } from './snapshots';
 import { copyRoot, Work } from './work';
 
 type Params = ParamsOf<'ve.backup.create'>;
@@ -38,9 +38,9 @@ async function mountCopy(image: string, mount: string): Promise<void> {
 
 interface Summary { snapshot_id?: string; data_added?: number; total_bytes_processed?: number; files_new?: number; files_changed?: number; files_unmodified?: number }
 
-async function upload(ctx: HandlerContext, repo: RepoAccess, work: Work, tags: string[], parent?: string): Promise<Summary> {
+async function upload(ctx: HandlerContext, repo: RepoAccess, work: Work, tags: string[], parent: string | undefined, targets: string[]): Promise<Summary> {
   let summary: Summary = {};
-  const args = ['backup', '--json', '--host', os.hostname(), '--tag', tags.join(','), ...(parent ? ['--parent', parent] : []), TREE_NAME, MANIFEST_NAME];
+  const args = ['backup', '--json', '--host', os.hostname(), '--tag', tags.join(','), ...(parent ? ['--parent', parent] : []), ...targets];
   await restic(repo, args, 'backing up', {
     cwd: work.dir, signal: ctx.signal, timeoutMs: 24 * 3600_000,
     onJson: (m) => {
@@ -52,12 +52,45 @@ async function upload(ctx: HandlerContext, repo: RepoAccess, work: Work, tags: s
   return summary;
 }
 
+/** Both or the first failure, once both have stopped reading the mounted copy. */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
+}
+
+/**
+ * Stores the copy's tree and its manifest in one restic snapshot. Incremental (a hash index from
+ * the last backup): the manifest reads only changed files, then one restic run. First backup:
+ * every file must be read by both, so restic stores the tree while the manifest is hashed (one
+ * pass over the disk, the page cache serves the other), then a metadata-only run on top of that
+ * snapshot adds the manifest; the tree-only snapshot is then dropped (best effort: it shares all data).
+ */
+async function treeAndManifest(ctx: HandlerContext, repo: RepoAccess, work: Work, parent: string | undefined, tagsFor: (digest: string) => string[]) {
+  const ctid = work.state.ctid;
+  const known = await loadHashIndex(ctx.vzroot, ctid);
+  const fresh: HashIndex = new Map();
+  const mount = path.join(work.dir, TREE_NAME);
+  const hash = () => writeManifest(mount, path.join(work.dir, MANIFEST_NAME), known, fresh);
+  let first: Summary | undefined;
+  let m: ManifestText;
+  if (known.size) m = await hash();
+  else [first, m] = await both(upload(ctx, repo, work, [TREE_TAG, `ctid:${ctid}`], parent, [TREE_NAME]), hash());
+  const s = await upload(ctx, repo, work, tagsFor(m.digest), first?.snapshot_id ?? parent, [TREE_NAME, MANIFEST_NAME]);
+  await saveHashIndex(ctx.vzroot, ctid, fresh);
+  if (first?.snapshot_id) {
+    await restic(repo, ['forget', first.snapshot_id], 'dropping the tree-only snapshot', { timeoutMs: 300_000 })
+      .catch((e: unknown) => ctx.log(`tree-only snapshot ${first!.snapshot_id} kept for now (${(e as Error).message}); ve.backup.forget removes it`));
+  }
+  return { m, s, first };
+}
+
 export async function backupVe(p: Params, ctx: HandlerContext): Promise<Result> {
   const t0 = Date.now();
   return withRepo(ctx.vzroot, p.repo, async (repo) => {
-    // The repository must answer before the VE is touched: an unreachable or full target never freezes it.
+    // The repository must answer before the VE is touched: an unreachable or locked-out target never freezes it.
     ctx.progress(2, `opening ${repo.label}`);
-    await restic(repo, ['cat', 'config'], 'opening the repository', { timeoutMs: 120_000 });
     const parent = (await listBackups(repo, { ctid: p.ctid })).pop()?.id;
     const work = await new Work(ctx.vzroot, 'backup', p.ctid).create();
     try {
@@ -67,16 +100,15 @@ export async function backupVe(p: Params, ctx: HandlerContext): Promise<Result> 
       const pit = await copyLocked(ctx, p.ctid, image);
       ctx.progress(10, `point-in-time copy (${pit.copyMode}) taken; the VE was paused ${pit.pauseMs} ms`);
       await mountCopy(image, mount);
-      const m = await writeManifest(mount, path.join(work.dir, MANIFEST_NAME));
-      ctx.progress(20, `manifest of ${m.files} files`);
-      const tags = [...backupTags(p.ctid, p.veId), `manifest:${m.digest}`, ...(p.tags ?? [])];
-      const s = await upload(ctx, repo, work, tags, parent);
+      const t = Date.now();
+      const { m, s, first } = await treeAndManifest(ctx, repo, work, parent, (digest) => [...backupTags(p.ctid, p.veId), `manifest:${digest}`, ...(p.tags ?? [])]);
+      ctx.log(`stored in ${Date.now() - t} ms; manifest: ${m.files} files, ${m.hashed} read (the rest unchanged since the last backup)`);
       const snap = await findBackup(repo, s.snapshot_id!);
       ctx.progress(100, `backup ${snap.shortId} stored`);
       return {
         ctid: p.ctid, snapshotId: snap.id, shortId: snap.shortId, ...(parent ? { parentId: parent } : {}), time: snap.time,
-        bytesAdded: s.data_added ?? 0, bytesProcessed: s.total_bytes_processed ?? 0,
-        filesNew: s.files_new ?? 0, filesChanged: s.files_changed ?? 0, filesUnmodified: s.files_unmodified ?? 0,
+        bytesAdded: (first?.data_added ?? 0) + (s.data_added ?? 0), bytesProcessed: (first ?? s).total_bytes_processed ?? 0,
+        filesNew: (first ?? s).files_new ?? 0, filesChanged: (first ?? s).files_changed ?? 0, filesUnmodified: (first ?? s).files_unmodified ?? 0,
         manifestDigest: m.digest, manifestFiles: m.files, pauseMs: pit.pauseMs, copyMode: pit.copyMode, ms: Date.now() - t0,
       };
     } finally {

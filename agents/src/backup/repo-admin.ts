@@ -3,7 +3,7 @@ import type { ParamsOf, ResultOf } from '@/agents/protocol';
 import { VeError, isVeError } from '../sys/errors';
 import type { RepoAccess } from './repo';
 import { restic } from './restic';
-import { filterTag, listBackups } from './snapshots';
+import { filterTag, listBackups, TREE_TAG } from './snapshots';
 
 const repoId = async (repo: RepoAccess): Promise<string> =>
   String((JSON.parse((await restic(repo, ['cat', 'config'], 'opening the repository', { timeoutMs: 120_000 })).stdout) as { id?: string }).id ?? '');
@@ -36,6 +36,15 @@ export async function checkRepo(repo: RepoAccess, readDataPercent: number): Prom
 
 type ForgetParams = ParamsOf<'ve.backup.forget'>;
 
+/** Tree-only passes a first backup could not drop at once (another restic held the repository). */
+async function dropTreeSnapshots(repo: RepoAccess, ctid?: number): Promise<string[]> {
+  const r = await restic(repo, ['snapshots', '--json', '--tag', [TREE_TAG, ...(ctid !== undefined ? [`ctid:${ctid}`] : [])].join(',')], 'listing tree-only passes');
+  // an hour old: a first backup still between its two passes must keep its own
+  const old = ((JSON.parse(r.stdout || '[]') as { id: string; time: string }[] | null) ?? []).filter((s) => Date.parse(s.time) < Date.now() - 3600_000).map((s) => s.id);
+  if (old.length) await restic(repo, ['forget', ...old], 'forgetting tree-only passes', { timeoutMs: 3600_000 });
+  return old;
+}
+
 /** Forget by ids (only among the filter's backups when a VE is named) or by per-VE retention; then prune. */
 export async function forgetBackups(repo: RepoAccess, p: ForgetParams): Promise<ResultOf<'ve.backup.forget'>> {
   const t0 = Date.now();
@@ -60,6 +69,7 @@ export async function forgetBackups(repo: RepoAccess, p: ForgetParams): Promise<
     const groups = (JSON.parse(r.stdout || '[]') as { remove?: { id: string }[] | null }[] | null) ?? [];
     removed = groups.flatMap((g) => (g.remove ?? []).map((s) => s.id));
   }
+  removed.push(...(await dropTreeSnapshots(repo, p.ctid)));
   if (p.prune && removed.length) await restic(repo, ['prune'], 'pruning', { timeoutMs: 24 * 3600_000 });
   const gone = new Set(removed);
   return { removed, kept: mine.filter((b) => !gone.has(b.id)).map((b) => b.id), pruned: p.prune && removed.length > 0, ms: Date.now() - t0 };

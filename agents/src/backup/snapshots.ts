@@ -11,6 +11,8 @@ interface ResticSnap { id: string; short_id: string; time: string; hostname: str
 /** Name of the manifest file at the top of every backup's tree; the VE's files are under /ve. */
 export const MANIFEST_NAME = 'manifest.sha256';
 export const TREE_NAME = 've';
+/** Tag of a first backup's tree-only pass (create.ts): not a backup, never listed, dropped after. */
+export const TREE_TAG = 'vzpanel-tree';
 
 export const backupTags = (ctid: number, veId?: string): string[] => ['vzpanel', `ctid:${ctid}`, ...(veId ? [`ve:${veId}`] : [])];
 

@@ -90,5 +90,16 @@ export async function settleLeftovers(vzroot: string, logger: Pick<Logger, 'warn
   }
   // copies whose work folder went first (killed between the two removals)
   await rm(copyRoot(vzroot), { recursive: true, force: true });
+  await removePartialSnapshots(vzroot);
   return restart;
+}
+
+/** Snapshot copies a killed agent did not finish (local-snapshots.ts writes `<id>.img.partial` first). */
+async function removePartialSnapshots(vzroot: string): Promise<void> {
+  const priv = path.join(vzroot, 'private');
+  for (const ve of await readdir(priv).catch(() => [] as string[])) {
+    if (!/^\d+$/.test(ve)) continue;
+    const dir = path.join(priv, ve, 'snapshots');
+    for (const n of await readdir(dir).catch(() => [] as string[])) if (n.endsWith('.partial')) await rm(path.join(dir, n), { force: true });
+  }
 }
