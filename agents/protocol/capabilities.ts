@@ -19,6 +19,12 @@ export const FEATURES = {
   criuCheckpoint: 'criu-checkpoint',
   /** migrate.checkpoint / migrate.restoreSource / commitTarget{restore}: online migration with CRIU. */
   criuMigrate: 'criu-migrate',
+  /** ve.backup.* and backup.repo.* work (restic is installed); see methods/backup.ts. */
+  veBackup: 've-backup',
+  /** ve.snapshot.* (local restore points). */
+  veSnapshot: 've-snapshot',
+  /** Point-in-time copies are reflinks (pause in ms); absent = sparse copies while frozen. */
+  reflinkCopy: 'reflink-copy',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];

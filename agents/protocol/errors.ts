@@ -24,6 +24,17 @@ export const AGENT_ERROR_CODES = {
   /** The daemon is stopping and accepts no new work. */
   SHUTTING_DOWN: 13,
   INTERNAL: 1,
+  // Backups (issue 12): no vzctl equivalent, so numbers of their own.
+  REPO_UNREACHABLE: 160,
+  REPO_HOST_KEY_MISMATCH: 161,
+  REPO_AUTH_FAILED: 162,
+  REPO_FULL: 163,
+  REPO_WRONG_PASSWORD: 164,
+  REPO_NOT_FOUND: 165,
+  REPO_LOCKED: 166,
+  SNAPSHOT_NOT_FOUND: 167,
+  SNAPSHOT_LIMIT: 168,
+  VERIFY_FAILED: 169,
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES;

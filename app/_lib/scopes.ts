@@ -12,6 +12,8 @@ const SCOPES: Record<ApiScope, string> = {
   'customers:write': 'Create, update and delete customers',
   'webhooks:read': 'Read webhook endpoints',
   'webhooks:write': 'Add and delete webhook endpoints, rotate their secrets',
+  'backups:read': 'Read backups of containers',
+  'backups:write': 'Back up containers now and restore their backups',
 };
 
 export const API_KEY_SCOPES = Object.keys(SCOPES) as ApiScope[];

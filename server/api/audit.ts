@@ -16,7 +16,7 @@ export interface AuditScratch {
 // Target type by router: the first path segment names what an `id` input refers to.
 const DOMAIN_TARGET: Record<string, string> = {
   ves: 've', portal: 've', billing: 've', nodes: 'node', plans: 'plan', ipPools: 'ipPool', customers: 'user',
-  apiKeys: 'apiKey', templates: 'template', webhooks: 'webhook', tasks: 'task', auth: 'user', staff: 'user', nodeGroups: 'nodeGroup',
+  apiKeys: 'apiKey', templates: 'template', webhooks: 'webhook', tasks: 'task', auth: 'user', staff: 'user', nodeGroups: 'nodeGroup', backups: 'backup',
 };
 
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined);

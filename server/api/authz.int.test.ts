@@ -45,6 +45,9 @@ let veA: { id: string; ctid: number };
 let taskA: string;
 let keyA: string;
 let templateId: string;
+// A backup and a snapshot of A's VE (issue 12): the portal's backup procedures name them by id.
+let backupA: string;
+let snapA: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -73,6 +76,9 @@ beforeAll(async () => {
   veA = { id: ve.id, ctid: ve.ctid };
   keyA = (await db.prisma.veSshKey.create({ data: { veId: ve.id, publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA a', fingerprint: 'SHA256:probe' } })).id;
   taskA = (await db.prisma.task.create({ data: { type: 've.start', veId: ve.id, ctid: ve.ctid, nodeId: node.id, userId: users.customerA } })).id;
+  const storage = await db.prisma.backupStorage.create({ data: { name: uniq('store'), kind: 'local', path: '/tmp/bkp-authz-repo', passwordSealed: 'v1.x.y.z' } });
+  backupA = (await db.prisma.backup.create({ data: { veId: ve.id, ctid: ve.ctid, hostname: ve.hostname, storageId: storage.id, state: 'completed', resticId: 'ab'.repeat(32), manifestDigest: 'cd'.repeat(32) } })).id;
+  snapA = (await db.prisma.veSnapshot.create({ data: { veId: ve.id, agentId: randomUUID(), state: 'ready' } })).id;
 }, 60_000);
 afterAll(async () => {
   await closeTaskEvents();
@@ -175,6 +181,14 @@ const PROBES: Record<string, Probe> = {
   'tasks.list': { input: () => ({ veId: veA.id }), foreign: 'EMPTY' },
   'tasks.watch': { input: () => ({ id: taskA }), foreign: 'NOT_FOUND' },
   'audit.veHistory': { input: () => ({ veId: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.backups.list': { input: () => ({ veId: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.backups.create': { input: () => ({ veId: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.backups.restore': { input: () => ({ id: backupA, confirm: String(veA.ctid) }), foreign: 'NOT_FOUND' },
+  'portal.backups.remove': { input: () => ({ id: backupA }), foreign: 'NOT_FOUND' },
+  'portal.backups.downloadLink': { input: () => ({ id: backupA }), foreign: 'NOT_FOUND' },
+  'portal.backups.snapshots': { input: () => ({ veId: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.backups.snapshotCreate': { input: () => ({ veId: veA.id }), foreign: 'NOT_FOUND' },
+  'portal.backups.snapshotAction': { input: () => ({ id: snapA, action: 'rollback' }), foreign: 'NOT_FOUND' },
 };
 
 const inputKeys = (proc: Proc): string[] => {
@@ -190,7 +204,7 @@ describe("customer B cannot see or touch customer A's VE", () => {
 
   it.each(OWNED.map(([p]) => [p] as const))('%s', async (path) => {
     const probe = PROBES[path];
-    const withId = (id: string) => JSON.parse(JSON.stringify(probe.input()).replaceAll(veA.id, id).replaceAll(taskA, id));
+    const withId = (id: string) => JSON.parse(JSON.stringify(probe.input()).replaceAll(veA.id, id).replaceAll(taskA, id).replaceAll(backupA, id).replaceAll(snapA, id));
     const b = await outcome('customerB', path, probe.input());
     if (probe.foreign === 'NOT_FOUND') {
       const missing = await outcome('customerB', path, withId(randomUUID()));

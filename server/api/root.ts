@@ -19,6 +19,7 @@ import { importsRouter } from './routers/imports';
 import { staffRouter } from './routers/staff';
 import { nodeGroupsRouter } from './routers/nodeGroups';
 import { usageRouter } from './routers/usage';
+import { backupsRouter } from './routers/backups';
 
 export const appRouter = router({
   auth: authRouter,
@@ -41,6 +42,7 @@ export const appRouter = router({
   staff: staffRouter,
   nodeGroups: nodeGroupsRouter,
   usage: usageRouter,
+  backups: backupsRouter,
 });
 
 export type AppRouter = typeof appRouter;

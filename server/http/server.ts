@@ -16,6 +16,8 @@ import { answerClientError, MAX_HEADER_SIZE } from './client-error';
 import { createMetricsHandler, METRICS_PATHS, metricsTokenFrom } from './metrics';
 import { TRPCError } from '@trpc/server';
 import { AUDIT_CSV_PATH, serveAuditCsv } from './audit-csv';
+import { DOWNLOAD_PATH } from '@/server/services/backups/downloads';
+import { serveBackupDownload } from '@/server/operations/backups/export';
 
 export interface NextHandlers {
   handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> | unknown;
@@ -97,6 +99,7 @@ export function createHttpServer(opts: HttpServerOptions) {
       return sendJson(res, h.db === 'ok' ? 200 : 503, h);
     }
     if (p === AUDIT_CSV_PATH) return serveAuditCsv(prisma, req, res, url);
+    if (p.startsWith(DOWNLOAD_PATH)) return serveBackupDownload(prisma, req, res, p.slice(DOWNLOAD_PATH.length));
     // Every answer under /api is JSON, an unknown path too (never Next's HTML 404 page).
     if (p.startsWith('/api/')) return sendJson(res, 404, restErrorBody(new TRPCError({ code: 'NOT_FOUND', message: `No API at ${p}` })));
     if (p.startsWith('/auth/token/')) return redeemLoginToken(prisma, req, res, p.slice('/auth/token/'.length));

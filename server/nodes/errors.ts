@@ -16,6 +16,15 @@ const MAP: Record<string, AppErrorCode> = {
   SHUTTING_DOWN: 'NODE_OFFLINE',
   OP_INTERRUPTED: 'INTERNAL',
   INTERNAL: 'INTERNAL',
+  // Backups (issue 12): a locked repository clears by itself; the rest are said plainly.
+  REPO_LOCKED: 'BUSY',
+  REPO_FULL: 'CAPACITY',
+  SNAPSHOT_LIMIT: 'CAPACITY',
+  REPO_UNREACHABLE: 'UNPROCESSABLE',
+  REPO_HOST_KEY_MISMATCH: 'FORBIDDEN',
+  REPO_AUTH_FAILED: 'FORBIDDEN',
+  REPO_WRONG_PASSWORD: 'FORBIDDEN',
+  VERIFY_FAILED: 'UNPROCESSABLE',
 };
 
 /** Panel error code for an agent error code (any *_NOT_FOUND -> NOT_FOUND; unknown -> INTERNAL). */

@@ -5,6 +5,9 @@ import { Duplex } from 'node:stream';
 import { AppError } from '@/server/errors';
 import type { AgentTransport, RpcChannel } from './transport';
 
+/** An export token as the agent makes them; anything else never reaches an argv or a command line. */
+export const EXPORT_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
+
 /** agents/bin/vzagent of this checkout (VZ_AGENT_BIN overrides, e.g. an installed agent). */
 export const defaultAgentBin = (): string =>
   process.env.VZ_AGENT_BIN ?? path.resolve(import.meta.dirname, '..', '..', 'agents', 'bin', 'vzagent');
@@ -37,6 +40,12 @@ export class LocalTransport implements AgentTransport {
   async openConsoleStream(ctid: number): Promise<RpcChannel> {
     if (!Number.isInteger(ctid) || ctid < 100) throw new AppError('BAD_INPUT', `bad ctid ${ctid}`);
     return this.spawnAgent(['console', String(ctid), '--socket', this.opts.socket]);
+  }
+
+  /** `vzagent backup-export <token>` as a child: the tarball stream of one backup export. */
+  async openBackupExportStream(token: string): Promise<RpcChannel> {
+    if (!EXPORT_TOKEN.test(token)) throw new AppError('BAD_INPUT', 'bad export token');
+    return this.spawnAgent(['backup-export', token, '--socket', this.opts.socket]);
   }
 
   private async spawnAgent(args: string[]): Promise<RpcChannel> {

@@ -24,6 +24,11 @@ export interface AgentTransport {
    * agents/protocol/console.ts) beside the RPC stream; close() ends the shell on the node.
    */
   openConsoleStream?(ctid: number): Promise<RpcChannel>;
+  /**
+   * Opens the tarball stream of a backup export (`vzagent backup-export <token>`, a token from
+   * ve.backup.export; console framing: DATA frames, then EXIT or ERROR). Issue 12.
+   */
+  openBackupExportStream?(token: string): Promise<RpcChannel>;
   /** Releases everything (node removed or panel stopping). */
   close(): Promise<void>;
 }

@@ -56,9 +56,10 @@ describe('job worker start-up', () => {
     const until = Date.now() + 10_000;
     while (!ran.length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     expect(ran).toEqual(['hi']);
-    // Our own worker now holds its liveness lock, so a panel starting next to us would not free its jobs.
+    // Our own worker and its pool (whose id graphile writes to locked_by) now hold their liveness
+    // locks, so a panel starting next to us would not free its jobs.
     const held = await other.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND pid <> pg_backend_pid()`, [0x767a_0002]);
-    expect(held.rows[0].n).toBe(1);
+    expect(held.rows[0].n).toBe(2);
   });
 });
 
@@ -83,6 +84,27 @@ describe('a task interrupted on its last attempt', () => {
       while (ran.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       expect(ran).toEqual(['create', 'stop']);
       expect((await odb.prisma.task.findUniqueOrThrow({ where: { id: first.id } })).status).toBe('succeeded');
+    } finally {
+      await w?.stop();
+      await odb.drop();
+    }
+  });
+});
+
+describe('the dead-worker sweep', () => {
+  it('leaves a job this process is running alone: a long task runs once, not again beside itself', async () => {
+    const odb = await createTestDatabase();
+    let w: PanelWorker | undefined;
+    try {
+      await runMigrations({ connectionString: odb.url });
+      let runs = 0;
+      registerTaskHandler({ type: 'test.slow', run: async () => { runs++; await new Promise((r) => setTimeout(r, 3000)); } });
+      w = await startWorker({ connectionString: odb.url, prisma: odb.prisma, concurrency: 2, sweepIntervalMs: 300 });
+      const t = await enqueueTask(odb.prisma, { type: 'test.slow', params: {}, queue: 've:slow' });
+      const until = Date.now() + 20_000;
+      while ((await odb.prisma.task.findUniqueOrThrow({ where: { id: t.id } })).status !== 'succeeded' && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      expect((await odb.prisma.task.findUniqueOrThrow({ where: { id: t.id } })).status).toBe('succeeded');
+      expect(runs).toBe(1);
     } finally {
       await w?.stop();
       await odb.drop();

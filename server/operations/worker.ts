@@ -11,6 +11,7 @@ import { registerImportTasks } from './imports/task';
 import { registerReinstallTask } from './ve/reinstall';
 import { registerBulkTasks } from './bulk';
 import { registerWebhookHooks, webhookDeliverTask } from './webhooks/deliver';
+import { backupCronItems, backupCronTasks, registerBackupTasks } from './backups';
 
 // Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
 const LIVENESS_NS = 0x767a_0002;
@@ -24,7 +25,10 @@ export function taskList(prisma: PrismaClient): TaskList {
   registerReinstallTask();
   registerBulkTasks();
   registerWebhookHooks();
+  registerBackupTasks();
   return {
+    // Backup scheduler and weekly restore drill (graphile cron, server/operations/backups/scheduler).
+    ...backupCronTasks(prisma),
     // A panel Task row (server/operations/tasks): ve.create, ve.start, …
     'task.run': taskRunner(prisma),
     // One signed webhook delivery attempt (server/operations/webhooks).
@@ -132,20 +136,24 @@ export async function startWorker(opts: { connectionString: string; prisma: Pris
   const events = new EventEmitter();
   // One query at a time on the liveness connection (workers are created in a burst).
   let chain: Promise<unknown> = Promise.resolve();
-  events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => {
-    own.add(worker.workerId);
+  const hold = (id: string) => {
+    own.add(id);
     chain = chain
-      .then(() => liveness.query('SELECT pg_advisory_lock($1, hashtext($2))', [LIVENESS_NS, worker.workerId]))
+      .then(() => liveness.query('SELECT pg_advisory_lock($1, hashtext($2))', [LIVENESS_NS, id]))
       .catch((err) => logger.error({ err }, 'worker liveness lock failed'));
-  });
+  };
+  // graphile-worker 0.17 records the POOL id in locked_by, not the worker's: without holding it too,
+  // the sweep took this process's running jobs for a dead worker's and ran them a second time.
+  events.on('pool:create', ({ workerPool }: { workerPool: { id: string } }) => hold(workerPool.id));
+  events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => hold(worker.workerId));
   const runner = await run({
     connectionString,
     concurrency: opts.concurrency ?? 4,
     noHandleSignals: true,
     pollInterval: 1000,
     taskList: { ...taskList(opts.prisma), ...opts.tasks },
-    // No crontab file: scheduled jobs are registered in code when they exist.
-    parsedCronItems: [],
+    // No crontab file: scheduled jobs are registered in code.
+    parsedCronItems: backupCronItems(),
     logger: graphileLogger,
     events: events as WorkerEvents,
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineMethod } from '../define';
 import { OpIdSchema } from '../envelope';
+import { BackupCapability } from './backup';
 
 export const HelloResult = z.object({
   agentVersion: z.string(),
@@ -38,6 +39,8 @@ export const NodeInfoResult = z.object({
   ves: z.object({ total: z.number().int().nonnegative(), running: z.number().int().nonnegative() }),
   /** The node's CRIU as hello reports it (additive). */
   criu: HelloResult.shape.capabilities.shape.criu.optional(),
+  /** How backups and snapshots copy a VE image here (additive: absent from older agents). */
+  backup: BackupCapability.optional(),
 });
 
 export const OpStatusResult = z.object({

@@ -1,3 +1,4 @@
+import { backupMethods } from './backup';
 import { bulkMethods } from './bulk';
 import { consoleMethods } from './console';
 import { coreMethods } from './core';
@@ -24,4 +25,5 @@ export const methods = {
   ...sshKeyMethods,
   ...usageMethods,
   ...trafficMethods,
+  ...backupMethods,
 };

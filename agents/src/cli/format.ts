@@ -33,3 +33,10 @@ export function formatImportPlan(p: ImportPlanLike): string {
   out.push('', p.problems.length ? `Cannot import as it stands:\n${p.problems.map((x) => `  - ${x}`).join('\n')}` : 'Ready to import.');
   return `${out.join('\n')}\n`;
 }
+
+/** vzctl snapshot-list: `{UUID} DATE NAME`, oldest first (DATE in UTC, like the rest of the node's logs). */
+export function formatSnapshots(snaps: { id: string; createdAt: string; name: string }[], header: boolean): string {
+  const rows = snaps.map((s) => [`{${s.id}}`, s.createdAt.replace('T', ' ').replace(/\.\d+Z$/, ''), s.name]);
+  if (!rows.length) return header ? 'UUID DATE NAME\n' : '';
+  return table(header ? [['UUID', 'DATE', 'NAME'], ...rows] : rows, [0, 1, 2]);
+}

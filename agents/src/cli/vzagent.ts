@@ -10,7 +10,12 @@ import { runConsole } from '../console/serve';
 const USAGE = `usage: vzagent rpc [--socket PATH] [--vzroot DIR]
        vzagent call METHOD [JSON_PARAMS] [--op-id ID] [--socket PATH] [--vzroot DIR]
        vzagent console CTID [--socket PATH] [--vzroot DIR]   (framed web-console stream)
-       vzagent rsync-recv --vzroot DIR --ctid N   (forced command of a migration key)`;
+       vzagent rsync-recv --vzroot DIR --ctid N   (forced command of a migration key)
+       vzagent backup-export TOKEN [--socket PATH]   (framed tarball of a backup, token from ve.backup.export)`;
+
+const exportToken = (cmd: string | undefined): string | null => /^vzagent backup-export ([A-Za-z0-9_-]{32})$/.exec(cmd ?? '')?.[1] ?? null;
+/** The daemon holds the export's token and secrets, so the download is always its stream. */
+const exportMode = (socket: string, token: string) => runRpcBridge(socket, { header: { stream: 'backup-export', token }, what: 'backup-export' });
 
 // Not root: the node's agent SSH account, which may only reach the daemon's socket; the daemon
 // then runs the console or the migration receiver itself.
@@ -33,6 +38,8 @@ function consoleMode(socket: string, ctid: number): Promise<number> {
  */
 function forcedMode(socket: string): Promise<number> {
   const asked = process.env.SSH_ORIGINAL_COMMAND;
+  const token = exportToken(asked);
+  if (token) return exportMode(socket, token);
   if (asked === undefined || !/^\s*vzagent\s+console\b/.test(asked)) return runRpcBridge(socket);
   const ctid = parseConsoleCommand(asked);
   if (ctid === null) {
@@ -71,6 +78,10 @@ async function mainCli(argv: string[]): Promise<number> {
   if (cmd === 'console') {
     const ctid = parseConsoleCommand(`vzagent console ${rest[0] ?? ''}`);
     if (ctid !== null && rest.length === 1) return consoleMode(config.socket, ctid);
+  }
+  if (cmd === 'backup-export') {
+    const token = exportToken(`vzagent backup-export ${rest[0] ?? ''}`);
+    if (token && rest.length === 1) return exportMode(config.socket, token);
   }
   if (cmd === 'rsync-recv') {
     const ctid = Number(argv[argv.indexOf('--ctid') + 1]);

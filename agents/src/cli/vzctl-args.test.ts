@@ -59,3 +59,18 @@ describe('vzlist', () => {
     expect(t).toContain('9223372036854775807');
   });
 });
+
+describe('vzctl snapshot verbs (OpenVZ 7)', () => {
+  const id = '0b0e2f4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+  it('maps snapshot, snapshot-list, snapshot-switch and snapshot-delete to ve.snapshot.*', () => {
+    expect(parseVzctl(['snapshot', '101', '--name', 'pre upgrade'])).toMatchObject({ method: 've.snapshot.create', params: { ctid: 101, name: 'pre upgrade' } });
+    expect(parseVzctl(['snapshot-list', '101', '-H'])).toMatchObject({ method: 've.snapshot.list', print: 'snapshot-list-noheader' });
+    expect(parseVzctl(['snapshot-switch', '101', '--id', `{${id}}`, '--skip-resume'])).toMatchObject({ method: 've.snapshot.rollback', params: { ctid: 101, id, start: false } });
+    expect(parseVzctl(['snapshot-delete', '101', `--id=${id.toUpperCase()}`])).toMatchObject({ method: 've.snapshot.delete', params: { ctid: 101, id } });
+  });
+  it('needs a UUID for switch and delete and knows no other options', () => {
+    expect(() => parseVzctl(['snapshot-switch', '101'])).toThrow(/UUID/);
+    expect(() => parseVzctl(['snapshot-delete', '101', '--id', '12'])).toThrow(/UUID/);
+    expect(() => parseVzctl(['snapshot', '101', '--id', id])).toThrow(/unknown option --id/);
+  });
+});

@@ -2,7 +2,10 @@
 import { AgentError } from '../daemon/errors';
 
 /** `interactive`: after the call (console.prepare) vzctl attaches the terminal itself (enter, console). */
-export type Call = { method: string; params: Record<string, unknown>; passwordFor?: string; scriptFromStdin?: boolean; interactive?: 'enter' | 'console'; print: 'status' | 'exec' | 'exec2' | 'ubc' | 'import' | 'quiet' };
+export type Call = {
+  method: string; params: Record<string, unknown>; passwordFor?: string; scriptFromStdin?: boolean; interactive?: 'enter' | 'console';
+  print: 'status' | 'exec' | 'exec2' | 'ubc' | 'import' | 'quiet' | 'snapshot' | 'snapshot-list' | 'snapshot-list-noheader';
+};
 
 export class UsageError extends Error {}
 
@@ -76,7 +79,7 @@ function setOptions(opts: [string, string | undefined][], params: Record<string,
   return passwordFor;
 }
 
-const FLAGS_WITHOUT_VALUE = new Set(['save', 'nosave', 'fast', 'wait', 'force', 'skiplock', 'start', 'dry-run']);
+const FLAGS_WITHOUT_VALUE = new Set(['save', 'nosave', 'fast', 'wait', 'force', 'skiplock', 'start', 'dry-run', 'skip-resume']);
 
 /** Split `--opt value` / `--opt=value` pairs from the rest. */
 export function splitOpts(args: string[]): { pos: string[]; opts: [string, string | undefined][] } {
@@ -134,6 +137,7 @@ export function parseVzctl(argv: string[]): Call {
     return { method: 've.exec', params: { ctid, scriptFile: rest[0] }, print: 'exec2' };
   }
   if (verb === 'enter' || verb === 'console') return { method: 'console.prepare', params: { ctid }, interactive: verb, print: 'quiet' };
+  if (verb.startsWith('snapshot')) return snapshotCall(verb, ctid, rest);
   const { pos, opts } = splitOpts(rest);
   if (pos.length) throw new UsageError(`unexpected argument ${pos[0]}`);
   if (verb === 'import') return parseImport(ctid, opts);
@@ -172,4 +176,38 @@ export function parseVzctl(argv: string[]): Call {
   // OpenVZ's chkpnt dumps and stops the VE; restore brings it back from the dump.
   if (verb === 'chkpnt') params.stop = true;
   return { method, params, print: verb === 'ubc' ? 'ubc' : 'status' };
+}
+
+// OpenVZ 7 prints and takes snapshot ids as {uuid}; braces are optional here.
+const uuidArg = (v: string | undefined): string => {
+  const id = (v ?? '').replace(/^\{(.*)\}$/, '$1');
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new UsageError('--id needs a snapshot UUID (see vzctl snapshot-list)');
+  return id.toLowerCase();
+};
+
+/** vzctl snapshot | snapshot-list | snapshot-switch | snapshot-delete (OpenVZ 7 names and options). */
+function snapshotCall(verb: string, ctid: number, rest: string[]): Call {
+  const noHeader = rest.includes('-H');
+  const { pos, opts } = splitOpts(rest.filter((a) => a !== '-H'));
+  if (pos.length) throw new UsageError(`unexpected argument ${pos[0]}`);
+  const o = new Map(opts);
+  const allow = (names: string[]) => {
+    for (const k of o.keys()) if (!names.includes(k)) throw new UsageError(`unknown option --${k} for ${verb}`);
+  };
+  switch (verb) {
+    case 'snapshot':
+      allow(['name']);
+      return { method: 've.snapshot.create', params: { ctid, ...(o.has('name') ? { name: o.get('name') ?? '' } : {}) }, print: 'snapshot' };
+    case 'snapshot-list':
+      allow([]);
+      return { method: 've.snapshot.list', params: { ctid }, print: noHeader ? 'snapshot-list-noheader' : 'snapshot-list' };
+    case 'snapshot-switch':
+      allow(['id', 'skip-resume']);
+      return { method: 've.snapshot.rollback', params: { ctid, id: uuidArg(o.get('id')), ...(o.has('skip-resume') ? { start: false } : {}) }, print: 'status' };
+    case 'snapshot-delete':
+      allow(['id']);
+      return { method: 've.snapshot.delete', params: { ctid, id: uuidArg(o.get('id')) }, print: 'status' };
+    default:
+      throw new UsageError(`unknown verb ${verb}`);
+  }
 }

@@ -6,7 +6,7 @@ import { exitCodeOf, type MethodName } from '@/agents/protocol';
 import { loadConfig } from '../daemon/config';
 import { isAgentError } from '../daemon/errors';
 import { callDaemon, wantsHelp } from './daemon-client';
-import { formatImportPlan, formatUbc, type ImportPlanLike } from './format';
+import { formatImportPlan, formatSnapshots, formatUbc, type ImportPlanLike } from './format';
 import { parseVzctl, UsageError, type Call } from './vzctl-args';
 
 const USAGE = `usage: vzctl [--vzroot DIR] [--socket PATH] VERB CTID [options]
@@ -22,6 +22,10 @@ const USAGE = `usage: vzctl [--vzroot DIR] [--socket PATH] VERB CTID [options]
                   an OpenVZ VE (simfs) as a new VE; --dry-run prints every mapping and what is not carried
   enter CTID      a root shell in the running VE (exit leaves it)
   console CTID    the VE's console (/dev/console); needs a terminal; Ctrl-a q detaches
+  snapshot CTID [--name NAME]                   a local restore point of the VE's disk (brief freeze if running)
+  snapshot-list CTID [-H]                        its snapshots: UUID, date, name
+  snapshot-switch CTID --id UUID [--skip-resume] roll the disk back to a snapshot (stop, switch, start if it ran)
+  snapshot-delete CTID --id UUID                 remove a snapshot
   --netif_add/--netif_del are not supported: every VE has one interface, eth0, a veth on the
   node bridge; change its addresses with --ipadd/--ipdel`;
 
@@ -58,6 +62,14 @@ function print(call: Call, ctid: number, result: Record<string, unknown>): numbe
     process.stdout.write(formatImportPlan(plan));
     if (call.method === 've.import') process.stdout.write(`CT ${ctid} imported (${String((result.ve as { status: string }).status)})\n`);
     return plan.problems.length && call.method !== 've.import' ? 1 : 0;
+  }
+  if (call.print === 'snapshot') {
+    process.stdout.write(`Snapshot {${String(result.id)}} of CT ${ctid} has been successfully created (${String(result.copyMode)} copy, VE paused ${String(result.pauseMs)} ms)\n`);
+    return 0;
+  }
+  if (call.print === 'snapshot-list' || call.print === 'snapshot-list-noheader') {
+    process.stdout.write(formatSnapshots(result.snapshots as never, call.print === 'snapshot-list'));
+    return 0;
   }
   if (call.print === 'ubc') {
     process.stdout.write(formatUbc(ctid, result.rows as never));

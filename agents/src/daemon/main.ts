@@ -10,6 +10,7 @@ import { testHandlers } from './test-handlers';
 import { bootTasks } from './boot';
 import { startSampler } from '../metrics/sampler';
 import { startShapingKeeper } from '../net/shaping-keeper';
+import { settleBackupsOnStartup } from '../backup/startup';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.VZ_SHUTDOWN_GRACE_MS ?? 30_000);
 
@@ -24,6 +25,7 @@ export async function main(): Promise<void> {
   const journal = new Journal(config.journalDir);
   const interrupted = await journal.recoverOnStartup();
   for (const e of interrupted) logger.warn({ opId: e.opId, method: e.method, ve: e.ve }, 'operation interrupted by a previous agent exit');
+  await settleBackupsOnStartup(config, logger); // thaw, unmount, finish or drop half-done restores before taking calls
   const list = config.testHandlers ? [...handlers, ...testHandlers] : handlers;
   const dispatcher = new Dispatcher(config, journal, logger, list);
   const server = await listen(config.socket, dispatcher, logger, { vzroot: config.vzroot, group: config.socketGroup });

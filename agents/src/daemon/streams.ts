@@ -5,8 +5,10 @@ import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import { runConsole } from '../console/serve';
 import { recvArgs, spawnRsyncRecv } from '../migrate/rsync-recv';
+import { EXPORT_TOKEN_RE, serveExport } from '../backup/export';
 
-export type StreamHeader = { stream: 'console'; ctid: number } | { stream: 'rsync-recv'; ctid: number; command: string };
+export type StreamHeader = { stream: 'console'; ctid: number } | { stream: 'rsync-recv'; ctid: number; command: string }
+  | { stream: 'backup-export'; token: string };
 
 export interface StreamContext { vzroot: string; socket: string; logger: Logger }
 
@@ -22,6 +24,7 @@ export function parseStreamHeader(line: string): StreamHeader | string | undefin
     return undefined;
   }
   if (!m || typeof m !== 'object' || !('stream' in m)) return undefined;
+  if (m.stream === 'backup-export') return typeof m.token === 'string' && EXPORT_TOKEN_RE.test(m.token) ? { stream: 'backup-export', token: m.token } : 'backup-export needs a token';
   if (!Number.isInteger(m.ctid) || (m.ctid as number) < 1) return 'stream request needs an integer ctid';
   if (m.stream === 'console') return { stream: 'console', ctid: m.ctid as number };
   if (m.stream === 'rsync-recv' && typeof m.command === 'string') return { stream: 'rsync-recv', ctid: m.ctid as number, command: m.command };
@@ -42,6 +45,7 @@ export async function serveStream(conn: net.Socket, header: StreamHeader | strin
     conn.end();
     return;
   }
+  if (header.stream === 'backup-export') return serveExport(conn, header.token, ctx.logger);
   if (header.stream === 'console') {
     ack(conn, { ok: true });
     // a PassThrough starts flowing when the console attaches its reader; conn itself stays paused until then

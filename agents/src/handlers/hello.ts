@@ -5,11 +5,12 @@ import { defineHandler } from '../daemon/types';
 import { cgroupVersion, criuStatus, lxcVersion, storageBackends } from '../daemon/probe';
 import { registeredMethods } from '../daemon/registry-state';
 import { hostFacts } from '../lxc/host-facts';
+import { backupFeatures } from '../backup/capability';
 
 export const hello = defineHandler({
   method: 'hello',
-  async run() {
-    const [lxc, criu, growOnline] = await Promise.all([lxcVersion(), criuStatus(), canResizeOnline()]);
+  async run(_params, ctx) {
+    const [lxc, criu, growOnline, backup] = await Promise.all([lxcVersion(), criuStatus(), canResizeOnline(), backupFeatures(ctx.vzroot)]);
     return {
       agentVersion: AGENT_VERSION,
       protocolVersion: PROTOCOL_VERSION,
@@ -22,6 +23,7 @@ export const hello = defineHandler({
         features: [
           ...CORE_FEATURES, ...(growOnline ? [FEATURES.diskGrowOnline] : []),
           ...(criu.usable && hostFacts().consoleLog === false ? [FEATURES.criuCheckpoint, FEATURES.criuMigrate] : []),
+          ...backup,
         ],
         methods: registeredMethods(),
       },

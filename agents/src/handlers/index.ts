@@ -3,6 +3,7 @@
  * list entry per handler file (agents/src/handlers/<verb>.ts).
  */
 import type { AnyHandler } from '../daemon/types';
+import { backupHandlers } from './backup';
 import { bulkHandlers } from './bulk';
 import { consolePrepare } from './console';
 import { hello } from './hello';
@@ -27,4 +28,5 @@ export const handlers: AnyHandler[] = [
   veSshKeys,
   usagePull,
   veThrottle, veShaping,
+  ...backupHandlers,
 ];

@@ -1,17 +1,19 @@
 import { defineHandler } from '../daemon/types';
+import { backupCapability } from '../backup/capability';
 import { cpuCount, criuStatus, diskInfo, loadAvg, memInfo, uptimeSeconds, veCounts } from '../daemon/probe';
 
 export const nodeInfo = defineHandler({
   method: 'node.info',
   async run(_params, ctx) {
-    const [memory, disk, load, uptime, ves, criu] = await Promise.all([
+    const [memory, disk, load, uptime, ves, criu, backup] = await Promise.all([
       memInfo(),
       diskInfo(ctx.vzroot),
       loadAvg(),
       uptimeSeconds(),
       veCounts(ctx.vzroot, ctx.config.lxcpath),
       criuStatus(),
+      backupCapability(ctx.vzroot),
     ]);
-    return { cpus: cpuCount(), memory, disk, load, uptimeSeconds: uptime, ves, criu };
+    return { cpus: cpuCount(), memory, disk, load, uptimeSeconds: uptime, ves, criu, backup };
   },
 });

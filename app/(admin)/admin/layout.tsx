@@ -13,6 +13,7 @@ const nav: NavItem[] = [
   { href: '/admin/imports', label: 'Import' },
   { href: '/admin/ip-pools', label: 'IP pools' },
   { href: '/admin/bulk', label: 'Bulk' },
+  { href: '/admin/backups', label: 'Backups' },
   { href: '/admin/tasks', label: 'Tasks' },
   { href: '/admin/api-keys', label: 'API keys' },
   { href: '/admin/webhooks', label: 'Webhooks' },

@@ -5,6 +5,7 @@ import { AppError } from '@/server/errors';
 import type { AgentTransport, RpcChannel } from '../transport';
 import { fingerprintOfBlob } from './keys';
 import { consoleCommand } from '@/agents/protocol/console';
+import { EXPORT_TOKEN } from '../local';
 
 export interface SshTarget {
   /** Node name, for error messages only. */
@@ -227,6 +228,12 @@ export class SshTransport extends EventEmitter implements AgentTransport {
   async openConsoleStream(ctid: number): Promise<RpcChannel> {
     if (!Number.isInteger(ctid) || ctid < 100) throw new AppError('BAD_INPUT', `bad ctid ${ctid}`);
     return wrapChannel(await this.exec(consoleCommand(ctid)));
+  }
+
+  /** A backup export stream on the pooled connection (`vzagent backup-export <token>`, read by the forced command). */
+  async openBackupExportStream(token: string): Promise<RpcChannel> {
+    if (!EXPORT_TOKEN.test(token)) throw new AppError('BAD_INPUT', 'bad export token');
+    return wrapChannel(await this.exec(`vzagent backup-export ${token}`));
   }
 
   private drop(c: Client) {

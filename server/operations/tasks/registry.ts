@@ -20,6 +20,8 @@ export interface TaskHandler {
   run(ctx: TaskContext): Promise<unknown>;
   /** Called once when the task ends failed (after its last attempt): put the target in a known state. */
   onFailed?(ctx: TaskContext, error: unknown): Promise<void>;
+  /** Failures of this type worth another attempt besides NODE_OFFLINE and BUSY (e.g. backup storage unreachable). */
+  retryable?(error: unknown): boolean;
 }
 
 const handlers = new Map<string, TaskHandler>();

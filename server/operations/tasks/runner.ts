@@ -121,7 +121,7 @@ export function taskRunner(prisma: PrismaClient): GraphileTask {
     } catch (e) {
       const code: AppErrorCode = isAppError(e) ? e.code : 'INTERNAL';
       const message = e instanceof Error ? e.message : String(e);
-      if (RETRYABLE.has(code) && !ctx.isLastAttempt) {
+      if ((RETRYABLE.has(code) || handler.retryable?.(e)) && !ctx.isLastAttempt) {
         await ctx.log(`attempt ${attempt} of ${maxAttempts} failed (${code}): ${message}; retrying`, 'warn');
         await ctx.flush();
         await prisma.task.update({ where: { id: taskId }, data: { status: 'queued', message } });

@@ -4,7 +4,7 @@ import { apiKeyCache, type CachedKey } from './apiKeyCache';
 import { randomBase32, sameDigest, sha256Hex } from './tokens';
 
 /** Scopes a billing key can hold; procedures name the one they need. */
-export const API_SCOPES = ['catalog:read', 'nodes:read', 'ves:read', 'ves:write', 'customers:read', 'customers:write', 'webhooks:read', 'webhooks:write'] as const;
+export const API_SCOPES = ['catalog:read', 'nodes:read', 'ves:read', 'ves:write', 'customers:read', 'customers:write', 'webhooks:read', 'webhooks:write', 'backups:read', 'backups:write'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 const TOKEN_RE = /^vzk_([a-z2-7]{8})_([a-z2-7]{48})$/;

@@ -15,6 +15,9 @@ const PlanFields = {
   ...LimitFields,
   ipv4Count: z.number().int().min(0).max(256),
   ipv6Count: z.number().int().min(0).max(256),
+  /** Local snapshots and backups a VE on this plan may keep (0 = the customer cannot make them). */
+  snapshotLimit: z.number().int().min(0).max(100),
+  backupLimit: z.number().int().min(0).max(1000),
   /** Template ids a VE on this plan may use; empty = every enabled template. */
   templateIds: z.array(z.string().min(1).max(64)).max(500),
   active: z.boolean(),
@@ -36,6 +39,8 @@ export const PlanInput = z.object({
   bandwidth: PlanFields.bandwidth.default(0),
   ipv4Count: PlanFields.ipv4Count.default(1),
   ipv6Count: PlanFields.ipv6Count.default(0),
+  snapshotLimit: PlanFields.snapshotLimit.default(0),
+  backupLimit: PlanFields.backupLimit.default(0),
   templateIds: PlanFields.templateIds.default([]),
   active: PlanFields.active.default(true),
   nodeGroupId: PlanFields.nodeGroupId.default(null),

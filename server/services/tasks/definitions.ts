@@ -107,6 +107,21 @@ export const TASKS = {
   've.sshkeys': z.object({ ctid: Ctid.optional(), add: z.array(z.string()), remove: z.array(z.string()) }),
   // The bulk job row points at its task, so the task is written first and learns the job id right after.
   'bulk.run': z.object({ bulkJobId: z.string().optional() }),
+  // Backups and snapshots (bkpanel, issue 12): the Backup / VeSnapshot / BackupStorage rows carry the detail.
+  'backup.create': z.object({ backupId: z.string() }),
+  /** Restore into the task's VE (the backed-up one, or a new one an admin created for it). */
+  'backup.restore': z.object({ backupId: z.string(), start: z.boolean().optional(), newVe: z.boolean().optional() }),
+  /** Remove these backups, or apply a retention policy to one VE's backups in one storage. */
+  'backup.forget': z.object({
+    storageId: z.string(), backupIds: z.array(z.string()).optional(), veId: z.string().optional(),
+    keepDaily: z.number().int().nonnegative().optional(), keepWeekly: z.number().int().nonnegative().optional(), keepMonthly: z.number().int().nonnegative().optional(),
+  }),
+  'backup.storage.check': z.object({ storageId: z.string(), init: z.boolean().optional() }),
+  /** Restore a backup (a random recent one when not named) into a throwaway VE, compare with its manifest, remove the VE. */
+  'backup.drill': z.object({ backupId: z.string().optional() }),
+  've.snapshot.create': z.object({ snapshotId: z.string(), maxCount: z.number().int().positive().optional() }),
+  've.snapshot.rollback': z.object({ snapshotId: z.string() }),
+  've.snapshot.delete': z.object({ snapshotId: z.string() }),
 } as const;
 
 export type TaskType = keyof typeof TASKS;

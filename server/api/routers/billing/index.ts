@@ -27,6 +27,9 @@ import { addAddress } from './addAddress';
 import { removeAddress } from './removeAddress';
 import { usage } from './usage';
 import { usageAll } from './usageAll';
+import { backups } from './backups';
+import { backupCreate } from './backupCreate';
+import { backupRestore } from './backupRestore';
 
 /**
  * Billing REST (/api/v1, API-key auth); also callable over tRPC with a bearer key.
@@ -36,4 +39,5 @@ export const billingRouter = router({
   catalog, nodes, ves, upsertCustomer, deleteCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
   webhooks, webhookCreate, webhookDelete, webhookRotate, addAddress, removeAddress,
   usage, usageAll,
+  backups, backupCreate, backupRestore,
 });

@@ -10,6 +10,8 @@ export const PlanOutput = z.object({
   ...LimitFields,
   ipv4Count: z.number().int(),
   ipv6Count: z.number().int(),
+  snapshotLimit: z.number().int().describe('Local snapshots a VE may keep (0 = none for customers)'),
+  backupLimit: z.number().int().describe('Backups a VE may keep, scheduled ones included (0 = no customer backups)'),
   templates: z.array(z.object({ id: z.string(), name: z.string() })).describe('Allowed templates; empty = all enabled'),
   active: z.boolean(),
   veCount: z.number().int().describe('VEs on this plan'),

@@ -11,6 +11,7 @@ import { beancounters } from './beancounters';
 import { sshKeys } from './sshKeys';
 import { addSshKey } from './addSshKey';
 import { removeSshKey } from './removeSshKey';
+import { portalBackupsRouter } from '../portalBackups';
 
 /** The customer portal: every procedure is owner-scoped on the server (services/portal, ownerScope). */
-export const portalRouter = router({ myVes, ve, usage, power, reinstall, setPassword, setHostname, tasks, beancounters, sshKeys, addSshKey, removeSshKey });
+export const portalRouter = router({ myVes, ve, usage, power, reinstall, setPassword, setHostname, tasks, beancounters, sshKeys, addSshKey, removeSshKey, backups: portalBackupsRouter });

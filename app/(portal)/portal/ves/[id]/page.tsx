@@ -17,6 +17,7 @@ import { VeHistory } from '@/app/_components/VeHistory';
 import { VeBeancounters } from '@/app/_components/VeBeancounters';
 import { VeSshKeys } from '@/app/_components/VeSshKeys';
 import { UsageGraphs } from '@/app/_components/UsageGraphs';
+import { VeBackups } from '@/app/_components/VeBackups';
 
 const POWER = ['start', 'stop', 'restart'] as const;
 
@@ -84,6 +85,7 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
           <HostnameForm current={v.hostname} disabled={paused} onTask={onTask} run={(hostname) => client.portal.setHostname.mutate({ id, hostname })} />
           <PasswordForm disabled={paused} onTask={onTask} run={(password) => client.portal.setPassword.mutate({ id, password })} />
         </div>
+        <VeBackups veId={v.id} ctid={v.ctid} disabled={paused} onTask={onTask} />
         <ReinstallForm templates={v.templates} current={v.template} disabled={paused} onTask={onTask} run={(i) => client.portal.reinstall.mutate({ id, ...i })} />
         <VeSshKeys veId={v.id} portal disabled={paused} onTask={onTask} />
         <VeBeancounters veId={v.id} data={ubc.data} error={ubc.error} loading={ubc.isFetching} onRefresh={() => void ubc.refetch()} />
