@@ -19,6 +19,17 @@ async function call<T>(req: APIRequestContext, proc: string, input: unknown, mut
 }
 const vzctl = (...args: string[]) => execFileSync(path.join(ROOT, 'agents/bin/vzctl'), ['--vzroot', vzroot(), ...args], { encoding: 'utf8', timeout: 60_000 });
 
+/** login(), again when Chromium drops the navigation because a veth appeared on the host (other tests' VEs). */
+async function loginRetry(page: Page, email: string, password: string) {
+  for (let i = 0; ; i++) {
+    try {
+      return await login(page, email, password);
+    } catch (err) {
+      if (i >= 2 || !/ERR_NETWORK_CHANGED/.test(String(err))) throw err;
+    }
+  }
+}
+
 /** Every usage chart has points and a drawn uPlot canvas. */
 async function expectCharts(page: Page) {
   for (const c of ['cpu', 'memory', 'disk', 'network', 'disk-i-o']) {
@@ -32,7 +43,7 @@ async function expectCharts(page: Page) {
 test('usage graphs and the limits timeline render with data for admin, node and owner', async ({ page, browser, baseURL }) => {
   test.setTimeout(420_000);
   const id = randomBytes(3).toString('hex');
-  await login(page, admin().email, admin().password);
+  await loginRetry(page, admin().email, admin().password);
   await expect(page).toHaveURL(/\/admin$/);
   const req = page.request;
   const nodes = await call<Array<{ id: string; name: string }>>(req, 'nodes.list', undefined, false);
@@ -71,7 +82,7 @@ test('usage graphs and the limits timeline render with data for admin, node and 
     const ctx = await browser.newContext({ baseURL });
     try {
       const cp = await ctx.newPage();
-      await login(cp, email, password);
+      await loginRetry(cp, email, password);
       await expect(cp).toHaveURL(/\/portal$/);
       await cp.goto(`/portal/ves/${ve.id}`);
       await expectCharts(cp);
