@@ -18,7 +18,7 @@ describe('procedure metadata', () => {
   it('every REST procedure is API-key protected with at least one scope', () => {
     const rest = procedures.filter(([, p]) => p._def.meta?.openapi);
     expect(rest.map(([k]) => k).sort()).toEqual([
-      'billing.addAddress', 'billing.catalog', 'billing.changePlan', 'billing.consoleUrl', 'billing.create', 'billing.deleteCustomer', 'billing.get', 'billing.loginToken', 'billing.nodes', 'billing.power',
+      'billing.addAddress', 'billing.backupCreate', 'billing.backupRestore', 'billing.backups', 'billing.catalog', 'billing.changePlan', 'billing.consoleUrl', 'billing.create', 'billing.deleteCustomer', 'billing.get', 'billing.loginToken', 'billing.nodes', 'billing.power',
       'billing.reinstall', 'billing.removeAddress', 'billing.setHostname', 'billing.setPassword', 'billing.status', 'billing.statusMany', 'billing.suspend', 'billing.task', 'billing.terminate', 'billing.unsuspend',
       'billing.upsertCustomer', 'billing.usage', 'billing.usageAll', 'billing.ves', 'billing.webhookCreate', 'billing.webhookDelete', 'billing.webhookRotate', 'billing.webhooks',
     ]);
