@@ -10,7 +10,6 @@ import { restoreFromMigrationDump } from '../criu/migrate';
 import { veExists, writeVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
 import { createImage, mountImage, unmountImage } from '../storage/image';
-import { findTemplate } from '../templates/cache';
 import { VeError } from '../sys/errors';
 import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
@@ -46,7 +45,8 @@ export async function prepareTarget(rt: Runtime, i: PrepareInput, undo: Undo) {
   if (prior) throw new VeError('VE_EXISTS', `another migration of VE ${i.ctid} (${prior.migrationId}) is prepared on this node; abort it first`);
   checkVeAddresses(c, rt.networks);
   await assertIpsFree(rt.vzroot, i.ctid, c.ips);
-  await findTemplate(rt.vzroot, c.ostemplate);
+  // The VE's files travel with it: its template is needed here only for a later reinstall, which
+  // fetches or builds it then. A VE imported from OpenVZ has a template label no node caches.
   const fs = await statfs(rt.vzroot);
   const need = Math.ceil(i.usedBytes * 1.1) + 64 * MiB;
   if (fs.bavail * fs.bsize < need) throw new VeError('NO_DISK_SPACE', `not enough space under ${rt.vzroot} for VE ${i.ctid}: need ${need} bytes, ${fs.bavail * fs.bsize} free`);
