@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { APIRequestContext } from '@playwright/test';
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, visit } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const vzroot = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
@@ -66,6 +66,21 @@ test('a customer backs up their VE in the portal, restores it, and downloads the
   try {
     expect(await waitTask(req, created.taskId)).toMatchObject({ status: 'succeeded' });
     await inVe(ve.ctid, 'echo first-version > /root/marker.txt');
+
+    await test.step('the admin schedules the plan\'s backups', async () => {
+      await visit(page, '/admin/backups');
+      const card = page.getByTestId('backup-schedules');
+      await card.getByTestId('schedule-plan').selectOption({ label: `backup-${id}` });
+      await card.getByTestId('schedule-storage').selectOption({ label: `e2e-${id}` });
+      await card.getByLabel('Window opens (UTC)').fill('03:30');
+      await card.getByLabel('Keep weekly').fill('2');
+      await card.getByTestId('schedule-save').click();
+      const row = card.locator('tr', { hasText: `backup-${id}` });
+      await expect(row).toContainText('Daily, 03:30–07:30');
+      await expect(row).toContainText('7 daily, 2 weekly, 3 monthly');
+      const saved = await call<Array<{ planId: string | null; storageId: string; windowStart: number }>>(req, 'backups.schedules', undefined, false);
+      expect(saved.find((x) => x.planId === plan.id)).toMatchObject({ storageId: storage.id, windowStart: 210 });
+    });
 
     const ctx = await browser.newContext();
     const cp = await ctx.newPage();

@@ -11,6 +11,7 @@ import { ErrorAlert } from '@/app/_components/Alert';
 import { TaskProgress } from '@/app/_components/TaskProgress';
 import { EmptyRow, TBody, Td, Th, THead, Table } from '@/app/_components/Table';
 import { BackupStorageForm } from '@/app/_components/BackupStorageForm';
+import { BackupSchedules } from '@/app/_components/BackupSchedules';
 
 const tone = (s: string): Tone => (s === 'completed' || s === 'ok' ? 'green' : s === 'failed' ? 'red' : 'amber');
 
@@ -63,6 +64,7 @@ export default function BackupsPage() {
           </CardBody>
         </Card>
         <BackupStorageForm onAdded={(t) => { setTask(t); refresh(); }} />
+        <BackupSchedules />
         <Card>
           <CardHeader title="All backups" subtitle={backups.data ? `${backups.data.total} in all` : undefined} />
           <CardBody>
