@@ -6,19 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { APIRequestContext } from '@playwright/test';
-import { test, expect, admin, login, visit } from './fixtures';
+import { test, expect, admin, login, visit, call } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const vzroot = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
 const TASK_TIMEOUT = 240_000;
 
-async function call<T>(req: APIRequestContext, proc: string, input: unknown, mutation = true): Promise<T> {
-  const res = mutation
-    ? await req.post(`/api/trpc/${proc}`, { data: input })
-    : await req.get(`/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`);
-  expect(res.ok(), `${proc}: ${await res.text()}`).toBe(true);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
 
 async function waitTask(req: APIRequestContext, id: string): Promise<{ status: string; error: string | null }> {
   for (const end = Date.now() + TASK_TIMEOUT; Date.now() < end; await new Promise((r) => setTimeout(r, 1000))) {

@@ -4,19 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { APIRequestContext } from '@playwright/test';
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, call } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const vzroot = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
 
-async function call<T>(req: APIRequestContext, proc: string, input: unknown, mutation = true): Promise<T> {
-  const res = mutation
-    ? await req.post(`/api/trpc/${proc}`, { data: input })
-    : await req.get(`/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`);
-  expect(res.ok(), `${proc}: ${await res.text()}`).toBe(true);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
 
 const vzctl = (...args: string[]) => execFileSync(path.join(ROOT, 'agents/bin/vzctl'), ['--vzroot', vzroot(), ...args], { encoding: 'utf8', timeout: 60_000 });
 

@@ -1,5 +1,5 @@
 // Shared e2e bits: the running panel's URL and admin login (from global-setup) and a login helper.
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test';
 
 export const admin = () => ({
   email: process.env.VZ_E2E_ADMIN_EMAIL ?? '',
@@ -37,4 +37,13 @@ export async function login(page: Page, email: string, password: string) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** One tRPC procedure through the page's session (POST for a mutation, GET for a query); fails the test on an error. */
+export async function call<T>(req: APIRequestContext, proc: string, input: unknown, mutation = true): Promise<T> {
+  const res = mutation
+    ? await req.post(`/api/trpc/${proc}`, { data: input })
+    : await req.get(`/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`);
+  expect(res.ok(), `${proc}: ${await res.text()}`).toBe(true);
+  return ((await res.json()) as { result: { data: T } }).result.data;
 }

@@ -5,20 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { APIRequestContext } from '@playwright/test';
-import { test, expect, admin, login, visit } from './fixtures';
+import { test, expect, admin, login, visit, call } from './fixtures';
 import { startTestSshd, type TestSshd } from '../test/fixtures/sshd';
 import { createTestAccount, type TestAccount } from '../test/fixtures/accounts';
 
 const vzroot = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
 
-async function call<T>(req: APIRequestContext, proc: string, input: unknown, mutation = true): Promise<T> {
-  const res = mutation
-    ? await req.post(`/api/trpc/${proc}`, { data: input })
-    : await req.get(`/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`);
-  expect(res.ok(), `${proc}: ${await res.text()}`).toBe(true);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
 
 test('an admin adds an OpenVZ host, reads the dry run and imports a VE', async ({ page }) => {
   test.setTimeout(300_000);

@@ -5,19 +5,11 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
-import type { APIRequestContext } from '@playwright/test';
 import ssh2 from 'ssh2';
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, call } from './fixtures';
 import { startTestSshd, type TestSshd } from '../test/fixtures/sshd';
 import { createTestAccount, type TestAccount } from '../test/fixtures/accounts';
 
-async function call<T>(req: APIRequestContext, proc: string, input: unknown, mutation = true): Promise<T> {
-  const res = mutation
-    ? await req.post(`/api/trpc/${proc}`, { data: input })
-    : await req.get(`/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`);
-  expect(res.ok(), `${proc}: ${await res.text()}`).toBe(true);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
 
 let sshd: TestSshd | undefined;
 let rootAlias: TestAccount | undefined;

@@ -11,8 +11,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import type { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, admin, login } from './fixtures';
+import type { Page } from '@playwright/test';
+import { test, expect, admin, login, call } from './fixtures';
 import { buildBusyboxTemplate } from '../agents/src/templates/busybox';
 import { importTemplate } from '../agents/src/templates/cache';
 import { ensureBridge } from '../agents/src/net/bridge';
@@ -27,13 +27,6 @@ const GiB = 2 ** 30;
 const localVzroot = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
 const dataDir = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'data');
 
-async function call<T>(req: APIRequestContext, proc: string, input: unknown, mutation = true): Promise<T> {
-  const res = mutation
-    ? await req.post(`/api/trpc/${proc}`, { data: input })
-    : await req.get(`/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`);
-  expect(res.ok(), `${proc}: ${await res.text()}`).toBe(true);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
 
 /** The panel's own embedded Postgres (password beside it, port in postmaster.pid), as root. */
 function panelDb(): pg.Client {
