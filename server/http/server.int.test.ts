@@ -83,9 +83,10 @@ describe('billing REST API keys', () => {
     expect(doc.openapi).toMatch(/^3\.1/);
     expect(doc.servers).toEqual([{ url: '/api/v1' }]);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/catalog', '/customers/{externalId}', '/customers/{externalId}/login-token', '/nodes', '/tasks/{id}', '/ves', '/ves/status', '/ves/{id}',
+      '/backups/{id}/restore', '/catalog', '/customers/{externalId}', '/customers/{externalId}/login-token', '/nodes', '/tasks/{id}', '/usage', '/ves', '/ves/status', '/ves/{id}',
+      '/ves/{id}/addresses', '/ves/{id}/addresses/{address}', '/ves/{id}/backups',
       '/ves/{id}/console', '/ves/{id}/hostname', '/ves/{id}/password', '/ves/{id}/plan', '/ves/{id}/power', '/ves/{id}/reinstall', '/ves/{id}/suspend', '/ves/{id}/unsuspend',
-      '/webhooks', '/webhooks/{id}', '/webhooks/{id}/rotate-secret',
+      '/ves/{id}/usage', '/webhooks', '/webhooks/{id}', '/webhooks/{id}/rotate-secret',
     ]);
     expect(doc.paths['/catalog'].get.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
