@@ -141,10 +141,12 @@ describe('ve.migrate between two nodes', () => {
     await env.expectNothingOn(env.B, v.ctid);
   }, 300_000);
 
-  it('refuses checkpoint with the CRIU reason', async () => {
+  it('refuses checkpoint with the reason: no usable CRIU, or a VE with a console (LXC 5.0.2 cannot restore one)', async () => {
     const ctid = firstCtid;
+    // Where ./vz install provided CRIU, the console is what stands in the way on this node (issue 13).
     await expect(agentOf(env.nodeB).call('ve.checkpoint', { ctid }, { opId: `test-ckpt-${env.R}` })).rejects.toMatchObject({
-      code: 'UNPROCESSABLE', data: { agentCode: 'UNSUPPORTED' }, message: expect.stringMatching(/needs CRIU, which is not usable on this node: .+/),
+      code: 'UNPROCESSABLE', data: { agentCode: 'UNSUPPORTED' },
+      message: expect.stringMatching(/needs CRIU, which is not usable on this node: .+|has a console, and LXC 5\.0\.2 cannot restore a checkpoint/),
     });
   });
 });
