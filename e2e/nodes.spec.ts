@@ -40,7 +40,10 @@ test('add a node through the UI, confirm its fingerprint, maintenance, evacuate 
   await page.getByTestId('node-port').fill(String(sshd.port));
   await page.getByTestId('node-user').fill(rootAlias.name);
   await page.getByTestId('node-auth').selectOption('key');
-  await page.getByTestId('node-secret').fill(key.private);
+  // Wait for the key's textarea: filling the password input still shown would drop the key's newlines.
+  const secret = page.locator('textarea[data-testid="node-secret"]');
+  await expect(secret).toBeVisible();
+  await secret.fill(key.private);
   await page.getByTestId('fetch-host-key').click();
   // The fingerprint shown is the one sshd's own key has; nothing is trusted before the click below.
   await expect(page.getByTestId('host-key-fingerprint')).toHaveText(sshd.hostKeyFingerprint);

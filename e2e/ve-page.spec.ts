@@ -106,6 +106,11 @@ test('VE page: autostart, an extra address, an SSH key, beancounters, and a live
     const local = nodes.find((n) => n.name === 'local') ?? nodes.find((n) => n.id !== nodeBId)!;
     const plan = await call<{ id: string }>(req, 'plans.create', { name: `veu-${run}`, ram: 128, diskspace: 256 });
     await call(req, 'ipPools.create', { name: `veu-${run}`, cidr: '10.199.126.0/27', gateway: '10.199.126.1', nameservers: [], nodeIds: [local.id, nodeBId] });
+    // Other specs leave pools on local, and a create takes from any of them: node B serves them all too.
+    const pools = await call<Array<{ id: string; nodes: Array<{ id: string }> }>>(req, 'ipPools.list', undefined, false);
+    for (const p of pools.filter((x) => x.nodes.some((n) => n.id === local.id) && !x.nodes.some((n) => n.id === nodeBId))) {
+      await call(req, 'ipPools.update', { id: p.id, patch: { nodeIds: [...p.nodes.map((n) => n.id), nodeBId] } });
+    }
     const created = await call<{ ve: { id: string; ctid: number } }>(req, 'ves.create', {
       planId: plan.id, template: 'busybox', nodeId: local.id, hostname: `veu-${run}.example.test`, password: 'root-pw-long-enough', ctid: 26000 + randomInt(0, 999),
     });
