@@ -243,7 +243,8 @@ function fetchUpstream(st: CacheState, key: string, url: URL, file: string, hash
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const max = st.limits.maxFileBytes;
   return new Promise<void>((resolve, reject) => {
-    const fail = (e: Error) => { up.destroy(); void rm(tmp, { force: true }); reject(e); };
+    // The partial file is gone before the VE hears of the refusal: nothing of it stays behind.
+    const fail = (e: Error) => { up.destroy(); void rm(tmp, { force: true }).finally(() => reject(e)); };
     const up = http.get({ host: url.hostname, port: url.port || 80, path: url.pathname + url.search, headers: { 'user-agent': 'vzagentd-apt-cache' }, timeout: 60_000 }, (r) => {
       const announced = Number(r.headers['content-length'] ?? NaN);
       if (announced > max) return fail(new Error(`file of ${announced} bytes is over the cache's ${max}-byte limit`));

@@ -33,7 +33,8 @@ describe('migration procedures and node evacuation', () => {
 
     const plan = await admin.ves.migratePlan({ id: run1.veId });
     expect(plan).toMatchObject({ ctid: run1.ctid, mode: 'two-pass', source: { id: nodeA.id }, target: { id: nodeB.id }, status: 'running' });
-    expect(plan.reason).toMatch(/CRIU is not usable/);
+    // Without a usable CRIU, or (where ./vz install built one) with VEs that have a console, it is two-pass.
+    expect(plan.reason).toMatch(/CRIU is not usable|do not offer CRIU migration/);
     expect(plan.checks.every((c) => c.ok)).toBe(true);
     expect(plan.nodes.map((n) => n.role)).toEqual(['source', 'target']);
     for (const n of plan.nodes) expect(n.criu.usable ? n.criu.reason : n.criu.reason.length).toBeTruthy();
