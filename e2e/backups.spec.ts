@@ -60,19 +60,21 @@ test('a customer backs up their VE in the portal, restores it, and downloads the
     expect(await waitTask(req, created.taskId)).toMatchObject({ status: 'succeeded' });
     await inVe(ve.ctid, 'echo first-version > /root/marker.txt');
 
-    await test.step('the admin schedules the plan\'s backups', async () => {
+    await test.step('the admin schedules a plan\'s backups', async () => {
+      // A plan of its own: a schedule set now may catch up at once, and must not race the customer's steps below.
+      const sched = await call<{ id: string }>(req, 'plans.create', { name: `sched-${id}`, ram: 128, diskspace: 256 });
       await visit(page, '/admin/backups');
       const card = page.getByTestId('backup-schedules');
-      await card.getByTestId('schedule-plan').selectOption({ label: `backup-${id}` });
+      await card.getByTestId('schedule-plan').selectOption({ label: `sched-${id}` });
       await card.getByTestId('schedule-storage').selectOption({ label: `e2e-${id}` });
       await card.getByLabel('Window opens (UTC)').fill('03:30');
       await card.getByLabel('Keep weekly').fill('2');
       await card.getByTestId('schedule-save').click();
-      const row = card.locator('tr', { hasText: `backup-${id}` });
+      const row = card.locator('tr', { hasText: `sched-${id}` });
       await expect(row).toContainText('Daily, 03:30–07:30');
       await expect(row).toContainText('7 daily, 2 weekly, 3 monthly');
       const saved = await call<Array<{ planId: string | null; storageId: string; windowStart: number }>>(req, 'backups.schedules', undefined, false);
-      expect(saved.find((x) => x.planId === plan.id)).toMatchObject({ storageId: storage.id, windowStart: 210 });
+      expect(saved.find((x) => x.planId === sched.id)).toMatchObject({ storageId: storage.id, windowStart: 210 });
     });
 
     const ctx = await browser.newContext();
