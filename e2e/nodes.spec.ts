@@ -79,6 +79,11 @@ test('add a node through the UI, confirm its fingerprint, maintenance, evacuate 
   const plan = await call<{ id: string }>(req, 'plans.create', { name: `nod-${id}`, ram: 64, diskspace: 128 });
   const net = 16 * (parseInt(id, 16) % 15); // a /28 inside this spec's 10.199.125.0/24
   await call(req, 'ipPools.create', { name: `nod-${id}`, cidr: `10.199.125.${net}/28`, gateway: `10.199.125.${net + 1}`, nameservers: [], nodeIds: [local.id, added.id] });
+  // Other specs leave pools on local, and a create takes from any of them: the new node serves them all too.
+  const pools = await call<Array<{ id: string; nodes: Array<{ id: string }> }>>(req, 'ipPools.list', undefined, false);
+  for (const p of pools.filter((x) => x.nodes.some((n) => n.id === local.id) && !x.nodes.some((n) => n.id === added.id))) {
+    await call(req, 'ipPools.update', { id: p.id, patch: { nodeIds: [...p.nodes.map((n) => n.id), added.id] } });
+  }
   const created = await call<{ ve: { id: string; ctid: number } }>(req, 'ves.create', {
     planId: plan.id, template: 'busybox', nodeId: local.id, hostname: `nod-${id}.example.test`, password: 'root-pw-long-enough', ctid: 25_000 + (parseInt(id, 16) % 900),
   });
