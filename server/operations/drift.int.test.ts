@@ -7,12 +7,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { makePanelTestNode, waitTasksDone, type PanelTestNode } from '@/test/fixtures/panel-node';
-import { uniq } from '@/test/fixtures/panel';
+import { adminCaller, uniq } from '@/test/fixtures/panel';
 import { closeAll } from '@/server/nodes/pool';
-import { createCaller } from '@/server/api/root';
-import { createInnerContext } from '@/server/api/context';
-import { createUser } from '@/server/services/auth/users';
-import { SESSION_COOKIE } from '@/server/services/auth/sessions';
 import { startWorker, type PanelWorker } from './worker';
 import { reconcileNode } from './reconciler';
 
@@ -22,18 +18,13 @@ const MiB = 2 ** 20;
 let db: TestDatabase;
 let N: PanelTestNode;
 let worker: PanelWorker;
-let admin: ReturnType<typeof createCaller>;
+let admin: Awaited<ReturnType<typeof adminCaller>>;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolMax: 10 });
   N = await makePanelTestNode(db.prisma);
   worker = await startWorker({ connectionString: db.url, prisma: db.prisma, concurrency: 2 });
-  const email = `${uniq('root')}@example.test`;
-  await createUser(db.prisma, { email, password: 'correct horse battery', role: 'admin' });
-  const ctx = await createInnerContext(db.prisma, {});
-  await createCaller(ctx).auth.login({ email, password: 'correct horse battery' });
-  const c = ctx.cookies.find((x) => x.startsWith(`${SESSION_COOKIE}=`))!;
-  admin = createCaller(await createInnerContext(db.prisma, { sessionToken: decodeURIComponent(c.slice(SESSION_COOKIE.length + 1).split(';')[0]) }));
+  admin = await adminCaller(db.prisma);
 });
 afterAll(async () => {
   await worker?.stop();

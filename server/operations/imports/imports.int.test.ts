@@ -8,14 +8,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { makePanelTestNode, waitTasksDone, type PanelTestNode } from '@/test/fixtures/panel-node';
-import { uniq } from '@/test/fixtures/panel';
+import { adminCaller, uniq } from '@/test/fixtures/panel';
 import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
 import { createTestAccount, type TestAccount } from '@/test/fixtures/accounts';
 import { closeAll } from '@/server/nodes/pool';
-import { createCaller } from '@/server/api/root';
-import { createInnerContext } from '@/server/api/context';
-import { createUser } from '@/server/services/auth/users';
-import { SESSION_COOKIE } from '@/server/services/auth/sessions';
 import { startWorker, type PanelWorker } from '../worker';
 import { reconcileNode } from '../reconciler';
 
@@ -24,7 +20,7 @@ const MiB = 2 ** 20;
 let db: TestDatabase;
 let N: PanelTestNode;
 let worker: PanelWorker;
-let admin: ReturnType<typeof createCaller>;
+let admin: Awaited<ReturnType<typeof adminCaller>>;
 let sshd: TestSshd;
 let account: TestAccount;
 let dir: string;
@@ -36,12 +32,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ poolMax: 10 });
   N = await makePanelTestNode(db.prisma);
   worker = await startWorker({ connectionString: db.url, prisma: db.prisma, concurrency: 2 });
-  const email = `${uniq('root')}@example.test`;
-  await createUser(db.prisma, { email, password: 'correct horse battery', role: 'admin' });
-  const ctx = await createInnerContext(db.prisma, {});
-  await createCaller(ctx).auth.login({ email, password: 'correct horse battery' });
-  const c = ctx.cookies.find((x) => x.startsWith(`${SESSION_COOKIE}=`))!;
-  admin = createCaller(await createInnerContext(db.prisma, { sessionToken: decodeURIComponent(c.slice(SESSION_COOKIE.length + 1).split(';')[0]) }));
+  admin = await adminCaller(db.prisma);
   // The OpenVZ host's root: a uid-0 alias with /bin/sh (no test waits on this machine's root dotfiles).
   account = await createTestAccount({ root: true, shell: '/bin/sh' });
   sshd = await startTestSshd({ authorizedKeys: [(await admin.imports.importKey()).publicKey] });
