@@ -5,9 +5,8 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
-import ssh2 from 'ssh2';
 import { test, expect, admin, login, call } from './fixtures';
-import { startTestSshd, type TestSshd } from '../test/fixtures/sshd';
+import { startTestSshd, type TestSshd, testKeyPair } from '../test/fixtures/sshd';
 import { createTestAccount, type TestAccount } from '../test/fixtures/accounts';
 
 
@@ -24,7 +23,7 @@ test.afterAll(async () => {
 
 test('add a node through the UI, confirm its fingerprint, maintenance, evacuate a VE onto it, remove', async ({ page }) => {
   test.setTimeout(480_000);
-  const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'e2e admin' });
+  const key = testKeyPair('e2e admin');
   // The bootstrap makes the agent account; sshd finds its restricted key in that account's home.
   sshd = await startTestSshd({ host: `127.0.25.${randomInt(2, 250)}`, authorizedKeys: [key.public], moreAuthorizedKeysFiles: ['%h/.ssh/authorized_keys'] });
   rootAlias = await createTestAccount({ root: true }); // root's powers without the machine's own root dotfiles

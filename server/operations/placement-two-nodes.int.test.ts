@@ -7,9 +7,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { utils as sshUtils } from 'ssh2';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
-import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
+import { startTestSshd, type TestSshd, testKeyPair } from '@/test/fixtures/sshd';
 import { createTestAccount, removeAccount, testAccountName, type TestAccount } from '@/test/fixtures/accounts';
 import { uniq } from '@/test/fixtures/panel';
 import { waitTasksDone } from '@/test/fixtures/panel-node';
@@ -62,7 +61,7 @@ afterAll(async () => {
 
 describe('two nodes by bootstrap', () => {
   it('bootstraps two nodes over SSH and places VEs on both', { timeout: 240_000 }, async () => {
-    const adminKey = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+    const adminKey = testKeyPair('admin');
     const nodeIds: string[] = [];
     for (let i = 0; i < 2; i++) {
       const name = uniq(`pn${i}`);

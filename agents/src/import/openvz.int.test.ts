@@ -10,9 +10,8 @@ import { makeTestNode, type TestNode } from '../lxc/test-env';
 import { lxcState } from '../lxc/lxc-cli';
 import { callDaemon } from '../cli/daemon-client';
 import { veExists } from '../lxc/ve-store';
-import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
+import { startTestSshd, type TestSshd, testKeyPair } from '@/test/fixtures/sshd';
 import { createTestAccount, type TestAccount } from '@/test/fixtures/accounts';
-import ssh2 from 'ssh2';
 
 const sh = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -140,7 +139,7 @@ IP_ADDRESS="192.0.2.10"
   });
 
   it('imports from an OpenVZ host over SSH: lists its VEs, dry-runs, copies the tree with owners kept; a wrong host key or a refused key says so', { timeout: 240_000 }, async () => {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'vzimport-test' });
+    const pair = testKeyPair('vzimport-test');
     // The OpenVZ host's root: a uid-0 alias with /bin/sh, so no test waits on this machine's root dotfiles.
     account = await createTestAccount({ root: true, shell: '/bin/sh' });
     sshd = await startTestSshd({ authorizedKeys: [pair.public] });
@@ -167,9 +166,9 @@ HOSTNAME="over-ssh.example.com"
     // The staging copy is gone; the key never stays on the node.
     expect(await readFile(path.join(node.vzroot, 'import', String(ctid)), 'utf8').catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
 
-    const wrongHostKey = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
+    const wrongHostKey = testKeyPair().public.split(' ').slice(0, 2).join(' ');
     await expect(callDaemon(socket, 've.import.plan', { ssh: { ...ssh, hostKey: wrongHostKey }, conf: src.conf })).rejects.toThrow(/host key .* is not the pinned one/);
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+    const stranger = testKeyPair();
     await expect(callDaemon(socket, 've.import.plan', { ssh: { ...ssh, privateKey: stranger.private }, conf: src.conf })).rejects.toThrow(/refused the key/);
   });
 });

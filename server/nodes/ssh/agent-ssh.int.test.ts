@@ -5,8 +5,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { utils as sshUtils } from 'ssh2';
-import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
+import { startTestSshd, type TestSshd, testKeyPair } from '@/test/fixtures/sshd';
 import { AppError } from '@/server/errors';
 import { AgentClient } from '../client';
 import { loadOrCreatePanelKey, restrictedAuthorizedKeysLine, type PanelKey } from './keys';
@@ -221,7 +220,7 @@ async function adminAccount(bashrc?: string) {
 async function bootstrapTarget() {
   const root = tmp('/tmp/vz-node-');
   chmodSync(root, 0o711);
-  const admin = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+  const admin = testKeyPair('admin');
   const target = await startTestSshd({ authorizedKeys: [admin.public] });
   sshds.push(target);
   const installRoot = path.join(root, 'opt');
@@ -282,7 +281,7 @@ describe('node bootstrap over SSH', () => {
   });
 
   it('refuses to bootstrap a host whose key is not the pinned one, before using the admin credential', async () => {
-    const admin = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+    const admin = testKeyPair('admin');
     const other = await startTestSshd({ authorizedKeys: [admin.public] });
     sshds.push(other);
     const err = await bootstrapNode(

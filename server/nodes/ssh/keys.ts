@@ -58,13 +58,33 @@ export function loadOrCreateImportKey(dataDir?: string): PanelKey {
   return loadOrCreateKey(dataDir, 'import_ed25519', 'vzpanel-import');
 }
 
+/**
+ * A new ed25519 pair in OpenSSH format. ssh2's generator drops leading zero bytes of the public
+ * key, so about 1 pair in 256 cannot be parsed back (mscdex/ssh2#1513): such a pair would be a
+ * panel key no node accepts. Draw again until both halves parse.
+ */
+export function newEd25519KeyPair(comment: string): { private: string; public: string } {
+  for (;;) {
+    const pair = sshUtils.generateKeyPairSync('ed25519', { comment });
+    if (!(sshUtils.parseKey(pair.private) instanceof Error) && !(sshUtils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+}
+
+/** The `type base64 comment` public line of an unencrypted OpenSSH private key, or null when it is not one. */
+export function publicLineOfPrivateKey(privateKey: string, comment: string): string | null {
+  const parsed = sshUtils.parseKey(privateKey);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key || key instanceof Error || !key.isPrivateKey()) return null;
+  return `${key.type} ${key.getPublicSSH().toString('base64')} ${comment}`;
+}
+
 function loadOrCreateKey(dataDir: string | undefined, file: string, comment: string): PanelKey {
   const dir = panelKeyDir(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const privateKeyPath = path.join(dir, file);
   try {
-    const pair = sshUtils.generateKeyPairSync('ed25519', { comment });
+    const pair = newEd25519KeyPair(comment);
     writeFileSync(privateKeyPath, pair.private, { mode: 0o600, flag: 'wx' });
     writeFileSync(`${privateKeyPath}.pub`, pair.public.trim() + '\n', { mode: 0o644 });
   } catch (e) {

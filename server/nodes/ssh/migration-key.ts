@@ -1,5 +1,5 @@
 // One-off node-to-node keys for a migration: the panel makes one per migration and hands it out.
-import ssh2 from 'ssh2';
+import { newEd25519KeyPair } from './keys';
 
 export interface MigrationKey {
   /** OpenSSH private key (secret: goes only to the source agent, in a field the journal redacts). */
@@ -13,6 +13,6 @@ export interface MigrationKey {
  * revokes its authorized_keys line at commit or abort, so a leaked key is useless afterwards.
  */
 export function generateMigrationKey(): MigrationKey {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'vzmigrate' });
+  const pair = newEd25519KeyPair('vzmigrate');
   return { privateKey: pair.private, publicKey: pair.public.trim() };
 }

@@ -78,7 +78,8 @@ export async function serveBackupDownload(prisma: PrismaClient, req: IncomingMes
     if (why) res.destroy(new Error(why));
     else res.end();
   };
-  req.on('close', () => { if (!res.writableEnded) end('client went away'); });
+  // The response's close (not the request's: that one fires once a GET's empty body is read) says the client left.
+  res.on('close', () => { if (!res.writableFinished) end('client went away'); });
   framesOf(ch, (f) => {
     if (f.type === 'data') {
       if (!res.headersSent) {

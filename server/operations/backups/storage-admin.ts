@@ -1,11 +1,11 @@
 // Admin actions on backup storages that need SSH or the queue: read an sftp host's key, add a storage
 // (its host key pinned only once the admin confirmed the fingerprint, like a node), and check it.
 import { randomBytes } from 'node:crypto';
-import ssh2 from 'ssh2';
 import type { PrismaClient } from '@/server/db/client';
 import { Prisma } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { fetchHostKey, type HostKeyInfo } from '@/server/nodes/ssh/hostkey';
+import { newEd25519KeyPair, publicLineOfPrivateKey } from '@/server/nodes/ssh/keys';
 import { enqueueTask, enqueueTaskTx } from '@/server/services/tasks/enqueue';
 import { loadStorage } from './repo';
 import { sealSecret } from './seal';
@@ -31,13 +31,12 @@ export interface AddStorageInput {
 // The login key: the admin's (validated) or a new ed25519 pair; the public half is shown to authorise it.
 function loginKey(given?: string): { privateKey: string; publicKey: string } {
   if (!given) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'vzpanel-backup' });
+    const pair = newEd25519KeyPair('vzpanel-backup');
     return { privateKey: pair.private, publicKey: pair.public.trim() };
   }
-  const parsed = ssh2.utils.parseKey(given);
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!key || key instanceof Error || !key.isPrivateKey()) throw new AppError('BAD_INPUT', 'privateKey: not an unencrypted OpenSSH private key', { field: 'privateKey' });
-  return { privateKey: given, publicKey: `${key.type} ${key.getPublicSSH().toString('base64')} vzpanel-backup` };
+  const publicKey = publicLineOfPrivateKey(given, 'vzpanel-backup');
+  if (!publicKey) throw new AppError('BAD_INPUT', 'privateKey: not an unencrypted OpenSSH private key', { field: 'privateKey' });
+  return { privateKey: given, publicKey };
 }
 
 async function confirmedKey(host: string, port: number, fingerprint: string | undefined): Promise<HostKeyInfo> {

@@ -2,9 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { utils as sshUtils } from 'ssh2';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
-import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
+import { startTestSshd, type TestSshd, testKeyPair } from '@/test/fixtures/sshd';
 import { seedTemplate, uniq } from '@/test/fixtures/panel';
 import { createCaller } from '@/server/api/root';
 import { createInnerContext } from '@/server/api/context';
@@ -61,7 +60,7 @@ async function adminCaller() {
 describe('nodes API', () => {
   it('adds a node over SSH, flags a changed host key, re-pins it, and removes the node', { timeout: 180_000 }, async () => {
     const admin = await adminCaller();
-    const key = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+    const key = testKeyPair('admin');
     const sshd = await startTestSshd({ authorizedKeys: [key.public] });
     sshds.push(sshd);
     const probe = await admin.nodes.probeHostKey({ address: sshd.host, sshPort: sshd.port });
@@ -112,7 +111,7 @@ describe('nodes API', () => {
 
   it('refuses a node whose root .bashrc sleeps 30 s and prints a banner: the bootstrap task fails with the cause instead of staying running', { timeout: 120_000 }, async () => {
     const admin = await adminCaller();
-    const key = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
+    const key = testKeyPair('admin');
     const sshd = await startTestSshd({ authorizedKeys: [key.public] });
     sshds.push(sshd);
     const slowRoot = await createTestAccount({ root: true, bashrc: 'echo "Welcome to node7"\nsleep 30\n' });

@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
-import { utils as sshUtils } from 'ssh2';
 import { runMigrations } from 'graphile-worker';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
-import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
+import { startTestSshd, type TestSshd, testKeyPair } from '@/test/fixtures/sshd';
 import { uniq } from '@/test/fixtures/panel';
 import { waitTasksDone } from '@/test/fixtures/panel-node';
 import { createCaller } from '@/server/api/root';
@@ -82,8 +81,8 @@ describe('re-pin a changed host key', () => {
 
 describe('bootstrap failures in plain words', () => {
   it('says unreachable, authentication refused and host key changed, and leaves the node offline with that reason', { timeout: 120_000 }, async () => {
-    const admKey = sshUtils.generateKeyPairSync('ed25519', { comment: 'admin' });
-    const otherKey = sshUtils.generateKeyPairSync('ed25519', { comment: 'not authorized' });
+    const admKey = testKeyPair('admin');
+    const otherKey = testKeyPair('not authorized');
     const add = async (s: TestSshd, privateKey: string) => {
       const name = uniq('bf');
       const r = await admin.nodes.add({ name, address: s.host, sshPort: s.port, hostKeyFingerprint: s.hostKeyFingerprint, credential: { privateKey } });
