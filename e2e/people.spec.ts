@@ -159,6 +159,31 @@ test('support reads but cannot change; webhook redelivery is signed; the audit l
         await expect(sp.getByTestId(present[path]).first()).toBeVisible();
         for (const t of ids) await expect(sp.getByTestId(t), `${t} on ${path}`).toHaveCount(0);
       }
+      // The node list, node local's page and a live VE's page: read, with no control that would be refused.
+      await sp.goto('/admin/nodes');
+      await expect(sp.getByTestId('node-search')).toBeVisible();
+      await expect(sp.getByTestId('add-node')).toHaveCount(0);
+      await sp.goto('/admin/nodes/local');
+      await expect(sp.getByTestId('capabilities')).toBeVisible();
+      for (const t of ['maintenance-card', 'host-key-card', 'evacuate-card', 'remove-card']) await expect(sp.getByTestId(t), `${t} on the node page`).toHaveCount(0);
+      const req = page.request;
+      const plan = (await trpc<Array<{ id: string; name: string }>>(req, 'plans.list', undefined, 'query')).find((p) => p.name === `ppl-${id}`)!;
+      const templates = await trpc<Array<{ id: string; name: string }>>(req, 'templates.list', undefined, 'query');
+      const r = await trpc<{ ve: { id: string; ctid: number }; taskId: string }>(req, 'ves.create', {
+        hostname: `ppl2-${id}.example.test`, planId: plan.id, templateId: templates.find((t) => t.name === 'busybox')!.id, password: 'a-long-root-pw',
+      }, 'mutation');
+      ve = r.ve;
+      expect(await waitTask(req, r.taskId)).toBe('succeeded');
+      await sp.goto(`/admin/ves/${r.ve.id}`);
+      await expect(sp.getByTestId('ve-hostname')).toHaveText(`ppl2-${id}.example.test`);
+      await expect(sp.getByTestId('ve-addresses')).toBeVisible();
+      for (const t of ['open-migrate', 'power-stop', 'power-restart', 'limits-form', 'destroy-form', 'address-add-form', 'address-remove', 'sshkey-form']) {
+        await expect(sp.getByTestId(t), `${t} on the VE page`).toHaveCount(0);
+      }
+      const d = await trpc<{ taskId: string }>(req, 'ves.destroy', { id: r.ve.id, confirm: String(r.ve.ctid) }, 'mutation');
+      expect(await waitTask(req, d.taskId)).toBe('succeeded');
+      ve = null;
+
       const refused = await sp.request.post('/api/trpc/plans.create', { data: { name: `nope-${id}`, ram: 128, diskspace: 512 } });
       expect(refused.status()).toBe(403);
       expect(await refused.text()).toContain('support');

@@ -12,7 +12,7 @@ import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 
 interface Address { address: string; prefix: number; gateway: string | null; nameservers: string[]; pool: string }
 
-export function VeAddresses({ veId, addresses, onTask }: { veId: string; addresses: Address[]; onTask: (id: string) => void }) {
+export function VeAddresses({ veId, addresses, readOnly, onTask }: { veId: string; addresses: Address[]; readOnly?: boolean; onTask: (id: string) => void }) {
   const trpc = useTRPC();
   const [family, setFamily] = useState<'4' | '6'>('4');
   const [address, setAddress] = useState('');
@@ -35,7 +35,7 @@ export function VeAddresses({ veId, addresses, onTask }: { veId: string; address
               <Td className="font-mono">{a.address}/{a.prefix}</Td><Td className="font-mono">{a.gateway ?? '—'}</Td>
               <Td className="font-mono text-xs">{a.nameservers.join(', ') || '—'}</Td><Td>{a.pool}</Td>
               <Td className="text-right">
-                {confirming === a.address ? (
+                {readOnly ? null : confirming === a.address ? (
                   <span className="flex justify-end gap-2">
                     <Button size="sm" variant="danger" loading={remove.isPending} onClick={() => remove.mutate({ id: veId, address: a.address })} data-testid="address-remove-confirm">Remove {a.address}</Button>
                     <Button size="sm" variant="ghost" onClick={() => setConfirming(null)}>Cancel</Button>
@@ -49,7 +49,7 @@ export function VeAddresses({ veId, addresses, onTask }: { veId: string; address
           ))}
         </TBody>
       </Table>
-      <CardBody>
+      {!readOnly && <CardBody>
         <form onSubmit={submit} className="flex flex-wrap items-end gap-3" data-testid="address-add-form">
           <label className="text-sm">Family
             <Select value={family} onChange={(e) => setFamily(e.target.value as '4' | '6')} data-testid="address-family" className="mt-1 w-28">
@@ -62,7 +62,7 @@ export function VeAddresses({ veId, addresses, onTask }: { veId: string; address
           <Button type="submit" loading={add.isPending} data-testid="address-add">Add address</Button>
         </form>
         <ErrorAlert error={add.error ?? remove.error} className="mt-3" />
-      </CardBody>
+      </CardBody>}
     </Card>
   );
 }

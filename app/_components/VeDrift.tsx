@@ -13,7 +13,7 @@ import { ErrorAlert } from '@/app/_components/Alert';
 const UNIT: Record<string, string> = { ram: ' MiB', swap: ' MiB', diskspace: ' MiB', iolimit: ' MB/s', cpulimit: '%' };
 const show = (field: string, v: unknown) => (Array.isArray(v) ? (v.length ? v.join(', ') : '(none)') : typeof v === 'boolean' ? (v ? 'yes' : 'no') : `${String(v)}${UNIT[field] ?? ''}`);
 
-export function VeDrift({ id, onTask, onChanged }: { id: string; onTask: (taskId: string) => void; onChanged: () => void }) {
+export function VeDrift({ id, readOnly, onTask, onChanged }: { id: string; readOnly?: boolean; onTask: (taskId: string) => void; onChanged: () => void }) {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const qc = useQueryClient();
@@ -53,8 +53,10 @@ export function VeDrift({ id, onTask, onChanged }: { id: string; onTask: (taskId
                 <td data-testid="drift-node" className="font-semibold text-amber-800">{show(f.field, f.node)}</td>
                 <td className="text-xs text-slate-500">{formatAgo(f.since)}</td>
                 <td className="space-x-2 text-right whitespace-nowrap">
+                  {!readOnly && <>
                   <Button size="sm" variant="secondary" loading={busy === `take-${f.field}`} disabled={!!busy} onClick={() => act(f.field, 'take')} data-testid="drift-take">Take the node&apos;s value</Button>
                   <Button size="sm" variant="secondary" loading={busy === `push-${f.field}`} disabled={!!busy || !f.canPush} title={f.canPush ? undefined : 'Only a reinstall changes this on the node'} onClick={() => act(f.field, 'push')} data-testid="drift-push">Push the panel&apos;s value</Button>
+                  </>}
                 </td>
               </tr>
             ))}

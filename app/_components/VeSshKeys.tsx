@@ -10,7 +10,7 @@ import { Button } from '@/app/_components/Button';
 import { ErrorAlert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 
-export function VeSshKeys({ veId, portal, disabled, onTask }: { veId: string; portal?: boolean; disabled?: boolean; onTask: (id: string) => void }) {
+export function VeSshKeys({ veId, portal, disabled, readOnly, onTask }: { veId: string; portal?: boolean; disabled?: boolean; readOnly?: boolean; onTask: (id: string) => void }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const r = portal ? trpc.portal : trpc.ves;
@@ -33,7 +33,7 @@ export function VeSshKeys({ veId, portal, disabled, onTask }: { veId: string; po
             <tr key={k.id} data-testid="sshkey-row">
               <Td className="font-mono text-xs">{k.type} {k.fingerprint}</Td><Td>{k.comment ?? '—'}</Td><Td>{formatDate(k.createdAt)}</Td>
               <Td className="text-right">
-                {confirming === k.id ? (
+                {readOnly ? null : confirming === k.id ? (
                   <span className="flex justify-end gap-2">
                     <Button size="sm" variant="danger" loading={remove.isPending} onClick={() => remove.mutate({ id: veId, keyId: k.id })} data-testid="sshkey-remove-confirm">Remove key</Button>
                     <Button size="sm" variant="ghost" onClick={() => setConfirming(null)}>Cancel</Button>
@@ -46,11 +46,11 @@ export function VeSshKeys({ veId, portal, disabled, onTask }: { veId: string; po
       </Table>
       <CardBody>
         <ErrorAlert error={keys.error} className="mb-3" />
-        <form onSubmit={submit} className="flex flex-col gap-2" data-testid="sshkey-form">
+        {!readOnly && <form onSubmit={submit} className="flex flex-col gap-2" data-testid="sshkey-form">
           <textarea value={line} onChange={(e) => setLine(e.target.value)} rows={2} placeholder="ssh-ed25519 AAAA… you@laptop" aria-label="Public key"
             className="w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-xs" data-testid="sshkey-input" />
           <div><Button type="submit" loading={add.isPending} disabled={disabled || !line.trim()} data-testid="sshkey-add">Add key</Button></div>
-        </form>
+        </form>}
         <ErrorAlert error={add.error ?? remove.error} className="mt-3" />
       </CardBody>
     </Card>

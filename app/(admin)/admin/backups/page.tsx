@@ -6,6 +6,7 @@ import { useTRPC, useTRPCClient } from '@/app/_lib/trpc';
 import { formatBytes, formatDate } from '@/app/_lib/format';
 import { Card, CardBody, CardHeader, PageHeader } from '@/app/_components/Card';
 import { Button } from '@/app/_components/Button';
+import { useCanChange } from '@/app/_components/Can';
 import { Badge, type Tone } from '@/app/_components/Badge';
 import { ErrorAlert } from '@/app/_components/Alert';
 import { TaskProgress } from '@/app/_components/TaskProgress';
@@ -28,6 +29,7 @@ export default function BackupsPage() {
     setError(null);
     try { const r = await fn(); setTask(r.taskId ?? r.taskIds?.[0] ?? null); refresh(); } catch (e) { setError(e); }
   };
+  const canChange = useCanChange();
   const restore = (id: string, ctid: number) => {
     const typed = window.prompt(`Restoring replaces all data of VE ${ctid}. Type ${ctid} to confirm.`);
     if (typed) void act(() => client.backups.restore.mutate({ id, confirm: typed }));
@@ -35,7 +37,7 @@ export default function BackupsPage() {
   return (
     <>
       <PageHeader title="Backups" description="Storages, backups of every VE, restores and restore drills."
-        actions={<Button variant="secondary" onClick={() => act(() => client.backups.drill.mutate({}))} data-testid="drill-run">Run restore drill</Button>} />
+        actions={canChange && <Button variant="secondary" onClick={() => act(() => client.backups.drill.mutate({}))} data-testid="drill-run">Run restore drill</Button>} />
       {error ? <ErrorAlert error={error} className="mb-6" /> : null}
       {task && <div className="mb-6"><TaskProgress taskId={task} onDone={refresh} /></div>}
       <div className="space-y-6">
@@ -54,8 +56,10 @@ export default function BackupsPage() {
                     <Td><Badge tone={tone(s.state)}>{s.state}</Badge>{s.lastCheckError && <div className="max-w-xs truncate text-xs text-red-600" title={s.lastCheckError}>{s.lastCheckError}</div>}</Td>
                     <Td>{s.backups}</Td>
                     <Td className="space-x-2 text-right">
+                      {canChange && <>
                       <Button size="sm" variant="secondary" onClick={() => act(() => client.backups.storageCheck.mutate({ id: s.id }))}>Check</Button>
                       <Button size="sm" variant="ghost" disabled={s.backups > 0} onClick={() => act(async () => { await client.backups.storageRemove.mutate({ id: s.id }); return {}; })}>Remove</Button>
+                      </>}
                     </Td>
                   </tr>
                 ))}
@@ -63,8 +67,8 @@ export default function BackupsPage() {
             </Table>
           </CardBody>
         </Card>
-        <BackupStorageForm onAdded={(t) => { setTask(t); refresh(); }} />
-        <BackupSchedules />
+        {canChange && <BackupStorageForm onAdded={(t) => { setTask(t); refresh(); }} />}
+        {canChange && <BackupSchedules />}
         <Card>
           <CardHeader title="All backups" subtitle={backups.data ? `${backups.data.total} in all` : undefined} />
           <CardBody>
@@ -82,9 +86,9 @@ export default function BackupsPage() {
                     <Td>{b.verifyError ? <Badge tone="red">{b.verifyError}</Badge> : b.verifiedAt ? formatDate(b.verifiedAt) : '—'}</Td>
                     <Td>{formatDate(b.createdAt)}</Td>
                     <Td className="space-x-2 text-right">
-                      {b.state === 'completed' && b.veId && <Button size="sm" variant="secondary" onClick={() => restore(b.id, b.ctid)}>Restore</Button>}
-                      {b.state === 'completed' && <Button size="sm" variant="secondary" onClick={() => act(() => client.backups.drill.mutate({ id: b.id }))}>Drill</Button>}
-                      {(b.state === 'completed' || b.state === 'failed') && <Button size="sm" variant="ghost" onClick={() => act(() => client.backups.forget.mutate({ ids: [b.id] }))}>Delete</Button>}
+                      {canChange && b.state === 'completed' && b.veId && <Button size="sm" variant="secondary" onClick={() => restore(b.id, b.ctid)}>Restore</Button>}
+                      {canChange && b.state === 'completed' && <Button size="sm" variant="secondary" onClick={() => act(() => client.backups.drill.mutate({ id: b.id }))}>Drill</Button>}
+                      {canChange && (b.state === 'completed' || b.state === 'failed') && <Button size="sm" variant="ghost" onClick={() => act(() => client.backups.forget.mutate({ ids: [b.id] }))}>Delete</Button>}
                     </Td>
                   </tr>
                 ))}

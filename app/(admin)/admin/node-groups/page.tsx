@@ -10,6 +10,7 @@ import { Select } from '@/app/_components/Select';
 import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 import { ConfirmAction } from '../nodes/_components/Confirm';
+import { CanChange, useCanChange } from '@/app/_components/Can';
 
 type Group = RouterOutputs['nodeGroups']['list'][number];
 
@@ -50,10 +51,11 @@ function GroupRow({ g, nodes }: { g: Group; nodes: RouterOutputs['nodes']['list'
   const remove = useMutation(trpc.nodeGroups.remove.mutationOptions({ onSuccess: invalidate }));
   const members = nodes.filter((n) => n.nodeGroup?.id === g.id);
   const empty = g.nodeCount + g.planCount + g.ipPoolCount === 0;
+  const canChange = useCanChange();
   return (
     <tr data-testid={`group-row-${g.name}`} className="align-top">
       <Td className="font-medium text-slate-900">
-        {name === null ? <button className="hover:underline" onClick={() => setName(g.name)} title="Rename">{g.name}</button> : (
+        {!canChange ? g.name : name === null ? <button className="hover:underline" onClick={() => setName(g.name)} title="Rename">{g.name}</button> : (
           <form className="flex gap-2" onSubmit={(e) => { e.preventDefault(); update.mutate({ id: g.id, name }); }}>
             <Input className="w-40" value={name} onChange={(e) => setName(e.target.value)} aria-label="New name" autoFocus data-testid="group-rename-input" />
             <Button size="sm" type="submit" loading={update.isPending}>Save</Button>
@@ -66,25 +68,25 @@ function GroupRow({ g, nodes }: { g: Group; nodes: RouterOutputs['nodes']['list'
         <div className="flex flex-wrap gap-1.5">
           {members.map((n) => (
             <span key={n.id} className="inline-flex items-center gap-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs">
-              {n.name}<button aria-label={`Take ${n.name} out of ${g.name}`} className="text-slate-400 hover:text-red-600" onClick={() => assign.mutate({ id: null, nodeIds: [n.id] })}>×</button>
+              {n.name}{canChange && <button aria-label={`Take ${n.name} out of ${g.name}`} className="text-slate-400 hover:text-red-600" onClick={() => assign.mutate({ id: null, nodeIds: [n.id] })}>×</button>}
             </span>
           ))}
           {!members.length && <span className="text-slate-400">no nodes</span>}
         </div>
-        <div className="mt-2 flex gap-2">
+        {canChange && <div className="mt-2 flex gap-2">
           <Select className="w-44" value={nodeId} onChange={(e) => setNodeId(e.target.value)} aria-label={`Node to put in ${g.name}`}>
             <option value="">Add a node…</option>
             {nodes.filter((n) => n.nodeGroup?.id !== g.id).map((n) => <option key={n.id} value={n.id}>{n.name}{n.nodeGroup ? ` (now ${n.nodeGroup.name})` : ''}</option>)}
           </Select>
           <Button size="sm" variant="secondary" disabled={!nodeId} loading={assign.isPending} onClick={() => assign.mutate({ id: g.id, nodeIds: [nodeId] })}>Add</Button>
-        </div>
+        </div>}
       </Td>
       <Td>{g.planCount}</Td>
       <Td>{g.ipPoolCount}</Td>
       <Td className="space-y-2">
-        <ConfirmAction testId={`group-delete-${g.name}`} label="Delete…" confirmLabel={`Delete ${g.name}`} busy={remove.isPending} disabled={!empty}
-          title={`Delete node group ${g.name}?`} onConfirm={() => remove.mutate({ id: g.id })} />
-        {!empty && <p className="text-xs text-slate-500">Move its nodes, plans and pools out first.</p>}
+        {canChange && <ConfirmAction testId={`group-delete-${g.name}`} label="Delete…" confirmLabel={`Delete ${g.name}`} busy={remove.isPending} disabled={!empty}
+          title={`Delete node group ${g.name}?`} onConfirm={() => remove.mutate({ id: g.id })} />}
+        {canChange && !empty && <p className="text-xs text-slate-500">Move its nodes, plans and pools out first.</p>}
         <ErrorAlert error={update.error ?? assign.error ?? remove.error} />
       </Td>
     </tr>
@@ -99,7 +101,7 @@ export default function NodeGroupsPage() {
     <>
       <PageHeader title="Node groups" description="Placement puts a VE only on nodes of the group its plan or billing request asks for." />
       <div className="space-y-6">
-        <CreateGroup />
+        <CanChange><CreateGroup /></CanChange>
         <ErrorAlert error={groups.error ?? nodes.error} />
         <Card>
           <Table>

@@ -8,6 +8,7 @@ import { formatAgo, formatBytes, formatLoad } from '@/app/_lib/format';
 import { PageHeader, Card } from '@/app/_components/Card';
 import { Badge, NodeStateBadge } from '@/app/_components/Badge';
 import { Button } from '@/app/_components/Button';
+import { CanChange } from '@/app/_components/Can';
 import { Input } from '@/app/_components/Input';
 import { Select } from '@/app/_components/Select';
 import { Pager } from '@/app/_components/Pager';
@@ -36,7 +37,7 @@ export default function NodesPage() {
       <PageHeader title="Nodes" description="Hardware nodes running the vzagentd agent."
         actions={<>
           <Link href="/admin/node-groups"><Button variant="secondary">Node groups</Button></Link>
-          <Link href="/admin/nodes/new"><Button data-testid="add-node">Add node</Button></Link>
+          <CanChange><Link href="/admin/nodes/new"><Button data-testid="add-node">Add node</Button></Link></CanChange>
         </>} />
       <Card>
         <div className="flex flex-wrap items-center gap-3 border-b border-slate-200 p-4">

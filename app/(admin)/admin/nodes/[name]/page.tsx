@@ -11,6 +11,7 @@ import { Alert, ErrorAlert } from '@/app/_components/Alert';
 import { NodeFigures } from '@/app/_components/NodeFigures';
 import { CapabilitiesCard, HostKeyCard, MaintenanceCard, RemoveCard } from '../_components/NodeActions';
 import { EvacuateCard } from '../_components/EvacuateCard';
+import { CanChange } from '@/app/_components/Can';
 import { UsageGraphs } from '@/app/_components/UsageGraphs';
 
 function Item({ label, value, mono }: { label: string; value: ReactNode; mono?: boolean }) {
@@ -58,10 +59,13 @@ export default function NodeDetailPage() {
             </CardBody>
           </Card>
           <CapabilitiesCard node={n} />
-          <MaintenanceCard node={n} />
-          <HostKeyCard node={n} />
-          <EvacuateCard node={n} />
-          <RemoveCard node={n} />
+          {/* support reads only: the node's actions are for owners and admins */}
+          <CanChange>
+            <MaintenanceCard node={n} />
+            <HostKeyCard node={n} />
+            <EvacuateCard node={n} />
+            <RemoveCard node={n} />
+          </CanChange>
         </div>
       )}
     </>

@@ -22,6 +22,7 @@ import { VeOnboot } from '@/app/_components/VeOnboot';
 import { VeAddresses } from '@/app/_components/VeAddresses';
 import { VeSshKeys } from '@/app/_components/VeSshKeys';
 import { VeBeancounters } from '@/app/_components/VeBeancounters';
+import { useCanChange } from '@/app/_components/Can';
 
 const POWER = ['start', 'stop', 'restart', 'kill', 'suspend', 'resume'] as const;
 
@@ -44,6 +45,8 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
   }, [qc, trpc, id]);
   const onTask = (taskId: string) => { setTask(taskId); refresh(); };
 
+  // Support reads everything and changes nothing (the server refuses anyway): no controls it cannot use.
+  const canChange = useCanChange();
   if (ve.error) {
     return errorCode(ve.error) === 'NOT_FOUND'
       ? <Alert tone="error" title="Not found" data-testid="ve-not-found">This VE does not exist (it may have been destroyed). <Link href="/admin/ves" className="underline">All VEs</Link></Alert>
@@ -61,16 +64,16 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
         description={<>VE <span className="font-mono" data-testid="ve-ctid">{v.ctid}</span> on {v.node.name}</>}
         actions={
           <div className="flex items-start gap-3">
-            <Button variant="secondary" size="sm" data-testid="open-migrate" disabled={v.state !== 'running' && v.state !== 'stopped'} onClick={() => setMigrating(true)}>Migrate</Button>
+            {canChange && <Button variant="secondary" size="sm" data-testid="open-migrate" disabled={v.state !== 'running' && v.state !== 'stopped'} onClick={() => setMigrating(true)}>Migrate</Button>}
             <Link href={`/admin/ves/${v.id}/console`}><Button variant="secondary" size="sm" data-testid="open-console" disabled={!v.consoleOpen}>Console</Button></Link>
-            <PowerButtons state={v.state} actions={POWER} onTask={onTask} run={(action) => client.ves.power.mutate({ id, action: action as (typeof POWER)[number] })} />
+            {canChange && <PowerButtons state={v.state} actions={POWER} onTask={onTask} run={(action) => client.ves.power.mutate({ id, action: action as (typeof POWER)[number] })} />}
           </div>
         }
       />
       {migrating && <VeMigrateDialog ve={v} onClose={() => setMigrating(false)} onDone={refresh} />}
       {task && <div className="mb-6"><TaskProgress taskId={task} onDone={refresh} /></div>}
       {v.lastError && <Alert tone="error" title="Last error" className="mb-6">{v.lastError}</Alert>}
-      <VeDrift id={id} onTask={onTask} onChanged={refresh} />
+      <VeDrift id={id} readOnly={!canChange} onTask={onTask} onChanged={refresh} />
       <div className="grid gap-6 lg:grid-cols-2">
         <Card>
           <CardHeader title="Overview" />
@@ -96,18 +99,22 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
       </div>
       <div className="mt-6 space-y-6">
         <UsageGraphs source={{ kind: 've', id: v.id }} />
-        <LimitsForm veId={v.id} limits={v.limits} overrides={v.overrides} onTask={onTask} />
-        <VeOnboot veId={v.id} onboot={v.onboot} onTask={onTask} />
-        <VeAddresses veId={v.id} addresses={v.addresses} onTask={onTask} />
-        <VeSshKeys veId={v.id} onTask={onTask} />
-        <div className="grid gap-6 lg:grid-cols-2">
-          <HostnameForm current={v.hostname} onTask={onTask} run={(hostname) => client.ves.setHostname.mutate({ id, hostname })} />
-          <PasswordForm onTask={onTask} run={(password) => client.ves.setPassword.mutate({ id, password })} />
-        </div>
-        <ReinstallForm templates={allowed} current={v.template.name} onTask={onTask} run={(i) => client.ves.reinstall.mutate({ id, ...i })} />
+        {canChange && <LimitsForm veId={v.id} limits={v.limits} overrides={v.overrides} onTask={onTask} />}
+        {canChange && <VeOnboot veId={v.id} onboot={v.onboot} onTask={onTask} />}
+        <VeAddresses veId={v.id} addresses={v.addresses} readOnly={!canChange} onTask={onTask} />
+        <VeSshKeys veId={v.id} readOnly={!canChange} onTask={onTask} />
+        {canChange && (
+          <>
+            <div className="grid gap-6 lg:grid-cols-2">
+              <HostnameForm current={v.hostname} onTask={onTask} run={(hostname) => client.ves.setHostname.mutate({ id, hostname })} />
+              <PasswordForm onTask={onTask} run={(password) => client.ves.setPassword.mutate({ id, password })} />
+            </div>
+            <ReinstallForm templates={allowed} current={v.template.name} onTask={onTask} run={(i) => client.ves.reinstall.mutate({ id, ...i })} />
+          </>
+        )}
         <VeBeancounters veId={v.id} data={ubc.data} error={ubc.error} loading={ubc.isFetching} onRefresh={() => void ubc.refetch()} />
         <VeTasks veId={v.id} onOpen={setTask} />
-        <DestroyForm veId={v.id} ctid={v.ctid} onTask={onTask} />
+        {canChange && <DestroyForm veId={v.id} ctid={v.ctid} onTask={onTask} />}
       </div>
     </>
   );
