@@ -25,11 +25,13 @@ export const FEATURES = {
   veSnapshot: 've-snapshot',
   /** Point-in-time copies are reflinks (pause in ms); absent = sparse copies while frozen. */
   reflinkCopy: 'reflink-copy',
+  /** ve.list{since} answers only the VEs changed since a cursor (full list when the cursor is unknown). */
+  veListDelta: 've-list-delta',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];
 /** Features every agent of this version has; the others depend on the host and are probed. */
-export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping];
+export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping, FEATURES.veListDelta];
 
 /** Storage backend names in `hello.capabilities.storage`. */
 export const STORAGE_BACKENDS = ['ext4-image', 'dir'] as const;

@@ -8,6 +8,7 @@ import { logger } from '@/server/logger';
 import { nodeSpec } from '@/server/nodes/spec';
 import { compareVe, parseDrift, recordVeDrift, stateDrift } from '@/server/services/ves/drift';
 import { DRIFT_SELECT, nodeSnapshot, panelSnapshot } from './ve/drift';
+import { nodeView, panelChanges } from './reconcile-feed';
 
 type NodeVe = ResultOf<'ve.list'>['ves'][number];
 
@@ -20,6 +21,10 @@ export interface ReconcileResult {
   drift: Array<{ ctid: number; fields: string[] }>;
   /** Ctids left alone this pass (a task queued/running, or a state in transition). */
   skipped: number[];
+  /** Full pass (every VE compared) or delta pass (only VEs changed on either side since the last pass). */
+  full: boolean;
+  /** VEs compared this pass. */
+  checked: number;
 }
 
 export interface Reconciler {
@@ -44,22 +49,30 @@ function panelStateOf(s: NodeVe['status']): VeState | undefined {
 
 const usable = (n: Node) => n.state !== 'offline' && !n.hostKeyMismatch && !(n.state === 'unknown' && n.stateReason === BOOTSTRAPPING);
 
-/** One pass over one node. Returns null when the node cannot be asked (offline, flagged, bootstrapping). */
-export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFor: (n: Node) => NodeSpec = nodeSpec): Promise<ReconcileResult | null> {
+/**
+ * One pass over one node. Returns null when the node cannot be asked (offline, flagged, bootstrapping).
+ * Only VEs changed since the last pass are compared (node side: ve.list's change feed; panel side:
+ * rows updated, tasks finished, VEs skipped last time); `full` or every FULL_EVERY-th pass compares all.
+ */
+export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFor: (n: Node) => NodeSpec = nodeSpec, opts: { full?: boolean } = {}): Promise<ReconcileResult | null> {
   const node = await prisma.node.findUnique({ where: { id: nodeId } });
   if (!node || !usable(node)) return null;
   const t0 = new Date();
-  const { ves } = await getAgent(node.id, specFor(node)).call('ve.list', {}, { timeoutMs: 60_000 });
-  const onNode = new Map(ves.map((v) => [v.ctid, v]));
-  const dbVes = await prisma.ve.findMany({ where: { nodeId }, select: { id: true, ctid: true, state: true, hostname: true, suspendMode: true, ...DRIFT_SELECT } });
+  const view = await nodeView(getAgent(node.id, specFor(node)), nodeId, opts.full);
+  const { onNode, scope } = view;
+  // Open issues are looked at again each pass (few): one whose row or VE went away resolves.
+  if (scope) for (const i of await prisma.reconcileIssue.findMany({ where: { nodeId, resolvedAt: null }, select: { ctid: true } })) scope.add(i.ctid);
+  const veSelect = { id: true, ctid: true, state: true, hostname: true, suspendMode: true, ...DRIFT_SELECT } as const;
+  const dbVes = await prisma.ve.findMany({ where: { nodeId, ...(scope ? panelChanges(scope, view.since) : {}) }, select: veSelect });
+  const ves = scope ? [...new Set([...scope, ...dbVes.map((v) => v.ctid)])].flatMap((c) => onNode.get(c) ?? []) : [...onNode.values()];
   // Anything a task touched during this pass, or may still touch, is left to that task.
   const busy = await prisma.task.findMany({
-    where: { OR: [{ status: { in: ['queued', 'running'] } }, { finishedAt: { gte: t0 } }], AND: [{ OR: [{ ctid: { in: [...onNode.keys(), ...dbVes.map((v) => v.ctid)] } }, { veId: { in: dbVes.map((v) => v.id) } }] }] },
+    where: { OR: [{ status: { in: ['queued', 'running'] } }, { finishedAt: { gte: t0 } }], AND: [{ OR: [{ ctid: { in: [...ves.map((v) => v.ctid), ...dbVes.map((v) => v.ctid)] } }, { veId: { in: dbVes.map((v) => v.id) } }] }] },
     select: { ctid: true, veId: true },
   });
   const busyIds = new Set(busy.map((t) => t.veId));
   const skipped = new Set<number>(busy.flatMap((t) => (t.ctid == null ? [] : [t.ctid])));
-  const res: ReconcileResult = { node: node.name, corrected: [], issues: [], drift: [], skipped: [] };
+  const res: ReconcileResult = { node: node.name, corrected: [], issues: [], drift: [], skipped: [], full: !scope, checked: dbVes.length };
 
   for (const ve of dbVes) {
     if (TRANSITIONAL.has(ve.state) || busyIds.has(ve.id)) skipped.add(ve.ctid);
@@ -98,7 +111,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   }
   const known = new Set(dbVes.map((v) => v.ctid));
   const elsewhere = new Map(
-    (await prisma.ve.findMany({ where: { ctid: { in: [...onNode.keys()].filter((c) => !known.has(c)) } }, select: { ctid: true, node: { select: { name: true } } } }))
+    (await prisma.ve.findMany({ where: { ctid: { in: ves.map((v) => v.ctid).filter((c) => !known.has(c)) } }, select: { ctid: true, node: { select: { name: true } } } }))
       .map((v) => [v.ctid, v.node.name]),
   );
   for (const n of ves) {
@@ -109,7 +122,9 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
     });
   }
   res.skipped = [...skipped];
-  await recordReconcilePass(prisma, node.id, res.issues, skipped);
+  view.commit(skipped, t0);
+  // A delta pass says nothing about VEs it did not look at: their open issues stay open.
+  await recordReconcilePass(prisma, node.id, res.issues, skipped, scope ? new Set([...scope, ...known]) : undefined);
   if (res.corrected.length || res.issues.length || res.drift.length) {
     logger.info({ node: node.name, corrected: res.corrected, issues: res.issues.map((i) => `${i.kind}:${i.ctid}`), drift: res.drift.map((d) => `${d.ctid}:${d.fields.join(',')}`) }, 'reconcile: drift');
   }

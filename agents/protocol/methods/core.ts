@@ -41,6 +41,13 @@ export const NodeInfoResult = z.object({
   criu: HelloResult.shape.capabilities.shape.criu.optional(),
   /** How backups and snapshots copy a VE image here (additive: absent from older agents). */
   backup: BackupCapability.optional(),
+  /** Node settings density needs, each with whether it is enough for targetVes VEs (additive: absent from older agents). */
+  density: z.object({
+    targetVes: z.number().int().positive(),
+    settings: z.array(z.object({
+      key: z.string(), label: z.string(), value: z.number().nullable(), needed: z.number(), enough: z.boolean(), why: z.string(),
+    })),
+  }).optional(),
 });
 
 export const OpStatusResult = z.object({

@@ -127,7 +127,18 @@ export const veMethods = {
   've.suspend': defineMethod({ params: CtidOnly, result: VeStatusResult, mutating: true, description: 'Freeze every process of the VE.' }),
   've.resume': defineMethod({ params: CtidOnly, result: VeStatusResult, mutating: true }),
   've.status': defineMethod({ params: CtidOnly, result: VeStatusResult, mutating: false }),
-  've.list': defineMethod({ params: z.object({}).default({}), result: z.object({ ves: z.array(VeInfo) }), mutating: false, description: 'All VEs of this node (vzlist -a).' }),
+  've.list': defineMethod({
+    // since/epoch/gen/full/removed: the change feed (feature 've-list-delta'); an agent without it ignores since and answers the full list.
+    params: z.object({ since: z.object({ epoch: z.string().max(64), gen: z.number().int().min(0) }).optional().describe('cursor of a previous answer: only what changed since') }).default({}),
+    result: z.object({
+      ves: z.array(VeInfo),
+      epoch: z.string().optional().describe('this agent process; a cursor of another epoch gets the full list'),
+      gen: z.number().int().optional().describe('cursor to send as since.gen next time'),
+      full: z.boolean().optional().describe('true: ves is every VE; false: only the VEs changed since the cursor'),
+      removed: z.array(Ctid).optional().describe('ctids gone since the cursor (delta answers)'),
+    }),
+    mutating: false, description: 'All VEs of this node (vzlist -a), or with since only those changed since that cursor.',
+  }),
   've.destroy': defineMethod({ params: CtidOnly, result: z.object({ ctid: Ctid, destroyed: z.literal(true) }), mutating: true, description: 'Remove a stopped VE and everything it owns.' }),
   've.mount': defineMethod({ params: CtidOnly, result: VeStatusResult, mutating: true, description: 'Mount a stopped VE\'s filesystem at <vzroot>/root/<ctid>.' }),
   've.umount': defineMethod({ params: CtidOnly, result: VeStatusResult, mutating: true }),

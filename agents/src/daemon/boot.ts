@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ensureNodePrereqs } from '../setup/node-prereqs';
 import { ensureBridge } from '../net/bridge';
 import { refreshPortPolicies, startOnbootVes } from '../lxc/onboot';
+import { loadAddressIndex } from '../lxc/address-index';
 import type { AgentConfig } from './config';
 import type { Logger } from 'pino';
 
@@ -31,6 +32,8 @@ export async function bootTasks(config: AgentConfig, logger: Logger): Promise<vo
     logger.error({ err: (e as Error).message }, 'node preparation failed; VEs may not start');
   }
   const rt = { vzroot: config.vzroot, bridge: config.bridge, networks: [] as string[] };
+  // One read of every conf now, so no create pays for it (the address check is an index after this).
+  await loadAddressIndex(config.vzroot).catch((e) => logger.error({ err: (e as Error).message }, 'address index not built; the first create builds it'));
   const stale = await refreshPortPolicies(rt).catch((e) => [{ ctid: 0, error: (e as Error).message }]);
   if (stale.length) logger.error({ failed: stale }, 'port filters of running VEs not refreshed');
   if (!(await firstStartSinceBoot(config.vzroot))) return;

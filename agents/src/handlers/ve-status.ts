@@ -1,6 +1,6 @@
 import { defineHandler } from '../daemon/types';
 import { runtimeOf } from '../lxc/from-ctx';
-import { listVes } from '../lxc/list';
+import { veFeed } from '../lxc/ve-feed';
 import { veStatus } from '../lxc/power';
 import { veUbc } from '../lxc/ubc';
 
@@ -11,7 +11,7 @@ export const veStatusHandler = defineHandler({
 
 export const veList = defineHandler({
   method: 've.list',
-  run: async (_params, ctx) => ({ ves: await listVes(runtimeOf(ctx)) }),
+  run: (params, ctx) => veFeed(runtimeOf(ctx), params.since),
 });
 
 export const veUbcHandler = defineHandler({

@@ -14,9 +14,9 @@ import type { Undo } from '../sys/undo';
 import { allocateIdRange } from './idmap';
 import { hostVeFiles } from './rootfs-files';
 import { hashPassword, writeHostname, writePasswordHash, writeResolvConf } from './ve-files';
-import { listCtids, readVe, veExists, writeVe } from './ve-store';
+import { removeVeConf, veExists, writeVe } from './ve-store';
+import { claimIps } from './address-index';
 import type { Runtime } from './runtime';
-import { parseCidr } from '../config/net-addr';
 
 export const createInputSchema = veConfigSchema.omit({ idmap: true }).extend({
   password: z.string().optional().describe('root password; travels on stdin to the hasher, never stored or logged'),
@@ -24,17 +24,6 @@ export const createInputSchema = veConfigSchema.omit({ idmap: true }).extend({
   sshKeys: z.array(z.string().max(16_384).regex(/^[^\n\r\0]+$/)).max(32).optional().describe('authorized_keys lines for root'),
 });
 export type CreateInput = z.input<typeof createInputSchema>;
-
-/** Another VE on this node already holding one of `ips` -> IP_IN_USE (vzctl 78). */
-export async function assertIpsFree(vzroot: string, ctid: number, ips: string[]): Promise<void> {
-  const want = new Set(ips.map((s) => parseCidr(s)!.addr));
-  for (const other of await listCtids(vzroot)) {
-    if (other === ctid) continue;
-    const c = await readVe(vzroot, other).catch(() => null);
-    const clash = c?.ips.map((s) => parseCidr(s)!.addr).find((a) => want.has(a));
-    if (clash) throw new VeError('IP_IN_USE', `address ${clash} is already used by VE ${other}`, { ctid: other, ip: clash });
-  }
-}
 
 /** Parse and check a create request without touching anything. */
 export function parseCreate(input: unknown): z.infer<typeof createInputSchema> {
@@ -51,7 +40,7 @@ export async function createVe(rt: Runtime, input: unknown, undo: Undo, opts: { 
   checkVeAddresses(rest, rt.networks);
   const p = vePaths(rt.vzroot, req.ctid);
   if (await veExists(rt.vzroot, req.ctid)) throw new VeError('VE_EXISTS', `VE ${req.ctid} already exists`);
-  await assertIpsFree(rt.vzroot, req.ctid, rest.ips);
+  await claimIps(rt.vzroot, req.ctid, rest.ips, undo);
   // An import (fromTree) brings its own files: its template name is only a label.
   const tpl = opts.fromTree ? null : await findTemplate(rt.vzroot, req.ostemplate);
   const fs = await statfs(rt.vzroot).catch(() => null);
@@ -100,7 +89,7 @@ export async function createVe(rt: Runtime, input: unknown, undo: Undo, opts: { 
 
   await writeVe(rt.vzroot, c, rt.bridge);
   undo.push(`remove config of VE ${c.ctid}`, async () => {
-    await rm(p.conf, { force: true });
+    await removeVeConf(rt.vzroot, c.ctid);
     await rm(p.lxcDir, { recursive: true, force: true });
   });
   // A start follows (ve.create start:true): it would mount again at once; the undo above still unmounts on failure.

@@ -8,7 +8,7 @@ import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import { releaseIdRange } from './idmap';
 import { lxcState } from './lxc-cli';
-import { readVe } from './ve-store';
+import { readVe, removeVeConf } from './ve-store';
 import type { Runtime } from './runtime';
 
 export async function destroyVe(rt: Runtime, ctid: number): Promise<{ ctid: number; destroyed: true }> {
@@ -23,6 +23,6 @@ export async function destroyVe(rt: Runtime, ctid: number): Promise<{ ctid: numb
   await rm(p.private, { recursive: true, force: true });
   await rm(p.lxcDir, { recursive: true, force: true });
   await releaseIdRange(rt.vzroot, c.idmap.uid);
-  await rm(p.conf, { force: true });
+  await removeVeConf(rt.vzroot, ctid);
   return { ctid, destroyed: true };
 }

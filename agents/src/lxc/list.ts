@@ -18,10 +18,10 @@ export interface VeListItem {
 export async function veInfo(rt: Runtime, ctid: number, known?: VeStatus): Promise<VeListItem> {
   const c = await readVe(rt.vzroot, ctid);
   const st = known ?? statusOf(await lxcState(ctid, vePaths(rt.vzroot, ctid).lxcpath));
-  return item(c, st);
+  return veItem(c, st);
 }
 
-function item(c: VeConfig, st: VeStatus): VeListItem {
+export function veItem(c: VeConfig, st: VeStatus): VeListItem {
   return {
     ctid: c.ctid, hostname: c.hostname, ips: c.ips, status: st === 'unknown' ? 'stopped' : st, ostemplate: c.ostemplate, onboot: c.onboot,
     ram: c.ram, swap: c.swap, diskspace: c.diskspace, diskinodes: c.diskinodes, numproc: c.numproc, cpuunits: c.cpuunits,
@@ -35,7 +35,7 @@ export async function listVes(rt: Runtime): Promise<VeListItem[]> {
   for (const ctid of await listCtids(rt.vzroot)) {
     const c = await readVe(rt.vzroot, ctid).catch(() => null);
     if (!c) continue;
-    out.push(item(c, statusOf(states.get(ctid) ?? 'STOPPED')));
+    out.push(veItem(c, statusOf(states.get(ctid) ?? 'STOPPED')));
   }
   return out;
 }

@@ -1,4 +1,5 @@
 // Start, stop, restart, suspend/resume and status of a VE (LXC name = ctid, lxcpath = <vzroot>/lxc).
+import { bridgeFullReason } from '../setup/density';
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { vethName, macForCtid } from '../config/schema';
@@ -58,6 +59,8 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   const st = opts.fresh ? 'STOPPED' : await lxcState(ctid, p.lxcpath);
   if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${ctid} is already running`);
   await ensureBridge(rt.bridge);
+  const bridgeFull = await bridgeFullReason(rt.bridge);
+  if (bridgeFull) throw new VeError('UNSUPPORTED', `VE ${ctid} cannot start: ${bridgeFull}`, { reason: 'BRIDGE_FULL', bridge: rt.bridge });
   // LXCFS must be up before the VE starts: its mount hook runs only at start.
   await ensureLxcfs();
   // Re-render so a changed bridge or host (after migration) is picked up.

@@ -13,7 +13,7 @@ import { VeError } from '../sys/errors';
 import { parseOrBadParams } from '../sys/params';
 import { vePaths } from '../sys/paths';
 import type { Undo } from '../sys/undo';
-import { assertIpsFree } from './create';
+import { claimIps } from './address-index';
 import { hostFacts } from './host-facts';
 import { applyIoThrottle, ioprioUnsupportedReason } from './io-limits';
 import { confirmedStopped, lxcAttach, lxcCgroupSet, lxcInitPid, lxcState } from './lxc-cli';
@@ -71,7 +71,7 @@ export async function setVe(rt: Runtime, input: unknown, undo: Undo): Promise<Se
   const p = vePaths(rt.vzroot, s.ctid);
   if (next.diskinodes !== cur.diskinodes) throw new VeError('UNSUPPORTED', 'diskinodes is fixed when the filesystem is made (create or reinstall)');
   if (s.ips || s.ipadd || s.gateway) checkVeAddresses(next, rt.networks);
-  if (s.ips || s.ipadd) await assertIpsFree(rt.vzroot, s.ctid, next.ips);
+  if (s.ips || s.ipadd) await claimIps(rt.vzroot, s.ctid, next.ips);
   const st = await lxcState(s.ctid, p.lxcpath);
   const running = st === 'RUNNING' || st === 'FROZEN';
   const stopped = confirmedStopped(st);

@@ -1,11 +1,13 @@
 // A VE's persisted state: the vzctl-style conf (source of truth) and the LXC config rendered from it.
-import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfFile, renderConfFile } from '../config/conf-file';
 import { renderLxcConfig } from '../config/lxc-config';
 import type { VeConfig } from '../config/schema';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
+import { noteConf } from './address-index';
+import { noteVeChanged } from './ve-feed';
 import { hostFacts } from './host-facts';
 
 export async function readVe(vzroot: string, ctid: number): Promise<VeConfig> {
@@ -43,6 +45,20 @@ export async function writeVe(vzroot: string, c: VeConfig, bridge: string): Prom
   await ensureTraversable(vzroot, c.ctid);
   await atomicWrite(p.conf, renderConfFile(c, { root: p.root, private: p.private }), 0o600);
   await atomicWrite(p.lxcConfig, renderLxcConfig(c, hostFacts(), { vzroot, bridge }), 0o600);
+  await noteConf(vzroot, c.ctid, c);
+  await noteVeChanged(vzroot, c.ctid);
+}
+
+/** Remove a VE's conf (the VE stops being listed) and its addresses from the index. */
+export async function removeVeConf(vzroot: string, ctid: number): Promise<void> {
+  await rm(vePaths(vzroot, ctid).conf, { force: true });
+  await confGone(vzroot, ctid);
+}
+
+/** The conf of `ctid` left this node (removed, or moved away by a migration). */
+export async function confGone(vzroot: string, ctid: number): Promise<void> {
+  await noteConf(vzroot, ctid, null);
+  await noteVeChanged(vzroot, ctid);
 }
 
 export async function listCtids(vzroot: string): Promise<number[]> {

@@ -5,7 +5,7 @@ import { cgroupPids, payloadCgroupDir } from '../lxc/cgroup-read';
 import { releaseIdRange } from '../lxc/idmap';
 import { lxcFreeze, lxcState, lxcStateAndPid, lxcStop } from '../lxc/lxc-cli';
 import { releaseRunningResources, veStatus, type VeStatus } from '../lxc/power';
-import { readVe } from '../lxc/ve-store';
+import { confGone, readVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
 import { diskUsage, mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
@@ -135,6 +135,7 @@ export async function finishSource(rt: Runtime, ctid: number, keepHours: number)
   await rename(p.private, dest);
   await writeFile(path.join(dest, 'migrated.json'), JSON.stringify({ ctid, migratedAt: at.toISOString(), keepUntil }) + '\n', { mode: 0o600 });
   await rename(p.conf, path.join(dest, 've.conf'));
+  await confGone(rt.vzroot, ctid);
   await rm(p.lxcDir, { recursive: true, force: true });
   await releaseIdRange(rt.vzroot, c.idmap.uid);
   await removeSourceMarker(rt.vzroot, ctid);

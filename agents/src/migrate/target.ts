@@ -3,11 +3,11 @@ import { mkdir, readFile, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { checkVeAddresses } from '../config/network-check';
 import { veConfigSchema } from '../config/schema';
-import { assertIpsFree } from '../lxc/create';
+import { claimIps } from '../lxc/address-index';
 import { allocateIdRange, releaseIdRange } from '../lxc/idmap';
 import { startVe, veStatus, type VeStatus } from '../lxc/power';
 import { restoreFromMigrationDump } from '../criu/migrate';
-import { veExists, writeVe } from '../lxc/ve-store';
+import { removeVeConf, veExists, writeVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
 import { createImage, mountImage, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
@@ -44,7 +44,7 @@ export async function prepareTarget(rt: Runtime, i: PrepareInput, undo: Undo) {
   if (await veExists(rt.vzroot, i.ctid)) throw new VeError('VE_EXISTS', `VE ${i.ctid} already exists on this node`);
   if (prior) throw new VeError('VE_EXISTS', `another migration of VE ${i.ctid} (${prior.migrationId}) is prepared on this node; abort it first`);
   checkVeAddresses(c, rt.networks);
-  await assertIpsFree(rt.vzroot, i.ctid, c.ips);
+  await claimIps(rt.vzroot, i.ctid, c.ips);
   // The VE's files travel with it: its template is needed here only for a later reinstall, which
   // fetches or builds it then. A VE imported from OpenVZ has a template label no node caches.
   const fs = await statfs(rt.vzroot);
@@ -102,7 +102,7 @@ export async function commitTarget(rt: Runtime, ctid: number, start: boolean, un
     try {
       s = await restoreFromMigrationDump(rt, ctid, undo);
     } catch (e) {
-      await rm(vePaths(rt.vzroot, ctid).conf, { force: true });
+      await removeVeConf(rt.vzroot, ctid);
       await rm(vePaths(rt.vzroot, ctid).lxcDir, { recursive: true, force: true });
       throw e;
     }

@@ -1,7 +1,8 @@
 // One-time node preparation the agent needs as root: sub-id range for root, LXCFS, kernel knobs.
 import { spawn } from 'node:child_process';
-import { readFile, writeFile, mkdir, appendFile } from 'node:fs/promises';
+import { readFile, mkdir, appendFile } from 'node:fs/promises';
 import { run } from '../sys/exec';
+import { applyDensitySettings } from './density';
 
 export const ROOT_SUBID_START = 1_000_000;
 export const ROOT_SUBID_COUNT = 1_000_000_000;
@@ -65,18 +66,9 @@ export async function ensureLxcfs(mnt = '/var/lib/lxcfs'): Promise<void> {
   throw new Error('lxcfs did not mount within 5 s');
 }
 
-/** Kernel limits met at density (BASELINES.md): ptys and neighbour table. Only ever raises. */
-export async function ensureSysctls(): Promise<void> {
-  const want: Record<string, number> = {
-    '/proc/sys/kernel/pty/max': 65536,
-    '/proc/sys/net/ipv4/neigh/default/gc_thresh1': 8192,
-    '/proc/sys/net/ipv4/neigh/default/gc_thresh2': 32768,
-    '/proc/sys/net/ipv4/neigh/default/gc_thresh3': 65536,
-  };
-  for (const [f, v] of Object.entries(want)) {
-    const cur = Number((await readFile(f, 'utf8').catch(() => '0')).trim());
-    if (cur < v) await writeFile(f, String(v)).catch(() => {});
-  }
+/** Kernel limits met at density (BASELINES.md; setup/density.ts lists them). Only ever raises. */
+export async function ensureSysctls(): Promise<string[]> {
+  return applyDensitySettings();
 }
 
 /** Everything a node needs before the first VE starts. */

@@ -17,6 +17,22 @@ interface NodeFacts {
   maintenanceReason?: string | null;
   hostKeyMismatch: boolean;
   capabilities: { lxcVersion: string; cgroup: 'v1' | 'v2'; criu: { usable: boolean; reason?: string }; storage: string[]; features: string[] } | null;
+  /** Last node.info; its density settings become one row each. */
+  info?: { density?: { targetVes: number; settings: Array<{ key: string; label: string; value: number | null; needed: number; enough: boolean; why: string }> } } | null;
+}
+
+const fmt = (v: number | null) => (v === null ? 'unreadable' : v.toLocaleString('en'));
+
+/** One row per density setting the agent reports: its value, what targetVes VEs need, and why. */
+function densityRows(n: NodeFacts): CapabilityRow[] {
+  const d = n.info?.density;
+  if (!d) return [];
+  return d.settings.map((s) => ({
+    key: `density-${s.key}`,
+    label: `Density: ${s.label}`,
+    on: s.enough,
+    detail: `${fmt(s.value)}${s.enough ? '' : ` — ${d.targetVes.toLocaleString('en')} VEs need ${fmt(s.needed)}`}: ${s.why}`,
+  }));
 }
 
 /** The capability rows of a node from its last `hello` and its state (pure; the UI only renders it). */
@@ -49,5 +65,6 @@ export function capabilityReport(n: NodeFacts): CapabilityRow[] {
       ? { key: FEATURES.opJournal, label: 'Exactly-once operations', on: true, detail: 'repeated requests return the recorded result; work on one VE is serialised' }
       : { key: FEATURES.opJournal, label: 'Exactly-once operations', on: false, detail: 'the agent predates the operation journal: upgrade it by adding the node again' },
     { key: 'cgroup', label: `cgroup ${c.cgroup}`, on: true, detail: `limits are applied through cgroup ${c.cgroup}; LXC ${c.lxcVersion}` },
+    ...densityRows(n),
   ];
 }

@@ -46,7 +46,8 @@ export interface SeenIssue {
  * open issues of checked ctids that were not seen again are resolved. Ctids the pass skipped
  * (a task in flight) keep whatever they had.
  */
-export async function recordReconcilePass(prisma: PrismaClient, nodeId: string, seen: SeenIssue[], skipped: Set<number>) {
+/** `checked`: the ctids this pass looked at (a delta pass); absent = every VE of the node. */
+export async function recordReconcilePass(prisma: PrismaClient, nodeId: string, seen: SeenIssue[], skipped: Set<number>, checked?: Set<number>) {
   const now = new Date();
   await prisma.$transaction(async (tx) => {
     for (const s of seen) {
@@ -56,7 +57,7 @@ export async function recordReconcilePass(prisma: PrismaClient, nodeId: string, 
     }
     const open = await tx.reconcileIssue.findMany({ where: { nodeId, resolvedAt: null }, select: { id: true, ctid: true, kind: true } });
     const still = new Set(seen.map((s) => `${s.ctid}:${s.kind}`));
-    const gone = open.filter((o) => !skipped.has(o.ctid) && !still.has(`${o.ctid}:${o.kind}`)).map((o) => o.id);
+    const gone = open.filter((o) => !skipped.has(o.ctid) && (!checked || checked.has(o.ctid)) && !still.has(`${o.ctid}:${o.kind}`)).map((o) => o.id);
     if (gone.length) await tx.reconcileIssue.updateMany({ where: { id: { in: gone } }, data: { resolvedAt: now } });
   });
 }

@@ -1,0 +1,112 @@
+// The node's VE inventory as a change feed: every change (conf written or removed, power state seen
+// to differ) gets the next generation number, so ve.list{since} answers only what changed (issue 15).
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { vePaths } from '../sys/paths';
+import { lxcList, type LxcState } from './lxc-cli';
+import { veItem, type VeListItem } from './list';
+import { statusOf } from './power';
+import { listCtids, readVe } from './ve-store';
+import type { Runtime } from './runtime';
+
+export interface FeedCursor { epoch: string; gen: number }
+export interface FeedAnswer extends FeedCursor {
+  ves: VeListItem[];
+  /** True: `ves` is every VE (first call, unknown or too old cursor, agent restarted). */
+  full: boolean;
+  /** Ctids gone since the cursor (delta answers only). */
+  removed: number[];
+}
+
+interface Feed {
+  epoch: string;               // new per build after a restart: an older cursor gets the full list
+  gen: number;
+  items: Map<number, { gen: number; item: VeListItem; key: string }>;
+  gone: Map<number, number>;   // ctid -> gen it was removed at
+  floor: number;               // cursors below this lost tombstones: they get the full list
+  dirty: Set<number>;          // confs written or removed since the last answer
+  dirMtime: number;            // conf dir mtime after our last change: another writer moves it
+}
+
+const MAX_TOMBSTONES = 10_000;
+const feeds = new Map<string, Feed>();
+/** Conf reads by the feed, for tests and the benchmark that prove an answer costs O(changes). */
+export const feedStats = { confReads: 0 };
+
+const dirMtime = (vzroot: string) => stat(path.join(vzroot, 'conf')).then((s) => s.mtimeMs, () => 0);
+
+/** A conf of `ctid` was written or removed: the next answer looks at it again. */
+export async function noteVeChanged(vzroot: string, ctid: number): Promise<void> {
+  const f = feeds.get(vzroot);
+  if (!f) return;
+  f.dirty.add(ctid);
+  f.dirMtime = await dirMtime(vzroot);
+}
+
+/** What an agent restart does to the feed (tests). */
+export function dropFeed(vzroot: string): void {
+  feeds.delete(vzroot);
+}
+
+function record(f: Feed, item: VeListItem): void {
+  const key = JSON.stringify(item);
+  const cur = f.items.get(item.ctid);
+  if (cur?.key === key) return;
+  f.items.set(item.ctid, { gen: ++f.gen, item, key });
+  f.gone.delete(item.ctid);
+}
+
+function forget(f: Feed, ctid: number): void {
+  if (!f.items.delete(ctid)) return;
+  f.gone.set(ctid, ++f.gen);
+  if (f.gone.size <= MAX_TOMBSTONES) return;
+  const [oldest, at] = f.gone.entries().next().value!;
+  f.gone.delete(oldest);
+  f.floor = at;
+}
+
+async function refreshConf(rt: Runtime, f: Feed, ctid: number, states: Map<number, LxcState>): Promise<void> {
+  feedStats.confReads++;
+  const c = await readVe(rt.vzroot, ctid).catch(() => null);
+  if (!c) return forget(f, ctid);
+  record(f, veItem(c, statusOf(states.get(ctid) ?? 'STOPPED')));
+}
+
+/**
+ * Bring the feed up to date: one lxc-ls for every power state (one pass), and a conf read only for
+ * VEs written since the last answer. `reread` (a call without a cursor), or a conf dir another writer
+ * changed, rereads every conf: a hand edit in place shows at the latest at the caller's next full pass.
+ */
+async function refresh(rt: Runtime, reread: boolean): Promise<Feed> {
+  const states = await lxcList(vePaths(rt.vzroot, 0).lxcpath);
+  let f = feeds.get(rt.vzroot);
+  const mtime = await dirMtime(rt.vzroot);
+  if (!f || reread || f.dirMtime !== mtime) {
+    const prev = f;
+    f = { epoch: prev?.epoch ?? randomUUID(), gen: prev?.gen ?? 0, items: prev?.items ?? new Map(), gone: prev?.gone ?? new Map(), floor: prev?.floor ?? 0, dirty: new Set(), dirMtime: mtime };
+    feeds.set(rt.vzroot, f);
+    const ctids = await listCtids(rt.vzroot);
+    for (const ctid of f.items.keys()) if (!ctids.includes(ctid)) forget(f, ctid);
+    for (const ctid of ctids) await refreshConf(rt, f, ctid, states);
+    return f;
+  }
+  const dirty = [...f.dirty];
+  f.dirty.clear();
+  for (const ctid of dirty) await refreshConf(rt, f, ctid, states);
+  for (const [ctid, e] of f.items) {
+    const st = statusOf(states.get(ctid) ?? 'STOPPED');
+    const status = st === 'unknown' ? 'stopped' : st;
+    if (e.item.status !== status) record(f, { ...e.item, status });
+  }
+  return f;
+}
+
+/** ve.list: the full inventory, or with a known cursor only what changed since it. */
+export async function veFeed(rt: Runtime, since?: FeedCursor): Promise<FeedAnswer> {
+  const f = await refresh(rt, !since);
+  const delta = !!since && since.epoch === f.epoch && since.gen >= f.floor && since.gen <= f.gen;
+  const ves = [...f.items.values()].filter((e) => !delta || e.gen > since.gen).map((e) => e.item).sort((a, b) => a.ctid - b.ctid);
+  const removed = delta ? [...f.gone].filter(([, g]) => g > since.gen).map(([c]) => c) : [];
+  return { epoch: f.epoch, gen: f.gen, full: !delta, ves, removed };
+}

@@ -1,0 +1,123 @@
+// Density (issue 15): create and start the seed workload (busybox init, syslogd, crond, httpd) up to
+// N VEs through the agent, with raw LXC measured in the same run at the same counts (interleaved:
+// one agent VE, one raw VE, so both see the same load). At each checkpoint: start latency p50/p95
+// of the VEs since the last checkpoint, host memory per VE, agent RSS and CPU, heartbeat (hello +
+// node.info) and ve.list full vs delta (the reconciler's node-side cost), and the first limit hit.
+//
+// Run (shared box: at most --n 300):   npx tsx bench/density.ts --n 300
+// Run 3,000 on an IDLE machine (root, ~8 GiB free RAM, ~30 GiB free under /tmp, 1-2 h):
+//   npx tsx bench/density.ts --n 3000 --checkpoints 500,1000,2000,3000
+// The agent's VEs share one bridge, so past 1,023 it refuses starts with BRIDGE_FULL (reported as
+// the first limit hit; more bridges per node are not done yet). Raw VEs spread over bridges of
+// 1,000 ports (vzsn1, vzsn2, ...) and reuse the agent's addresses (separate L2, no routing between).
+// Every VE, mount, loop device and bridge it made is removed at the end and on Ctrl-C/SIGTERM.
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ensureBridge, deleteBridge } from '@/agents/src/net/bridge';
+import { run } from '@/agents/src/sys/exec';
+import { AgentClient } from '@/server/nodes/client';
+import { LocalTransport } from '@/server/nodes/local';
+import { freezeAgentBundle, startDaemon } from './lib/agent';
+import { cpuMsWithChildren, hostUsedBytes, monitorsPss, MiB, rssBytes } from './lib/memory';
+import { makeBenchNode } from './lib/node';
+import { rawCreate, rawStart, type RawPeer } from './lib/raw-lxc';
+import { median, parseArgs, percentile, round, table, timed } from './lib/stats';
+
+const args = parseArgs(process.argv.slice(2));
+const N = Number(args.n ?? 300);
+const CHECKPOINTS = String(args.checkpoints ?? (N <= 300 ? '50,100,200,300' : '500,1000,2000,3000')).split(',').map(Number).filter((c) => c > 0 && c <= N);
+if (!CHECKPOINTS.includes(N)) CHECKPOINTS.push(N);
+const RAW_PER_BRIDGE = 1000;
+const log = (s: string) => process.stderr.write(`${s}\n`);
+// 10.199.80.0/20: .1 is the host, VEs from .2 (4,094 addresses).
+const ipOf = (i: number) => { const h = i + 2; return `10.199.${80 + (h >> 8)}.${h & 255}/20`; };
+
+const node = await makeBenchNode({ maxCtids: 2 * N + 10 });
+await run('ip', ['addr', 'add', '10.199.80.1/20', 'dev', node.bridge], { allowFail: true });
+const rawBridges: string[] = [];
+node.onCleanup(async () => { for (const b of rawBridges) await deleteBridge(b); });
+log(`bench node ${node.vzroot}, agent bridge ${node.bridge}; ${(await run('uptime', [])).stdout.trim()}`);
+
+const bundle = await freezeAgentBundle(node);
+const daemon = await startDaemon(node, bundle);
+const agent = new AgentClient(new LocalTransport({ socket: daemon.socket, agentBin: path.join(bundle.bin, 'vzagent') }), { node: 'density' });
+node.onCleanup(() => agent.close());
+const agentLxc = path.join(node.vzroot, 'lxc');
+
+const rawPeer = async (i: number): Promise<RawPeer> => {
+  const k = Math.floor(i / RAW_PER_BRIDGE);
+  const bridge = `vzsn${k + 1}`;
+  if (!rawBridges.includes(bridge)) { await ensureBridge(bridge); rawBridges.push(bridge); }
+  return { lxcpath: node.rawLxcpath, tarball: node.template.tarball, bridge };
+};
+
+type Row = (string | number)[];
+const rows: Row[] = [];
+const counters: Row[] = [];
+const baseUsed = await hostUsedBytes();
+const cpu0 = await cpuMsWithChildren(daemon.pid ?? 0);
+let firstLimit = '';
+let window = { agent: [] as number[], raw: [] as number[] };
+let agentUp = 0;
+let rawUp = 0;
+let cursor: { epoch: string; gen: number } | undefined;
+
+async function checkpoint(count: number): Promise<void> {
+  const used = (await hostUsedBytes()) - baseUsed;
+  const [, helloMs] = await timed(() => agent.call('hello', {}));
+  const [, infoMs] = await timed(() => agent.call('node.info', {}));
+  const [full, fullMs] = await timed(() => agent.call('ve.list', {}));
+  cursor = { epoch: full.epoch ?? '', gen: full.gen ?? 0 };
+  const [delta, deltaMs] = await timed(() => agent.call('ve.list', { since: cursor! }));
+  const agentMon = await monitorsPss(agentLxc);
+  const rawMon = await monitorsPss(node.rawLxcpath);
+  const rss = await rssBytes(daemon.pid ?? 0);
+  const cpu = (await cpuMsWithChildren(daemon.pid ?? 0)) - cpu0;
+  const r = (xs: number[], p: number) => round(p === 50 ? median(xs) : percentile(xs, p), 0);
+  rows.push([count, agentUp, r(window.agent, 50), r(window.agent, 95), rawUp, r(window.raw, 50), r(window.raw, 95),
+    round(r(window.agent, 95) / r(window.raw, 95)), round(used / MiB / Math.max(1, agentUp + rawUp)),
+    round(agentMon.bytes / MiB / Math.max(1, agentMon.count)), round(rawMon.bytes / MiB / Math.max(1, rawMon.count))]);
+  counters.push([count, round(rss / MiB, 1), round(cpu / Math.max(1, agentUp)), round(helloMs, 1), round(infoMs, 1), round(fullMs, 1), full.ves.length, round(deltaMs, 1), delta.ves.length]);
+  log(`checkpoint ${count}: agent p95 ${r(window.agent, 95)} ms, raw p95 ${r(window.raw, 95)} ms, ${round(used / MiB / Math.max(1, agentUp + rawUp))} MiB/VE, ve.list full ${round(fullMs)} ms / delta ${round(deltaMs)} ms`);
+  window = { agent: [], raw: [] };
+}
+
+const ctids = node.ctids(2 * N);
+try {
+  for (let i = 0; i < N; i++) {
+    const [ca, cr] = [ctids[2 * i], ctids[2 * i + 1]];
+    const order = i % 2 ? ['raw', 'agent'] : ['agent', 'raw'];
+    for (const which of order) {
+      try {
+        if (which === 'agent') {
+          const input = { ctid: ca, ostemplate: node.template.manifest.name, hostname: `sn${ca}`, ips: [ipOf(i)], gateway: '10.199.80.1', nameservers: ['10.199.80.1'], start: true };
+          const [, ms] = await timed(() => agent.call('ve.create', input, { opId: `sn-density-${randomBytes(6).toString('hex')}` }));
+          window.agent.push(ms); agentUp++;
+        } else {
+          const peer = await rawPeer(i);
+          await rawCreate(peer, cr, ipOf(i));
+          const [, ms] = await timed(() => rawStart(peer, cr));
+          window.raw.push(ms); rawUp++;
+        }
+      } catch (e) {
+        firstLimit ||= `${which} VE #${(which === 'agent' ? agentUp : rawUp) + 1}: ${(e as Error).message.split('\n')[0]}`;
+        log(`limit: ${firstLimit}`);
+      }
+    }
+    if (firstLimit && agentUp + rawUp < 2 * (i + 1) - 4) break; // both paths failing repeatedly: stop
+    if (CHECKPOINTS.includes(i + 1)) await checkpoint(i + 1);
+  }
+
+  const env = `${(await run('uname', ['-r'])).stdout.trim()}, ${(await run('nproc', [])).stdout.trim()} cores; ${(await run('uptime', [])).stdout.trim()}`;
+  console.log(`\n## bench/density.ts --n ${N} (${new Date().toISOString()}; ${env})\n`);
+  console.log('agent = one ve.create {start:true} over the agent protocol (what the panel\'s create task sends; latency = create+start);');
+  console.log('raw = lxc-start -d of a tarball-untarred container (latency = start only: create is untar + config).\n');
+  console.log(table(['VEs each', 'agent up', 'agent p50', 'agent p95', 'raw up', 'raw p50', 'raw p95', 'p95 x', 'MiB/VE box', 'agent mon MiB', 'raw mon MiB'], rows));
+  console.log();
+  console.log(table(['VEs each', 'agentd RSS MiB', 'agentd CPU ms/VE', 'hello ms', 'node.info ms', 've.list full ms', 'ves', 've.list delta ms', 'changed'], counters));
+  console.log(`\nfirst limit hit: ${firstLimit || 'none up to the count asked'}`);
+  console.log(`agent bundle: ${bundle.note}`);
+} finally {
+  log('cleaning up (every VE, mount, loop device and bridge this run made)...');
+  await node.cleanup();
+}
