@@ -23,13 +23,13 @@ async function startCounter(n: MigTestNode, ctid: number) {
   await sleep(500);
 }
 
-async function migrate(veId: string, targetNodeId: string) {
-  const { taskId } = await requestMigrateVe(env.db.prisma, {}, veId, { targetNodeId, mode: 'online-criu', keepHours: 0.003 });
+async function migrate(veId: string, targetNodeId: string, o: { retryTwoPass?: boolean } = {}) {
+  const { taskId } = await requestMigrateVe(env.db.prisma, {}, veId, { targetNodeId, mode: 'online-criu', keepHours: 0.003, ...o });
   return env.waitTask(taskId!, 300_000);
 }
 
 beforeAll(async () => {
-  env = await setupMigEnv({ net: '10.199.128' });
+  env = await setupMigEnv({ net: '10.199.78' });
 }, 300_000);
 
 afterAll(async () => {
@@ -93,5 +93,43 @@ describe('online migration with CRIU', () => {
     const ve = await env.db.prisma.ve.findUniqueOrThrow({ where: { id: v.veId } });
     expect(ve.nodeId).toBe(env.nodeA.id);
     expect((await agentOf(env.nodeA).call('ve.status', { ctid: v.ctid })).status).toBe('running');
+  }, 600_000);
+
+  it('a live migration CRIU refuses leaves the VE running on the source; allowed, the task retries two-pass and records both attempts', async () => {
+    const v = await env.ve(1, { smallFiles: 20 });
+    await startCounter(env.A, v.ctid);
+    // Started by a plain lxc-attach (no setsid): its session leader is outside the VE's pid namespace, and CRIU refuses to dump it.
+    await inVe(env.A, v.ctid, 'sleep 600 </dev/null >/dev/null 2>&1 &');
+    const pid = await inVe(env.A, v.ctid, 'cat /tmp/loop.pid');
+
+    const refused = await migrate(v.veId, env.nodeB.id);
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toMatch(/checkpoint of VE \d+ failed: .*session leader/i);
+    expect((await env.taskLog(refused.id)).join('\n')).toMatch(/kept running on .*CRIU left it running/);
+    expect(await env.lxcState(env.A, v.ctid)).toBe('RUNNING');
+    expect(await inVe(env.A, v.ctid, 'cat /tmp/loop.pid')).toBe(pid);
+    expect((await env.db.prisma.ve.findUniqueOrThrow({ where: { id: v.veId } })).state).toBe('running');
+    await env.expectNothingOn(env.B, v.ctid);
+
+    const before = Number(await inVe(env.A, v.ctid, 'cat /tmp/count'));
+    const t = await migrate(v.veId, env.nodeB.id, { retryTwoPass: true });
+    expect(t.error ?? '').toBe('');
+    expect(t.status).toBe('succeeded');
+    const res = t.result as { mode: string; retriedFrom: { mode: string; error: string }; attempts: Array<{ mode: string; error?: string; timings: Array<{ phase: string }> }> };
+    expect(res.mode).toBe('two-pass');
+    expect(res.retriedFrom).toMatchObject({ mode: 'online-criu', error: expect.stringMatching(/checkpoint of VE \d+ failed/) });
+    expect(res.attempts.map((a) => a.mode)).toEqual(['online-criu', 'two-pass']);
+    expect(res.attempts[0].timings.map((x) => x.phase)).toEqual(['pre-flight', 'copy-while-running', 'checkpoint']);
+    expect(res.attempts[1].timings.map((x) => x.phase)).toEqual(['pre-flight', 'copy-while-running', 'freeze', 'final-copy', 'verify', 'commit', 'start-on-target', 'cleanup']);
+    const log = (await env.taskLog(t.id)).join('\n');
+    expect(log).toMatch(/live migration failed: checkpoint of VE \d+ failed.*retrying in two-pass mode/);
+    expect(log).toMatch(/phase two-pass retry: freeze/);
+    // two-pass restarts the VE on the target: the files came along, the processes started afresh
+    expect(await env.lxcState(env.B, v.ctid)).toBe('RUNNING');
+    expect(await env.lxcState(env.A, v.ctid)).not.toMatch(/RUNNING|FROZEN/);
+    expect(Number(await inVe(env.B, v.ctid, 'cat /tmp/count'))).toBeGreaterThanOrEqual(before);
+    const ve = await env.db.prisma.ve.findUniqueOrThrow({ where: { id: v.veId } });
+    expect(ve.nodeId).toBe(env.nodeB.id);
+    expect(ve.state).toBe('running');
   }, 600_000);
 });
