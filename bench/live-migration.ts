@@ -26,8 +26,8 @@ const MEM = Number(args.mem ?? 256);
 const MiB = 2 ** 20;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const R = runId();
-const ctid = randomInt(28900, 29000);
-const ip = `10.199.128.${randomInt(10, 250)}`;
+const ctid = randomInt(78900, 79000); // this work's ctid range (78000-78999)
+const ip = `10.199.78.${randomInt(10, 250)}`;
 
 /** A process in the VE holding MEM MiB it has written (awk keeps a MEM MiB string), then sleeping. */
 async function touchMemory(n: MigTestNode) {
@@ -60,9 +60,9 @@ try {
   const mkNode = (n: MigTestNode) => prisma.node.create({ data: { name: n.name, address: n.sshd.host, sshPort: n.sshd.port, sshUser: n.account.name, transport: 'local', vzroot: n.vzroot, hostKey: n.sshd.hostPublicKey, state: 'online' } });
   const rows = new Map<MigTestNode, Node>([[A, await mkNode(A)], [B, await mkNode(B)]]);
   const template = await prisma.template.create({ data: { name: `busybox-${R}`, os: 'busybox', version: '1', arch: 'x86_64', sizeBytes: 1n, sha256: '0'.repeat(64) } });
-  const pool = await prisma.ipPool.create({ data: { name: `cri-${R}`, cidr: '10.199.128.0/24', family: 4, gateway: '10.199.128.1', prefix: 24, nodes: { connect: [{ id: rows.get(A)!.id }, { id: rows.get(B)!.id }] } } });
+  const pool = await prisma.ipPool.create({ data: { name: `cri-${R}`, cidr: '10.199.78.0/24', family: 4, gateway: '10.199.78.1', prefix: 24, nodes: { connect: [{ id: rows.get(A)!.id }, { id: rows.get(B)!.id }] } } });
   await agentOf(rows.get(A)!).call('ve.create', {
-    ctid, ostemplate: 'busybox', hostname: `bench${ctid}.test`, ips: [`${ip}/24`], gateway: '10.199.128.1',
+    ctid, ostemplate: 'busybox', hostname: `bench${ctid}.test`, ips: [`${ip}/24`], gateway: '10.199.78.1',
     ram: (MEM + 256) * MiB, numproc: 128, diskspace: 1024 * MiB, diskinodes: 131072, start: true,
   }, { opId: `bench-create-${ctid}` });
   const ve = await prisma.ve.create({ data: { ctid, hostname: `bench${ctid}.test`, nodeId: rows.get(A)!.id, templateId: template.id, state: 'running' } });

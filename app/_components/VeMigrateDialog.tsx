@@ -52,10 +52,10 @@ function Pause({ taskId }: { taskId: string }) {
   });
   const t = q.data;
   if (!t || t.status !== 'succeeded') return null;
-  const r = (t.result ?? {}) as { pauseMs?: number; mode?: string };
+  const r = (t.result ?? {}) as { pauseMs?: number; mode?: string; retriedFrom?: { mode: string; error: string } };
   return (
     <Alert tone="success" className="mt-3" data-testid="migrate-done">
-      Migrated{r.mode ? ` (${r.mode})` : ''}. {r.pauseMs !== undefined ? <>The VE was paused for <span className="font-semibold" data-testid="migrate-pause">{r.pauseMs} ms</span>.</> : 'The VE was stopped: no pause to report.'}
+      Migrated{r.mode ? ` (${r.mode})` : ''}.{r.retriedFrom && <span data-testid="migrate-retried"> The {r.retriedFrom.mode} attempt failed first ({r.retriedFrom.error}); it was retried two-pass.</span>} {r.pauseMs !== undefined ? <>The VE was paused for <span className="font-semibold" data-testid="migrate-pause">{r.pauseMs} ms</span>.</> : 'The VE was stopped: no pause to report.'}
     </Alert>
   );
 }
@@ -68,6 +68,7 @@ export function VeMigrateDialog({ ve, onClose, onDone }: { ve: { id: string; cti
   const [target, setTarget] = useState<string | null>(null);
   const [task, setTask] = useState<Task | null>(null);
   const [taskId, setTaskId] = useState<string | null>(null);
+  const [retryTwoPass, setRetryTwoPass] = useState(false);
   const run = useMutation(trpc.ves.migrate.mutationOptions({ onSuccess: (r) => setTaskId(r.taskId) }));
   const idx = others.findIndex((n) => n.id === target);
   const plan = idx >= 0 ? plans[idx] : undefined;
@@ -103,6 +104,12 @@ export function VeMigrateDialog({ ve, onClose, onDone }: { ve: { id: string; cti
         </table>
       )}
       {!taskId && plan?.data && <PlanDetail plan={plan.data} />}
+      {!taskId && plan?.data?.mode === 'online-criu' && (
+        <label className="mt-3 flex items-center gap-2 text-sm">
+          <input type="checkbox" checked={retryTwoPass} onChange={(e) => setRetryTwoPass(e.target.checked)} data-testid="migrate-retry-two-pass" />
+          If live migration fails, retry two-pass (the VE keeps running on the source, then moves with a restart)
+        </label>
+      )}
       {!taskId && plan?.error && <ErrorAlert error={plan.error} />}
       <ErrorAlert error={run.error} className="mt-3" />
       {taskId && <TaskProgress taskId={taskId} title="Migration" onDone={(t) => { setTask(t); onDone(); }} />}
@@ -110,7 +117,7 @@ export function VeMigrateDialog({ ve, onClose, onDone }: { ve: { id: string; cti
       <div className="mt-4 flex justify-end gap-2">
         {!taskId && <Button variant="secondary" onClick={() => plan?.refetch()} disabled={!plan} data-testid="migrate-dry-run">Dry run again</Button>}
         {!taskId && (
-          <Button onClick={() => target && run.mutate({ id: ve.id, targetNodeId: target })} loading={run.isPending}
+          <Button onClick={() => target && run.mutate({ id: ve.id, targetNodeId: target, retryTwoPass: retryTwoPass && plan?.data?.mode === 'online-criu' })} loading={run.isPending}
             disabled={!plan?.data || plan.data.checks.some((c) => !c.ok)} data-testid="migrate-start">Migrate</Button>
         )}
         {taskId && <Button variant="secondary" onClick={onClose} disabled={running} data-testid="migrate-close">Close</Button>}

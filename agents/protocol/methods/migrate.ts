@@ -96,8 +96,10 @@ export const migrateMethods = {
       ctid, side: z.enum(['source', 'target']),
       /** syncfs first (the warm-up before the freeze: dirty pages are not flushed inside the pause). */
       flush: z.boolean().optional(),
+      /** Also return the per-entry lines (a verify that found a difference names the entries). */
+      listing: z.boolean().optional(),
     }),
-    result: ManifestResult,
+    result: ManifestResult.extend({ lines: z.array(z.string()).optional() }),
     mutating: false,
     description: 'sha256 manifest of the VE root as it is on this node (source: frozen or stopped; target: prepared).',
   }),

@@ -79,7 +79,10 @@ const feature = async (bin: string, name: string) => {
 export async function criuAbilities(bin: string): Promise<CriuAbilities> {
   const v = await run(bin, ['--version'], { allowFail: true, timeoutMs: 10_000 });
   const version = /Version:\s*(\S+)/.exec(v.stdout)?.[1] ?? 'unknown';
-  const test = await selfTest(bin);
+  // CRIU's own kernel probes can lose a race under load (kerndat: "Continue after SIGSTOP.. Urr
+  // what?"), and one lost race would mark the node unable to checkpoint until the agent restarts.
+  let test = await selfTest(bin);
+  for (let i = 0; i < 2 && !(test.dump && test.restore); i++) test = await selfTest(bin);
   const [soft, uffd, nft] = await Promise.all([feature(bin, 'mem_dirty_track'), feature(bin, 'uffd-noncoop'), feature(bin, 'network_lock_nftables')]);
   const notes: string[] = [];
   if (test.why) notes.push(test.why);

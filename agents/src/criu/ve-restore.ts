@@ -94,7 +94,8 @@ export async function restoreVe(rt: Runtime, ctid: number, undo: Undo, o: { dir?
   try {
     await writeFile(p.lxcConfig, restoreConfig(normal, idm), { mode: 0o600 });
     await mkdir(path.dirname(conf), { recursive: true, mode: 0o700 });
-    await writeCriuConf(conf, [`external netdev[eth0]:${peer}`]);
+    // tcp-established on restore too: CRIU refuses an image with a connected socket without it.
+    await writeCriuConf(conf, [`external netdev[eth0]:${peer}`, 'tcp-established']);
     const log = path.join(p.lxcDir, 'restore.out');
     const r = await lxcRestore(['-r', '-n', String(ctid), '-P', p.lxcpath, '-D', dir], lxcCheckpointEnv(conf), log, 300_000);
     if (r.code !== 0 || (await lxcState(ctid, p.lxcpath)) !== 'RUNNING') {

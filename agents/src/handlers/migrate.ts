@@ -64,8 +64,10 @@ const manifest = defineHandler({
   async run(p, ctx) {
     const rt = runtimeOf(ctx);
     const build = async (root: string) => {
+      // Before the syncfs: a page dirtied through a mapping after it moves the file's times, and the cache then skips it.
+      const startedAt = Date.now();
       if (p.flush) await run('sync', ['-f', root], { allowFail: true, timeoutMs: 600_000 });
-      return buildManifest(root);
+      return buildManifest(root, { listing: p.listing, startedAt });
     };
     if (p.side === 'target') return build(await preparedRoot(rt, p.ctid));
     return withRootMounted(rt, p.ctid, ctx.undo, build);

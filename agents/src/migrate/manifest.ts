@@ -4,12 +4,21 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
-export interface Manifest { digest: string; entries: number; files: number; bytes: number; ms: number; hashed: number }
+export interface Manifest { digest: string; entries: number; files: number; bytes: number; ms: number; hashed: number; lines?: string[] }
 
 // Per-root content hashes from earlier runs, keyed by inode, size, mtime and ctime (ns). Any write
 // moves ctime and nobody can set ctime back, so an unchanged key means unchanged content: the
 // manifest taken during the pause only re-reads what changed since the warm-up run.
 const cache = new Map<string, Map<string, { key: string; sum: string }>>();
+
+/**
+ * Racily clean entries, as git calls them: a write moves mtime/ctime before it copies its data
+ * (a read in between sees the new key with old content), and writes through a shared mapping to
+ * an already dirty page move no timestamp at all until writeback (syncfs) cleans the page. So a
+ * hash is remembered only for a file whose last change is this much older than the run's start
+ * (the syncfs before it, when flushed): anything later is read again next time.
+ */
+export const RACY_MS = 2000;
 
 /** Entries of one directory examined at once. */
 const WALK_SLICE = 64;
@@ -61,10 +70,12 @@ async function hashFile(file: string, want: { dev: bigint; ino: bigint; size: bi
  * on `root`'s own filesystem: an entry on any other device (the host's /, /proc) is not entered
  * or read, only noted as changed (the frozen pass that verifies the copy sees the settled tree).
  */
-export async function buildManifest(root: string, concurrency = 4): Promise<Manifest> {
+export async function buildManifest(root: string, o: { concurrency?: number; listing?: boolean; startedAt?: number } = {}): Promise<Manifest> {
+  const concurrency = o.concurrency ?? 4;
+  const settledNs = BigInt((o.startedAt ?? Date.now()) - RACY_MS) * 1_000_000n;
   const t0 = Date.now();
   const lines: string[] = [];
-  const files: { rel: string; head: string; key: string; id: { dev: bigint; ino: bigint; size: bigint } }[] = [];
+  const files: { rel: string; head: string; key: string; changedNs: bigint; id: { dev: bigint; ino: bigint; size: bigint } }[] = [];
   const known = cache.get(root) ?? new Map<string, { key: string; sum: string }>();
   const fresh = new Map<string, { key: string; sum: string }>();
   let hashed = 0;
@@ -91,7 +102,8 @@ export async function buildManifest(root: string, concurrency = 4): Promise<Mani
       }
     } else if (st.isFile()) {
       bytes += Number(st.size);
-      files.push({ rel, head: `f ${head} ${st.size}`, key: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, id: { dev: st.dev, ino: st.ino, size: st.size } });
+      const changedNs = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+      files.push({ rel, head: `f ${head} ${st.size}`, key: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, changedNs, id: { dev: st.dev, ino: st.ino, size: st.size } });
     } else if (st.isSymbolicLink()) {
       lines.push(`l ${head} ${rel} -> ${await readlink(abs).catch(() => CHANGED)}`);
     } else {
@@ -109,8 +121,10 @@ export async function buildManifest(root: string, concurrency = 4): Promise<Mani
       if (!sum) {
         sum = await hashFile(path.join(root, f.rel), f.id);
         hashed += 1;
+        if (sum !== CHANGED && f.changedNs < settledNs) fresh.set(f.rel, { key: f.key, sum });
+      } else {
+        fresh.set(f.rel, { key: f.key, sum });
       }
-      if (sum !== CHANGED) fresh.set(f.rel, { key: f.key, sum });
       lines.push(`${f.head} ${sum} ${f.rel}`);
     }
   };
@@ -121,5 +135,5 @@ export async function buildManifest(root: string, concurrency = 4): Promise<Mani
   const h = createHash('sha256');
   for (const { l } of keyed) h.update(l + '\n');
   cache.set(root, fresh);
-  return { digest: h.digest('hex'), entries: lines.length, files: files.length, bytes, ms: Date.now() - t0, hashed };
+  return { digest: h.digest('hex'), entries: lines.length, files: files.length, bytes, ms: Date.now() - t0, hashed, ...(o.listing ? { lines: keyed.map((x) => x.l) } : {}) };
 }

@@ -1,10 +1,12 @@
 // Online migration with CRIU between two real nodes (issue 13): processes and memory move, the pause
 // is measured, limits are equal on both sides, and a failed restore on the target resumes the VE on the source.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setupMigEnv, sh, type MigEnv } from '@/test/fixtures/migration-env';
 import type { MigTestNode } from '@/test/fixtures/migration-nodes';
+import { clientNet, echoOnce, holdConnection } from '@/test/fixtures/tcp-held';
 import { migrationHooks, requestMigrateVe } from '.';
 import { agentOf } from './plan';
 
@@ -23,13 +25,13 @@ async function startCounter(n: MigTestNode, ctid: number) {
   await sleep(500);
 }
 
-async function migrate(veId: string, targetNodeId: string) {
-  const { taskId } = await requestMigrateVe(env.db.prisma, {}, veId, { targetNodeId, mode: 'online-criu', keepHours: 0.003 });
+async function migrate(veId: string, targetNodeId: string, o: { retryTwoPass?: boolean } = {}) {
+  const { taskId } = await requestMigrateVe(env.db.prisma, {}, veId, { targetNodeId, mode: 'online-criu', keepHours: 0.003, ...o });
   return env.waitTask(taskId!, 300_000);
 }
 
 beforeAll(async () => {
-  env = await setupMigEnv({ net: '10.199.128' });
+  env = await setupMigEnv({ net: '10.199.78' });
 }, 300_000);
 
 afterAll(async () => {
@@ -94,4 +96,79 @@ describe('online migration with CRIU', () => {
     expect(ve.nodeId).toBe(env.nodeA.id);
     expect((await agentOf(env.nodeA).call('ve.status', { ctid: v.ctid })).status).toBe('running');
   }, 600_000);
+
+  it('a live migration CRIU refuses leaves the VE running on the source; allowed, the task retries two-pass and records both attempts', async () => {
+    const v = await env.ve(1, { smallFiles: 20 });
+    await startCounter(env.A, v.ctid);
+    // Started by a plain lxc-attach (no setsid): its session leader is outside the VE's pid namespace, and CRIU refuses to dump it.
+    await inVe(env.A, v.ctid, 'sleep 600 </dev/null >/dev/null 2>&1 &');
+    const pid = await inVe(env.A, v.ctid, 'cat /tmp/loop.pid');
+
+    const refused = await migrate(v.veId, env.nodeB.id);
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toMatch(/checkpoint of VE \d+ failed: .*session leader/i);
+    expect((await env.taskLog(refused.id)).join('\n')).toMatch(/kept running on .*CRIU left it running/);
+    expect(await env.lxcState(env.A, v.ctid)).toBe('RUNNING');
+    expect(await inVe(env.A, v.ctid, 'cat /tmp/loop.pid')).toBe(pid);
+    expect((await env.db.prisma.ve.findUniqueOrThrow({ where: { id: v.veId } })).state).toBe('running');
+    await env.expectNothingOn(env.B, v.ctid);
+
+    const before = Number(await inVe(env.A, v.ctid, 'cat /tmp/count'));
+    const t = await migrate(v.veId, env.nodeB.id, { retryTwoPass: true });
+    expect(t.error ?? '').toBe('');
+    expect(t.status).toBe('succeeded');
+    const res = t.result as { mode: string; retriedFrom: { mode: string; error: string }; attempts: Array<{ mode: string; error?: string; timings: Array<{ phase: string }> }> };
+    expect(res.mode).toBe('two-pass');
+    expect(res.retriedFrom).toMatchObject({ mode: 'online-criu', error: expect.stringMatching(/checkpoint of VE \d+ failed/) });
+    expect(res.attempts.map((a) => a.mode)).toEqual(['online-criu', 'two-pass']);
+    expect(res.attempts[0].timings.map((x) => x.phase)).toEqual(['pre-flight', 'copy-while-running', 'checkpoint']);
+    expect(res.attempts[1].timings.map((x) => x.phase)).toEqual(['pre-flight', 'copy-while-running', 'freeze', 'final-copy', 'verify', 'commit', 'start-on-target', 'cleanup']);
+    const log = (await env.taskLog(t.id)).join('\n');
+    expect(log).toMatch(/live migration failed: checkpoint of VE \d+ failed.*retrying in two-pass mode/);
+    expect(log).toMatch(/phase two-pass retry: freeze/);
+    // two-pass restarts the VE on the target: the files came along, the processes started afresh
+    expect(await env.lxcState(env.B, v.ctid)).toBe('RUNNING');
+    expect(await env.lxcState(env.A, v.ctid)).not.toMatch(/RUNNING|FROZEN/);
+    expect(Number(await inVe(env.B, v.ctid, 'cat /tmp/count'))).toBeGreaterThanOrEqual(before);
+    const ve = await env.db.prisma.ve.findUniqueOrThrow({ where: { id: v.veId } });
+    expect(ve.nodeId).toBe(env.nodeB.id);
+    expect(ve.state).toBe('running');
+  }, 600_000);
+
+  it('a TCP connection held from outside survives the live migration both ways; the listening server keeps serving', async () => {
+    const v = await env.ve(1, { smallFiles: 20 });
+    await startCounter(env.A, v.ctid);
+    // an echo server: one listener, a forked `cat` per connection (its own session inside the VE)
+    await inVe(env.A, v.ctid, 'setsid nc -ll -p 7000 -e cat </dev/null >/dev/null 2>&1 &');
+    const net = await clientNet(env.A.bridge, env.B.bridge, '10.199.78.253/24');
+    const dir = mkdtempSync('/tmp/cr-tcp-');
+    const held = holdConnection(net.ns, v.ip, 7000, path.join(dir, 'echoes'));
+    try {
+      for (let i = 0; i < 100 && (await held.echoes()).length < 5; i++) await sleep(200);
+      expect(await held.error()).toBeUndefined();
+      expect((await held.echoes()).length).toBeGreaterThanOrEqual(5);
+      for (const [from, to, toNode] of [[env.A, env.B, env.nodeB], [env.B, env.A, env.nodeA]] as const) {
+        const before = Number(await inVe(from, v.ctid, 'cat /tmp/count'));
+        const t = await migrate(v.veId, toNode.id);
+        expect(t.error ?? '').toBe('');
+        expect((t.result as { mode: string }).mode).toBe('online-criu');
+        const n0 = (await held.echoes()).length;
+        await sleep(1500);
+        // the same connection goes on echoing: no reset, no gap in the sequence
+        expect(await held.error()).toBeUndefined();
+        const echoes = await held.echoes();
+        expect(echoes.length).toBeGreaterThan(n0);
+        expect(echoes.map((e) => e.n)).toEqual(echoes.map((_, i) => i + 1));
+        const gap = Math.max(...echoes.slice(1).map((e, i) => e.at - echoes[i].at));
+        console.log(`[criu-tcp] ${from.name} -> ${to.name}: pause ${(t.result as { pauseMs: number }).pauseMs} ms, longest echo gap ${Math.round(gap * 1000)} ms`);
+        // the listener accepts new connections on the target
+        expect(await echoOnce(net.ns, v.ip, 7000, `hello-${to.name}`)).toBe(`hello-${to.name}`);
+        expect(Number(await inVe(to, v.ctid, 'cat /tmp/count'))).toBeGreaterThanOrEqual(before);
+      }
+    } finally {
+      held.proc.kill('SIGKILL');
+      await net.remove();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 900_000);
 });

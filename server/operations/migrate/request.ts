@@ -15,6 +15,8 @@ export interface MigrateRequest {
   bwlimitKBps?: number;
   /** The node.evacuate task that asked (a re-run of that task finds its migrations by it). */
   evacuateTaskId?: string;
+  /** online-criu: a failed live migration (the VE running on the source again) is retried two-pass in the same task. */
+  retryTwoPass?: boolean;
 }
 
 const MOVABLE: VeState[] = ['running', 'stopped'];
@@ -48,6 +50,7 @@ export async function requestMigrateVe(
     const params: VeMigrateParams = {
       targetNodeId, sourceNodeId: ve.nodeId, mode: req.mode, keepHours: req.keepHours, bwlimitKBps: req.bwlimitKBps, prevState: ve.state,
       ...(req.evacuateTaskId ? { evacuateTaskId: req.evacuateTaskId } : {}),
+      ...(req.retryTwoPass ? { retryTwoPass: true } : {}),
     };
     const task = await enqueueTaskTx(tx, {
       type: 've.migrate', params, veId, ctid: m.ve.ctid, nodeId: ve.nodeId,

@@ -7,10 +7,12 @@ import { generateMigrationKey } from '@/server/nodes/ssh/migration-key';
 import { enqueueTask } from '@/server/services/tasks/enqueue';
 import { taskParams, type TaskContext } from '@/server/operations/tasks/registry';
 import type { TaskParams } from '@/server/services/tasks/definitions';
-import { agentOf, assertPlanOk, loadMigration, planMigration } from './plan';
+import { describeDifference, manifestDifference } from './verify-diff';
+import { agentOf, assertPlanOk, loadMigration, planMigration, type MigrateMode, type RequestedMode } from './plan';
 
 /** Defined in server/services/tasks/definitions. */
 export type VeMigrateParams = TaskParams<'ve.migrate'>;
+type Migration = Awaited<ReturnType<typeof loadMigration>>;
 
 /** Test seams: after the first copy (bench: change data; tests: inject faults), before verify (flip a byte). */
 export const migrationHooks: {
@@ -24,8 +26,7 @@ export const migrationHooks: {
 
 class Phases {
   // An array, not an object: jsonb reorders object keys, and the order of phases matters.
-  readonly timings: Array<{ phase: string; ms: number }> = [];
-  constructor(private readonly ctx: TaskContext, private readonly names: string[]) {}
+  constructor(private readonly ctx: TaskContext, private readonly names: string[], readonly timings: Array<{ phase: string; ms: number }>, private readonly label = '') {}
 
   // Progress and log rows are written in order but not awaited: inside the pause every
   // round trip to Postgres would add to the VE's downtime. flush() waits for them.
@@ -41,8 +42,8 @@ class Phases {
 
   async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const i = this.names.indexOf(name);
-    this.write(() => this.ctx.progress((100 * Math.max(0, i)) / this.names.length, name));
-    this.write(() => this.ctx.log(`phase ${name}`));
+    this.write(() => this.ctx.progress((100 * Math.max(0, i)) / this.names.length, `${this.label}${name}`));
+    this.write(() => this.ctx.log(`phase ${this.label}${name}`));
     const t0 = Date.now();
     try {
       return await fn();
@@ -78,11 +79,26 @@ async function abortBoth(ctx: TaskContext, src: AgentClient, dst: AgentClient, c
 
 /** online-criu fallback: the source's dump is still in its root; restore the VE there and say so. */
 async function resumeOnSource(ctx: TaskContext, src: AgentClient, ctid: number, name: string): Promise<void> {
+  // A dump CRIU refused or that was killed leaves the VE running: there is nothing to restore.
+  if ((await src.call('ve.status', { ctid }).catch(() => undefined))?.status === 'running') {
+    await ctx.log(`VE ${ctid} kept running on ${name} (CRIU left it running)`);
+    return;
+  }
   try {
     await src.call('migrate.restoreSource', { ctid }, callOpts(ctx, 'restore-source'));
     await ctx.log(`VE ${ctid} restored from its dump on ${name}: it keeps running there`);
   } catch (e) {
     await ctx.log(`VE ${ctid} could not be restored on ${name}: ${(e as Error).message}; start it there`, 'error');
+  }
+}
+
+/** Which entries a failed verify found different (the source is frozen or dumped: a second walk sees the same tree). */
+async function namedDifference(src: AgentClient, dst: AgentClient, ctid: number): Promise<string> {
+  try {
+    const [a, b] = await Promise.all([src.call('migrate.manifest', { ctid, side: 'source', listing: true }), dst.call('migrate.manifest', { ctid, side: 'target', listing: true })]);
+    return describeDifference(manifestDifference(a.lines ?? [], b.lines ?? []));
+  } catch (e) {
+    return `the entries could not be listed: ${(e as Error).message}`;
   }
 }
 
@@ -103,6 +119,45 @@ export async function runMigrate(ctx: TaskContext) {
   if (!cur) throw new AppError('NOT_FOUND', 'VE not found');
   if (cur.nodeId === p.targetNodeId) return resumeAfterCommit(ctx, p, cur.id, cur.ctid);
   const m = await loadMigration(ctx.prisma, veId, p.targetNodeId);
+  const live: Attempt = { committed: false, timings: [] };
+  try {
+    return await migrateOnce(ctx, p, m, p.mode ?? 'auto', live);
+  } catch (e) {
+    if (live.mode !== 'online-criu' || live.committed || !p.retryTwoPass) throw e;
+    return retryTwoPass(ctx, p, veId, live, e);
+  }
+}
+
+/** What one attempt got to: its mode, its phase timings, and whether the record moved. */
+interface Attempt { mode?: MigrateMode; committed: boolean; timings: Array<{ phase: string; ms: number }>; label?: string }
+
+/**
+ * The admin allowed it: a live migration that failed before commit is tried again two-pass in
+ * the same task, if the VE runs on the source again. The result and log record both attempts.
+ */
+async function retryTwoPass(ctx: TaskContext, p: VeMigrateParams, veId: string, live: Attempt, e: unknown) {
+  const why = (e as Error).message;
+  const m = await loadMigration(ctx.prisma, veId, p.targetNodeId);
+  const st = await agentOf(m.source).call('ve.status', { ctid: m.ve.ctid }).catch(() => undefined);
+  if (st?.status !== 'running') {
+    await ctx.log(`no two-pass retry: VE ${m.ve.ctid} is ${st?.status ?? 'unreachable'} on ${m.source.name}`, 'error');
+    throw e;
+  }
+  await ctx.log(`live migration failed: ${why}; retrying in two-pass mode (the request allows it)`, 'warn');
+  await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state: 'migrating' } });
+  // Its own operation ids: the agents' journals must not answer the retry with the first attempt's results.
+  const again: Attempt = { committed: false, timings: [], label: 'two-pass retry: ' };
+  const attempts = () => [{ mode: 'online-criu', error: why, timings: live.timings }, { mode: 'two-pass', timings: again.timings }];
+  try {
+    const r = await migrateOnce({ ...ctx, opId: `${ctx.opId}.two-pass` }, p, m, 'two-pass', again);
+    return { ...r, retriedFrom: { mode: 'online-criu', error: why }, attempts: attempts() };
+  } catch (e2) {
+    throw new AppError(e2 instanceof AppError ? e2.code : 'INTERNAL', `two-pass retry failed: ${(e2 as Error).message} (the live migration failed first: ${why})`, { attempts: attempts() });
+  }
+}
+
+async function migrateOnce(ctx: TaskContext, p: VeMigrateParams, m: Migration, requested: RequestedMode, attempt: Attempt) {
+  const veId = m.ve.id;
   const { ve, source, target } = m;
   const src = agentOf(source);
   const dst = agentOf(target);
@@ -110,13 +165,14 @@ export async function runMigrate(ctx: TaskContext) {
 
   // Leftovers of an earlier attempt (panel died mid-way) go first; both calls are no-ops otherwise.
   await abortBoth(ctx, src, dst, ctid, 'preclean');
-  const plan = await planMigration(ctx.prisma, m, p.mode ?? 'auto');
+  const plan = await planMigration(ctx.prisma, m, requested);
   await ctx.log(`mode ${plan.mode}: ${plan.reason}`);
   assertPlanOk(plan);
+  attempt.mode = plan.mode;
   // online-criu: the final dump replaces the freeze, and the target restores it instead of starting (issue 13).
   const criu = plan.mode === 'online-criu';
   let dumped = false;
-  const phases = new Phases(ctx, plan.phases);
+  const phases = new Phases(ctx, plan.phases, attempt.timings, attempt.label);
   const key = generateMigrationKey();
   const running = plan.status === 'running';
   const sends: unknown[] = [];
@@ -165,7 +221,8 @@ export async function runMigrate(ctx: TaskContext) {
       const [a, b] = await Promise.all([srcManifest ?? src.call('migrate.manifest', { ctid, side: 'source' }), dst.call('migrate.manifest', { ctid, side: 'target' })]);
       result.manifest = { digest: a.digest, files: a.files, bytes: a.bytes, sourceMs: a.ms, targetMs: b.ms, rehashed: [a.hashed, b.hashed] };
       if (a.digest !== b.digest || a.entries !== b.entries) {
-        throw new AppError('CONFLICT', `verify: the copy on ${target.name} differs from the source (manifest ${b.digest.slice(0, 12)}… vs ${a.digest.slice(0, 12)}…, ${b.entries} vs ${a.entries} entries); commit refused`);
+        const what = await namedDifference(src, dst, ctid);
+        throw new AppError('CONFLICT', `verify: the copy on ${target.name} differs from the source (manifest ${b.digest.slice(0, 12)}… vs ${a.digest.slice(0, 12)}…, ${b.entries} vs ${a.entries} entries: ${what}); commit refused`);
       }
       await ctx.log(`verify: ${a.files} files, ${a.bytes} bytes, manifest ${a.digest.slice(0, 16)}… equal on both nodes`);
     });
@@ -178,6 +235,7 @@ export async function runMigrate(ctx: TaskContext) {
       });
     }
     await phases.run('commit', () => commitRecord(ctx.prisma, veId, source, target));
+    attempt.committed = true;
     await migrationHooks.afterCommit?.({ ctid });
   } catch (e) {
     await phases.flush();

@@ -71,6 +71,8 @@ export const TASKS = {
     bwlimitKBps: z.number().optional(),
     /** Set when a node.evacuate task asked for this migration. */
     evacuateTaskId: z.string().optional(),
+    /** online-criu: if the live migration fails and the VE runs on the source again, retry two-pass (issue 13). */
+    retryTwoPass: z.boolean().optional(),
     /** VE state before the request set it to migrating (restored on a failure before commit). */
     prevState: VeStateName,
   }),
