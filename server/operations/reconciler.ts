@@ -51,7 +51,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   const t0 = new Date();
   const { ves } = await getAgent(node.id, specFor(node)).call('ve.list', {}, { timeoutMs: 60_000 });
   const onNode = new Map(ves.map((v) => [v.ctid, v]));
-  const dbVes = await prisma.ve.findMany({ where: { nodeId }, select: { id: true, ctid: true, state: true, hostname: true, suspendMode: true, ...DRIFT_SELECT } });
+  const dbVes = await prisma.ve.findMany({ where: { nodeId }, select: { id: true, ctid: true, state: true, hostname: true, suspendMode: true, usage: { select: { suspendedAt: true } }, ...DRIFT_SELECT } });
   // Anything a task touched during this pass, or may still touch, is left to that task.
   const busy = await prisma.task.findMany({
     where: { OR: [{ status: { in: ['queued', 'running'] } }, { finishedAt: { gte: t0 } }], AND: [{ OR: [{ ctid: { in: [...onNode.keys(), ...dbVes.map((v) => v.ctid)] } }, { veId: { in: dbVes.map((v) => v.id) } }] }] },
@@ -74,6 +74,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
     const found = compareVe(panelSnapshot(ve), nodeSnapshot(n));
     // A network-only billing suspension took the addresses off the node on purpose.
     if (ve.state === 'suspended' && ve.suspendMode === 'network') delete found.ips;
+    if (ve.usage?.suspendedAt) delete found.ips; // so did the traffic quota's network cut (services/usage/quota-apply.ts)
     // Power states the pass adopts below (running <-> stopped) stay visible as drift until decided.
     const adopts = want !== ve.state && (ve.state === 'running' || ve.state === 'stopped') && (want === 'running' || want === 'stopped');
     const state = stateDrift(parseDrift(ve.drift), want, adopts ? { panel: ve.state } : undefined);
