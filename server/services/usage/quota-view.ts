@@ -22,7 +22,7 @@ export const QuotaState = z.object({
 export type QuotaStateView = z.infer<typeof QuotaState>;
 
 export interface QuotaRow {
-  policy: (LadderPolicy & { trafficQuota: number | bigint }) | null;
+  policy: (Omit<LadderPolicy, 'trafficQuota'> & { trafficQuota: number | bigint }) | null;
   state: { periodStart: Date | null; warnedAt: Date | null; throttledAt: Date | null; suspendedAt: Date | null; throttleRate: number | null; trafficOffset: number | bigint } | null;
 }
 

@@ -4,6 +4,10 @@ import { veEvents } from './veEvents';
 import { myVe } from './myVe';
 import { myVeEvents } from './myVeEvents';
 import { node } from './node';
+import { policy } from './policy';
+import { setPolicy } from './setPolicy';
+import { quota } from './quota';
+import { resetQuota } from './resetQuota';
 
 /** Usage history: graphs and the limit-events timeline (admin and owner-scoped portal). */
-export const usageRouter = router({ ve, veEvents, myVe, myVeEvents, node });
+export const usageRouter = router({ ve, veEvents, myVe, myVeEvents, node, policy, setPolicy, quota, resetQuota });
