@@ -1,6 +1,6 @@
 'use client';
-// The traffic quota ladder of a VE (admin): used of the period's quota, what is in force and why,
-// and a reset (with confirm) that lifts the throttle and the quota's network cut now.
+// The traffic quota ladder of a VE: used of the period's quota, what is in force and why; for an
+// admin also a reset (with confirm) that lifts the throttle and the quota's network cut now.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTRPC } from '@/app/_lib/trpc';
 import { formatDate } from '@/app/_lib/format';
@@ -11,12 +11,14 @@ import { Badge } from '@/app/_components/Badge';
 
 const mb = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 2 : 0)} MB`;
 
-export function VeQuota({ veId, onTask }: { veId: string; onTask: (id: string) => void }) {
+export function VeQuota({ veId, onTask, mine }: { veId: string; onTask?: (id: string) => void; mine?: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
-  const q = useQuery({ ...trpc.usage.quota.queryOptions({ id: veId }), refetchInterval: 15_000 });
+  const admin = useQuery({ ...trpc.usage.quota.queryOptions({ id: veId }), refetchInterval: 15_000, enabled: !mine });
+  const own = useQuery({ ...trpc.usage.myQuota.queryOptions({ id: veId }), refetchInterval: 15_000, enabled: !!mine });
+  const q = mine ? own : admin;
   const reset = useMutation(trpc.usage.resetQuota.mutationOptions({
-    onSuccess: (r) => { if (r.taskId) onTask(r.taskId); return qc.invalidateQueries({ queryKey: trpc.usage.quota.queryKey({ id: veId }) }); },
+    onSuccess: (r) => { if (r.taskId) onTask?.(r.taskId); return qc.invalidateQueries({ queryKey: trpc.usage.quota.queryKey({ id: veId }) }); },
   }));
   const s = q.data?.quota;
   if (!q.data || !s) return null; // no quota on the plan and nothing in force
@@ -24,7 +26,7 @@ export function VeQuota({ veId, onTask }: { veId: string; onTask: (id: string) =
   return (
     <Card data-testid="ve-quota">
       <CardHeader title="Traffic quota" subtitle={`Period ${formatDate(q.data.period.start)} – ${formatDate(q.data.period.end)}`}
-        actions={(
+        actions={mine ? undefined : (
           <Button size="sm" variant="secondary" loading={reset.isPending} data-testid="quota-reset"
             onClick={() => { if (window.confirm('Reset the traffic quota of this VE? The throttle and the quota\'s network cut are lifted now, and the traffic so far in this period no longer counts.')) reset.mutate({ id: veId }); }}>
             Reset quota

@@ -168,10 +168,15 @@ describe('traffic quota ladder on a real VE', () => {
     expect(text).toContain('the network is suspended');
   });
 
-  it('an admin\'s reset lifts the throttle but leaves a billing suspension\'s network cut; billing\'s unsuspend restores it', { timeout: 240_000 }, async () => {
+  it('billing\'s unsuspend leaves the quota\'s cut; an admin\'s reset lifts the throttle but leaves a billing suspension\'s cut; billing\'s unsuspend then restores it', { timeout: 240_000 }, async () => {
     const addrs = (await db.prisma.ipAddress.findMany({ where: { veId } })).map((a) => `${a.address}/24`);
-    const s = await requestSuspend(db.prisma, { role: 'admin' }, veId, { reason: 'overdue', networkOnly: true });
-    await waitTasksDone(db.prisma, [s.taskId!], 120_000);
+    const suspend = async () => waitTasksDone(db.prisma, [(await requestSuspend(db.prisma, { role: 'admin' }, veId, { reason: 'overdue', networkOnly: true })).taskId!], 120_000);
+    await suspend();
+    // Billing's unsuspend while the quota's cut stands: billing's part lifts, the addresses stay off.
+    await waitTasksDone(db.prisma, [(await requestUnsuspend(db.prisma, { role: 'admin' }, veId)).taskId!], 120_000);
+    expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: veId } })).state).toBe('running');
+    expect(await ips()).toEqual([]);
+    await suspend();
     const r = await caller.usage.resetQuota({ id: veId });
     expect(r.lifted).toEqual({ throttle: true, network: true });
     await quotaTasksDone();
