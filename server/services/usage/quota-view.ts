@@ -11,7 +11,7 @@ export const QuotaState = z.object({
   suspendPct: z.number().int().nullable(),
   warnedAt: z.string().nullable(),
   throttle: z.object({
-    bytesPerSec: z.number().int().describe('the cap the VE runs at (the lower of this and the plan bandwidth)'),
+    bytesPerSec: z.number().int().describe('the quota throttle, bytes/s each way; the VE runs at the lower of this and its plan bandwidth'),
     since: z.string(),
     reason: z.string(),
   }).nullable().describe('null: not throttled by the quota'),
