@@ -21,6 +21,7 @@ import { listenPanel } from './http/tls';
 import { startWorker } from './operations/worker';
 import { startNodeMonitor } from './operations/node-monitor';
 import { startUsageCollector } from './operations/usage-collector';
+import { evaluateQuotas } from './services/usage/quota';
 import { startReconciler } from './operations/reconciler';
 import { closeTaskEvents } from './operations/tasks/events';
 import { closeAll as closeAgents } from './nodes/pool';
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   // Drift check every minute, and at once when a node comes (back) online.
   const reconciler = startReconciler({ prisma });
   const monitor = startNodeMonitor({ prisma, onOnline: (n) => reconciler.kick(n.id) });
-  const usage = startUsageCollector({ prisma });
+  const usage = startUsageCollector({ prisma, onStored: (node) => evaluateQuotas(prisma, { nodeId: node.id }).then(() => undefined) });
   undo.push(() => reconciler.stop(), () => monitor.stop(), () => usage.stop(), () => closeAgents(), () => closeTaskEvents());
   at('starting the web UI', 'run `./vz up` (it rebuilds the web app), or VZPANEL_NO_NEXT=1 for the API only');
   const nextApp = cfg.next ? await startNext(cfg.dev) : undefined;

@@ -62,7 +62,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   const { onNode, scope } = view;
   // Open issues are looked at again each pass (few): one whose row or VE went away resolves.
   if (scope) for (const i of await prisma.reconcileIssue.findMany({ where: { nodeId, resolvedAt: null }, select: { ctid: true } })) scope.add(i.ctid);
-  const veSelect = { id: true, ctid: true, state: true, hostname: true, suspendMode: true, ...DRIFT_SELECT } as const;
+  const veSelect = { id: true, ctid: true, state: true, hostname: true, suspendMode: true, usage: { select: { suspendedAt: true } }, ...DRIFT_SELECT } as const;
   const dbVes = await prisma.ve.findMany({ where: { nodeId, ...(scope ? panelChanges(scope, view.since) : {}) }, select: veSelect });
   const ves = scope ? [...new Set([...scope, ...dbVes.map((v) => v.ctid)])].flatMap((c) => onNode.get(c) ?? []) : [...onNode.values()];
   // Anything a task touched during this pass, or may still touch, is left to that task.
@@ -87,6 +87,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
     const found = compareVe(panelSnapshot(ve), nodeSnapshot(n));
     // A network-only billing suspension took the addresses off the node on purpose.
     if (ve.state === 'suspended' && ve.suspendMode === 'network') delete found.ips;
+    if (ve.usage?.suspendedAt) delete found.ips; // so did the traffic quota's network cut (services/usage/quota-apply.ts)
     // Power states the pass adopts below (running <-> stopped) stay visible as drift until decided.
     const adopts = want !== ve.state && (ve.state === 'running' || ve.state === 'stopped') && (want === 'running' || want === 'stopped');
     const state = stateDrift(parseDrift(ve.drift), want, adopts ? { panel: ve.state } : undefined);

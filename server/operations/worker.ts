@@ -9,6 +9,7 @@ import { registerNodeTaskHandlers } from './nodes/bootstrap-task';
 import { registerMigrateTasks } from './migrate';
 import { registerImportTasks } from './imports/task';
 import { registerReinstallTask } from './ve/reinstall';
+import { registerQuotaTask } from './ve/quota';
 import { registerBulkTasks } from './bulk';
 import { registerWebhookHooks, webhookDeliverTask } from './webhooks/deliver';
 import { backupCronItems, backupCronTasks, registerBackupTasks } from './backups';
@@ -23,6 +24,7 @@ export function taskList(prisma: PrismaClient): TaskList {
   registerImportTasks();
   registerNodeTaskHandlers();
   registerReinstallTask();
+  registerQuotaTask();
   registerBulkTasks();
   registerWebhookHooks();
   registerBackupTasks();

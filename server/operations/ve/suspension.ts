@@ -32,7 +32,7 @@ async function runSuspend(ctx: TaskContext) {
 
 // Removing the last address drops the VE's routes; put the default routes back from inside the VE
 // (argument arrays, gateways from the panel's pools). If that cannot be done, restart the VE.
-async function restoreRoutes(ctx: TaskContext, ctid: number, p: SuspensionTaskParams) {
+export async function restoreRoutes(ctx: TaskContext, ctid: number, p: Pick<SuspensionTaskParams, 'addresses'>) {
   const agent = await agentForNode(ctx.prisma, target(ctx).nodeId);
   for (const fam of [4, 6] as const) {
     const gw = p.addresses.find((a) => a.family === fam && a.gateway)?.gateway;
@@ -53,7 +53,10 @@ async function runUnsuspend(ctx: TaskContext) {
   const agent = await agentForNode(ctx.prisma, nodeId);
   let st = await agent.call('ve.status', { ctid });
   if (st.status === 'suspended') st = await agent.call('ve.resume', { ctid }, taskCallOptions(ctx, 'resume', [0, 20]));
-  if (p.mode === 'network' && p.addresses.length) {
+  // The traffic quota may have cut the network too (VeUsage.suspendedAt): it stays cut until the quota lifts.
+  const quotaCut = p.mode === 'network' && !!(await ctx.prisma.veUsage.findUnique({ where: { veId }, select: { suspendedAt: true } }))?.suspendedAt;
+  if (quotaCut) await ctx.log('addresses stay off: the traffic quota has cut the network until the next period or an admin\'s reset', 'warn');
+  if (p.mode === 'network' && p.addresses.length && !quotaCut) {
     await agent.call('ve.set', { ctid, ipadd: p.addresses.map((a) => a.cidr) }, taskCallOptions(ctx, 'ipadd', [20, 50]));
     if (st.status === 'running') await restoreRoutes(ctx, ctid, p);
   }

@@ -124,6 +124,14 @@ export const TASKS = {
   've.snapshot.create': z.object({ snapshotId: z.string(), maxCount: z.number().int().positive().optional() }),
   've.snapshot.rollback': z.object({ snapshotId: z.string() }),
   've.snapshot.delete': z.object({ snapshotId: z.string() }),
+  // quota (issue 11): a traffic-ladder step on the node: throttle in bits/s (0 lifts), network cut or restored.
+  've.quota': z.object({
+    ctid: Ctid,
+    throttle: z.number().int().nonnegative().optional(),
+    network: z.enum(['cut', 'restore']).optional(),
+    addresses: z.array(z.object({ cidr: z.string(), family: z.union([z.literal(4), z.literal(6)]), gateway: z.string().nullable() })),
+    why: z.string(),
+  }),
 } as const;
 
 export type TaskType = keyof typeof TASKS;

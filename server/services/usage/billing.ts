@@ -1,8 +1,10 @@
 // Usage for billing systems: one VE, or every VE in pages, over a given period or each VE's own
 // current billing period.
-import type { PrismaClient } from '@/server/db/client';
+import type { Prisma, PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { anchorDayOf, billingPeriod, periodUsage } from './period';
+import { LADDER_SELECT } from './quota-apply';
+import { quotaView, type QuotaStateView } from './quota-view';
 
 const MiB = 1024 * 1024;
 
@@ -13,15 +15,12 @@ export interface BillingUsage {
   traffic: { inBytes: number; outBytes: number; totalBytes: number };
   cpuSeconds: number;
   memory: { avgBytes: number; peakBytes: number };
+  quota: QuotaStateView | null;
 }
 
-const select = {
-  id: true, ctid: true, externalId: true, createdAt: true, limits: true,
-  usage: { select: { anchorDay: true } },
-  plan: { select: { usagePolicy: { select: { anchorDay: true } } } },
-} as const;
+const select = { ...LADDER_SELECT, limits: true } as const;
 
-type VeRow = { id: string; ctid: number; externalId: string | null; createdAt: Date; limits: unknown; usage: { anchorDay: number | null } | null; plan: { usagePolicy: { anchorDay: number | null } | null } | null };
+type VeRow = Prisma.VeGetPayload<{ select: typeof select }>;
 
 /** The period to report for `ve`: the caller's, else the VE's billing period containing now. */
 function periodFor(ve: VeRow, from?: Date, to?: Date) {
@@ -42,8 +41,12 @@ async function usageOf(prisma: PrismaClient, ves: VeRow[], from?: Date, to?: Dat
   const out = new Map<string, BillingUsage>();
   await Promise.all([...groups.values()].map(async (g) => {
     const u = await periodUsage(prisma, g.ves.map((v) => v.id), g.start, g.end);
+    const now = new Date();
     for (const v of g.ves) {
       const x = u.get(v.id)!;
+      // The ladder runs over the VE's current billing period only.
+      const current = billingPeriod(anchorDayOf(v), now);
+      const sameAsCurrent = current.start.getTime() === g.start.getTime() && current.end.getTime() === g.end.getTime();
       const disk = (v.limits as { diskspace?: unknown } | null)?.diskspace;
       out.set(v.id, {
         id: v.id, ctid: v.ctid, externalId: v.externalId,
@@ -52,6 +55,7 @@ async function usageOf(prisma: PrismaClient, ves: VeRow[], from?: Date, to?: Dat
         traffic: { inBytes: x.netIn, outBytes: x.netOut, totalBytes: x.netIn + x.netOut },
         cpuSeconds: x.cpuSeconds,
         memory: { avgBytes: x.memAvg, peakBytes: x.memPeak },
+        quota: sameAsCurrent ? quotaView({ policy: v.plan?.usagePolicy ?? null, state: v.usage }, x.netIn + x.netOut, g) : null,
       });
     }
   }));

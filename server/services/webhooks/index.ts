@@ -8,7 +8,8 @@ import { parseOrBadInput } from '@/server/services/plans/limits';
 export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER } from './sign';
 
 /** Events a webhook can subscribe to (an empty list = all of them). */
-export const WEBHOOK_EVENTS = ['task.succeeded', 'task.failed', 've.suspended', 've.unsuspended', 've.destroyed', 'backup.completed', 'backup.failed'] as const;
+export const WEBHOOK_EVENTS = ['task.succeeded', 'task.failed', 've.suspended', 've.unsuspended', 've.destroyed', 'backup.completed', 'backup.failed',
+  'usage.traffic.warn', 'usage.traffic.throttled', 'usage.traffic.suspended', 'usage.traffic.lifted'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 const Url = z.string().trim().max(2000).url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'http or https URL');

@@ -11,6 +11,8 @@ import { SelectField } from '@/app/_components/Select';
 import { ErrorAlert, Alert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 import { CanChange } from '@/app/_components/Can';
+import { Dialog } from '@/app/_components/Dialog';
+import { PlanQuotaForm } from '@/app/_components/PlanQuotaForm';
 
 const NUMBERS = [
   { key: 'ram', label: 'RAM (MiB)', def: '512' },
@@ -74,6 +76,7 @@ export default function PlansPage() {
   const invalidate = () => qc.invalidateQueries({ queryKey: trpc.plans.list.queryKey() });
   const update = useMutation(trpc.plans.update.mutationOptions({ onSuccess: invalidate }));
   const remove = useMutation(trpc.plans.remove.mutationOptions({ onSuccess: invalidate }));
+  const [quotaOf, setQuotaOf] = useState<{ id: string; name: string } | null>(null);
   return (
     <>
       <PageHeader title="Plans" description="What can be sold: RAM, disk, CPU, processes, addresses and allowed templates." />
@@ -95,6 +98,7 @@ export default function PlansPage() {
                   <Td>{p.veCount}</Td>
                   <Td>{p.active ? <Badge tone="green">offered</Badge> : <Badge>retired</Badge>}</Td>
                   <Td className="space-x-2 text-right"><CanChange>
+                    <Button size="sm" variant="secondary" data-testid={`plan-quota-${p.name}`} onClick={() => setQuotaOf({ id: p.id, name: p.name })}>Quota</Button>
                     <Button size="sm" variant="secondary" onClick={() => update.mutate({ id: p.id, patch: { active: !p.active } })}>{p.active ? 'Retire' : 'Offer'}</Button>
                     {p.veCount === 0 && (
                       <Button size="sm" variant="danger" data-testid={`plan-delete-${p.name}`} loading={remove.isPending && remove.variables?.id === p.id}
@@ -107,6 +111,7 @@ export default function PlansPage() {
           </Table>
         </Card>
       </div>
+      {quotaOf && <Dialog title={`Traffic quota of ${quotaOf.name}`} onClose={() => setQuotaOf(null)} testId="plan-quota-dialog"><PlanQuotaForm planId={quotaOf.id} /></Dialog>}
     </>
   );
 }

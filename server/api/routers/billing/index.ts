@@ -27,6 +27,7 @@ import { addAddress } from './addAddress';
 import { removeAddress } from './removeAddress';
 import { usage } from './usage';
 import { usageAll } from './usageAll';
+import { setAnchorDay } from './setAnchorDay';
 import { backups } from './backups';
 import { backupCreate } from './backupCreate';
 import { backupRestore } from './backupRestore';
@@ -38,6 +39,6 @@ import { backupRestore } from './backupRestore';
 export const billingRouter = router({
   catalog, nodes, ves, upsertCustomer, deleteCustomer, loginToken, create, status, statusMany, get, suspend, unsuspend, terminate, changePlan, power, setPassword, setHostname, reinstall, consoleUrl, task,
   webhooks, webhookCreate, webhookDelete, webhookRotate, addAddress, removeAddress,
-  usage, usageAll,
+  usage, usageAll, setAnchorDay,
   backups, backupCreate, backupRestore,
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { QuotaState } from '@/server/services/usage/quota-view';
 
 const When = z.string().datetime({ offset: true }).transform((s) => new Date(s));
 
@@ -16,4 +17,5 @@ export const BillingUsage = z.object({
   traffic: z.object({ inBytes: z.number(), outBytes: z.number(), totalBytes: z.number() }).describe('bytes the VE received and sent'),
   cpuSeconds: z.number(),
   memory: z.object({ avgBytes: z.number(), peakBytes: z.number() }),
+  quota: QuotaState.nullable().describe('the traffic quota ladder in the VE\'s current billing period (null: no quota, or a period other than the current one was asked for)'),
 });

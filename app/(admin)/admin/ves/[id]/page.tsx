@@ -19,6 +19,7 @@ import { UsageGraphs } from '@/app/_components/UsageGraphs';
 import { VeDrift } from '@/app/_components/VeDrift';
 import { VeMigrateDialog } from '@/app/_components/VeMigrateDialog';
 import { VeOnboot } from '@/app/_components/VeOnboot';
+import { VeQuota } from '@/app/_components/VeQuota';
 import { VeAddresses } from '@/app/_components/VeAddresses';
 import { VeSshKeys } from '@/app/_components/VeSshKeys';
 import { VeBeancounters } from '@/app/_components/VeBeancounters';
@@ -99,6 +100,7 @@ export default function AdminVePage({ params }: { params: Promise<{ id: string }
       </div>
       <div className="mt-6 space-y-6">
         <UsageGraphs source={{ kind: 've', id: v.id }} />
+        {canChange && <VeQuota veId={v.id} onTask={onTask} />}
         {canChange && <LimitsForm veId={v.id} limits={v.limits} overrides={v.overrides} onTask={onTask} />}
         {canChange && <VeOnboot veId={v.id} onboot={v.onboot} onTask={onTask} />}
         <VeAddresses veId={v.id} addresses={v.addresses} readOnly={!canChange} onTask={onTask} />

@@ -17,6 +17,7 @@ import { VeHistory } from '@/app/_components/VeHistory';
 import { VeBeancounters } from '@/app/_components/VeBeancounters';
 import { VeSshKeys } from '@/app/_components/VeSshKeys';
 import { UsageGraphs } from '@/app/_components/UsageGraphs';
+import { VeQuota } from '@/app/_components/VeQuota';
 import { VeBackups } from '@/app/_components/VeBackups';
 
 const POWER = ['start', 'stop', 'restart'] as const;
@@ -81,6 +82,7 @@ export default function PortalVePage({ params }: { params: Promise<{ id: string 
       </div>
       <div className="mt-6 space-y-6">
         <UsageGraphs source={{ kind: 'myVe', id }} />
+        <VeQuota veId={id} mine />
         <div className="grid gap-6 lg:grid-cols-2">
           <HostnameForm current={v.hostname} disabled={paused} onTask={onTask} run={(hostname) => client.portal.setHostname.mutate({ id, hostname })} />
           <PasswordForm disabled={paused} onTask={onTask} run={(password) => client.portal.setPassword.mutate({ id, password })} />
