@@ -93,8 +93,11 @@ export async function buildDebianTemplate(outDir: string, opts: { name?: string;
     // Container-friendly touches: no getty on ttys, an empty resolv.conf and hostname to be filled by create.
     await writeFile(path.join(root, 'etc/hostname'), 'localhost\n');
     await writeFile(path.join(root, 'etc/resolv.conf'), '');
-    // An unprivileged VE cannot mount debugfs; masking it keeps `systemctl is-system-running` at "running".
-    await symlink('/dev/null', path.join(root, 'etc/systemd/system/sys-kernel-debug.mount')).catch(() => undefined);
+    // An unprivileged VE can neither mount debugfs nor load kernel modules (trixie's modules-load fails
+    // on it): masking both keeps `systemctl is-system-running` at "running".
+    for (const unit of ['sys-kernel-debug.mount', 'systemd-modules-load.service']) {
+      await symlink('/dev/null', path.join(root, 'etc/systemd/system', unit)).catch(() => undefined);
+    }
     await run('chroot', [root, 'apt-get', 'clean']);
     await mkdir(outDir, { recursive: true });
     const tarball = path.join(outDir, `${name}.tar.gz`);
