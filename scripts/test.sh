@@ -19,8 +19,9 @@ stage() {
 bash scripts/clone-up-test.sh >"$LOGDIR/clone.log" 2>&1 &
 clone_pid=$!
 
-# The debian-12 template (debootstrap, ~1 min) is built once, in the background, for the Debian
-# tests (systemd VE boot; apt through the node's shared package cache).
+# The Debian templates (one per recipe: debian-11, -12, -13; debootstrap, minutes, built in parallel)
+# are built once, in the background, for the Debian tests (systemd VE boot and ssh per release; apt
+# through the node's shared package cache). A suite the mirror does not serve is skipped, said in the log.
 DEBDIR=$(mktemp -d /tmp/vz-test-debian-XXXXXX)
 trap 'rm -rf "$DEBDIR" "$LOGDIR"' EXIT
 npx tsx scripts/build-debian-template.ts "$DEBDIR" >"$LOGDIR/debian.log" 2>&1 &

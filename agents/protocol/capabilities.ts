@@ -27,11 +27,13 @@ export const FEATURES = {
   reflinkCopy: 'reflink-copy',
   /** ve.list{since} answers only the VEs changed since a cursor (full list when the cursor is unknown). */
   veListDelta: 've-list-delta',
+  /** template.recipes exists and template.build takes any of its names (debian-11, debian-13...), not only busybox/debian-12. */
+  templateRecipes: 'template-recipes',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];
 /** Features every agent of this version has; the others depend on the host and are probed. */
-export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping, FEATURES.veListDelta];
+export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping, FEATURES.veListDelta, FEATURES.templateRecipes];
 
 /** Storage backend names in `hello.capabilities.storage`. */
 export const STORAGE_BACKENDS = ['ext4-image', 'dir'] as const;

@@ -9,6 +9,7 @@ import { usageMethods } from './usage';
 import { trafficMethods } from './traffic';
 import { veMethods } from './ve';
 import { sshKeyMethods } from './sshkeys';
+import { templateRecipeMethods } from './template-recipes';
 
 /**
  * The method table: name -> {params, result, mutating}. Each domain keeps its methods in
@@ -26,4 +27,5 @@ export const methods = {
   ...usageMethods,
   ...trafficMethods,
   ...backupMethods,
+  ...templateRecipeMethods,
 };

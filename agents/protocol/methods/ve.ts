@@ -156,7 +156,7 @@ export const veMethods = {
     result: TemplateManifestSchema, mutating: true, description: 'Verify a tarball already on the node against its manifest and cache it.',
   }),
   'template.build': defineMethod({
-    params: z.object({ name: z.enum(['busybox', 'debian-12']) }), result: TemplateManifestSchema, mutating: true,
-    description: 'Build an OS template on the node (busybox: seconds; debian-12: debootstrap, ~70 s) and cache it.',
+    params: z.object({ name: TemplateName }), result: TemplateManifestSchema, mutating: true,
+    description: 'Build an OS template on the node (busybox: seconds; a Debian recipe of template.recipes: debootstrap, minutes) and cache it.',
   }),
 };

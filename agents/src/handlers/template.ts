@@ -1,7 +1,8 @@
 import { defineHandler } from '../daemon/types';
 import { buildBusyboxTemplate } from '../templates/busybox';
 import { importTemplate, listTemplates } from '../templates/cache';
-import { buildDebianTemplate } from '../templates/debian';
+import { buildDebianTemplate, hostMirror } from '../templates/debian';
+import { listRecipes } from '../templates/recipes';
 import path from 'node:path';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 
@@ -24,11 +25,23 @@ export const templateBuild = defineHandler({
     const work = await mkdtemp(path.join(ctx.vzroot, 'template', '.build-'));
     try {
       ctx.progress(5, `building ${p.name}`);
-      const t = p.name === 'busybox' ? await buildBusyboxTemplate(work) : await buildDebianTemplate(work);
+      // Any other name is a Debian recipe: unknown ones and suites the mirror lacks are refused before work.
+      const t = p.name === 'busybox' ? await buildBusyboxTemplate(work) : await buildDebianTemplate(work, { name: p.name });
       ctx.progress(90, 'verifying and caching');
       return (await importTemplate(ctx.vzroot, t.tarball, t.manifest)).manifest;
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  },
+});
+
+/** busybox (always buildable: the host's busybox-static) and each Debian recipe against the host's mirror. */
+export const templateRecipes = defineHandler({
+  method: 'template.recipes',
+  async run() {
+    const mirror = await hostMirror().catch((e: Error) => e);
+    const debian = await listRecipes(typeof mirror === 'string' ? mirror : undefined, mirror instanceof Error ? mirror.message : undefined);
+    const busybox = { name: 'busybox', os: 'busybox', version: 'host', suite: 'busybox-static', packages: ['busybox-static'], available: true };
+    return { mirror: typeof mirror === 'string' ? mirror : null, recipes: [busybox, ...debian] };
   },
 });

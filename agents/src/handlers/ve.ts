@@ -1,6 +1,6 @@
 // The VE runtime's handlers (issue 3), listed once for handlers/index.ts.
 import type { AnyHandler } from '../daemon/types';
-import { templateBuild, templateImport, templateList } from './template';
+import { templateBuild, templateImport, templateList, templateRecipes } from './template';
 import { veCreate } from './ve-create';
 import { veDestroy } from './ve-destroy';
 import { veExec } from './ve-exec';
@@ -15,5 +15,5 @@ import { veResume, veSuspend } from './ve-suspend';
 
 export const veHandlers: AnyHandler[] = [
   veCreate, veStart, veStop, veRestart, veSuspend, veResume, veStatusHandler, veList, veDestroy,
-  veMount, veUmount, veReinstall, veExec, veSet, veUbcHandler, templateList, templateImport, templateBuild,
+  veMount, veUmount, veReinstall, veExec, veSet, veUbcHandler, templateList, templateImport, templateBuild, templateRecipes,
 ];
