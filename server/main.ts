@@ -1,6 +1,7 @@
 /**
  * vzpanel: one Node process serving the web UI (Next.js), tRPC, the billing REST API, the
  * WebSocket endpoint and the job workers. Start it with `./vz up` (or `node --import tsx server/main.ts`).
+ * VZPANEL_ROLE=web|worker splits it into several processes on one Postgres (README: Several panel processes).
  */
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -18,11 +19,14 @@ import { purgeExpiredSessions } from './services/auth/sessions';
 import { purgeThrottle } from './services/auth/rateLimit';
 import { createHttpServer, type NextHandlers } from './http/server';
 import { listenPanel } from './http/tls';
-import { startWorker } from './operations/worker';
+import { migrateJobQueue, startWorker } from './operations/worker';
 import { startNodeMonitor } from './operations/node-monitor';
 import { startUsageCollector } from './operations/usage-collector';
 import { evaluateQuotas } from './services/usage/quota';
 import { startReconciler } from './operations/reconciler';
+import { startLeaderElection, type Leadership } from './operations/leader';
+import { setVeUsageSource } from './services/metrics/ve-series';
+import { usageForPrometheus } from './services/usage/prometheus';
 import { closeTaskEvents } from './operations/tasks/events';
 import { closeAll as closeAgents } from './nodes/pool';
 import { closeApiKeyCaches } from './services/auth/apiKeyCache';
@@ -79,22 +83,32 @@ async function main(): Promise<void> {
   at('registering the local node', 'check the database messages above');
   if (cfg.localNode) await registerLocalNode(prisma, cfg.vzroot);
   if (cfg.localNode) await ensureLocalTemplates(prisma, LOCAL_NODE);
-  at('starting the task workers', 'the job queue in the database could not be prepared: check the database messages above');
-  const worker = await startWorker({ connectionString: db.url, prisma, concurrency: cfg.workerConcurrency });
-  undo.push(() => worker.stop());
-  // Drift check every minute, and at once when a node comes (back) online.
-  const reconciler = startReconciler({ prisma });
-  const monitor = startNodeMonitor({ prisma, onOnline: (n) => reconciler.kick(n.id) });
-  const usage = startUsageCollector({ prisma, onStored: (node) => evaluateQuotas(prisma, { nodeId: node.id }).then(() => undefined) });
-  undo.push(() => reconciler.stop(), () => monitor.stop(), () => usage.stop(), () => closeAgents(), () => closeTaskEvents());
-  at('starting the web UI', 'run `./vz up` (it rebuilds the web app), or VZPANEL_NO_NEXT=1 for the API only');
-  const nextApp = cfg.next ? await startNext(cfg.dev) : undefined;
-  const { server, wss } = createHttpServer({ prisma, next: nextApp });
-
-  at(cfg.tls ? `listening on ${cfg.host}:${cfg.httpsPort} (HTTPS) and ${cfg.port} (redirect)` : `listening on ${cfg.host}:${cfg.port}`, 'check HOST, PORT and HTTPS_PORT (and the TLS certificate and key)');
-  const { url, servers } = await listenPanel(server, cfg);
-  console.log(`Panel: ${url}`);
-  logger.info({ url, host: cfg.host, embeddedDb: !!db.embedded, next: cfg.next, dev: cfg.dev }, 'panel listening');
+  const runsWorker = cfg.role !== 'web';
+  const runsWeb = cfg.role !== 'worker';
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let leadership: Leadership | undefined;
+  if (runsWorker) {
+    at('starting the task workers', 'the job queue in the database could not be prepared: check the database messages above');
+    const w = await startWorker({ connectionString: db.url, prisma, concurrency: cfg.workerConcurrency, sweepIntervalMs: cfg.sweepMs });
+    worker = w;
+    undo.push(() => w.stop());
+    // Node monitor, reconciler and usage collector run in one process of all those on this database.
+    const l = startLeaderElection({ connectionString: db.url, name: 'singletons', lead: () => startSingletons(prisma) });
+    leadership = l;
+    undo.push(() => l.stop());
+  } else {
+    at('preparing the job queue', 'the job queue in the database could not be prepared: check the database messages above');
+    await migrateJobQueue(db.url);
+  }
+  undo.push(() => closeAgents(), () => closeTaskEvents());
+  if (!runsWeb) {
+    console.log(`Worker: ready (pid ${process.pid})`);
+    logger.info({ role: cfg.role, concurrency: cfg.workerConcurrency }, 'panel worker running');
+  }
+  // Usage figures for /metrics/ves come from Postgres, so every web process serves them.
+  if (runsWeb) setVeUsageSource(usageForPrometheus);
+  const web = runsWeb ? await startWeb(cfg, prisma, !!db.embedded) : undefined;
+  const servers = web?.servers ?? [];
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -111,18 +125,16 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(1), 30_000).unref();
     const closed = Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     for (const s of servers) s.closeIdleConnections();
-    for (const c of wss.clients) c.close(1001, 'server shutting down');
+    for (const c of web?.wss.clients ?? []) c.close(1001, 'server shutting down');
     const step = (name: string, fn: () => Promise<unknown>) => fn().catch((err) => logger.warn({ err: (err as Error).message, step: name }, 'shutdown step failed'));
-    await step('monitor', () => monitor.stop());
-    await step('reconciler', () => reconciler.stop());
-    await step('usage', () => usage.stop());
+    await step('singletons', async () => leadership?.stop());
     await step('task events', () => closeTaskEvents());
     await step('API key cache', () => closeApiKeyCaches());
-    await step('worker', () => worker.stop());
+    await step('worker', async () => worker?.stop());
     await step('agents', () => closeAgents());
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
     for (const s of servers) s.closeAllConnections();
-    await step('next', async () => nextApp?.close());
+    await step('next', async () => web?.nextApp?.close());
     // An agent a root panel started stops with it (VEs keep running without it) unless asked to keep it.
     if (stopAgent) await step('agent', () => stopAgent.stop('SIGTERM'));
     await step('prisma', () => prisma.$disconnect());
@@ -131,6 +143,28 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void shutdown(sig));
+}
+
+/** The node monitor, reconciler and usage collector (the leader's share); returns their stop function. */
+function startSingletons(prisma: ReturnType<typeof createPrisma>): () => Promise<unknown> {
+  // Drift check every minute, and at once when a node comes (back) online.
+  const reconciler = startReconciler({ prisma });
+  const monitor = startNodeMonitor({ prisma, onOnline: (n) => reconciler.kick(n.id) });
+  const usage = startUsageCollector({ prisma, onStored: (node) => evaluateQuotas(prisma, { nodeId: node.id }).then(() => undefined) });
+  return () => Promise.all([monitor.stop(), reconciler.stop(), usage.stop()]);
+}
+
+/** Next (unless VZPANEL_NO_NEXT), the HTTP server with its WebSocket endpoints, listening. */
+async function startWeb(cfg: ReturnType<typeof readConfig>, prisma: ReturnType<typeof createPrisma>, embeddedDb: boolean) {
+  at('starting the web UI', 'run `./vz up` (it rebuilds the web app), or VZPANEL_NO_NEXT=1 for the API only');
+  const nextApp = cfg.next ? await startNext(cfg.dev) : undefined;
+  const { server, wss } = createHttpServer({ prisma, next: nextApp });
+
+  at(cfg.tls ? `listening on ${cfg.host}:${cfg.httpsPort} (HTTPS) and ${cfg.port} (redirect)` : `listening on ${cfg.host}:${cfg.port}`, 'check HOST, PORT and HTTPS_PORT (and the TLS certificate and key)');
+  const { url, servers } = await listenPanel(server, cfg);
+  console.log(`Panel: ${url}`);
+  logger.info({ url, host: cfg.host, role: cfg.role, embeddedDb, next: cfg.next, dev: cfg.dev }, 'panel listening');
+  return { nextApp, wss, servers };
 }
 
 main().catch(async (err) => {

@@ -24,6 +24,25 @@ export interface PanelConfig {
   /** Serve Next.js pages (VZPANEL_NO_NEXT=1: API only). */
   next: boolean;
   workerConcurrency: number;
+  /** What this process runs (VZPANEL_ROLE, README: Several panel processes): web, worker, or both. */
+  role: PanelRole;
+  /** How often a worker frees jobs of panel processes that died (VZPANEL_SWEEP_MS). */
+  sweepMs: number;
+}
+
+export const PANEL_ROLES = ['all', 'web', 'worker'] as const;
+export type PanelRole = (typeof PANEL_ROLES)[number];
+
+function readRole(v: string | undefined): PanelRole {
+  const role = v || 'all';
+  if (!(PANEL_ROLES as readonly string[]).includes(role)) throw new Error(`VZPANEL_ROLE must be one of ${PANEL_ROLES.join(', ')}, got ${v}`);
+  return role as PanelRole;
+}
+
+function readSweep(v: string | undefined): number {
+  const ms = Number(v || 10_000);
+  if (!Number.isInteger(ms) || ms < 100) throw new Error(`VZPANEL_SWEEP_MS must be a whole number of milliseconds from 100 up, got ${v}`);
+  return ms;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PanelConfig {
@@ -46,5 +65,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PanelConfig {
     keepAgent: env.VZPANEL_KEEP_AGENT === '1',
     next: env.VZPANEL_NO_NEXT !== '1',
     workerConcurrency: Number(env.VZPANEL_WORKERS ?? 4),
+    role: readRole(env.VZPANEL_ROLE),
+    sweepMs: readSweep(env.VZPANEL_SWEEP_MS),
   };
 }

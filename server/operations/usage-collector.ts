@@ -4,8 +4,6 @@ import { nodeSpec } from '@/server/nodes/spec';
 import { logger } from '@/server/logger';
 import { ingestBatches, type IngestResult } from '@/server/services/usage/ingest';
 import { runRetention } from '@/server/services/usage/partitions';
-import { usageForPrometheus } from '@/server/services/usage/prometheus';
-import { setVeUsageSource } from '@/server/services/metrics/ve-series';
 
 export interface UsageCollectorOptions {
   prisma: PrismaClient;
@@ -73,7 +71,6 @@ export function startUsageCollector(opts: UsageCollectorOptions): UsageCollector
     }
   };
   void retention();
-  setVeUsageSource(usageForPrometheus);
   const timer = setInterval(() => void tick(), opts.intervalMs ?? 10_000);
   const rtimer = setInterval(() => void retention(), opts.retentionMs ?? 3_600_000);
   timer.unref();
@@ -83,7 +80,6 @@ export function startUsageCollector(opts: UsageCollectorOptions): UsageCollector
     tick,
     async stop() {
       stopped = true;
-      setVeUsageSource(undefined);
       clearInterval(timer);
       clearInterval(rtimer);
       await Promise.allSettled([...inFlight.values()]);

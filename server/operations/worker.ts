@@ -116,6 +116,11 @@ export async function recoverInterruptedTasks(prisma: PrismaClient, probe: pg.Cl
   return { retried, failed };
 }
 
+/** Creates or updates graphile-worker's schema: a web-only process enqueues jobs before any worker may have started. */
+export async function migrateJobQueue(connectionString: string): Promise<void> {
+  await runMigrations({ connectionString, logger: graphileLogger });
+}
+
 export interface PanelWorker {
   runner: Runner;
   stop(): Promise<void>;
