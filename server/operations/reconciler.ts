@@ -37,7 +37,7 @@ export interface Reconciler {
 }
 
 // A VE in one of these states belongs to the task that put it there.
-const TRANSITIONAL: ReadonlySet<VeState> = new Set(['creating', 'migrating', 'reinstalling', 'destroying']);
+const TRANSITIONAL: ReadonlySet<VeState> = new Set(['creating', 'migrating', 'reinstalling', 'destroying', 'restoring']);
 
 // Node status -> the panel state it implies; undefined = in transition on the node, look again next pass.
 function panelStateOf(s: NodeVe['status']): VeState | undefined {

@@ -1,4 +1,4 @@
-// Backups end to end through the panel: real vzagentd + LXC VEs, restic, and a real sshd on 127.0.22.x
+// Backups end to end through the panel: real vzagentd + LXC VEs, restic, and a real sshd on 127.0.79.x
 // as the sftp repository; tasks run in the real graphile worker. What a customer and an admin would see.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { createHttpServer } from '@/server/http/server';
 import { startWorker, type PanelWorker } from '@/server/operations/worker';
 import { createDownloadLink, requestBackup, requestForget, requestRestore, requestRestoreToNewVe, requestDrill, requestSnapshot, requestSnapshotAction } from '@/server/services/backups';
 import { createWebhook } from '@/server/services/webhooks';
+import { requestPowerAction } from '@/server/services/ves';
 import { addStorage, checkStorage, probeStorageHostKey } from './storage-admin';
 
 const sh = promisify(execFile);
@@ -35,10 +36,10 @@ beforeAll(async () => {
   process.env.VZ_BACKUP_ATTEMPTS = '2';
   db = await createTestDatabase({ poolMax: 10 });
   N = await makePanelTestNode(db.prisma);
-  // This helper's CTID range (22000-22999).
-  await db.prisma.setting.update({ where: { key: 've.nextCtid' }, data: { value: 22000 + randomInt(0, 900) } });
+  // This helper's CTID range (79000-79999).
+  await db.prisma.setting.update({ where: { key: 've.nextCtid' }, data: { value: 79000 + randomInt(0, 900) } });
   await db.prisma.plan.update({ where: { id: N.planId }, data: { backupLimit: 2, snapshotLimit: 1 } });
-  sshd = await startTestSshd({ host: `127.0.22.${randomInt(2, 250)}` });
+  sshd = await startTestSshd({ host: `127.0.79.${randomInt(2, 250)}` });
   customer = await seedUser(db.prisma, 'customer');
   worker = await startWorker({ connectionString: db.url, prisma: db.prisma, concurrency: 3 });
 }, 300_000);
@@ -132,15 +133,35 @@ describe('back up, restore, download', () => {
     expect(d.payload).toMatchObject({ data: { backup: { id: backupId, state: 'completed' }, ve: { id: ve.veId, ctid: ve.ctid } } });
   });
 
-  it('restore puts the backed-up data back into the same VE (same ctid, running again)', { timeout: 300_000 }, async () => {
+  it('restore puts the backed-up data back into the same VE (same ctid, running again); meanwhile the VE shows restoring and refuses power actions', { timeout: 300_000 }, async () => {
     await exec(ve.ctid, 'echo changed > /root/data.txt; rm -f /root/busy.log');
-    const t = await done((await requestRestore(db.prisma, asCustomer(), backupId)).taskId);
+    const { taskId } = await requestRestore(db.prisma, asCustomer(), backupId);
+    expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: ve.veId } })).state).toBe('restoring');
+    const refused = await requestPowerAction(db.prisma, asCustomer(), ve.veId, 'stop').then(() => null, (e: { code: string; message: string }) => e);
+    expect(refused).toMatchObject({ code: 'BUSY', message: expect.stringMatching(/being restored from a backup/) });
+    const t = await done(taskId);
     expect(t.status, t.error ?? '').toBe('succeeded');
     expect(t.attempts, 'restored at the first attempt').toBe(1);
     expect(await exec(ve.ctid, 'cat /root/data.txt')).toBe('original');
     expect(await N.lxcState(ve.ctid)).toBe('RUNNING');
     expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: ve.veId } })).state).toBe('running');
     expect((await db.prisma.backup.findUniqueOrThrow({ where: { id: backupId } })).verifiedAt).not.toBeNull();
+  });
+
+  it('a restore that fails returns the VE to its state before, with the reason, and power actions work again', { timeout: 300_000 }, async () => {
+    // A backup row naming a snapshot the repository does not have: the node refuses before touching the VE.
+    const { id: _id, taskId: _t, ...real } = await db.prisma.backup.findUniqueOrThrow({ where: { id: backupId } });
+    const ghost = await db.prisma.backup.create({ data: { ...real, resticId: 'ab'.repeat(32), createdAt: new Date() } });
+    const { taskId } = await requestRestore(db.prisma, asCustomer(), ghost.id);
+    expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: ve.veId } })).state).toBe('restoring');
+    const t = await done(taskId);
+    expect(t.status).toBe('failed');
+    const after = await db.prisma.ve.findUniqueOrThrow({ where: { id: ve.veId } });
+    expect(after).toMatchObject({ state: 'running', lastError: expect.stringMatching(/^restore failed: .*not in the repository/) });
+    expect(await exec(ve.ctid, 'cat /root/data.txt')).toBe('original');
+    await db.prisma.backup.delete({ where: { id: ghost.id } });
+    const restart = await requestPowerAction(db.prisma, asCustomer(), ve.veId, 'restart');
+    expect((await done(restart.taskId)).status).toBe('succeeded');
   });
 
   it("the plan's backup count holds for the customer; deleting one frees a place", { timeout: 300_000 }, async () => {

@@ -15,7 +15,13 @@ const SCHEDULABLE = ['running', 'stopped', 'suspended'] as const;
 
 interface Due { veId: string; nodeId: string; storageId: string; at: Date }
 
-// Each VE with its own schedule, else its plan's; due once its jittered minute of the current period passed.
+/**
+ * Each VE with its own schedule, else its plan's; due once its jittered minute of the current period
+ * passed. A minute missed while the schedule was in force (panel down, node slots full) is caught up
+ * once, on the next pass, still within the per-node limit; a minute that passed before the schedule
+ * was set (or its window moved, or it was enabled) or before the VE existed is not a missed backup:
+ * that VE's first scheduled backup is in the next window, not at once in business hours.
+ */
 async function dueVes(prisma: PrismaClient, now: Date): Promise<Due[]> {
   const schedules = await prisma.backupSchedule.findMany({ where: { enabled: true } });
   const own = new Set(schedules.flatMap((s) => (s.veId ? [s.veId] : [])));
@@ -23,13 +29,14 @@ async function dueVes(prisma: PrismaClient, now: Date): Promise<Due[]> {
   for (const s of schedules) {
     const ves = await prisma.ve.findMany({
       where: { state: { in: [...SCHEDULABLE] }, ...(s.veId ? { id: s.veId } : { planId: s.planId, id: { notIn: [...own] } }) },
-      select: { id: true, nodeId: true },
+      select: { id: true, nodeId: true, createdAt: true },
     });
     const start = periodStart(s, now);
     const done = new Set((await prisma.backup.findMany({ where: { veId: { in: ves.map((v) => v.id) }, kind: 'scheduled', createdAt: { gte: start } }, select: { veId: true } })).map((b) => b.veId));
     for (const v of ves) {
       const at = dueAt(s as BackupSchedule, v.id, start);
-      if (at <= now && !done.has(v.id)) due.push({ veId: v.id, nodeId: v.nodeId, storageId: s.storageId, at });
+      const since = Math.max(s.effectiveFrom.getTime(), v.createdAt.getTime());
+      if (at <= now && at.getTime() >= since && !done.has(v.id)) due.push({ veId: v.id, nodeId: v.nodeId, storageId: s.storageId, at });
     }
   }
   return due.sort((a, b) => a.at.getTime() - b.at.getTime());

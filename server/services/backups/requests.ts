@@ -73,7 +73,10 @@ export async function requestRestore(prisma: PrismaClient, actor: Actor, backupI
     if (!b.veId) throw new AppError('UNPROCESSABLE', `VE ${b.ctid} no longer exists; restore this backup to a new VE`);
     const ve = await lockVe(tx, b.veId, { actor });
     if (actor.role !== 'admin' && ve.state === 'suspended') throw new AppError('UNPROCESSABLE', `VE ${ve.ctid} is suspended`);
-    const task = await enqueueTaskTx(tx, { type: 'backup.restore', params: { backupId: b.id, ...(opts.start !== undefined ? { start: opts.start } : {}) }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor), maxAttempts: 3 });
+    // Shown at once, and every other request on the VE is refused (BUSY) until the task ends it.
+    await tx.ve.update({ where: { id: ve.id }, data: { state: 'restoring' } });
+    const params = { backupId: b.id, previousState: ve.state, ...(opts.start !== undefined ? { start: opts.start } : {}) };
+    const task = await enqueueTaskTx(tx, { type: 'backup.restore', params, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor), maxAttempts: 3 });
     return { taskId: task.id, veId: ve.id };
   });
 }

@@ -22,7 +22,12 @@ export const ScheduleInput = z.object({
 }).strict().refine((s) => !!s.planId !== !!s.veId, { message: 'give planId or veId, not both', path: ['planId'] });
 export type ScheduleInput = z.input<typeof ScheduleInput>;
 
-/** Creates or replaces the schedule of a plan or a VE. */
+const TIMING = ['frequency', 'weekday', 'windowStart', 'windowMinutes'] as const;
+
+/**
+ * Creates or replaces the schedule of a plan or a VE. Setting its timing (or enabling it) starts it
+ * afresh: a window that already passed today is not caught up (scheduler.ts), a retention edit is not.
+ */
 export async function upsertSchedule(prisma: PrismaClient, raw: ScheduleInput): Promise<BackupSchedule> {
   const s = parseOrBadInput(ScheduleInput, raw);
   if (!(await prisma.backupStorage.findUnique({ where: { id: s.storageId }, select: { id: true } }))) throw new AppError('BAD_INPUT', 'storageId: unknown backup storage', { field: 'storageId' });
@@ -30,7 +35,10 @@ export async function upsertSchedule(prisma: PrismaClient, raw: ScheduleInput): 
   if (s.veId && !(await prisma.ve.findUnique({ where: { id: s.veId }, select: { id: true } }))) throw new AppError('BAD_INPUT', 'veId: unknown VE', { field: 'veId' });
   const { planId, veId, ...data } = s;
   const where = planId ? { planId } : { veId: veId! };
-  return prisma.backupSchedule.upsert({ where, create: { ...data, planId: planId ?? null, veId: veId ?? null }, update: data });
+  const old = await prisma.backupSchedule.findUnique({ where });
+  const restarts = !old || TIMING.some((k) => old[k] !== data[k]) || (data.enabled && !old.enabled);
+  const effectiveFrom = restarts ? { effectiveFrom: new Date() } : {};
+  return prisma.backupSchedule.upsert({ where, create: { ...data, ...effectiveFrom, planId: planId ?? null, veId: veId ?? null }, update: { ...data, ...effectiveFrom } });
 }
 
 export const listSchedules = (prisma: PrismaClient) => prisma.backupSchedule.findMany({ orderBy: { createdAt: 'asc' } });

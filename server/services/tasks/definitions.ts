@@ -7,7 +7,7 @@ import { LIMIT_KEYS, type LimitKey } from '@/server/services/plans/limits';
 const Ctid = z.number().int().positive();
 // Limits as stored on the VE: whole numbers; their valid ranges are the API's business, checked where a request enters.
 const Limits = z.object(Object.fromEntries(LIMIT_KEYS.map((k) => [k, z.number().int().nonnegative()])) as Record<LimitKey, z.ZodNumber>);
-const VeStateName = z.enum(['creating', 'stopped', 'running', 'suspended', 'migrating', 'reinstalling', 'error', 'destroying']);
+const VeStateName = z.enum(['creating', 'stopped', 'running', 'suspended', 'migrating', 'reinstalling', 'error', 'destroying', 'restoring']);
 const PowerState = z.enum(['running', 'stopped']);
 const MigrateMode = z.enum(['auto', 'offline', 'two-pass', 'online-criu']);
 /** "$6$…" crypt hash; a clear password never enters a task. */
@@ -112,7 +112,7 @@ export const TASKS = {
   // Backups and snapshots (bkpanel, issue 12): the Backup / VeSnapshot / BackupStorage rows carry the detail.
   'backup.create': z.object({ backupId: z.string() }),
   /** Restore into the task's VE (the backed-up one, or a new one an admin created for it). */
-  'backup.restore': z.object({ backupId: z.string(), start: z.boolean().optional(), newVe: z.boolean().optional() }),
+  'backup.restore': z.object({ backupId: z.string(), start: z.boolean().optional(), newVe: z.boolean().optional(), /** the VE's state before the request set it to restoring */ previousState: VeStateName.optional() }),
   /** Remove these backups, or apply a retention policy to one VE's backups in one storage. */
   'backup.forget': z.object({
     storageId: z.string(), backupIds: z.array(z.string()).optional(), veId: z.string().optional(),

@@ -6,7 +6,7 @@ import { parseOrBadInput } from '@/server/services/plans/limits';
 import { canonicalIp } from '@/server/services/ippools/ip';
 import { scoped, VE_NOT_FOUND } from './scope';
 
-export const VE_STATES = ['creating', 'stopped', 'running', 'suspended', 'migrating', 'reinstalling', 'error', 'destroying'] as const;
+export const VE_STATES = ['creating', 'stopped', 'running', 'suspended', 'migrating', 'reinstalling', 'error', 'destroying', 'restoring'] as const;
 export const VE_SORTS = ['ctid', 'hostname', 'state', 'createdAt', 'node'] as const;
 
 export const ListVesInput = z.object({

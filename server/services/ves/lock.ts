@@ -6,7 +6,10 @@ import { AppError } from '@/server/errors';
 import { ownerScope, scoped, VE_NOT_FOUND, type Actor } from './scope';
 
 /** States in which another operation owns the VE; anything queued now would fight it. */
-export const BUSY_STATES: readonly VeState[] = ['creating', 'destroying', 'migrating', 'reinstalling'];
+export const BUSY_STATES: readonly VeState[] = ['creating', 'destroying', 'migrating', 'reinstalling', 'restoring'];
+
+// How a busy state reads in the refusal (the state's name where that says it plainly).
+const DOING: Partial<Record<VeState, string>> = { restoring: 'being restored from a backup' };
 
 export interface LockOptions<I extends Prisma.VeInclude> {
   /** Customers are always limited to their own VEs (derived here, never passed in by the caller). */
@@ -26,7 +29,7 @@ export async function lockVe<I extends Prisma.VeInclude = Record<string, never>>
   if (!found) throw new AppError('NOT_FOUND', VE_NOT_FOUND);
   await tx.$queryRaw`SELECT 1 FROM "Ve" WHERE id = ${found.id} FOR UPDATE`;
   const ve = (await tx.ve.findUniqueOrThrow({ where: { id: found.id }, include: opts.include })) as Prisma.VeGetPayload<{ include: I }>;
-  if (BUSY_STATES.includes(ve.state) && !opts.allowBusy?.includes(ve.state)) throw new AppError('BUSY', `VE ${ve.ctid} is ${ve.state}; try again when that has finished`, { state: ve.state });
+  if (BUSY_STATES.includes(ve.state) && !opts.allowBusy?.includes(ve.state)) throw new AppError('BUSY', `VE ${ve.ctid} is ${DOING[ve.state] ?? ve.state}; try again when that has finished`, { state: ve.state });
   return ve;
 }
 

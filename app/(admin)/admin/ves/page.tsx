@@ -17,7 +17,7 @@ import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 
 type ListInput = NonNullable<RouterInputs['ves']['list']>;
 type Sort = NonNullable<ListInput['sort']>;
-const STATES = ['creating', 'stopped', 'running', 'suspended', 'migrating', 'reinstalling', 'error', 'destroying'] as const;
+const STATES = ['creating', 'stopped', 'running', 'suspended', 'migrating', 'reinstalling', 'error', 'destroying', 'restoring'] as const;
 const PAGE_SIZE = 50;
 
 function useDebounced<T>(value: T, ms: number): T {

@@ -6,7 +6,7 @@ export type Selector = RouterInputs['bulk']['preview']['selector'];
 export type Action = RouterInputs['bulk']['create']['action'];
 export type Rollout = NonNullable<RouterInputs['bulk']['create']['rollout']>;
 
-export const VE_STATES = ['creating', 'stopped', 'running', 'suspended', 'migrating', 'reinstalling', 'error', 'destroying'] as const;
+export const VE_STATES = ['creating', 'stopped', 'running', 'suspended', 'migrating', 'reinstalling', 'error', 'destroying', 'restoring'] as const;
 export type VeState = (typeof VE_STATES)[number];
 // Mirrors server LimitFields (names only; the server validates ranges).
 export const LIMIT_KEYS = ['ram', 'swap', 'diskspace', 'diskinodes', 'cpuunits', 'cpulimit', 'cpus', 'numproc', 'ioprio', 'iolimit', 'bandwidth'] as const;
