@@ -1,0 +1,57 @@
+// An uploaded template: checked and stored on the panel (receive.ts), then recorded as a Template row.
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { PrismaClient } from '@/server/db/client';
+import { AppError } from '@/server/errors';
+import { receiveArchive, type UploadLimits } from './receive';
+
+/** Where the panel keeps template tarballs it pushes to nodes (VZPANEL_TEMPLATE_DIR, else <data dir>/templates). */
+export const templateStoreDir = (env = process.env): string =>
+  path.resolve(env.VZPANEL_TEMPLATE_DIR ?? path.join(env.VZPANEL_DATA_DIR ?? '/var/lib/vzpanel', 'templates'));
+
+// The same shape nodes accept for a cache key (agents/src/templates/manifest.ts TEMPLATE_NAME_RE).
+const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const ARCH_RE = /^[a-z0-9_]{1,16}$/;
+
+export interface UploadMeta {
+  name: string;
+  arch?: string;
+  description?: string;
+}
+
+function checkMeta(m: UploadMeta): Required<UploadMeta> {
+  if (!NAME_RE.test(m.name)) throw new AppError('BAD_INPUT', 'name: lowercase letters, digits, ".", "_" and "-", up to 64, starting with a letter or digit', { field: 'name' });
+  const arch = m.arch || 'amd64';
+  if (!ARCH_RE.test(arch)) throw new AppError('BAD_INPUT', 'arch: e.g. amd64 or arm64', { field: 'arch' });
+  return { name: m.name, arch, description: (m.description ?? '').slice(0, 500) };
+}
+
+/**
+ * Receives `src` as template `meta.name`: refused archives (UNPROCESSABLE, TOO_LARGE) and a name
+ * already taken (CONFLICT) leave no file and no row behind.
+ */
+export async function uploadTemplate(prisma: PrismaClient, src: Readable, meta: UploadMeta, opts: { dir?: string; limits: UploadLimits }) {
+  const m = checkMeta(meta);
+  const taken = () => new AppError('CONFLICT', `a template named ${m.name} already exists`);
+  if (await prisma.template.findUnique({ where: { name: m.name } })) throw taken();
+  const dir = opts.dir ?? templateStoreDir();
+  const got = await receiveArchive(src, dir, opts.limits);
+  const final = path.join(dir, m.name, `${got.sha256}.tar.gz`);
+  try {
+    await mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
+    await rename(got.file, final);
+    const template = await prisma.template.create({
+      data: {
+        name: m.name, os: got.os, version: got.version, arch: m.arch, sizeBytes: BigInt(got.sizeBytes), sha256: got.sha256,
+        description: m.description || got.prettyName, storagePath: final,
+      },
+    });
+    return { template, upload: got };
+  } catch (e) {
+    await rm(got.file, { force: true });
+    await rm(final, { force: true });
+    if ((e as { code?: string }).code === 'P2002') throw taken();
+    throw e;
+  }
+}
