@@ -61,8 +61,10 @@ describe('POST /api/templates/upload', () => {
     expect(row.storagePath && existsSync(row.storagePath)).toBe(true);
     expect(row.description).toBe('Tiny OS 1.2');
 
-    // The same name again is a conflict (nothing stored).
-    expect((await post('name=tiny-1', good, cookie)).status).toBe(409);
+    // The same name again is that template's next version.
+    const again = await post('name=tiny-1', good, cookie);
+    expect(again.status).toBe(201);
+    expect((await again.json()).template).toMatchObject({ name: 'tiny-1', versionNumber: 2 });
 
     const evil = readFileSync(writeTar(path.join(work, 'evil.tar.gz'), [...minimalRoot(), { name: './usr/bin/rootsh', data: 'x', mode: 0o4755 }], 'gz'));
     const bad = await post('name=evil-1', evil, cookie);

@@ -46,10 +46,10 @@ export async function serveTemplateUpload(prisma: PrismaClient, req: IncomingMes
   req.pipe(body);
   const audit = { actorType: 'user' as const, actorId: valid.user.id, actorLabel: valid.user.email, action: 'templates.upload', targetType: 'template', ip: req.socket.remoteAddress, userAgent: String(req.headers['user-agent'] ?? '') };
   try {
-    const { template, upload } = await uploadTemplate(prisma, body, meta, { limits });
-    await writeAudit(prisma, { ...audit, targetId: template.id, outcome: 'success', details: { name: template.name, sha256: template.sha256, uploadSha256: upload.uploadSha256 } });
+    const { template, version, upload } = await uploadTemplate(prisma, body, meta, { limits });
+    await writeAudit(prisma, { ...audit, targetId: template.id, outcome: 'success', details: { name: template.name, versionNumber: version.number, sha256: template.sha256, uploadSha256: upload.uploadSha256 } });
     answer(res, 201, {
-      template: { id: template.id, name: template.name, os: template.os, version: template.version, arch: template.arch, sizeBytes: Number(template.sizeBytes), sha256: template.sha256 },
+      template: { id: template.id, name: template.name, os: template.os, version: template.version, arch: template.arch, sizeBytes: Number(template.sizeBytes), sha256: template.sha256, versionNumber: version.number },
       upload: { bytes: upload.uploadBytes, sha256: upload.uploadSha256, compression: upload.compression, entries: upload.entries, unpackedBytes: upload.unpackedBytes, init: upload.init },
     });
   } catch (e) {
