@@ -18,6 +18,8 @@ import { TRPCError } from '@trpc/server';
 import { AUDIT_CSV_PATH, serveAuditCsv } from './audit-csv';
 import { DOWNLOAD_PATH } from '@/server/services/backups/downloads';
 import { serveBackupDownload } from '@/server/operations/backups/export';
+import { crossSitePost } from './cross-site';
+import { serveTemplateUpload, TEMPLATE_UPLOAD_PATH } from './template-upload';
 
 export interface NextHandlers {
   handle(req: IncomingMessage, res: ServerResponse): Promise<unknown> | unknown;
@@ -47,16 +49,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 function logApiError({ error, path }: { error: TRPCError; path?: string }): void {
   if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'procedure failed');
   else logger.debug({ code: error.code, path }, 'procedure refused');
-}
-
-// With a cookie-authenticated POST from another site's page, the Origin header names that site.
-function crossSitePost(req: IncomingMessage): boolean {
-  if (req.method !== 'POST' || !req.headers.origin || !req.headers.cookie) return false;
-  try {
-    return new URL(req.headers.origin).host !== req.headers.host;
-  } catch {
-    return true;
-  }
 }
 
 /**
@@ -99,6 +91,7 @@ export function createHttpServer(opts: HttpServerOptions) {
       return sendJson(res, h.db === 'ok' ? 200 : 503, h);
     }
     if (p === AUDIT_CSV_PATH) return serveAuditCsv(prisma, req, res, url);
+    if (p === TEMPLATE_UPLOAD_PATH) return serveTemplateUpload(prisma, req, res, url);
     if (p.startsWith(DOWNLOAD_PATH)) return serveBackupDownload(prisma, req, res, p.slice(DOWNLOAD_PATH.length));
     // Every answer under /api is JSON, an unknown path too (never Next's HTML 404 page).
     if (p.startsWith('/api/')) return sendJson(res, 404, restErrorBody(new TRPCError({ code: 'NOT_FOUND', message: `No API at ${p}` })));

@@ -27,7 +27,7 @@ async function runReinstall(ctx: TaskContext) {
   const wasRunning = p.previousState === 'running';
   const after = wasRunning ? await agent.call('ve.start', { ctid }, taskCallOptions(ctx, 'start', [85, 100])) : await agent.call('ve.status', { ctid });
   const state: VeState = after.status === 'running' ? 'running' : 'stopped';
-  if (veId) await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state, templateId: p.templateId, lastError: null } });
+  if (veId) await ctx.prisma.ve.updateMany({ where: { id: veId }, data: { state, templateId: p.templateId, templateVersion: p.templateVersion ?? null, lastError: null } });
   return { ctid, template: p.template, status: after.status };
 }
 

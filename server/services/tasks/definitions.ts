@@ -59,7 +59,7 @@ export const TASKS = {
   }),
   // The VE row (and the task's veId) are gone when its webhook is sent: the event names the VE from these.
   've.destroy': z.object({ ctid: Ctid.optional(), previousState: VeStateName.optional(), veId: z.string().optional(), externalId: z.string().nullable().optional(), hostname: z.string().optional() }),
-  've.reinstall': z.object({ ctid: Ctid.optional(), template: z.string(), templateId: z.string(), previousState: VeStateName, passwordHash: CryptHash.optional() }),
+  've.reinstall': z.object({ ctid: Ctid.optional(), template: z.string(), templateId: z.string(), templateVersion: z.number().int().optional(), previousState: VeStateName, passwordHash: CryptHash.optional() }),
   've.billing.suspend': Suspension,
   've.billing.unsuspend': Suspension,
   've.migrate': z.object({

@@ -10,6 +10,7 @@ import { allocateCtid } from './ctid';
 import type { Actor } from './scope';
 import { CreateVeInput } from './validate';
 import { recordCreateSshKeys } from './sshKeys';
+import { newestVersion } from '@/server/services/templates/versions';
 
 /** What the `ve.create` task handler receives in Task.params. */
 export interface VeCreateParams {
@@ -84,6 +85,7 @@ export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: C
         ipv4,
         ipv6,
       });
+      const version = await newestVersion(tx, template.id);
       const ve = await tx.ve.create({
         data: {
           ctid,
@@ -91,6 +93,7 @@ export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: C
           nodeId: placed.node.id,
           planId: plan.id,
           templateId: template.id,
+          templateVersion: version?.number ?? null,
           ownerId: input.ownerId ?? null,
           state: 'creating',
           limits,
@@ -105,7 +108,7 @@ export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: C
       const params: VeCreateParams = {
         ctid,
         hostname: ve.hostname,
-        template: template.name,
+        template: version?.cacheName ?? template.name,
         limits,
         addresses: addresses.map((a) => ({ address: a.address, family: a.family, prefix: a.prefix, gateway: a.gateway })),
         nameservers: [...new Set(addresses.flatMap((a) => a.nameservers))],

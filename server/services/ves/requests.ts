@@ -12,6 +12,7 @@ import { VE_NOT_FOUND, type Actor } from './scope';
 import { actorFields, lockVe } from './lock';
 import { Hostname, RootPassword } from './validate';
 import { VE_STATES } from './list';
+import { newestVersion } from '@/server/services/templates/versions';
 import { requestUnsuspend } from '@/server/services/billing/suspension';
 
 const TX = { maxWait: 10_000, timeout: 15_000 };
@@ -103,7 +104,9 @@ export async function requestReinstall(prisma: PrismaClient, actor: Actor, veId:
     if (!template || !template.enabled) throw new AppError('BAD_INPUT', 'templateId: unknown template', { field: 'templateId' });
     if (ve.plan && !planAllowsTemplate(ve.plan, template.id)) throw new AppError('UNPROCESSABLE', `Plan ${ve.plan.name} does not allow template ${template.name}`, { field: 'templateId' });
     await tx.ve.update({ where: { id: ve.id }, data: { state: 'reinstalling' } });
-    const task = await enqueue(tx, actor, ve, 've.reinstall', { template: template.name, templateId: template.id, previousState: ve.state, ...(passwordHash ? { passwordHash } : {}) });
+    // A reinstall lays the template's newest version (its node cache key names the version).
+    const v = await newestVersion(tx, template.id);
+    const task = await enqueue(tx, actor, ve, 've.reinstall', { template: v?.cacheName ?? template.name, templateId: template.id, templateVersion: v?.number, previousState: ve.state, ...(passwordHash ? { passwordHash } : {}) });
     return { taskId: task.id };
   });
 }

@@ -8,6 +8,7 @@ import { CanChange } from '@/app/_components/Can';
 import { Button } from '@/app/_components/Button';
 import { ErrorAlert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
+import { TemplateUpload } from '@/app/_components/TemplateUpload';
 
 export default function TemplatesPage() {
   const trpc = useTRPC();
@@ -18,8 +19,9 @@ export default function TemplatesPage() {
   const nodeName = (id: string) => nodes.data?.find((n) => n.id === id)?.name ?? id.slice(0, 8);
   return (
     <>
-      <PageHeader title="Templates" description="OS templates. Built-in ones (busybox, debian-12) are built on a node the first time a VE needs them." />
+      <PageHeader title="Templates" description="OS templates. Built-in ones (busybox, debian-12) are built on a node the first time a VE needs them; upload your own root filesystem below (checked before it is kept)." />
       <ErrorAlert error={list.error ?? toggle.error} className="mb-4" />
+      <CanChange><Card className="mb-4 p-4"><TemplateUpload onDone={() => qc.invalidateQueries({ queryKey: trpc.templates.list.queryKey() })} /></Card></CanChange>
       <Card>
         <Table>
           <THead><tr><Th>Name</Th><Th>OS</Th><Th>Arch</Th><Th>Size</Th><Th>Cached on</Th><Th>Added</Th><Th>Status</Th><Th /></tr></THead>

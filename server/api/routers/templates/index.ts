@@ -1,5 +1,7 @@
 import { router } from '@/server/api/trpc';
 import { list } from './list';
+import { prune } from './prune';
 import { setEnabled } from './setEnabled';
+import { versions } from './versions';
 
-export const templatesRouter = router({ list, setEnabled });
+export const templatesRouter = router({ list, setEnabled, versions, prune });
