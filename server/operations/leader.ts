@@ -39,7 +39,8 @@ export function startLeaderElection(opts: LeaderOptions): Leadership {
     const s = stopLead;
     stopLead = undefined;
     if (!s) return;
-    logger.warn({ name: opts.name, why }, 'leadership lost: singletons stopped');
+    if (stopped) logger.info({ name: opts.name }, 'singletons stopped');
+    else logger.warn({ name: opts.name, why }, 'leadership lost: singletons stopped');
     await s().catch((err) => logger.warn({ err: (err as Error).message }, 'stopping singletons failed'));
   };
 
