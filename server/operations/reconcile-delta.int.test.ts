@@ -52,6 +52,7 @@ describe('reconciler delta passes', () => {
     expect(d.full).toBe(false);
     expect(d.checked).toBe(2);
     expect(d.corrected).toEqual([{ ctid: ctids[1], from: 'stopped', to: 'running' }]);
+    expect((await N.agent().call('node.info', {})).ves).toEqual({ total: 4, running: 1 }); // the heartbeat's count
     expect(d.drift.find((x) => x.ctid === ctids[0])?.fields).toContain('hostname');
 
     // A row changed in the panel is looked at too.

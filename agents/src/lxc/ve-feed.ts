@@ -80,7 +80,7 @@ async function refreshConf(rt: Runtime, f: Feed, ctid: number, stateOf: StateOf)
  * the abstract socket @<lxcpath>/<name>/command. One file read instead of lxc-ls asking every
  * container (~80 ms each on a loaded box). null when LXC would hash a path this long.
  */
-async function runningFromSockets(lxcpath: string): Promise<Set<number> | null> {
+export async function runningFromSockets(lxcpath: string): Promise<Set<number> | null> {
   if (lxcpath.length > 80) return null;
   const text = await readFile('/proc/net/unix', 'utf8').catch(() => null);
   if (text === null) return null;
