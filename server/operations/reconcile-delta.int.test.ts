@@ -1,6 +1,8 @@
 // The reconciler on a real node compares only what changed: ve.list deltas after a full first pass,
 // a full pass again after the agent restarts and every FULL_EVERY passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { makePanelTestNode, type PanelTestNode } from '@/test/fixtures/panel-node';
 import { closeAgent, closeAll } from '@/server/nodes/pool';
@@ -9,6 +11,7 @@ import { reconcileNode } from './reconciler';
 import { FULL_EVERY } from './reconcile-feed';
 
 const MiB = 2 ** 20;
+const sh = promisify(execFile);
 let db: TestDatabase;
 let N: PanelTestNode;
 let restarted: LocalDaemon | undefined;
@@ -49,6 +52,7 @@ describe('reconciler delta passes', () => {
     expect(d.full).toBe(false);
     expect(d.checked).toBe(2);
     expect(d.corrected).toEqual([{ ctid: ctids[1], from: 'stopped', to: 'running' }]);
+    expect((await N.agent().call('node.info', {})).ves).toEqual({ total: 4, running: 1 }); // the heartbeat's count
     expect(d.drift.find((x) => x.ctid === ctids[0])?.fields).toContain('hostname');
 
     // A row changed in the panel is looked at too.
@@ -57,6 +61,12 @@ describe('reconciler delta passes', () => {
     expect(p.full).toBe(false);
     expect(p.drift.find((x) => x.ctid === ctids[2])?.fields).toContain('hostname');
     expect(p.checked).toBeLessThan(4);
+
+    // A stop behind the agent's back too (the power state comes from the kernel's socket table).
+    await sh('lxc-stop', ['-n', String(ctids[1]), '-P', `${N.tn.vzroot}/lxc`, '-k']);
+    const s = await pass();
+    expect(s.full).toBe(false);
+    expect(s.corrected).toEqual([{ ctid: ctids[1], from: 'running', to: 'stopped' }]);
 
     // The agent restarts: its cursor is unknown now, so the answer and the pass are full.
     await N.daemon.stop('SIGTERM');

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { runningFromSockets } from '../lxc/ve-feed';
 import { readFile, readdir, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -109,6 +110,9 @@ export const cpuCount = (): number => os.cpus().length;
 export async function veCounts(vzroot: string, lxcpath: string): Promise<{ total: number; running: number }> {
   const confs = await readdir(path.join(vzroot, 'conf')).catch(() => [] as string[]);
   const total = confs.filter((f) => /^\d+\.conf$/.test(f)).length;
+  // The heartbeat asks every 5 s: the socket table is one read, lxc-ls one query per container.
+  const sockets = await runningFromSockets(lxcpath);
+  if (sockets) return { total, running: sockets.size };
   let running = 0;
   const bin = which('lxc-ls');
   if (bin && existsSync(lxcpath)) {

@@ -54,7 +54,7 @@ describe('address index', () => {
     await expect(claimIps(vzroot, 74006, ['10.199.80.9/24'])).rejects.toMatchObject({ code: 'IP_IN_USE', data: { ctid: 74005 } });
   });
 
-  it('reads each conf once at start, then no conf per create (500 VEs)', async () => {
+  it('reads each conf once at start, then no conf per create (500 VEs)', { timeout: 60_000 }, async () => {
     for (let i = 0; i < 500; i++) writeRaw(conf(75000 + i, [`10.199.${84 + (i >> 8)}.${i & 255}/20`]));
     dropAddressIndex(vzroot);
     const t0 = performance.now();

@@ -26,7 +26,7 @@ afterAll(() => {
 });
 
 describe('ve.list change feed', () => {
-  it('answers deltas after the first full list, and the full list again for an unknown cursor', async () => {
+  it('answers deltas after the first full list, and the full list again for an unknown cursor', { timeout: 60_000 }, async () => {
     const first = await veFeed(rt());
     expect(first.full).toBe(true);
     expect(first.ves).toHaveLength(300);
@@ -60,7 +60,7 @@ describe('ve.list change feed', () => {
     expect(after.epoch).not.toBe(d.epoch);
   });
 
-  it('sees confs written behind its back: a new file at once, an edit in place at the next call without a cursor', async () => {
+  it('sees confs written behind its back: a new file at once, an edit in place at the next call without a cursor', { timeout: 60_000 }, async () => {
     const a = await veFeed(rt());
     await new Promise((r) => setTimeout(r, 20));
     writeFileSync(path.join(vzroot, 'conf', '74450.conf'), renderConfFile(conf(74450, 'new-by-hand.sn'), { root: '/x', private: '/y' }));
