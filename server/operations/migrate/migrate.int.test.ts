@@ -105,6 +105,8 @@ describe('ve.migrate between two nodes', () => {
       expect(t.status).toBe('failed');
       expect(t.errorCode).toBe('CONFLICT');
       expect(t.error).toMatch(/differs from the source.*commit refused/);
+      // and names the entry: the same file, with a different sum on each side
+      expect(t.error).toMatch(new RegExp(`source has "f [^"]* ${victim}"; target has "f [^"]* ${victim}"`));
     } finally {
       migrationHooks.beforeVerify = undefined;
     }
