@@ -19,7 +19,7 @@ describe('procedure metadata', () => {
     const rest = procedures.filter(([, p]) => p._def.meta?.openapi);
     expect(rest.map(([k]) => k).sort()).toEqual([
       'billing.addAddress', 'billing.backupCreate', 'billing.backupRestore', 'billing.backups', 'billing.catalog', 'billing.changePlan', 'billing.consoleUrl', 'billing.create', 'billing.deleteCustomer', 'billing.get', 'billing.loginToken', 'billing.nodes', 'billing.power',
-      'billing.reinstall', 'billing.removeAddress', 'billing.setHostname', 'billing.setPassword', 'billing.status', 'billing.statusMany', 'billing.suspend', 'billing.task', 'billing.terminate', 'billing.unsuspend',
+      'billing.reinstall', 'billing.removeAddress', 'billing.setAnchorDay', 'billing.setHostname', 'billing.setPassword', 'billing.status', 'billing.statusMany', 'billing.suspend', 'billing.task', 'billing.terminate', 'billing.unsuspend',
       'billing.upsertCustomer', 'billing.usage', 'billing.usageAll', 'billing.ves', 'billing.webhookCreate', 'billing.webhookDelete', 'billing.webhookRotate', 'billing.webhooks',
     ]);
     for (const [, p] of rest) {
