@@ -35,7 +35,7 @@ export default function TemplatesPage() {
                 <Td>{t.os} {t.version}</Td>
                 <Td>{t.arch}</Td>
                 <Td>{formatBytes(t.sizeBytes)}</Td>
-                <Td className="space-x-1">{t.nodes.map((c) => <Badge key={c.nodeId} tone={c.state === 'ready' ? 'green' : 'amber'}>{nodeName(c.nodeId)}</Badge>)}</Td>
+                <Td className="space-x-1">{t.nodes.map((c) => <span key={c.nodeId} title={c.error ?? c.state} data-testid={`template-cache-${t.name}-${nodeName(c.nodeId)}`}><Badge tone={c.state === 'ready' ? 'green' : c.state === 'failed' ? 'red' : 'amber'}>{nodeName(c.nodeId)}{c.state === 'ready' ? '' : `: ${c.state}`}</Badge></span>)}</Td>
                 <Td className="text-slate-500">{formatDate(t.createdAt)}</Td>
                 <Td>{t.enabled ? <Badge tone="green">offered</Badge> : <Badge>hidden</Badge>}</Td>
                 <Td className="space-x-2 text-right"><CanChange>{t.versionNumber > 1 && <Button size="sm" variant="secondary" title="Delete old versions no VE uses" onClick={() => prune.mutate({ id: t.id })}>Prune</Button>}<Button size="sm" variant="secondary" onClick={() => toggle.mutate({ id: t.id, enabled: !t.enabled })}>{t.enabled ? 'Hide' : 'Offer'}</Button></CanChange></Td>

@@ -11,7 +11,7 @@ export const TemplateOutput = z.object({
   sizeBytes: z.number(),
   enabled: z.boolean(),
   description: z.string().nullable(),
-  nodes: z.array(z.object({ nodeId: z.string(), state: z.string() })).describe('Caches of this template on nodes'),
+  nodes: z.array(z.object({ nodeId: z.string(), state: z.string(), error: z.string().nullable().describe('Why the copy to this node failed') })).describe('Caches of this template on nodes'),
   createdAt: z.string(),
   versionNumber: z.number().describe('Newest version (what new VEs get)'),
 });
