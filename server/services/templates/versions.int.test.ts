@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { adminCaller } from '@/test/fixtures/panel';
 import { minimalRoot, writeTar } from '@/test/fixtures/rootfs-tar';
 import { uploadTemplate } from './upload/store';
+import { recordTemplateOnNode } from './index';
 
 let db: TestDatabase;
 const work = mkdtempSync(path.join(tmpdir(), 'tc-versions-'));
@@ -51,5 +52,25 @@ describe('template versions', () => {
     expect(await admin.templates.prune({ id: v1.template.id })).toEqual({ removed: [1] });
     expect((await admin.templates.versions({ id: v1.template.id })).map((v) => v.number)).toEqual([3]);
     expect(existsSync(v3.version.storagePath!)).toBe(true);
+  });
+
+  it('a node reporting its cache: a new name is a template at version 1; a version key marks that version ready; an unknown version key is no template', async () => {
+    const node = await db.prisma.node.create({ data: { name: 'tc-n2', address: '127.0.72.2' } });
+    const m = { os: 'busybox', version: '1.36', arch: 'amd64', sizeBytes: 10, sha256: 'a'.repeat(64) };
+    const t = await recordTemplateOnNode(db.prisma, node.id, { ...m, name: 'tc-bb' });
+    expect(await db.prisma.templateVersion.findMany({ where: { templateId: t!.id } })).toEqual([expect.objectContaining({ number: 1, cacheName: 'tc-bb', source: 'node' })]);
+    expect(await db.prisma.templateCache.findFirst({ where: { templateId: t!.id, nodeId: node.id } })).toMatchObject({ state: 'ready' });
+
+    // The tiny template's newest version (3, from the test above) is cached as tiny.v3.
+    const tiny = await db.prisma.template.findUniqueOrThrow({ where: { name: 'tiny' } });
+    await recordTemplateOnNode(db.prisma, node.id, { ...m, name: 'tiny' });
+    expect(await db.prisma.templateCache.findFirst({ where: { templateId: tiny.id, nodeId: node.id } })).toMatchObject({ state: 'pending' });
+    await recordTemplateOnNode(db.prisma, node.id, { ...m, name: 'tiny.v3' });
+    expect(await db.prisma.templateCache.findFirst({ where: { templateId: tiny.id, nodeId: node.id } })).toMatchObject({ state: 'ready' });
+    // The node's report does not overwrite what the panel recorded for the newest version.
+    expect(await db.prisma.template.findUniqueOrThrow({ where: { name: 'tiny' } })).toMatchObject({ version: '3.0', sha256: tiny.sha256 });
+
+    expect(await recordTemplateOnNode(db.prisma, node.id, { ...m, name: 'nope.v3' })).toBeNull();
+    expect(await db.prisma.template.findUnique({ where: { name: 'nope.v3' } })).toBeNull();
   });
 });

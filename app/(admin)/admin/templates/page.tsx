@@ -15,28 +15,30 @@ export default function TemplatesPage() {
   const qc = useQueryClient();
   const list = useQuery(trpc.templates.list.queryOptions());
   const nodes = useQuery(trpc.nodes.list.queryOptions());
+  const prune = useMutation(trpc.templates.prune.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.templates.list.queryKey() }) }));
   const toggle = useMutation(trpc.templates.setEnabled.mutationOptions({ onSuccess: () => qc.invalidateQueries({ queryKey: trpc.templates.list.queryKey() }) }));
   const nodeName = (id: string) => nodes.data?.find((n) => n.id === id)?.name ?? id.slice(0, 8);
   return (
     <>
       <PageHeader title="Templates" description="OS templates. Built-in ones (busybox, debian-12) are built on a node the first time a VE needs them; upload your own root filesystem below (checked before it is kept)." />
-      <ErrorAlert error={list.error ?? toggle.error} className="mb-4" />
+      <ErrorAlert error={list.error ?? toggle.error ?? prune.error} className="mb-4" />
       <CanChange><Card className="mb-4 p-4"><TemplateUpload onDone={() => qc.invalidateQueries({ queryKey: trpc.templates.list.queryKey() })} /></Card></CanChange>
       <Card>
         <Table>
-          <THead><tr><Th>Name</Th><Th>OS</Th><Th>Arch</Th><Th>Size</Th><Th>Cached on</Th><Th>Added</Th><Th>Status</Th><Th /></tr></THead>
+          <THead><tr><Th>Name</Th><Th>Version</Th><Th>OS</Th><Th>Arch</Th><Th>Size</Th><Th>Cached on</Th><Th>Added</Th><Th>Status</Th><Th /></tr></THead>
           <TBody>
-            {list.data?.length === 0 && <EmptyRow colSpan={8}>No templates yet.</EmptyRow>}
+            {list.data?.length === 0 && <EmptyRow colSpan={9}>No templates yet.</EmptyRow>}
             {list.data?.map((t) => (
               <tr key={t.id} data-testid={`template-row-${t.name}`}>
                 <Td className="font-mono font-medium text-slate-900">{t.name}</Td>
+                <Td data-testid={`template-version-${t.name}`}>v{t.versionNumber}</Td>
                 <Td>{t.os} {t.version}</Td>
                 <Td>{t.arch}</Td>
                 <Td>{formatBytes(t.sizeBytes)}</Td>
-                <Td className="space-x-1">{t.nodes.map((c) => <Badge key={c.nodeId} tone={c.state === 'ready' ? 'green' : 'amber'}>{nodeName(c.nodeId)}</Badge>)}</Td>
+                <Td className="space-x-1">{t.nodes.map((c) => <span key={c.nodeId} title={c.error ?? c.state} data-testid={`template-cache-${t.name}-${nodeName(c.nodeId)}`}><Badge tone={c.state === 'ready' ? 'green' : c.state === 'failed' ? 'red' : 'amber'}>{nodeName(c.nodeId)}{c.state === 'ready' ? '' : `: ${c.state}`}</Badge></span>)}</Td>
                 <Td className="text-slate-500">{formatDate(t.createdAt)}</Td>
                 <Td>{t.enabled ? <Badge tone="green">offered</Badge> : <Badge>hidden</Badge>}</Td>
-                <Td className="text-right"><CanChange><Button size="sm" variant="secondary" onClick={() => toggle.mutate({ id: t.id, enabled: !t.enabled })}>{t.enabled ? 'Hide' : 'Offer'}</Button></CanChange></Td>
+                <Td className="space-x-2 text-right"><CanChange>{t.versionNumber > 1 && <Button size="sm" variant="secondary" title="Delete old versions no VE uses" onClick={() => prune.mutate({ id: t.id })}>Prune</Button>}<Button size="sm" variant="secondary" onClick={() => toggle.mutate({ id: t.id, enabled: !t.enabled })}>{t.enabled ? 'Hide' : 'Offer'}</Button></CanChange></Td>
               </tr>
             ))}
           </TBody>

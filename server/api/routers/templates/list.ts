@@ -11,8 +11,9 @@ export const TemplateOutput = z.object({
   sizeBytes: z.number(),
   enabled: z.boolean(),
   description: z.string().nullable(),
-  nodes: z.array(z.object({ nodeId: z.string(), state: z.string() })).describe('Caches of this template on nodes'),
+  nodes: z.array(z.object({ nodeId: z.string(), state: z.string(), error: z.string().nullable().describe('Why the copy to this node failed') })).describe('Caches of this template on nodes'),
   createdAt: z.string(),
+  versionNumber: z.number().describe('Newest version (what new VEs get)'),
 });
 
 /** OS templates known to the panel, with where they are cached (admin). */
@@ -22,6 +23,6 @@ export const list = adminProcedure
   .query(async ({ ctx }) =>
     (await listTemplates(ctx.prisma)).map((t) => ({
       id: t.id, name: t.name, os: t.os, version: t.version, arch: t.arch, sizeBytes: Number(t.sizeBytes), enabled: t.enabled,
-      description: t.description, nodes: t.caches, createdAt: t.createdAt.toISOString(),
+      description: t.description, nodes: t.caches, createdAt: t.createdAt.toISOString(), versionNumber: t.versions[0]?.number ?? 1,
     })),
   );
