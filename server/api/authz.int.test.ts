@@ -191,6 +191,7 @@ const PROBES: Record<string, Probe> = {
   'portal.backups.snapshotAction': { input: () => ({ id: snapA, action: 'rollback' }), foreign: 'NOT_FOUND' },
   'usage.myVe': { input: () => ({ id: veA.id, range: '24h' }), foreign: 'NOT_FOUND' },
   'usage.myVeEvents': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
+  'usage.myQuota': { input: () => ({ id: veA.id }), foreign: 'NOT_FOUND' },
 };
 
 const inputKeys = (proc: Proc): string[] => {

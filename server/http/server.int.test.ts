@@ -86,7 +86,7 @@ describe('billing REST API keys', () => {
       '/backups/{id}/restore', '/catalog', '/customers/{externalId}', '/customers/{externalId}/login-token', '/nodes', '/tasks/{id}', '/usage', '/ves', '/ves/status', '/ves/{id}',
       '/ves/{id}/addresses', '/ves/{id}/addresses/{address}', '/ves/{id}/backups',
       '/ves/{id}/console', '/ves/{id}/hostname', '/ves/{id}/password', '/ves/{id}/plan', '/ves/{id}/power', '/ves/{id}/reinstall', '/ves/{id}/suspend', '/ves/{id}/unsuspend',
-      '/ves/{id}/usage', '/webhooks', '/webhooks/{id}', '/webhooks/{id}/rotate-secret',
+      '/ves/{id}/usage', '/ves/{id}/usage/anchor', '/webhooks', '/webhooks/{id}', '/webhooks/{id}/rotate-secret',
     ]);
     expect(doc.paths['/catalog'].get.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
