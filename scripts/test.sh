@@ -30,6 +30,10 @@ debian_pid=$!
 stage typecheck npx tsc --noEmit -p tsconfig.json
 stage lint npx eslint --max-warnings=0 .
 stage unit npx vitest run --project unit
+# The browser specs run their own panel, Postgres and node (own ports, lxcpath and bridge), so they run
+# beside the integration files instead of after them: the two are mostly waiting on LXC, not on the CPU.
+npx playwright test >"$LOGDIR/e2e.log" 2>&1 &
+e2e_pid=$!
 debian_template() { wait "$debian_pid"; local rc=$?; cat "$LOGDIR/debian.log"; return $rc; }
 stage debian-template debian_template
 # vitest exits 0 after failed tests in this project (its embedded-Postgres global setup's exit hooks),
@@ -43,7 +47,8 @@ integration_tests() {
     process.exit(r.success && r.numFailedTests === 0 && r.numTotalTests > 0 ? 0 : 1)' "$json"
 }
 stage integration integration_tests
-stage e2e npx playwright test
+e2e_result() { wait "$e2e_pid"; local rc=$?; cat "$LOGDIR/e2e.log"; return $rc; }
+stage e2e e2e_result
 clone_result() { wait "$clone_pid"; local rc=$?; cat "$LOGDIR/clone.log"; return $rc; }
 stage clone-up clone_result
 
