@@ -93,12 +93,14 @@ export async function buildDebianTemplate(outDir: string, opts: { name?: string;
     // Container-friendly touches: no getty on ttys, an empty resolv.conf and hostname to be filled by create.
     await writeFile(path.join(root, 'etc/hostname'), 'localhost\n');
     await writeFile(path.join(root, 'etc/resolv.conf'), '');
-    // An unprivileged VE can neither mount debugfs nor load kernel modules (trixie's modules-load fails
-    // on it): masking both keeps `systemctl is-system-running` at "running".
-    for (const unit of ['sys-kernel-debug.mount', 'systemd-modules-load.service']) {
+    // Units an unprivileged VE cannot run: masked, `systemctl is-system-running` stays at "running".
+    for (const unit of recipe.mask) {
       await symlink('/dev/null', path.join(root, 'etc/systemd/system', unit)).catch(() => undefined);
     }
     await run('chroot', [root, 'apt-get', 'clean']);
+    // The package lists are a third of the image and stale at first use: the VE's `apt-get update` refetches them.
+    const lists = path.join(root, 'var/lib/apt/lists');
+    for (const f of await readdir(lists)) if (f !== 'partial' && f !== 'lock') await rm(path.join(lists, f), { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
     const tarball = path.join(outDir, `${name}.tar.gz`);
     await run('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=*', '-czf', tarball, '-C', root, '.']);

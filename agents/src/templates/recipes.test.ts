@@ -31,7 +31,9 @@ describe('Debian recipes', () => {
     for (const r of DEBIAN_RECIPES) {
       expect(r.include).toEqual(expect.arrayContaining(['systemd-sysv', 'openssh-server']));
       expect(r.include).not.toEqual(expect.arrayContaining(['ifupdown']));
+      expect(r.mask).toEqual(expect.arrayContaining(['sys-kernel-debug.mount', 'systemd-modules-load.service']));
     }
+    expect(findRecipe('debian-11').mask).toContain('systemd-journald-audit.socket');
     const r13 = findRecipe('debian-13');
     expect(debootstrapArgv({ suite: r13.suite, target: '/tmp/r', mirror: 'http://deb.debian.org/debian', arch: 'amd64', include: r13.include, exclude: ['e2fsprogs'] })).toEqual([
       '--variant=minbase', '--arch=amd64', '--include=systemd-sysv,openssh-server,iproute2', '--exclude=e2fsprogs', 'trixie', '/tmp/r', 'http://deb.debian.org/debian',

@@ -17,6 +17,8 @@ export interface DebianRecipe {
    * (vzpkg's "update cache": a rebuild brings the latest packages).
    */
   updates: boolean;
+  /** systemd units masked in the image: what an unprivileged VE cannot run and would leave the system degraded. */
+  mask: readonly string[];
 }
 
 /**
@@ -25,11 +27,14 @@ export interface DebianRecipe {
  * so nothing inside may manage it; iproute2 only lets the VE's root look at it.
  */
 const SERVER = ['systemd-sysv', 'openssh-server', 'iproute2'] as const;
+/** No debugfs mount and no kernel modules in a VE (trixie's modules-load fails there). */
+const VE_MASK = ['sys-kernel-debug.mount', 'systemd-modules-load.service'] as const;
 
 export const DEBIAN_RECIPES: readonly DebianRecipe[] = [
-  { name: 'debian-11', version: '11', suite: 'bullseye', include: SERVER, exclude: [], updates: true },
-  { name: 'debian-12', version: '12', suite: 'bookworm', include: SERVER, exclude: [], updates: true },
-  { name: 'debian-13', version: '13', suite: 'trixie', include: SERVER, exclude: [], updates: true },
+  // systemd 247 lacks the audit capability check later releases have: its audit socket fails in a VE.
+  { name: 'debian-11', version: '11', suite: 'bullseye', include: SERVER, exclude: [], updates: true, mask: [...VE_MASK, 'systemd-journald-audit.socket'] },
+  { name: 'debian-12', version: '12', suite: 'bookworm', include: SERVER, exclude: [], updates: true, mask: VE_MASK },
+  { name: 'debian-13', version: '13', suite: 'trixie', include: SERVER, exclude: [], updates: true, mask: VE_MASK },
 ];
 
 export function findRecipe(name: string): DebianRecipe {
