@@ -28,7 +28,7 @@ export function PlanQuotaForm({ planId, onSaved }: { planId: string; onSaved?: (
     if (r.policy) save.mutate({ planId, policy: r.policy });
   };
   return (
-    <form onSubmit={submit} className="space-y-4" data-testid="plan-quota-form">
+    <form onSubmit={submit} noValidate className="space-y-4" data-testid="plan-quota-form">
       {save.isSuccess && <Alert tone="success" data-testid="plan-quota-saved">Saved; VEs on the plan follow it from the next usage pull.</Alert>}
       <ErrorAlert error={save.error} />
       <div className="grid gap-4 sm:grid-cols-2">
