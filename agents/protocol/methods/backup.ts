@@ -33,9 +33,9 @@ import { Ctid } from './ve';
  *   DATA frames carry the tar bytes, then EXIT {code:0} when the tarball is complete, or ERROR
  *   {code,message} when it failed (discard what came). The token is consumed by the first stream.
  *   The tarball's entries are the VE's files under `ve/` (e.g. `ve/etc/passwd`).
- * - Inside the repository a backup's tree is `/ve/...` plus `/manifest.sha256` (sha256sum format).
- *   A first backup also leaves a short-lived `vzpanel-tree` snapshot (never listed; dropped at once,
- *   or by the next ve.backup.forget when another restic held the repository).
+ * - Inside the repository a backup's tree is `/ve/...` plus `/manifest.sha256` (sha256sum format),
+ *   one snapshot made by one restic run. Agents before that left short-lived `vzpanel-tree`
+ *   snapshots on first backups (never listed); ve.backup.forget drops any still there.
  * - Local snapshots (ve.snapshot.*) are copies of the image on the node (not in restic), listed
  *   with id (uuid), name and time; `maxCount` is the caller's (plan's) cap, enforced at create.
  * - Errors: REPO_UNREACHABLE, REPO_HOST_KEY_MISMATCH, REPO_AUTH_FAILED (SSH refused the key),

@@ -1,5 +1,5 @@
 // Backups against a real vzagentd, real LXC VEs on an XFS (reflink) VE area, real restic, and a real
-// sshd on 127.0.21.x as the SFTP repository host.
+// sshd on 127.0.79.x as the SFTP repository host.
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +43,9 @@ async function expectRunningAndWritable(c: number) {
   const r = await call(socket, 've.exec', { ctid: c, script: 'echo ok > /tmp-check && sync && cat /tmp-check', timeoutSec: 10 });
   expect(r.stdout.trim()).toBe('ok');
 }
+/** restic as an admin runs it on the repository (no agent in between). */
+const byHand = () => ['-r', `sftp:root@${sshd.host}:${sftp.path}`, '-o', `sftp.command=ssh -F /dev/null -i ${tmp}/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p ${sshd.port} root@${sshd.host} -s sftp`];
+const resticBy = async (args: string[]) => JSON.parse((await exec('restic', [...byHand(), ...args], { env: resticEnv(tmp, sftp.password), maxBuffer: 64 * MiB })).stdout) as { id: string }[];
 const errOf = (p: Promise<unknown>) => p.then(() => ({ code: 'none', message: '' }), (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
 const leftovers = () => [
   ...readdirSync(path.join(node.vzroot, 'backup', 'work')).map((n) => `work/${n}`),
@@ -63,12 +66,12 @@ beforeAll(async () => {
   await run('mount', ['-o', 'loop', xfsImg, xfsMnt]);
   // VEs run with shifted ids: their root must be able to traverse to the VE area
   await run('chmod', ['0711', tmp, xfsMnt]);
-  node = await makeTestNode({ ctidBase: 21000, ctidCount: 1000, bridgePrefix: 'vzbka', net: '10.199.121', tmpPrefix: `${xfsMnt}/vz-` });
+  node = await makeTestNode({ ctidBase: 79000, ctidCount: 1000, bridgePrefix: 'vzbk3', net: '10.199.79', tmpPrefix: `${xfsMnt}/vz-` });
   socket = path.join(node.vzroot, 'run', 'vzagentd.sock');
   await startDaemon();
   await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(tmp, 'id')]);
   await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(tmp, 'other')]);
-  sshd = await startTestSshd({ host: `127.0.21.${randomInt(2, 250)}`, authorizedKeys: [readFileSync(path.join(tmp, 'id.pub'), 'utf8').trim()] });
+  sshd = await startTestSshd({ host: `127.0.79.${randomInt(2, 250)}`, authorizedKeys: [readFileSync(path.join(tmp, 'id.pub'), 'utf8').trim()] });
   sftp = {
     kind: 'sftp', host: sshd.host, port: sshd.port, user: 'root', path: path.join(tmp, 'repo'),
     hostKey: sshd.hostPublicKey, privateKey: readFileSync(path.join(tmp, 'id'), 'utf8'), password: `pw-${randomBytes(8).toString('hex')}`,
@@ -88,7 +91,7 @@ afterAll(async () => {
 describe('backups of a running VE over SFTP', () => {
   it('reports the reflink copy mode of the XFS VE area, and the sparse fallback elsewhere, with reasons', async () => {
     const info = await call(socket, 'node.info', {});
-    expect(info.backup).toMatchObject({ copyMode: 'reflink', filesystem: 'xfs' });
+    expect(info.backup, JSON.stringify(info.backup)).toMatchObject({ copyMode: 'reflink', filesystem: 'xfs' });
     expect((await call(socket, 'hello', {})).capabilities.features).toEqual(expect.arrayContaining(['ve-backup', 've-snapshot', 'reflink-copy']));
     const plain = path.join(tmp, 'ext-root');
     const cap = await copyCapability(plain);
@@ -109,6 +112,8 @@ describe('backups of a running VE over SFTP', () => {
     expect(leftovers()).toEqual([]);
     const listed = await call(socket, 've.backup.list', { repo: sftp, ctid });
     expect(listed.snapshots.map((s) => s.id)).toEqual([first.snapshotId]);
+    // one restic run, one snapshot: no tree-only pass in the repository, even briefly kept
+    expect((await resticBy(['snapshots', '--json'])).map((s) => s.id)).toEqual([first.snapshotId]);
     expect(listed.snapshots[0]).toMatchObject({ ctid, veId: 've-one', manifestDigest: first.manifestDigest });
 
     const other = node.ctid();
@@ -117,8 +122,7 @@ describe('backups of a running VE over SFTP', () => {
     expect(r).toMatchObject({ ctid: other, snapshotId: first.snapshotId, manifestDigest: first.manifestDigest, status: 'stopped' });
     expect(r.verifiedFiles).toBe(first.manifestFiles);
     // independently: the restored disk against the manifest stored in the repository
-    const stored = (await exec('restic', ['-r', `sftp:root@${sshd.host}:${sftp.path}`, '-o', `sftp.command=ssh -F /dev/null -i ${tmp}/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p ${sshd.port} root@${sshd.host} -s sftp`, 'dump', first.snapshotId, '/manifest.sha256'],
-      { env: resticEnv(tmp, sftp.password), maxBuffer: 64 * MiB })).stdout;
+    const stored = (await exec('restic', [...byHand(), 'dump', first.snapshotId, '/manifest.sha256'], { env: resticEnv(tmp, sftp.password), maxBuffer: 64 * MiB })).stdout;
     await call(socket, 've.mount', { ctid: other });
     const got = await manifestOf(vePaths(node.vzroot, other).root);
     await call(socket, 've.umount', { ctid: other });
@@ -278,6 +282,12 @@ describe('backups of a running VE over SFTP', () => {
     expect(r.pruned).toBe(true);
     expect((await call(socket, 've.backup.list', { repo: sftp, ctid })).snapshots.map((s) => s.id)).toEqual([before.at(-1)!.id]);
     expect((await errOf(call(socket, 've.backup.forget', { repo: sftp, ctid, snapshotIds: ['deadbeef'] }))).code).toBe('SNAPSHOT_NOT_FOUND');
+    // The node remembers its last backup as the next parent; once that is forgotten, the next backup
+    // finds the newest listed one (none here) instead of failing, and is remembered in turn.
+    await call(socket, 've.backup.forget', { repo: sftp, ctid, snapshotIds: [before.at(-1)!.id] });
+    const next = await call(socket, 've.backup.create', { ctid, repo: sftp });
+    expect(next.parentId).toBeUndefined();
+    expect((await call(socket, 've.backup.create', { ctid, repo: sftp })).parentId).toBe(next.snapshotId);
   }, 300_000);
 });
 

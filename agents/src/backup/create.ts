@@ -1,4 +1,5 @@
-// ve.backup.create: point-in-time copy under the VE lock, then restic backup of its tree while the VE runs.
+// ve.backup.create: point-in-time copy under the VE lock, then its manifest and one restic backup while the VE runs.
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,12 +7,13 @@ import type { ParamsOf, ResultOf } from '@/agents/protocol';
 import type { HandlerContext } from '../daemon/types';
 import { readVe } from '../lxc/ve-store';
 import { run } from '../sys/exec';
-import { VeError } from '../sys/errors';
-import { loadHashIndex, saveHashIndex, writeManifest, type HashIndex, type ManifestText } from './manifest';
+import { isVeError, VeError } from '../sys/errors';
+import { loadLastBackup, saveLastBackup, writeManifest, type HashIndex, type LastBackup } from './manifest';
 import { pointInTimeCopy, type PitCopy } from './pit';
 import { withRepo, type RepoAccess } from './repo';
+import { fullSnapshotId, repoAnswers } from './repo-probe';
 import { restic } from './restic';
-import { backupTags, findBackup, listBackups, MANIFEST_NAME, TREE_NAME, TREE_TAG } from './snapshots';
+import { backupTags, findBackup, listBackups, MANIFEST_NAME, TREE_NAME } from './snapshots';
 import { copyRoot, Work } from './work';
 
 type Params = ParamsOf<'ve.backup.create'>;
@@ -38,9 +40,12 @@ async function mountCopy(image: string, mount: string): Promise<void> {
 
 interface Summary { snapshot_id?: string; data_added?: number; total_bytes_processed?: number; files_new?: number; files_changed?: number; files_unmodified?: number }
 
-async function upload(ctx: HandlerContext, repo: RepoAccess, work: Work, tags: string[], parent: string | undefined, targets: string[]): Promise<Summary> {
+/** restic's --time: UTC to the second (restic reads it in TZ, which resticEnv sets to UTC). */
+const resticTime = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
+
+async function upload(ctx: HandlerContext, repo: RepoAccess, work: Work, tags: string[], parent: string | undefined, at: Date): Promise<Summary> {
   let summary: Summary = {};
-  const args = ['backup', '--json', '--host', os.hostname(), '--tag', tags.join(','), ...(parent ? ['--parent', parent] : []), ...targets];
+  const args = ['backup', '--json', '--host', os.hostname(), '--time', resticTime(at), '--tag', tags.join(','), ...(parent ? ['--parent', parent] : []), TREE_NAME, MANIFEST_NAME];
   await restic(repo, args, 'backing up', {
     cwd: work.dir, signal: ctx.signal, timeoutMs: 24 * 3600_000,
     onJson: (m) => {
@@ -52,46 +57,83 @@ async function upload(ctx: HandlerContext, repo: RepoAccess, work: Work, tags: s
   return summary;
 }
 
-/** Both or the first failure, once both have stopped reading the mounted copy. */
-async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [x, y] = await Promise.allSettled([a, b]);
-  if (x.status === 'rejected') throw x.reason;
-  if (y.status === 'rejected') throw y.reason;
-  return [x.value, y.value];
+/**
+ * The parent for restic (it then reads only files whose metadata changed): the snapshot this node
+ * made last for the VE in this repository, else the newest listed one. A remembered parent that
+ * was forgotten since makes restic refuse at once; the caller lists and tries again.
+ */
+async function parentOf(repo: RepoAccess, ctid: number, last: LastBackup): Promise<{ id?: string; remembered: boolean }> {
+  if (last.snapshotId && last.repo === repo.label) return { id: last.snapshotId, remembered: true };
+  return { id: (await listBackups(repo, { ctid })).pop()?.id, remembered: false };
+}
+
+/** CPU seconds of this process's reaped children (restic, cp, mount): /proc/self/stat cutime + cstime. */
+function childCpuMs(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8');
+  const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(x[13]) + Number(x[14])) * 10;
+}
+
+/** Wall time per phase, with the agent's and its children's CPU, logged once: where a backup's time goes. */
+class Phases {
+  private t = Date.now();
+  private own = process.cpuUsage();
+  private kids = childCpuMs();
+  readonly ms: Record<string, [number, number, number]> = {};
+  mark(name: string): void {
+    const n = Date.now();
+    const own = process.cpuUsage(this.own);
+    const kids = childCpuMs();
+    const [w, o, k] = this.ms[name] ?? [0, 0, 0];
+    // other calls running in the daemon meanwhile count too: an upper bound for this backup's own CPU
+    this.ms[name] = [w + n - this.t, o + Math.round((own.user + own.system) / 1000), k + kids - this.kids];
+    this.t = n;
+    this.own = process.cpuUsage();
+    this.kids = kids;
+  }
+  toString(): string { return Object.entries(this.ms).map(([k, [w, o, c]]) => `${k} ${w} ms (cpu agent ${o} ms, children ${c} ms)`).join(', '); }
 }
 
 /**
- * Stores the copy's tree and its manifest in one restic snapshot. Incremental (a hash index from
- * the last backup): the manifest reads only changed files, then one restic run. First backup:
- * every file must be read by both, so restic stores the tree while the manifest is hashed (one
- * pass over the disk, the page cache serves the other), then a metadata-only run on top of that
- * snapshot adds the manifest; the tree-only snapshot is then dropped (best effort: it shares all data).
+ * The manifest first, then one restic run over the tree and the manifest: a single snapshot holds
+ * both. Hashing first also pulls the copy's data into the page cache, so restic reads it from
+ * memory: the tree is read from disk once. With a hash index from the last backup only changed
+ * files are read for the manifest.
  */
-async function treeAndManifest(ctx: HandlerContext, repo: RepoAccess, work: Work, parent: string | undefined, tagsFor: (digest: string) => string[]) {
-  const ctid = work.state.ctid;
-  const known = await loadHashIndex(ctx.vzroot, ctid);
+async function treeAndManifest(ctx: HandlerContext, repo: RepoAccess, work: Work, last: LastBackup, tags: (digest: string) => string[], phases: Phases) {
   const fresh: HashIndex = new Map();
-  const mount = path.join(work.dir, TREE_NAME);
-  const hash = () => writeManifest(mount, path.join(work.dir, MANIFEST_NAME), known, fresh);
-  let first: Summary | undefined;
-  let m: ManifestText;
-  if (known.size) m = await hash();
-  else [first, m] = await both(upload(ctx, repo, work, [TREE_TAG, `ctid:${ctid}`], parent, [TREE_NAME]), hash());
-  const s = await upload(ctx, repo, work, tagsFor(m.digest), first?.snapshot_id ?? parent, [TREE_NAME, MANIFEST_NAME]);
-  await saveHashIndex(ctx.vzroot, ctid, fresh);
-  if (first?.snapshot_id) {
-    await restic(repo, ['forget', first.snapshot_id], 'dropping the tree-only snapshot', { timeoutMs: 300_000 })
-      .catch((e: unknown) => ctx.log(`tree-only snapshot ${first!.snapshot_id} kept for now (${(e as Error).message}); ve.backup.forget removes it`));
+  // Without a remembered parent, restic lists the repository while the manifest is hashed.
+  const parentP = parentOf(repo, work.state.ctid, last);
+  parentP.catch(() => undefined); // awaited below; a failed manifest must not leave it unhandled
+  const m = await writeManifest(path.join(work.dir, TREE_NAME), path.join(work.dir, MANIFEST_NAME), last.index, fresh);
+  phases.mark('manifest');
+  let parent = await parentP;
+  const at = new Date();
+  let s: Summary;
+  try {
+    s = await upload(ctx, repo, work, tags(m.digest), parent.id, at);
+  } catch (e) {
+    if (!(parent.remembered && isVeError(e) && e.code === 'SNAPSHOT_NOT_FOUND')) throw e;
+    ctx.log(`the last backup ${parent.id!.slice(0, 8)} is no longer in the repository; using the newest listed one as parent`);
+    parent = await parentOf(repo, work.state.ctid, { index: last.index });
+    s = await upload(ctx, repo, work, tags(m.digest), parent.id, at);
   }
-  return { m, s, first };
+  phases.mark('restic');
+  const id = (await fullSnapshotId(repo, s.snapshot_id!)) ?? (await findBackup(repo, s.snapshot_id!)).id;
+  await saveLastBackup(ctx.vzroot, work.state.ctid, { index: fresh, repo: repo.label, snapshotId: id });
+  phases.mark('record');
+  return { m, s, id, parent: parent.id, at };
 }
 
 export async function backupVe(p: Params, ctx: HandlerContext): Promise<Result> {
   const t0 = Date.now();
+  const phases = new Phases();
   return withRepo(ctx.vzroot, p.repo, async (repo) => {
-    // The repository must answer before the VE is touched: an unreachable or locked-out target never freezes it.
+    // The repository must answer before the VE is touched: an unreachable target never freezes it.
     ctx.progress(2, `opening ${repo.label}`);
-    const parent = (await listBackups(repo, { ctid: p.ctid })).pop()?.id;
+    await repoAnswers(repo);
+    const last = await loadLastBackup(ctx.vzroot, p.ctid);
+    phases.mark('check');
     const work = await new Work(ctx.vzroot, 'backup', p.ctid).create();
     try {
       const image = path.join(copyRoot(ctx.vzroot), `${work.id}.img`);
@@ -99,20 +141,22 @@ export async function backupVe(p: Params, ctx: HandlerContext): Promise<Result> 
       await work.save({ image, mount });
       const pit = await copyLocked(ctx, p.ctid, image);
       ctx.progress(10, `point-in-time copy (${pit.copyMode}) taken; the VE was paused ${pit.pauseMs} ms`);
+      phases.mark('copy');
       await mountCopy(image, mount);
-      const t = Date.now();
-      const { m, s, first } = await treeAndManifest(ctx, repo, work, parent, (digest) => [...backupTags(p.ctid, p.veId), `manifest:${digest}`, ...(p.tags ?? [])]);
-      ctx.log(`stored in ${Date.now() - t} ms; manifest: ${m.files} files, ${m.hashed} read (the rest unchanged since the last backup)`);
-      const snap = await findBackup(repo, s.snapshot_id!);
-      ctx.progress(100, `backup ${snap.shortId} stored`);
+      phases.mark('mount');
+      const { m, s, id, parent, at } = await treeAndManifest(ctx, repo, work, last, (digest) => [...backupTags(p.ctid, p.veId), `manifest:${digest}`, ...(p.tags ?? [])], phases);
+      ctx.log(`manifest: ${m.files} files, ${m.hashed} read (the rest unchanged since the last backup)`);
+      ctx.progress(100, `backup ${id.slice(0, 8)} stored`);
       return {
-        ctid: p.ctid, snapshotId: snap.id, shortId: snap.shortId, ...(parent ? { parentId: parent } : {}), time: snap.time,
-        bytesAdded: (first?.data_added ?? 0) + (s.data_added ?? 0), bytesProcessed: (first ?? s).total_bytes_processed ?? 0,
-        filesNew: (first ?? s).files_new ?? 0, filesChanged: (first ?? s).files_changed ?? 0, filesUnmodified: (first ?? s).files_unmodified ?? 0,
+        ctid: p.ctid, snapshotId: id, shortId: id.slice(0, 8), ...(parent ? { parentId: parent } : {}), time: at.toISOString().slice(0, 19) + 'Z',
+        bytesAdded: s.data_added ?? 0, bytesProcessed: s.total_bytes_processed ?? 0,
+        filesNew: s.files_new ?? 0, filesChanged: s.files_changed ?? 0, filesUnmodified: s.files_unmodified ?? 0,
         manifestDigest: m.digest, manifestFiles: m.files, pauseMs: pit.pauseMs, copyMode: pit.copyMode, ms: Date.now() - t0,
       };
     } finally {
       await work.cleanup();
+      phases.mark('cleanup');
+      ctx.log(`phases: ${phases}`);
     }
   });
 }

@@ -1,7 +1,6 @@
 // The backup's checksum manifest: sha256 of every regular file, in sha256sum(1) format, sorted by path.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface ManifestText { text: string; digest: string; files: number; bytes: number; /** files actually read (the rest came from `known`) */ hashed: number }
@@ -19,15 +18,22 @@ function line(sum: string, rel: string): string {
   return `\\${sum}  ./${rel.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`;
 }
 
-function sha256File(file: string): Promise<{ sum: string; bytes: number }> {
-  return new Promise((resolve, reject) => {
+/** sha256 of a file, read into the caller's buffer: one buffer per worker, not a fresh 1 MiB one per read and file. */
+async function sha256File(file: string, buf: Buffer): Promise<{ sum: string; bytes: number }> {
+  const fh = await open(file, 'r');
+  try {
     const h = createHash('sha256');
     let bytes = 0;
-    createReadStream(file, { highWaterMark: 1 << 20 })
-      .on('data', (b: Buffer | string) => { bytes += b.length; h.update(b); })
-      .on('error', reject)
-      .on('end', () => resolve({ sum: h.digest('hex'), bytes }));
-  });
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (!bytesRead) break;
+      h.update(buf.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+    return { sum: h.digest('hex'), bytes };
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
@@ -52,6 +58,7 @@ export async function manifestOf(root: string, known?: HashIndex, fresh?: HashIn
   let hashed = 0;
   let next = 0;
   const worker = async () => {
+    const buf = Buffer.allocUnsafe(1 << 20);
     while (next < files.length) {
       const i = next++;
       const abs = path.join(root, files[i]);
@@ -61,7 +68,7 @@ export async function manifestOf(root: string, known?: HashIndex, fresh?: HashIn
         key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
       }
       const hit = known?.get(files[i]);
-      const r = hit && hit.key === key ? { sum: hit.sum, bytes: Number(key.split(':')[1]) } : await sha256File(abs);
+      const r = hit && hit.key === key ? { sum: hit.sum, bytes: Number(key.split(':')[1]) } : await sha256File(abs, buf);
       if (!hit || hit.key !== key) hashed++;
       fresh?.set(files[i], { key, sum: r.sum });
       sums[i] = line(r.sum, files[i]);
@@ -75,20 +82,31 @@ export async function manifestOf(root: string, known?: HashIndex, fresh?: HashIn
 
 const indexFile = (vzroot: string, ctid: number) => path.join(vzroot, 'backup', 'hashes', `${ctid}.json`);
 
-export async function loadHashIndex(vzroot: string, ctid: number): Promise<HashIndex> {
+/** What this node remembers of a VE's last backup: its hash index, and where the backup went. */
+export interface LastBackup {
+  index: HashIndex;
+  /** The repository's label and the snapshot's full id: the next backup's parent, found without asking restic. */
+  repo?: string;
+  snapshotId?: string;
+}
+
+export async function loadLastBackup(vzroot: string, ctid: number): Promise<LastBackup> {
   const raw = await readFile(indexFile(vzroot, ctid), 'utf8').catch(() => '[]');
   try {
-    return new Map(JSON.parse(raw) as [string, { key: string; sum: string }][]);
+    const v = JSON.parse(raw) as [string, { key: string; sum: string }][] | { repo?: string; snapshotId?: string; index: [string, { key: string; sum: string }][] };
+    // the first form (a bare index) named no snapshot
+    if (Array.isArray(v)) return { index: new Map(v) };
+    return { index: new Map(v.index), repo: v.repo, snapshotId: v.snapshotId };
   } catch {
-    return new Map();
+    return { index: new Map() };
   }
 }
 
 /** Kept after a backup is stored, for the next one (write + rename: never torn). */
-export async function saveHashIndex(vzroot: string, ctid: number, index: HashIndex): Promise<void> {
+export async function saveLastBackup(vzroot: string, ctid: number, last: LastBackup): Promise<void> {
   const file = indexFile(vzroot, ctid);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(`${file}.tmp`, JSON.stringify([...index]), { mode: 0o600 });
+  await writeFile(`${file}.tmp`, JSON.stringify({ repo: last.repo, snapshotId: last.snapshotId, index: [...last.index] }), { mode: 0o600 });
   await rename(`${file}.tmp`, file);
 }
 

@@ -1,4 +1,5 @@
 // Point-in-time copies of a VE image: freeze the VE's filesystem, clone (or copy) the image, thaw.
+import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,7 +13,8 @@ export type CopyMode = 'reflink' | 'sparse';
 export interface CopyCapability { copyMode: CopyMode; reason: string; filesystem: string }
 
 const FS_NAMES: Record<number, string> = { 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0xef53: 'ext4', 0x01021994: 'tmpfs', 0x794c7630: 'overlay' };
-const probed = new Map<string, CopyCapability>();
+// In flight or done: hello and node.info ask at once at startup, and two probes must not share a file.
+const probed = new Map<string, Promise<CopyCapability>>();
 
 /** The folder VE images live in (created if missing, so the probe sees its real filesystem). */
 const privateDir = async (vzroot: string) => {
@@ -22,13 +24,21 @@ const privateDir = async (vzroot: string) => {
 };
 
 /** Whether this node clones images (FICLONE: XFS with reflink, btrfs) and why; probed once per vzroot. */
-export async function copyCapability(vzroot: string): Promise<CopyCapability> {
-  const known = probed.get(vzroot);
-  if (known) return known;
+export function copyCapability(vzroot: string): Promise<CopyCapability> {
+  let p = probed.get(vzroot);
+  if (!p) {
+    p = probe(vzroot);
+    probed.set(vzroot, p);
+    p.catch(() => probed.delete(vzroot));
+  }
+  return p;
+}
+
+async function probe(vzroot: string): Promise<CopyCapability> {
   const dir = await privateDir(vzroot);
   const type = (await statfs(dir)).type;
   const filesystem = FS_NAMES[type] ?? `0x${type.toString(16)}`;
-  const a = path.join(dir, `.reflink-probe-${process.pid}`);
+  const a = path.join(dir, `.reflink-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   const b = `${a}.clone`;
   let cap: CopyCapability;
   try {
@@ -41,7 +51,6 @@ export async function copyCapability(vzroot: string): Promise<CopyCapability> {
     await rm(a, { force: true });
     await rm(b, { force: true });
   }
-  probed.set(vzroot, cap);
   return cap;
 }
 

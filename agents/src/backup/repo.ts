@@ -34,10 +34,10 @@ export async function removeStaleSecrets(vzroot: string): Promise<number> {
   return names.length;
 }
 
-/** restic's env: a fixed PATH and locale, the password, a cache per vzroot; nothing else of ours leaks in. */
+/** restic's env: a fixed PATH, locale and zone (UTC: --time), the password, a cache per vzroot; nothing else of ours leaks in. */
 export function resticEnv(vzroot: string, password: string): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', HOME: '/root',
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C', TZ: 'UTC', HOME: '/root',
     RESTIC_PASSWORD: password, RESTIC_CACHE_DIR: path.join(vzroot, 'backup', 'cache'),
   } as unknown as NodeJS.ProcessEnv;
 }
