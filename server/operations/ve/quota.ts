@@ -33,11 +33,34 @@ async function runQuota(ctx: TaskContext) {
   return out;
 }
 
+/**
+ * The step's record was written when the task was queued. A step the node never took is taken off
+ * the record, so the next evaluation after a pull queues it again instead of claiming a throttle or
+ * a cut the node does not have. A lift the node never made is said on the VE (its next period or an
+ * admin's reset sends it again).
+ */
+async function onFailed(ctx: TaskContext, e: unknown) {
+  const veId = ctx.task.veId;
+  if (!veId) return;
+  const p = taskParams(ctx, 've.quota');
+  const undo: { throttledAt?: null; throttleRate?: null; suspendedAt?: null } = {};
+  if (p.throttle) Object.assign(undo, { throttledAt: null, throttleRate: null });
+  if (p.network === 'cut') undo.suspendedAt = null;
+  if (Object.keys(undo).length) {
+    await ctx.prisma.veUsage.updateMany({ where: { veId }, data: undo });
+    await ctx.log('the node did not take this quota step: it is off the record and will be taken again after the next usage pull', 'warn');
+  }
+  if (p.throttle === 0 || p.network === 'restore') {
+    const why = e instanceof Error ? e.message : String(e);
+    await ctx.prisma.ve.update({ where: { id: veId }, data: { lastError: `lifting the traffic quota on the node failed (${why}): the VE may still be throttled or cut off; reset its quota to try again` } });
+  }
+}
+
 let registered = false;
 
 /** Registers ve.quota (idempotent). */
 export function registerQuotaTask(): void {
   if (registered) return;
   registered = true;
-  registerTaskHandler({ type: 've.quota', run: runQuota });
+  registerTaskHandler({ type: 've.quota', run: runQuota, onFailed });
 }

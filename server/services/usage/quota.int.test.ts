@@ -22,6 +22,7 @@ import { evaluateQuotas } from './quota';
 import { veUsage } from './billing';
 import { usageTimeline } from './timeline';
 import { setAnchorDay } from './quota-state';
+import { enqueueTask } from '@/server/services/tasks/enqueue';
 
 const HOST = '10.199.71.1';
 const RATE = 64_000; // bytes/s = 512 kbit/s
@@ -215,5 +216,18 @@ describe('traffic quota ladder on a real VE', () => {
     expect(await setAnchorDay(db.prisma, veId, 5)).toEqual({ anchorDay: 5, source: 've' });
     expect((await veUsage(db.prisma, veId)).period.start.slice(8, 10)).toBe('05');
     expect((await setAnchorDay(db.prisma, veId, null)).source).toBe('created');
+  });
+
+  it('a step the node never took is taken off the record (so the next pull takes it again); a failed lift is said on the VE', async () => {
+    await db.prisma.veUsage.update({ where: { veId }, data: { throttledAt: new Date(), throttleRate: RATE, suspendedAt: new Date() } });
+    // A VE the node does not have: ve.throttle is refused at once, the task fails for good.
+    const gone = ctid + 999;
+    const step = await enqueueTask(db.prisma, { type: 've.quota', params: { ctid: gone, throttle: RATE * 8, network: 'cut', addresses: [], why: 'test: a step the node refuses' }, veId, ctid: gone, nodeId: N.node.id });
+    const [t] = await waitTasksDone(db.prisma, [step.id], 120_000);
+    expect(t.status).toBe('failed');
+    expect(await ladder()).toMatchObject({ throttledAt: null, throttleRate: null, suspendedAt: null });
+    const lift = await enqueueTask(db.prisma, { type: 've.quota', params: { ctid: gone, throttle: 0, addresses: [], why: 'test: a lift the node refuses' }, veId, ctid: gone, nodeId: N.node.id });
+    expect((await waitTasksDone(db.prisma, [lift.id], 120_000))[0].status).toBe('failed');
+    expect((await db.prisma.ve.findUniqueOrThrow({ where: { id: veId } })).lastError).toMatch(/lifting the traffic quota on the node failed/);
   });
 });
