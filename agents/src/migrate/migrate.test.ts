@@ -15,6 +15,11 @@ describe('rsync-recv command check', () => {
     expect(v).toEqual({ ok: true, args: ['--server', '-lHogDtpAXre.iLsfxCIvu', '--delete', '--numeric-ids', '--inplace', '--timeout=60', '.', `${root}/`] });
   });
 
+  it('accepts the nanosecond mtime comparison (--modify-window=-1 reaches the receiver as -@-1)', () => {
+    expect(validateRecvCommand(ok.replace('--timeout=60', '--timeout=60 -@-1'), root)).toMatchObject({ ok: true });
+    expect(validateRecvCommand(ok.replace('--timeout=60', '--timeout=60 -@5'), root)).toMatchObject({ ok: false });
+  });
+
   it('accepts the bandwidth limit migrate.send may pass', () => {
     expect(validateRecvCommand(ok.replace('--timeout=60', '--timeout=60 --bwlimit=8000'), root)).toMatchObject({ ok: true });
   });

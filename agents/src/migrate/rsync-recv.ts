@@ -27,6 +27,7 @@ export function validateRecvCommand(original: string | undefined, root: string):
   let short = 0;
   for (const a of rest) {
     if (SHORT_RE.test(a)) short += 1;
+    else if (a === '-@-1') continue; // --modify-window=-1 as the sender passes it on: nanosecond mtime comparison
     else if (/^--timeout=\d{1,5}$/.test(a) || /^--bwlimit=\d{1,8}$/.test(a)) continue; // migrate.send's bwlimitKBps reaches the receiver too
     else if (!LONG_OPTS.has(a)) return { ok: false, reason: `option ${a.slice(0, 40)} is not allowed` };
   }

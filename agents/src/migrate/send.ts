@@ -42,7 +42,10 @@ export async function rsyncTo(
   const attempt = async (ssh: string[]) => {
     // rsync splits -e on spaces itself (no shell); every word here is a checked plain token.
     const args = [
-      '-aHAX', '--numeric-ids', '--delete', '--inplace', '--stats', '--timeout=60',
+      // --modify-window=-1: mtimes are compared to the nanosecond. At rsync's default (whole seconds) a file
+      // rewritten at the same size within the second after pass 1 copied it looks unchanged to the final
+      // pass, and the verify then refuses the commit (a VE's counter file did exactly that).
+      '-aHAX', '--numeric-ids', '--delete', '--inplace', '--stats', '--timeout=60', '--modify-window=-1',
       ...(bwlimitKBps > 0 ? [`--bwlimit=${bwlimitKBps}`] : []),
       '-e', ssh.join(' '), `${root}/`, `${host}:${t.root}/`,
     ];

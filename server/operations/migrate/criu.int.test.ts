@@ -1,12 +1,11 @@
 // Online migration with CRIU between two real nodes (issue 13): processes and memory move, the pause
 // is measured, limits are equal on both sides, and a failed restore on the target resumes the VE on the source.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setupMigEnv, sh, type MigEnv } from '@/test/fixtures/migration-env';
 import type { MigTestNode } from '@/test/fixtures/migration-nodes';
-import { clientNet, echoOnce, holdConnection } from '@/test/fixtures/tcp-held';
+import { inVe as inVeOf, migrateOnline, startCounter } from '@/test/fixtures/criu-ve';
 import { migrationHooks, requestMigrateVe } from '.';
 import { agentOf } from './plan';
 
@@ -15,20 +14,10 @@ process.env.VZ_VE_CONSOLE_LOG = 'off';
 
 let env: MigEnv;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const inVe = async (n: MigTestNode, ctid: number, script: string) =>
-  (await sh('lxc-attach', ['-n', String(ctid), '-P', n.lxcpath, '--', 'sh', '-c', script])).stdout.trim();
+const inVe = (n: MigTestNode, ctid: number, script: string) => inVeOf(n, ctid, script);
 const cg = async (n: MigTestNode, ctid: number, key: string) => (await sh('lxc-cgroup', ['-n', String(ctid), '-P', n.lxcpath, key])).stdout.trim();
 const limits = async (n: MigTestNode, ctid: number) => [await cg(n, ctid, 'memory.limit_in_bytes'), await cg(n, ctid, 'pids.max')];
-
-async function startCounter(n: MigTestNode, ctid: number) {
-  await inVe(n, ctid, 'setsid sh -c \'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; usleep 50000; done\' </dev/null >/dev/null 2>&1 & echo $! > /tmp/loop.pid');
-  await sleep(500);
-}
-
-async function migrate(veId: string, targetNodeId: string, o: { retryTwoPass?: boolean } = {}) {
-  const { taskId } = await requestMigrateVe(env.db.prisma, {}, veId, { targetNodeId, mode: 'online-criu', keepHours: 0.003, ...o });
-  return env.waitTask(taskId!, 300_000);
-}
+const migrate = (veId: string, targetNodeId: string, o: { retryTwoPass?: boolean } = {}) => migrateOnline(env, veId, targetNodeId, o);
 
 beforeAll(async () => {
   env = await setupMigEnv({ net: '10.199.78' });
@@ -134,41 +123,4 @@ describe('online migration with CRIU', () => {
     expect(ve.nodeId).toBe(env.nodeB.id);
     expect(ve.state).toBe('running');
   }, 600_000);
-
-  it('a TCP connection held from outside survives the live migration both ways; the listening server keeps serving', async () => {
-    const v = await env.ve(1, { smallFiles: 20 });
-    await startCounter(env.A, v.ctid);
-    // an echo server: one listener, a forked `cat` per connection (its own session inside the VE)
-    await inVe(env.A, v.ctid, 'setsid nc -ll -p 7000 -e cat </dev/null >/dev/null 2>&1 &');
-    const net = await clientNet(env.A.bridge, env.B.bridge, '10.199.78.253/24');
-    const dir = mkdtempSync('/tmp/cr-tcp-');
-    const held = holdConnection(net.ns, v.ip, 7000, path.join(dir, 'echoes'));
-    try {
-      for (let i = 0; i < 100 && (await held.echoes()).length < 5; i++) await sleep(200);
-      expect(await held.error()).toBeUndefined();
-      expect((await held.echoes()).length).toBeGreaterThanOrEqual(5);
-      for (const [from, to, toNode] of [[env.A, env.B, env.nodeB], [env.B, env.A, env.nodeA]] as const) {
-        const before = Number(await inVe(from, v.ctid, 'cat /tmp/count'));
-        const t = await migrate(v.veId, toNode.id);
-        expect(t.error ?? '').toBe('');
-        expect((t.result as { mode: string }).mode).toBe('online-criu');
-        const n0 = (await held.echoes()).length;
-        await sleep(1500);
-        // the same connection goes on echoing: no reset, no gap in the sequence
-        expect(await held.error()).toBeUndefined();
-        const echoes = await held.echoes();
-        expect(echoes.length).toBeGreaterThan(n0);
-        expect(echoes.map((e) => e.n)).toEqual(echoes.map((_, i) => i + 1));
-        const gap = Math.max(...echoes.slice(1).map((e, i) => e.at - echoes[i].at));
-        console.log(`[criu-tcp] ${from.name} -> ${to.name}: pause ${(t.result as { pauseMs: number }).pauseMs} ms, longest echo gap ${Math.round(gap * 1000)} ms`);
-        // the listener accepts new connections on the target
-        expect(await echoOnce(net.ns, v.ip, 7000, `hello-${to.name}`)).toBe(`hello-${to.name}`);
-        expect(Number(await inVe(to, v.ctid, 'cat /tmp/count'))).toBeGreaterThanOrEqual(before);
-      }
-    } finally {
-      held.proc.kill('SIGKILL');
-      await net.remove();
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, 900_000);
 });
