@@ -4,9 +4,7 @@
 import { AppError } from '@/server/errors';
 import { registerTaskHandler, taskParams, type TaskContext } from '@/server/operations/tasks/registry';
 import { agentForNode, taskCallOptions } from './agent';
-import { restoreRoutes } from './suspension';
-
-const plain = (cidr: string) => cidr.split('/')[0];
+import { cutNetwork, restoreNetwork } from './suspension';
 
 async function runQuota(ctx: TaskContext) {
   const { nodeId, ctid } = ctx.task;
@@ -20,13 +18,9 @@ async function runQuota(ctx: TaskContext) {
     await ctx.log(p.throttle ? `throttled to ${p.throttle} bits/s (the VE runs at ${r.effective || 'no cap'})` : `throttle lifted (the VE runs at ${r.effective ? `${r.effective} bits/s, the plan's cap` : 'no cap'})`);
     out.shaping = r;
   }
-  if (p.network === 'cut' && p.addresses.length) {
-    await agent.call('ve.set', { ctid, ipdel: p.addresses.map((a) => plain(a.cidr)) }, taskCallOptions(ctx, 'ipdel', [40, 100]));
-    await ctx.log(`network cut: ${p.addresses.length} address(es) removed; the VE keeps running`);
-  } else if (p.network === 'restore' && p.addresses.length) {
-    await agent.call('ve.set', { ctid, ipadd: p.addresses.map((a) => a.cidr) }, taskCallOptions(ctx, 'ipadd', [40, 70]));
-    const st = await agent.call('ve.status', { ctid });
-    if (st.status === 'running') await restoreRoutes(ctx, ctid, p);
+  if (p.network === 'cut' && p.addresses.length) await cutNetwork(ctx, agent, ctid, p.addresses, [40, 100]);
+  else if (p.network === 'restore' && p.addresses.length) {
+    await restoreNetwork(ctx, agent, ctid, p.addresses, (await agent.call('ve.status', { ctid })).status === 'running', [40, 70]);
     await ctx.log(`network restored: ${p.addresses.length} address(es)`);
   }
   if (p.network) out.network = p.network;

@@ -13,15 +13,29 @@ function target(ctx: TaskContext) {
 }
 
 const plain = (cidr: string) => cidr.split('/')[0];
+type Agent = Awaited<ReturnType<typeof agentForNode>>;
+type Addresses = SuspensionTaskParams['addresses'];
+
+/** Takes the VE's addresses off (a network-only suspension, the traffic quota's cut); the VE keeps running. */
+export async function cutNetwork(ctx: TaskContext, agent: Agent, ctid: number, addresses: Addresses, progress?: [number, number]) {
+  if (addresses.length) await agent.call('ve.set', { ctid, ipdel: addresses.map((a) => plain(a.cidr)) }, taskCallOptions(ctx, 'ipdel', progress));
+  await ctx.log(`network cut: ${addresses.length} address(es) removed; the VE keeps running`);
+  return addresses.map((a) => plain(a.cidr));
+}
+
+/** Puts the addresses back, and the default routes when the VE runs. */
+export async function restoreNetwork(ctx: TaskContext, agent: Agent, ctid: number, addresses: Addresses, running: boolean, progress?: [number, number]) {
+  if (!addresses.length) return;
+  await agent.call('ve.set', { ctid, ipadd: addresses.map((a) => a.cidr) }, taskCallOptions(ctx, 'ipadd', progress));
+  if (running) await restoreRoutes(ctx, ctid, { addresses });
+}
 
 async function runSuspend(ctx: TaskContext) {
   const { nodeId, ctid } = target(ctx);
   const p = taskParams(ctx, SUSPEND_TASK);
   const agent = await agentForNode(ctx.prisma, nodeId);
   if (p.mode === 'network') {
-    if (p.addresses.length) await agent.call('ve.set', { ctid, ipdel: p.addresses.map((a) => plain(a.cidr)) }, taskCallOptions(ctx, 'ipdel'));
-    await ctx.log(`network cut: ${p.addresses.length} address(es) removed; the VE keeps running`);
-    return { ctid, mode: p.mode, removed: p.addresses.map((a) => plain(a.cidr)) };
+    return { ctid, mode: p.mode, removed: await cutNetwork(ctx, agent, ctid, p.addresses) };
   }
   const st = await agent.call('ve.status', { ctid });
   // A frozen VE must thaw before it can stop cleanly.
@@ -56,10 +70,7 @@ async function runUnsuspend(ctx: TaskContext) {
   // The traffic quota may have cut the network too (VeUsage.suspendedAt): it stays cut until the quota lifts.
   const quotaCut = p.mode === 'network' && !!(await ctx.prisma.veUsage.findUnique({ where: { veId }, select: { suspendedAt: true } }))?.suspendedAt;
   if (quotaCut) await ctx.log('addresses stay off: the traffic quota has cut the network until the next period or an admin\'s reset', 'warn');
-  if (p.mode === 'network' && p.addresses.length && !quotaCut) {
-    await agent.call('ve.set', { ctid, ipadd: p.addresses.map((a) => a.cidr) }, taskCallOptions(ctx, 'ipadd', [20, 50]));
-    if (st.status === 'running') await restoreRoutes(ctx, ctid, p);
-  }
+  if (p.mode === 'network' && !quotaCut) await restoreNetwork(ctx, agent, ctid, p.addresses, st.status === 'running', [20, 50]);
   if (p.restore === 'running' && st.status === 'stopped') await agent.call('ve.start', { ctid }, taskCallOptions(ctx, 'start', [50, 100]));
   st = await agent.call('ve.status', { ctid });
   const state: VeState = st.status === 'running' || st.status === 'starting' ? 'running' : 'stopped';
