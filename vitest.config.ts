@@ -1,7 +1,25 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import path from 'node:path';
+import { integrationFiles, isNodeFile, LATE_FILES } from './test/lanes';
 
 const alias = { '@': path.resolve(import.meta.dirname) };
+
+/** vitest's order (slowest or largest first), then the files that need the background Debian builds
+ *  or bound a time last (test/lanes.ts). */
+class IntegrationSequencer extends BaseSequencer {
+  async sort(files: TestSpecification[]) {
+    const sorted = await super.sort(files);
+    const late = (f: TestSpecification) => LATE_FILES.some((l) => f.moduleId.endsWith(`/${l}`));
+    return [...sorted.filter((f) => !late(f)), ...sorted.filter(late)];
+  }
+}
+
+/** VZ_TEST_LANE=node|db: only that lane's integration files (test/lanes.ts; `./vz test` runs both at once). */
+const lane = process.env.VZ_TEST_LANE;
+const integrationInclude = lane === 'node' || lane === 'db'
+  ? integrationFiles(import.meta.dirname).filter((f) => isNodeFile(f, import.meta.dirname) === (lane === 'node'))
+  : ['**/*.int.test.ts'];
 
 export default defineConfig({
   resolve: { alias },
@@ -12,12 +30,14 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
-          include: ['**/*.int.test.ts'],
+          include: integrationInclude,
           exclude: ['node_modules/**', 'e2e/**'],
           globalSetup: ['test/global-setup.ts'],
           // One file at a time by default (vitest's own default on 2 cores). VZ_TEST_WORKERS=3 runs three:
           // tried on 2026-12-06 beside the e2e specs it was slower, and a lock test with a time bound failed.
+          // `./vz test` instead runs the Postgres-only files in a second vitest beside these (test/lanes.ts).
           maxWorkers: Number(process.env.VZ_TEST_WORKERS ?? 1),
+          sequence: { sequencer: IntegrationSequencer },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

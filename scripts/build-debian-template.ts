@@ -2,6 +2,9 @@
 // Debian tests share one build each: `tsx scripts/build-debian-template.ts <outDir> [name...]` (default:
 // every recipe, in parallel: most of a build is waiting on the mirror and dpkg's fsyncs). A suite the
 // mirror does not serve is skipped with the mirror's answer; any other failure fails the run.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEBIAN_DONE_MARKER } from '@/test/fixtures/debian-build';
 import { buildDebianTemplate, hostMirror } from '@/agents/src/templates/debian';
 import { DEBIAN_RECIPES, findRecipe, probeSuite } from '@/agents/src/templates/recipes';
 
@@ -22,3 +25,5 @@ const results = await Promise.all(recipes.map(async (r) => {
   }
 }));
 for (const line of results) console.log(line);
+// The tests waiting on this build (test/fixtures/debian-build.ts) start once the marker is there.
+writeFileSync(path.join(out, DEBIAN_DONE_MARKER), results.join('\n') + '\n');

@@ -24,31 +24,53 @@ clone_pid=$!
 # through the node's shared package cache). A suite the mirror does not serve is skipped, said in the log.
 DEBDIR=$(mktemp -d /tmp/vz-test-debian-XXXXXX)
 trap 'rm -rf "$DEBDIR" "$LOGDIR"' EXIT
-npx tsx scripts/build-debian-template.ts "$DEBDIR" >"$LOGDIR/debian.log" 2>&1 &
+# The tests that need them wait for $DEBDIR/.done (test/fixtures/debian-build.ts), written here whatever happens.
+( npx tsx scripts/build-debian-template.ts "$DEBDIR"; rc=$?; touch "$DEBDIR/.done"; exit $rc ) >"$LOGDIR/debian.log" 2>&1 &
 debian_pid=$!
 
 stage typecheck npx tsc --noEmit -p tsconfig.json
-stage lint npx eslint --max-warnings=0 .
-stage unit npx vitest run --project unit
-# The browser specs run their own panel, Postgres and node (own ports, lxcpath and bridge), so they run
-# beside the integration files instead of after them: the two are mostly waiting on LXC, not on the CPU.
-npx playwright test >"$LOGDIR/e2e.log" 2>&1 &
-e2e_pid=$!
-debian_template() { wait "$debian_pid"; local rc=$?; cat "$LOGDIR/debian.log"; return $rc; }
-stage debian-template debian_template
+
 # vitest exits 0 after failed tests in this project (its embedded-Postgres global setup's exit hooks),
 # so the verdict is read from vitest's JSON report instead of its exit status.
-integration_tests() {
-  local json="$LOGDIR/integration.json"
-  VZ_TEST_DEBIAN=1 VZ_TEST_DEBIAN_DIR="$DEBDIR" npx vitest run --project integration \
-    --reporter=default --reporter=json --outputFile.json="$json" || return 1
+vitest_verdict() {
+  local json=$1; shift
+  npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$json" "$@" || return 1
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     console.log(`integration: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
     process.exit(r.success && r.numFailedTests === 0 && r.numTotalTests > 0 ? 0 : 1)' "$json"
 }
-stage integration integration_tests
-e2e_result() { wait "$e2e_pid"; local rc=$?; cat "$LOGDIR/e2e.log"; return $rc; }
-stage e2e e2e_result
+# lane_step NAME CMD...: runs CMD into NAME.log, then writes its exit status to NAME.rc and its time to the log.
+lane_step() {
+  local name=$1; shift; local t0=$SECONDS
+  "$@" >"$LOGDIR/$name.log" 2>&1; local rc=$?
+  echo "($name took $((SECONDS-t0)) s)" >>"$LOGDIR/$name.log"; echo $rc >"$LOGDIR/$name.rc"
+}
+# Two lanes from here on (test/lanes.ts). The node lane (files with containers, daemons, sshd, loop
+# devices: one at a time) is the long one and starts now. The other lane runs lint, unit, then the
+# Chromium specs (their own panel, Postgres, node, ports, lxcpath and bridge) beside the Postgres-only
+# integration files. The files that need the Debian builds run last in the node lane and wait for them.
+VZ_TEST_LANE=node VZ_TEST_DEBIAN=1 VZ_TEST_DEBIAN_DIR="$DEBDIR" lane_step integration-node vitest_verdict "$LOGDIR/integration-node.json" &
+node_pid=$!
+other_lane() {
+  lane_step lint npx eslint --max-warnings=0 .
+  lane_step unit npx vitest run --project unit
+  lane_step e2e npx playwright test &
+  local e2e=$!
+  VZ_TEST_LANE=db lane_step integration-db vitest_verdict "$LOGDIR/integration-db.json"
+  wait $e2e
+}
+other_lane &
+other_pid=$!
+wait "$other_pid"
+from_lane() { cat "$LOGDIR/$1.log"; return "$(cat "$LOGDIR/$1.rc" 2>/dev/null || echo 1)"; }
+stage lint from_lane lint
+stage unit from_lane unit
+stage integration-db from_lane integration-db
+stage e2e from_lane e2e
+debian_template() { wait "$debian_pid"; local rc=$?; cat "$LOGDIR/debian.log"; return $rc; }
+stage debian-template debian_template
+integration_node() { wait "$node_pid"; from_lane integration-node; }
+stage integration-node integration_node
 clone_result() { wait "$clone_pid"; local rc=$?; cat "$LOGDIR/clone.log"; return $rc; }
 stage clone-up clone_result
 

@@ -3,7 +3,6 @@
 // with <name>.tar.gz + .json per recipe> (built by `./vz test`'s debian-template stage) reuses the
 // builds; a recipe missing there is built here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { makeTestNode, type TestNode } from '../lxc/test-env';
@@ -15,6 +14,7 @@ import { withUndo } from '../sys/undo';
 import { importTemplate } from './cache';
 import { buildDebianTemplate, hostMirror } from './debian';
 import { DEBIAN_RECIPES, probeSuite } from './recipes';
+import { prebuiltDebian } from '@/test/fixtures/debian-build';
 
 const enabled = process.env.VZ_TEST_DEBIAN === '1';
 const NET = '10.199.73';
@@ -34,11 +34,7 @@ function sshBanner(host: string, timeoutMs = 5_000): Promise<string | null> {
 }
 
 async function cachedOrBuilt(name: string) {
-  const dir = process.env.VZ_TEST_DEBIAN_DIR;
-  if (dir && existsSync(path.join(dir, `${name}.tar.gz`))) {
-    return { tarball: path.join(dir, `${name}.tar.gz`), manifest: JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) };
-  }
-  return buildDebianTemplate(path.join(node.vzroot, 'build'), { name });
+  return (await prebuiltDebian(name)) ?? buildDebianTemplate(path.join(node.vzroot, 'build'), { name });
 }
 
 describe.skipIf(!enabled)('Debian templates', () => {

@@ -5,12 +5,12 @@
 // agents/src/bulk/bulk.int.test.ts (always runs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { makePanelTestNode, type PanelTestNode } from '@/test/fixtures/panel-node';
 import { importTemplate } from '@/agents/src/templates/cache';
 import { buildDebianTemplate } from '@/agents/src/templates/debian';
+import { prebuiltDebian } from '@/test/fixtures/debian-build';
 import { run } from '@/agents/src/sys/exec';
 import { closeAll } from '@/server/nodes/pool';
 import { startWorker, type PanelWorker } from '@/server/operations/worker';
@@ -30,10 +30,7 @@ describe.skipIf(!enabled)('package update through the node cache', () => {
     node = await makePanelTestNode(db.prisma);
     // The cache listens on the bridge's address (the VEs' gateway); the bridge is this test's own.
     await run('ip', ['addr', 'add', `10.199.${net}.1/24`, 'dev', node.tn.bridge]);
-    const dir = process.env.VZ_TEST_DEBIAN_DIR;
-    const t = dir
-      ? { tarball: path.join(dir, 'debian-12.tar.gz'), manifest: JSON.parse(readFileSync(path.join(dir, 'debian-12.json'), 'utf8')) }
-      : await buildDebianTemplate(path.join(node.tn.vzroot, 'build'));
+    const t = (await prebuiltDebian('debian-12')) ?? await buildDebianTemplate(path.join(node.tn.vzroot, 'build'));
     await importTemplate(node.tn.vzroot, t.tarball, t.manifest);
     const tpl = await db.prisma.template.create({ data: { name: 'debian-12', os: 'debian', version: '12', arch: 'amd64', sizeBytes: 1n, sha256: '0'.repeat(64) } });
     const base = randomInt(40_000, 49_990);

@@ -1,0 +1,35 @@
+// The integration files split into two lanes that `./vz test` runs side by side: files that start
+// containers, daemons, sshd or loop devices (the "node" lane, one file at a time: they contend for
+// LXC, the bridges and the 2 cores) and files that only need Postgres (the "db" lane). A file is a
+// node file when it names any of the fixtures or tools below; misfiling one only costs contention,
+// never correctness (every test uses its own names, database and node).
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const NODE_MARKERS = /test-env|panel-node|TestNode|lxc|sshd|criu|restic|fake-agent|ensureLocalDaemon|vzagent|playwright|chromium|losetup|loop device/i;
+
+/** Files that must run last in the node lane: they need the Debian builds the suite starts in the
+ *  background, or they bound a time and should not share the machine with the browser specs. */
+export const LATE_FILES = [
+  'agents/src/templates/debian.int.test.ts',
+  'server/operations/bulk/package-cache.int.test.ts',
+  'server/operations/faults.int.test.ts',
+];
+
+const SKIP = new Set(['node_modules', 'e2e', 'public']);
+
+/** Every integration file under root, relative, sorted (the folders vitest's integration project excludes are skipped). */
+export function integrationFiles(root = process.cwd(), dir = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+    if (e.name.startsWith('.') || SKIP.has(e.name)) continue;
+    const rel = dir ? `${dir}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...integrationFiles(root, rel));
+    else if (e.name.endsWith('.int.test.ts')) out.push(rel);
+  }
+  return out.sort();
+}
+
+export function isNodeFile(file: string, root = process.cwd()): boolean {
+  return NODE_MARKERS.test(readFileSync(`${root}/${file}`, 'utf8'));
+}
