@@ -23,6 +23,11 @@ export function liveSyncTask(tx: Tx, templateId: string, nodeId: string) {
   return tx.task.findFirst({ where: { type: 'template.sync', nodeId, status: { in: ['queued', 'running'] }, params: { path: ['templateId'], equals: templateId } }, select: { id: true } });
 }
 
+// Prisma's upsert is a read then a write: two callers at once both create. ON CONFLICT is one step.
+const ensureRow = (tx: Tx, templateId: string, nodeId: string) =>
+  tx.$executeRaw`INSERT INTO "TemplateCache" (id, "templateId", "nodeId", state, "updatedAt") VALUES (gen_random_uuid(), ${templateId}, ${nodeId}, 'pending', now())
+    ON CONFLICT ("templateId", "nodeId") DO NOTHING`;
+
 export interface SyncRequest {
   templateId: string;
   nodeId: string;
@@ -44,7 +49,7 @@ export async function queueTemplateSync(prisma: PrismaClient, r: SyncRequest): P
     ]);
     if (!template) throw new AppError('NOT_FOUND', 'Template not found');
     if (!node) throw new AppError('NOT_FOUND', 'Node not found');
-    await tx.templateCache.upsert({ where: { templateId_nodeId: { templateId: r.templateId, nodeId: r.nodeId } }, create: { templateId: r.templateId, nodeId: r.nodeId }, update: {} });
+    await ensureRow(tx, r.templateId, r.nodeId);
     await tx.$queryRaw`SELECT 1 FROM "TemplateCache" WHERE "templateId" = ${r.templateId} AND "nodeId" = ${r.nodeId} FOR UPDATE`;
     const live = await liveSyncTask(tx, r.templateId, r.nodeId);
     if (live) return { taskId: live.id, queued: false };
@@ -84,5 +89,6 @@ export async function queueSyncsForNode(prisma: PrismaClient, nodeId: string, wh
 /** Records a node's cache state for a template (the sync task and the create path). */
 export async function setCacheState(prisma: Tx, templateId: string, nodeId: string, state: TemplateCacheState, error: string | null = null) {
   const data = { state, error: error?.slice(0, 1000) ?? null, ...(state === 'ready' ? { syncedAt: new Date() } : {}) };
-  await prisma.templateCache.upsert({ where: { templateId_nodeId: { templateId, nodeId } }, create: { templateId, nodeId, ...data }, update: data });
+  await ensureRow(prisma, templateId, nodeId);
+  await prisma.templateCache.update({ where: { templateId_nodeId: { templateId, nodeId } }, data });
 }
