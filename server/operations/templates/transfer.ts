@@ -16,6 +16,21 @@ async function needsReceive(agent: AgentClient, node: string) {
   if (!h.capabilities.features.includes(FEATURES.templateReceive)) throw new AppError('UNPROCESSABLE', `the agent on ${node} is too old to receive templates (no ${FEATURES.templateReceive}); update it`);
 }
 
+/** How long a push waits for another push of the same name to the node (a sync task and a create at once). */
+const WAIT_OTHER_MS = 15 * 60_000;
+
+// The node refuses a second transfer of one name: wait for the first; when it lands, begin answers have=true.
+async function beginWhenFree(agent: AgentClient, node: string, manifest: Manifest) {
+  for (const until = Date.now() + WAIT_OTHER_MS; ;) {
+    try {
+      return await agent.call('template.receive.begin', { manifest });
+    } catch (e) {
+      if (!(isAppError(e) && e.data?.agentCode === 'VE_LOCKED') || Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
 /**
  * Sends `file` into the node's cache as `manifest`. Answers 'held' when the node already has that
  * name with that sha256 (nothing sent). A failure aborts the transfer, so the node keeps nothing.
@@ -26,7 +41,7 @@ export async function pushTemplate(agent: AgentClient, node: string, file: strin
     throw new AppError('UNPROCESSABLE', `the panel's copy of template ${manifest.name} is missing (${e.message}); upload it again`);
   });
   try {
-    const b = await agent.call('template.receive.begin', { manifest });
+    const b = await beginWhenFree(agent, node, manifest);
     if (b.have) return 'held';
     const transfer = b.transfer!;
     try {
