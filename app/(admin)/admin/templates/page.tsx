@@ -10,6 +10,7 @@ import { ErrorAlert } from '@/app/_components/Alert';
 import { Table, THead, TBody, Th, Td, EmptyRow } from '@/app/_components/Table';
 import { TemplateUpload } from '@/app/_components/TemplateUpload';
 import { CacheStates } from './_components/CacheStates';
+import { SyncNode } from './_components/SyncNode';
 
 export default function TemplatesPage() {
   const trpc = useTRPC();
@@ -25,7 +26,12 @@ export default function TemplatesPage() {
     <>
       <PageHeader title="Templates" description="OS templates. Each new version is copied to every online node ahead of need (per node: pending, syncing, ready or failed with the reason); a node without it gets it before a create lands there. Built-in ones (busybox, debian-12) are built on a node the first time a VE needs them; upload your own root filesystem below (checked before it is kept)." />
       <ErrorAlert error={list.error ?? toggle.error ?? prune.error ?? sync.error} className="mb-4" />
-      <CanChange><Card className="mb-4 p-4"><TemplateUpload onDone={() => qc.invalidateQueries({ queryKey: trpc.templates.list.queryKey() })} /></Card></CanChange>
+      <CanChange>
+        <Card className="mb-4 space-y-4 p-4">
+          <TemplateUpload onDone={() => qc.invalidateQueries({ queryKey: trpc.templates.list.queryKey() })} />
+          <SyncNode nodes={nodes.data ?? []} busy={sync.isPending} onSync={(nodeId) => sync.mutate({ nodeId })} />
+        </Card>
+      </CanChange>
       <Card>
         <Table>
           <THead><tr><Th>Name</Th><Th>Version</Th><Th>OS</Th><Th>Arch</Th><Th>Size</Th><Th>Cached on</Th><Th>Added</Th><Th>Status</Th><Th /></tr></THead>
