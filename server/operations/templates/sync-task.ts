@@ -9,17 +9,17 @@ import { newestVersion } from '@/server/services/templates/versions';
 
 const reason = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+// A removed node (the task's nodeId is then null) or template leaves nothing to copy.
 async function target(ctx: TaskContext) {
   const nodeId = ctx.task.nodeId;
-  if (!nodeId) throw new AppError('INTERNAL', `task ${ctx.task.id} names no node`);
   const { templateId } = taskParams(ctx, 'template.sync');
   return { nodeId, templateId, template: await ctx.prisma.template.findUnique({ where: { id: templateId }, select: { id: true, name: true } }) };
 }
 
 async function run(ctx: TaskContext) {
   const { nodeId, template } = await target(ctx);
-  if (!template) {
-    await ctx.log('the template was deleted meanwhile; nothing to copy');
+  if (!template || !nodeId) {
+    await ctx.log(`the ${template ? 'node' : 'template'} was removed meanwhile; nothing to copy`);
     return { skipped: true };
   }
   const version = await newestVersion(ctx.prisma, template.id);
@@ -39,7 +39,7 @@ async function run(ctx: TaskContext) {
 
 async function failed(ctx: TaskContext, e: unknown) {
   const { nodeId, template } = await target(ctx);
-  if (template) await setCacheState(ctx.prisma, template.id, nodeId, 'failed', reason(e));
+  if (template && nodeId) await setCacheState(ctx.prisma, template.id, nodeId, 'failed', reason(e));
 }
 
 export function registerTemplateSyncTask(): void {

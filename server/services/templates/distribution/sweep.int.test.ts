@@ -5,6 +5,7 @@ import { runMigrations } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { seedNode, uniq } from '@/test/fixtures/panel';
+import { assertNodeRemovable } from '@/server/services/nodes/manage';
 import { addTemplateVersion } from '../versions';
 import { queueTemplateSync } from './queue';
 import { dueSyncs, queueDueSyncs } from './sweep';
@@ -42,6 +43,11 @@ describe('template distribution sweep', () => {
     expect(await queueDueSyncs(db.prisma)).toBe(0);
     expect(await db.prisma.templateCache.findFirstOrThrow({ where: { templateId: t1.id, nodeId: n.id } })).toMatchObject({ state: 'pending' });
     expect(await db.prisma.task.count({ where: { type: 'template.sync', nodeId: n.id } })).toBe(1);
+    // A queued copy does not hold up removing the node (other work does).
+    await expect(assertNodeRemovable(db.prisma, n.id)).resolves.toMatchObject({ id: n.id });
+    await db.prisma.task.create({ data: { type: 've.start', nodeId: n.id, status: 'queued', params: {} } });
+    await expect(assertNodeRemovable(db.prisma, n.id)).rejects.toMatchObject({ code: 'BUSY' });
+    await db.prisma.task.deleteMany({ where: { type: 've.start', nodeId: n.id } });
   });
 
   it('two requests for one pair at once make one task', async () => {
