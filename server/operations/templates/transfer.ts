@@ -8,8 +8,11 @@ import { AppError, isAppError } from '@/server/errors';
 import type { AgentClient } from '@/server/nodes/client';
 
 type Manifest = ResultOf<'template.list'>['templates'][number];
-/** Bytes per call: 1 MiB keeps a line small and progress steady; VZ_TEMPLATE_CHUNK_BYTES (tests) overrides. */
-const chunkBytes = () => Math.min(TEMPLATE_CHUNK_MAX, Number(process.env.VZ_TEMPLATE_CHUNK_BYTES) || 1024 * 1024);
+/**
+ * Bytes per call; VZ_TEMPLATE_CHUNK_BYTES (tests) overrides. The most a call takes: per-call cost
+ * dominates (measured on the local transport, loaded machine: 1 MiB 3.0 MiB/s, 4 MiB 4.1 MiB/s).
+ */
+const chunkBytes = () => Math.min(TEMPLATE_CHUNK_MAX, Number(process.env.VZ_TEMPLATE_CHUNK_BYTES) || TEMPLATE_CHUNK_MAX);
 
 async function needsReceive(agent: AgentClient, node: string) {
   const h = await agent.hello();
