@@ -24,6 +24,7 @@ import { startNodeMonitor } from './operations/node-monitor';
 import { startUsageCollector } from './operations/usage-collector';
 import { evaluateQuotas } from './services/usage/quota';
 import { startReconciler } from './operations/reconciler';
+import { startTemplateDistributor } from './operations/templates/distributor';
 import { startLeaderElection, type Leadership } from './operations/leader';
 import { setVeUsageSource } from './services/metrics/ve-series';
 import { usageForPrometheus } from './services/usage/prometheus';
@@ -145,13 +146,15 @@ async function main(): Promise<void> {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void shutdown(sig));
 }
 
-/** The node monitor, reconciler and usage collector (the leader's share); returns their stop function. */
+/** The node monitor, reconciler, usage collector and template distributor (the leader's share); returns their stop function. */
 function startSingletons(prisma: ReturnType<typeof createPrisma>): () => Promise<unknown> {
   // Drift check every minute, and at once when a node comes (back) online.
   const reconciler = startReconciler({ prisma });
-  const monitor = startNodeMonitor({ prisma, onOnline: (n) => reconciler.kick(n.id) });
+  // Templates are copied to nodes ahead of need: every minute, and at once to a node that comes (back) online.
+  const templates = startTemplateDistributor({ prisma });
+  const monitor = startNodeMonitor({ prisma, onOnline: (n) => { reconciler.kick(n.id); templates.kick(n.id); } });
   const usage = startUsageCollector({ prisma, onStored: (node) => evaluateQuotas(prisma, { nodeId: node.id }).then(() => undefined) });
-  return () => Promise.all([monitor.stop(), reconciler.stop(), usage.stop()]);
+  return () => Promise.all([monitor.stop(), reconciler.stop(), usage.stop(), templates.stop()]);
 }
 
 /** Next (unless VZPANEL_NO_NEXT), the HTTP server with its WebSocket endpoints, listening. */

@@ -14,6 +14,7 @@ export * from './define';
 export * from './redact';
 export * from './lines';
 export * from './methods/core';
+export { TEMPLATE_CHUNK_MAX } from './methods/template-receive';
 export { methods };
 
 export type Methods = typeof methods;

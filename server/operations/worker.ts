@@ -13,6 +13,7 @@ import { registerQuotaTask } from './ve/quota';
 import { registerBulkTasks } from './bulk';
 import { registerWebhookHooks, webhookDeliverTask } from './webhooks/deliver';
 import { backupCronItems, backupCronTasks, registerBackupTasks } from './backups';
+import { registerTemplateSyncTask } from './templates/sync-task';
 
 // Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
 const LIVENESS_NS = 0x767a_0002;
@@ -28,6 +29,7 @@ export function taskList(prisma: PrismaClient): TaskList {
   registerBulkTasks();
   registerWebhookHooks();
   registerBackupTasks();
+  registerTemplateSyncTask();
   return {
     // Backup scheduler and weekly restore drill (graphile cron, server/operations/backups/scheduler).
     ...backupCronTasks(prisma),

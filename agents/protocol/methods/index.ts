@@ -10,6 +10,7 @@ import { trafficMethods } from './traffic';
 import { veMethods } from './ve';
 import { sshKeyMethods } from './sshkeys';
 import { templateRecipeMethods } from './template-recipes';
+import { templateReceiveMethods } from './template-receive';
 
 /**
  * The method table: name -> {params, result, mutating}. Each domain keeps its methods in
@@ -28,4 +29,5 @@ export const methods = {
   ...trafficMethods,
   ...backupMethods,
   ...templateRecipeMethods,
+  ...templateReceiveMethods,
 };

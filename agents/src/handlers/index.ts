@@ -12,6 +12,7 @@ import { nodeInfo } from './node-info';
 import { veHandlers } from './ve';
 import { veImport, veImportList, veImportPlan } from './ve-import';
 import { veSshKeys } from './ve-sshkeys';
+import { templateReceiveHandlers } from './template-receive';
 import { usagePull } from './usage';
 import { veShaping, veThrottle } from './ve-throttle';
 
@@ -29,4 +30,5 @@ export const handlers: AnyHandler[] = [
   usagePull,
   veThrottle, veShaping,
   ...backupHandlers,
+  ...templateReceiveHandlers,
 ];

@@ -32,7 +32,7 @@ async function runCreate(ctx: TaskContext) {
   const { veId, nodeId, ctid } = target(ctx);
   const p = taskParams(ctx, 've.create');
   const agent = await agentForNode(ctx.prisma, nodeId);
-  await ensureTemplateOnNode(agent, p.template, ctx);
+  await ensureTemplateOnNode(agent, p.template, ctx, nodeId);
   const v4 = p.addresses.find((a) => a.family === 4 && a.gateway);
   const v6 = p.addresses.find((a) => a.family === 6 && a.gateway);
   const res = await agent.call(

@@ -17,7 +17,7 @@ async function runReinstall(ctx: TaskContext) {
   const { veId, nodeId, ctid } = target(ctx);
   const p = taskParams(ctx, 've.reinstall');
   const agent = await agentForNode(ctx.prisma, nodeId);
-  await ensureTemplateOnNode(agent, p.template, ctx);
+  await ensureTemplateOnNode(agent, p.template, ctx, nodeId);
   const st = await agent.call('ve.status', { ctid });
   if (st.status !== 'stopped') await agent.call('ve.stop', { ctid }, taskCallOptions(ctx, 'stop', [10, 25]));
   await agent.call('ve.reinstall', { ctid, ostemplate: p.template, ...(p.passwordHash ? { passwordHash: p.passwordHash } : {}) }, taskCallOptions(ctx, 'reinstall', [25, 85]));

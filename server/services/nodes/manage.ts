@@ -62,7 +62,8 @@ export async function assertNodeRemovable(prisma: PrismaClient, nodeId: string) 
     const names = ves.map((v) => `${v.ctid} (${v.hostname})`).join(', ') + (node._count.ves > ves.length ? ` and ${node._count.ves - ves.length} more` : '');
     throw new AppError('CONFLICT', `Node ${node.name} still holds ${node._count.ves} VE(s): ${names}; evacuate or destroy them first`, { count: node._count.ves, ves });
   }
-  const busy = await prisma.task.count({ where: { nodeId, status: { in: [...IN_FLIGHT] } } });
+  // Template copies are work ahead of need, not to be waited for: they end harmlessly once the node is gone.
+  const busy = await prisma.task.count({ where: { nodeId, status: { in: [...IN_FLIGHT] }, type: { not: 'template.sync' } } });
   if (busy > 0) throw new AppError('BUSY', `Node ${node.name} has ${busy} task(s) queued or running`, { tasks: busy });
   return node;
 }

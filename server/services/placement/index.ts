@@ -18,6 +18,8 @@ export interface PlacementRequest {
   /** Addresses the VE will need from the node's pools. */
   ipv4?: number;
   ipv6?: number;
+  /** The VE's template: a node whose cache of it is ready is preferred (no copy before the create). */
+  templateId?: string;
 }
 
 export interface NodeCapacity {
@@ -75,8 +77,15 @@ export async function nodeCapacities(db: Db, where: Prisma.NodeWhereInput = {}):
   });
 }
 
+async function readyNodes(db: Db, templateId: string | undefined, nodeIds: string[]): Promise<Set<string>> {
+  if (!templateId || nodeIds.length < 2) return new Set();
+  const rows = await db.templateCache.findMany({ where: { templateId, state: 'ready', nodeId: { in: nodeIds } }, select: { nodeId: true } });
+  return new Set(rows.map((r) => r.nodeId));
+}
+
 /**
- * Picks the node with the most free RAM (then disk) that can take the VE, skipping offline,
+ * Picks the node with the most free RAM (then disk) that can take the VE, preferring nodes whose
+ * cache of the VE's template is ready, skipping offline,
  * unknown, maintenance and host-key-mismatch nodes. When none fits it throws CAPACITY at once,
  * with one reason per node in the message and in `data.skipped`.
  */
@@ -113,7 +122,11 @@ export async function chooseNode(db: Db, req: PlacementRequest): Promise<Placeme
       else fits.push(fit);
     }
   }
-  const byRoom = (a: Omit<Placement, 'skipped'>, b: Omit<Placement, 'skipped'>) => b.ramFree - a.ramFree || b.diskFree - a.diskFree || a.node.name.localeCompare(b.node.name);
+  // Holding the template ready outranks room: the create starts at once instead of after a copy, and
+  // distribution makes every host ready soon after a version appears, so room decides in the steady state.
+  const ready = await readyNodes(db, req.templateId, fits.map((f) => f.node.id));
+  const byRoom = (a: Omit<Placement, 'skipped'>, b: Omit<Placement, 'skipped'>) =>
+    Number(ready.has(b.node.id)) - Number(ready.has(a.node.id)) || b.ramFree - a.ramFree || b.diskFree - a.diskFree || a.node.name.localeCompare(b.node.name);
   fits.sort(byRoom);
   noIps.sort(byRoom);
   if (!fits.length && noIps.length) return { ...noIps[0], skipped };

@@ -70,4 +70,24 @@ describe('placement', () => {
     expect(p.node.id).toBe(tight.id);
     expect(roomy.id).not.toBe(tight.id);
   });
+
+  it('prefers a node whose cache of the template is ready over one with more room; room decides among equals', async () => {
+    const g = await db.prisma.nodeGroup.create({ data: { name: uniq('g') } });
+    const holder = await seedNode(db.prisma, { name: uniq('holder'), nodeGroupId: g.id, ramGiB: 8 });
+    const roomy = await seedNode(db.prisma, { name: uniq('roomy'), nodeGroupId: g.id, ramGiB: 32 });
+    const req = { nodeGroupId: g.id, ram: 1024, diskspace: 1024, templateId };
+    // No cache anywhere: room decides.
+    expect((await chooseNode(db.prisma, req)).node.id).toBe(roomy.id);
+    await db.prisma.templateCache.create({ data: { templateId, nodeId: holder.id, state: 'ready' } });
+    await db.prisma.templateCache.create({ data: { templateId, nodeId: roomy.id, state: 'failed', error: 'node offline' } });
+    expect((await chooseNode(db.prisma, req)).node.id).toBe(holder.id);
+    // Without a template the cache plays no part.
+    expect((await chooseNode(db.prisma, { ...req, templateId: undefined })).node.id).toBe(roomy.id);
+    // Both ready: room decides again.
+    await db.prisma.templateCache.updateMany({ where: { templateId, nodeId: roomy.id }, data: { state: 'ready', error: null } });
+    expect((await chooseNode(db.prisma, req)).node.id).toBe(roomy.id);
+    // A ready node that cannot take the VE is still skipped.
+    await db.prisma.templateCache.updateMany({ where: { templateId, nodeId: roomy.id }, data: { state: 'syncing' } });
+    expect((await chooseNode(db.prisma, { ...req, ram: 16 * 1024 })).node.id).toBe(roomy.id);
+  });
 });

@@ -132,6 +132,8 @@ export const TASKS = {
     addresses: z.array(z.object({ cidr: z.string(), family: z.union([z.literal(4), z.literal(6)]), gateway: z.string().nullable() })),
     why: z.string(),
   }),
+  // Template distribution (issue 16): the template's newest version pushed to the task's node (TemplateCache row follows).
+  'template.sync': z.object({ templateId: z.string(), why: z.string() }),
 } as const;
 
 export type TaskType = keyof typeof TASKS;

@@ -40,5 +40,5 @@ export async function recordTemplateOnNode(prisma: PrismaClient, nodeId: string,
 }
 
 export function listTemplates(prisma: PrismaClient) {
-  return prisma.template.findMany({ orderBy: { name: 'asc' }, include: { caches: { select: { nodeId: true, state: true, error: true } }, versions: { select: { number: true }, orderBy: { number: 'desc' }, take: 1 } } });
+  return prisma.template.findMany({ orderBy: { name: 'asc' }, include: { caches: { select: { nodeId: true, state: true, error: true, syncedAt: true } }, versions: { select: { number: true }, orderBy: { number: 'desc' }, take: 1 } } });
 }

@@ -84,6 +84,7 @@ export async function requestCreateVe(prisma: PrismaClient, actor: Actor, raw: C
         diskspace: limits.diskspace,
         ipv4,
         ipv6,
+        templateId: template.id,
       });
       const version = await newestVersion(tx, template.id);
       const ve = await tx.ve.create({

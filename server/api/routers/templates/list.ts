@@ -11,7 +11,10 @@ export const TemplateOutput = z.object({
   sizeBytes: z.number(),
   enabled: z.boolean(),
   description: z.string().nullable(),
-  nodes: z.array(z.object({ nodeId: z.string(), state: z.string(), error: z.string().nullable().describe('Why the copy to this node failed') })).describe('Caches of this template on nodes'),
+  nodes: z.array(z.object({
+    nodeId: z.string(), state: z.string().describe('pending | syncing | ready | failed'), error: z.string().nullable().describe('Why the copy to this node failed (or the retry under way)'),
+    syncedAt: z.string().nullable().describe('When the node last got its copy'),
+  })).describe('Caches of this template on nodes'),
   createdAt: z.string(),
   versionNumber: z.number().describe('Newest version (what new VEs get)'),
 });
@@ -23,6 +26,6 @@ export const list = adminProcedure
   .query(async ({ ctx }) =>
     (await listTemplates(ctx.prisma)).map((t) => ({
       id: t.id, name: t.name, os: t.os, version: t.version, arch: t.arch, sizeBytes: Number(t.sizeBytes), enabled: t.enabled,
-      description: t.description, nodes: t.caches, createdAt: t.createdAt.toISOString(), versionNumber: t.versions[0]?.number ?? 1,
+      description: t.description, nodes: t.caches.map((c) => ({ ...c, syncedAt: c.syncedAt?.toISOString() ?? null })), createdAt: t.createdAt.toISOString(), versionNumber: t.versions[0]?.number ?? 1,
     })),
   );

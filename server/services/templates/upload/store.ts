@@ -5,6 +5,8 @@ import type { Readable } from 'node:stream';
 import type { PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { addTemplateVersion, VERSION_SUFFIX } from '../versions';
+import { queueSyncsForTemplate } from '../distribution/queue';
+import { logger } from '@/server/logger';
 import { receiveArchive, type UploadLimits } from './receive';
 
 /** Where the panel keeps template tarballs it pushes to nodes (VZPANEL_TEMPLATE_DIR, else <data dir>/templates). */
@@ -46,6 +48,8 @@ export async function uploadTemplate(prisma: PrismaClient, src: Readable, meta: 
     const { template, version } = await addTemplateVersion(prisma, m.name, m.arch, m.description || got.prettyName, {
       os: got.os, osVersion: got.version, sizeBytes: BigInt(got.sizeBytes), sha256: got.sha256, storagePath: final, source: 'upload',
     });
+    // Ahead of need: the new version starts towards every online node now (a failure here is the distributor's to retry).
+    await queueSyncsForTemplate(prisma, template.id, `new version ${version.number}`).catch((err) => logger.warn({ err: (err as Error).message, template: m.name }, 'could not queue template copies'));
     return { template, version, upload: got };
   } catch (e) {
     await rm(got.file, { force: true });
