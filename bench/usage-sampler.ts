@@ -1,7 +1,8 @@
 // Issue 11: CPU of one usage sampling pass at N VEs. Each "VE" is what the sampler reads: a conf
 // file, payload cgroups in every v1 controller (real kernel files, no processes in them), a veth
 // pair on the host and a mounted filesystem (tmpfs) at its root. No containers run, so this
-// measures the sampler itself, not the VEs' workload.
+// measures the sampler itself, not the VEs' workload. Both ends of each veth stay on the host,
+// so /proc/net/dev has twice the interfaces a real node has.
 // Usage: npx tsx bench/usage-sampler.ts --n 200 [--passes 20] [--base 23000] [--tmp /tmp/use-bench-]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -59,12 +60,14 @@ try {
     if (i >= 2) { cpu.push((d.user + d.system) / 1000); wall.push(performance.now() - w0); } // 2 warm-up passes
   }
   oom.close();
+  const fdsHeld = cgroups.fdsHeld; // cgroup files the sampler keeps open between passes
+  cgroups.close();
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const batchBytes = statSync(path.join(spool.dir, `${spool.state.seq}.json`)).size;
   const stateBytes = statSync(path.join(vzroot, 'usage', 'state.json')).size;
   const result = {
     n, passes, cpuMsPerPassMedian: +med(cpu).toFixed(2), cpuMsPerPassMax: +Math.max(...cpu).toFixed(2), wallMsMedian: +med(wall).toFixed(2),
-    pctOfOneCoreAt10s: +((med(cpu) / 10_000) * 100).toFixed(3), spoolBatchBytes: batchBytes, stateBytes,
+    pctOfOneCoreAt10s: +((med(cpu) / 10_000) * 100).toFixed(3), spoolBatchBytes: batchBytes, stateBytes, fdsHeld,
     uptime: execFileSync('uptime', { encoding: 'utf8' }).trim(), date: new Date().toISOString(),
   };
   console.log(JSON.stringify(result, null, 2));
