@@ -1,21 +1,25 @@
 // Issue 11: CPU of one usage sampling pass at N VEs. Each "VE" is what the sampler reads: a conf
 // file, payload cgroups in every v1 controller (real kernel files, no processes in them), a veth
 // pair on the host and a mounted filesystem (tmpfs) at its root. No containers run, so this
-// measures the sampler itself, not the VEs' workload.
-// Usage: npx tsx bench/usage-sampler.ts --n 200 [--passes 20]
+// measures the sampler itself, not the VEs' workload. Both ends of each veth stay on the host,
+// so /proc/net/dev has twice the interfaces a real node has.
+// Usage: npx tsx bench/usage-sampler.ts --n 200 [--passes 20] [--base 23000] [--tmp /tmp/use-bench-]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { flag } from '@/agents/src/daemon/config';
 import { samplePass } from '@/agents/src/metrics/sampler';
+import { CgroupReader } from '@/agents/src/metrics/cgroup';
+import { hostFacts } from '@/agents/src/lxc/host-facts';
 import { Spool } from '@/agents/src/metrics/spool';
 import { OomLog } from '@/agents/src/metrics/kmsg';
 
 const n = Number(flag(process.argv, 'n') ?? 200);
 const passes = Number(flag(process.argv, 'passes') ?? 20);
-const base = 23_000;
+// First ctid and temp-dir prefix: two people benchmarking on one host pick different ones.
+const base = Number(flag(process.argv, 'base') ?? 23_000);
 const CTRLS = ['cpu', 'cpuacct', 'memory', 'blkio', 'pids'];
-const vzroot = mkdtempSync('/tmp/use-bench-');
+const vzroot = mkdtempSync(flag(process.argv, 'tmp') ?? '/tmp/use-bench-');
 const ctids = Array.from({ length: n }, (_, i) => base + i);
 const cg = (ctrl: string, ctid: number) => `/sys/fs/cgroup/${ctrl}/lxc.payload.${ctid}`;
 const ipBatch = (lines: string[]) => spawnSync('ip', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
@@ -45,22 +49,25 @@ try {
 
   const spool = new Spool(vzroot);
   const oom = new OomLog();
+  const cgroups = new CgroupReader(hostFacts().version === 'v2');
   const cpu: number[] = [];
   const wall: number[] = [];
   for (let i = 0; i < passes + 2; i++) {
     const c0 = process.cpuUsage();
     const w0 = performance.now();
-    samplePass(spool, vzroot, oom, 10_000);
+    samplePass(spool, vzroot, oom, cgroups, 10_000);
     const d = process.cpuUsage(c0);
     if (i >= 2) { cpu.push((d.user + d.system) / 1000); wall.push(performance.now() - w0); } // 2 warm-up passes
   }
   oom.close();
+  const fdsHeld = cgroups.fdsHeld; // cgroup files the sampler keeps open between passes
+  cgroups.close();
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const batchBytes = statSync(path.join(spool.dir, `${spool.state.seq}.json`)).size;
   const stateBytes = statSync(path.join(vzroot, 'usage', 'state.json')).size;
   const result = {
     n, passes, cpuMsPerPassMedian: +med(cpu).toFixed(2), cpuMsPerPassMax: +Math.max(...cpu).toFixed(2), wallMsMedian: +med(wall).toFixed(2),
-    pctOfOneCoreAt10s: +((med(cpu) / 10_000) * 100).toFixed(3), spoolBatchBytes: batchBytes, stateBytes,
+    pctOfOneCoreAt10s: +((med(cpu) / 10_000) * 100).toFixed(3), spoolBatchBytes: batchBytes, stateBytes, fdsHeld,
     uptime: execFileSync('uptime', { encoding: 'utf8' }).trim(), date: new Date().toISOString(),
   };
   console.log(JSON.stringify(result, null, 2));

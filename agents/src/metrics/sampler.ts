@@ -1,14 +1,14 @@
 // The usage sampler: every interval, one pass over the kernel's counters for every VE of this
-// node (a readdir of the conf and cgroup folders, one read of /proc/net/dev, a few small files
-// and one statfs per VE), no process per VE. Each pass becomes one spooled batch.
+// node (a readdir of the conf and cgroup folders, one read each of /proc/net/dev and mountinfo,
+// a few small files held open across passes, and one statfs per VE), no process per VE. Each pass
+// becomes one spooled batch.
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { UsageSample } from '@/agents/protocol/methods/usage';
 import { hostFacts } from '../lxc/host-facts';
-import { vePaths } from '../sys/paths';
-import { identityDir, payloadNames, readV1, readV2 } from './cgroup';
+import { CgroupReader, payloadNames } from './cgroup';
 import { OomLog } from './kmsg';
-import { devOf, dirIdentity, listDir, mountedFsUsage, readNetDev } from './read';
+import { fsUsage, listDir, mountedIds, readVethDev } from './read';
 import { Spool } from './spool';
 import { newStream, nonZero, stitch, zeroCounters, type Counters } from './stitch';
 
@@ -20,47 +20,51 @@ export interface SamplerOptions {
 }
 
 /** One sampling pass: reads, stitches, spools. Exposed for tests and benchmarks. */
-export function samplePass(spool: Spool, vzroot: string, oom: OomLog, intervalMs: number, now = Date.now()): number {
-  const v2 = hostFacts().version === 'v2';
-  const cgs = payloadNames(v2);
-  const net = readNetDev();
+export function samplePass(spool: Spool, vzroot: string, oom: OomLog, cgroups: CgroupReader, intervalMs: number, now = Date.now()): number {
+  const cgs = payloadNames(cgroups.v2);
+  const net = readVethDev();
   const killed = oom.take();
   const ctids = listDir(path.join(vzroot, 'conf')).map((f) => /^(\d+)\.conf$/.exec(f)?.[1]).filter((x): x is string => !!x).map(Number);
-  const rootDev = devOf(path.join(vzroot, 'root'));
+  // VE roots (vePaths().root) with their filesystem mounted; an unmounted one would statfs the host's disk.
+  const roots = path.join(vzroot, 'root');
+  const mounted = mountedIds(roots);
   const samples: UsageSample[] = [];
   const seen = new Set<string>();
+  const running = new Set<number>();
   for (const ctid of ctids) {
     const key = String(ctid);
     seen.add(key);
     const stream = (spool.state.ves[key] ??= newStream());
     const name = cgs.get(ctid);
-    const id = name && dirIdentity(identityDir(v2, name));
-    const disk = mountedFsUsage(vePaths(vzroot, ctid).root, rootDev);
+    const cg = name ? cgroups.read(ctid, name) : undefined;
+    const disk = mounted.has(ctid) ? fsUsage(`${roots}/${ctid}`) : undefined;
     const diskFields = disk ? { diskUsed: disk.used, diskTotal: disk.total, inodesUsed: disk.inodesUsed, inodesTotal: disk.inodesTotal } : {};
-    if (!name || !id) {
+    if (!cg) {
       // Stopped: nothing grows; the next start is a new cgroup, so its counters count from 0.
       stream.cg = undefined;
       samples.push({ ctid, running: false, epoch: stream.epoch, delta: zeroCounters(), memBytes: 0, swapBytes: 0, pids: 0, ...diskFields });
       continue;
     }
-    const cg = v2 ? readV2(name) : readV1(name);
+    running.add(ctid);
     // The host side of the VE's veth: what it receives the VE sent, and the other way round.
-    const veth = net.get(`veth${ctid}`);
+    const veth = net.get(ctid);
+    const { id, raw: c } = cg;
     const raw: Counters = {
-      cpuNs: cg.cpuNs, rdBytes: cg.rdBytes, wrBytes: cg.wrBytes, rdIos: cg.rdIos, wrIos: cg.wrIos,
-      memFail: cg.memFail, swapFail: cg.swapFail, oomKill: cg.oomKill, throttled: cg.throttled, throttledNs: cg.throttledNs, pidsMax: cg.pidsMax,
+      cpuNs: c.cpuNs, rdBytes: c.rdBytes, wrBytes: c.wrBytes, rdIos: c.rdIos, wrIos: c.wrIos,
+      memFail: c.memFail, swapFail: c.swapFail, oomKill: c.oomKill, throttled: c.throttled, throttledNs: c.throttledNs, pidsMax: c.pidsMax,
       netIn: veth?.txBytes ?? 0, netOut: veth?.rxBytes ?? 0, pktIn: veth?.txPackets ?? 0, pktOut: veth?.rxPackets ?? 0,
     };
     const delta = stitch(stream, id, raw);
     const names = killed.get(ctid);
     samples.push({
       ctid, running: true, epoch: stream.epoch, delta: nonZero(delta) as Counters,
-      memBytes: cg.memBytes, swapBytes: cg.swapBytes, pids: cg.pids,
+      memBytes: c.memBytes, swapBytes: c.swapBytes, pids: c.pids,
       ...diskFields, ...(names && delta.oomKill ? { oomTasks: names } : {}),
     });
   }
   // A VE that left the node (destroyed, migrated away) is forgotten; coming back starts a new stream.
   for (const key of Object.keys(spool.state.ves)) if (!seen.has(key)) delete spool.state.ves[key];
+  cgroups.sweep(running);
   return spool.append({ ts: now, intervalMs, samples });
 }
 
@@ -79,10 +83,11 @@ export function startSampler(o: SamplerOptions): () => void {
   const maxBytes = o.spoolMaxBytes ?? (process.env.VZ_USAGE_SPOOL_MB ? Number(process.env.VZ_USAGE_SPOOL_MB) * 1024 * 1024 : undefined);
   const spool = spoolFor(o.vzroot, maxBytes);
   const oom = new OomLog();
+  const cgroups = new CgroupReader(hostFacts().version === 'v2');
   let dropped = 0;
   const tick = () => {
     try {
-      samplePass(spool, o.vzroot, oom, intervalMs);
+      samplePass(spool, o.vzroot, oom, cgroups, intervalMs);
       if (spool.dropped > dropped) {
         o.logger?.warn({ dropped: spool.dropped - dropped, pending: spool.pending }, 'usage spool full: oldest batches dropped');
         dropped = spool.dropped;
@@ -97,5 +102,6 @@ export function startSampler(o: SamplerOptions): () => void {
   return () => {
     clearInterval(timer);
     oom.close();
+    cgroups.close();
   };
 }
