@@ -1,11 +1,11 @@
 // Issue 15 (control plane): N concurrent billing clients for T seconds against the whole panel
 // (server/main.ts, web and worker in one process, as `./vz up` runs it, API only) with a node behind
 // a fake agent (test/fixtures/fake-agent.ts: the real protocol, no containers). Most clients read
-// (VE list pages, the catalog, the status of 10 VEs, one VE); --writers of them act like a billing
+// (VE list pages of 50, the catalog, the status of 10 VEs, one VE); --writers of them act like a billing
 // module's provisioning queue: start or stop one of their own VEs, poll the task until it ends, next.
 // Afterwards every task must end (none left queued or running after --drain seconds) and every
 // VE's state must equal its node's. Prints req/s, p50/p99 and errors per call.
-// Run: npx tsx bench/api-mix.ts [--clients 1000] [--seconds 60] [--writers 50] [--ves 500] [--workers 4] [--power-ms 200] [--drain 300]
+// Run: npx tsx bench/api-mix.ts [--clients 1000] [--seconds 60] [--writers 50] [--ves 500] [--workers 4] [--power-ms 200] [--drain 300] [--profile DIR]
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -59,8 +59,10 @@ function record(call: Call, ms: number, ok: boolean, what?: string) {
 }
 
 /** server/main.ts (role all: web + worker), API only; resolves with its port once both are ready. */
-async function startPanel(url: string, dataDir: string): Promise<{ port: number; pid: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+async function startPanel(url: string, dataDir: string): Promise<{ port: number; pid: number; output: () => string }> {
+  // --profile DIR: the panel process writes a V8 CPU profile there.
+  const prof = typeof args.profile === 'string' ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: url, VZPANEL_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1',
@@ -78,7 +80,7 @@ async function startPanel(url: string, dataDir: string): Promise<{ port: number;
     if (Date.now() > until) throw new Error(`panel did not start:\n${out.slice(-3000)}`);
     await sleep(100);
   }
-  return { port: Number(/Panel: http:\/\/\S+:(\d+)/.exec(out)![1]), pid: child.pid! };
+  return { port: Number(/Panel: http:\/\/\S+:(\d+)/.exec(out)![1]), pid: child.pid!, output: () => out };
 }
 
 try {
@@ -96,7 +98,7 @@ try {
   await prisma.ve.createMany({ data: inventory.map((v, i) => ({ ctid: v.ctid, hostname: v.hostname, nodeId: node.id, templateId: template.id, planId: plan.id, ownerId: owner.id, state: v.status, externalId: `svc-${i}` })) });
   const ves = await prisma.ve.findMany({ select: { id: true, state: true }, orderBy: { ctid: 'asc' } });
   const key = (await createApiKey(prisma, { name: 'bench-mix', scopes: [...API_SCOPES] })).token;
-  const { port, pid } = await startPanel(url, path.join(scratch, 'data'));
+  const { port, pid, output } = await startPanel(url, path.join(scratch, 'data'));
   log(`panel pid ${pid} on 127.0.0.1:${port} (${WORKERS} workers); ${CLIENTS} clients (${WRITERS} writers) x ${SECONDS} s; ${VES} VEs behind a fake agent (power ${POWER_MS} ms); ${uptime}`);
 
   const agentPool = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -111,7 +113,7 @@ try {
     for (let n = c; now() < end; n++) {
       const ve = ves[(n * 7919) % ves.length];
       switch (n % 4) {
-        case 0: await call('list', 'GET', `/ves?page=${1 + (n % Math.ceil(VES / 50))}`, 200); break;
+        case 0: await call('list', 'GET', `/ves?limit=50&offset=${50 * (n % Math.ceil(VES / 50))}`, 200); break;
         case 1: await call('catalog', 'GET', '/catalog', 200); break;
         case 2: await call('status', 'GET', `/ves/status?ids=${Array.from({ length: 10 }, (_, k) => ves[(n + k * 37) % ves.length].id).join(',')}`, 200); break;
         default: await call('get', 'GET', `/ves/${ve.id}`, 200);
@@ -180,7 +182,10 @@ try {
   }, null, 2));
   log(`raw figures: ${file}`);
   const failed = (byStatus.failed ?? 0) + (byStatus.cancelled ?? 0);
-  if (errors || open > 0 || failed || stateMismatch) process.exitCode = 1;
+  const pass = !errors && open === 0 && !failed && !stateMismatch;
+  if (!pass) log(`panel output (last 3000 characters):\n${output().slice(-3000)}`);
+  console.log(pass ? 'PASS: no errors, no task left unfinished or failed, every VE as its node says' : 'FAIL');
+  if (!pass) process.exitCode = 1;
 } finally {
   await cleanup();
 }
