@@ -5,6 +5,7 @@
 // Run: npx tsx bench/api-load.ts [--clients 100] [--seconds 20] [--rounds 1] [--ves 3] [--pool 10] [--profile DIR]
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { API_SCOPES, createApiKey } from '@/server/services/auth/apiKeys';
 import { createPlan } from '@/server/services/plans';
 import { seedNode, seedTemplate, seedUser } from '@/test/fixtures/panel';
 import { benchDatabase } from './lib/db';
+import { apiRequest } from './lib/http-load';
 import { now, parseArgs, percentile, round, table } from './lib/stats';
 
 const args = parseArgs(process.argv.slice(2));
@@ -24,7 +26,7 @@ const ROUNDS = Number(args.rounds ?? 1);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 const stopAll: (() => Promise<unknown>)[] = [];
-const pgDir = mkdtempSync('/tmp/trf-bench-api-pg-');
+const pgDir = mkdtempSync(path.join(os.tmpdir(), 'bench-api-pg-'));
 const cleanup = async () => {
   for (const f of stopAll.splice(0)) await f().catch((e) => log(`cleanup: ${(e as Error).message}`));
   await run('rm', ['-rf', pgDir], { allowFail: true });
@@ -53,18 +55,6 @@ function startServer(url: string): Promise<{ port: number; pid: number }> {
   });
 }
 
-/** One GET; resolves with the status (the body is read and dropped). */
-function get(agent: http.Agent, port: number, p: string, key?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: `/api/v1${p}`, agent, headers: key ? { authorization: `Bearer ${key}` } : {} }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
-
 async function phase(port: number, key: string, plan: { kind: Kind; clients: number }[], seconds = SECONDS): Promise<ClassResult[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: plan.reduce((n, p) => n + p.clients, 0) });
   const end = now() + seconds * 1000;
@@ -73,7 +63,7 @@ async function phase(port: number, key: string, plan: { kind: Kind; clients: num
     const r = results[i];
     for (let n = c; now() < end; n++) {
       const t0 = now();
-      const status = await get(agent, port, n % 2 ? '/catalog' : '/ves', p.kind === 'authed' ? key : undefined).catch(() => 0);
+      const { status } = await apiRequest(agent, port, 'GET', n % 2 ? '/catalog' : '/ves', { key: p.kind === 'authed' ? key : undefined });
       r.latencies.push(now() - t0);
       r.requests++;
       if (status !== (p.kind === 'authed' ? 200 : 401)) r.errors++;

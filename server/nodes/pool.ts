@@ -1,13 +1,16 @@
 import { AppError } from '@/server/errors';
 import { AgentClient, type AgentClientOptions } from './client';
 import { LocalTransport } from './local';
+import { SocketTransport } from './socket';
 import { SshTransport, type SshTarget, type SshTransportOptions } from './ssh/transport';
 import type { AgentTransport } from './transport';
 
 /** How to reach a node's agent. */
 export type NodeSpec =
   | { transport: 'local'; socket: string; agentBin?: string }
-  | { transport: 'ssh'; target: SshTarget; options?: SshTransportOptions };
+  | { transport: 'ssh'; target: SshTarget; options?: SshTransportOptions }
+  /** The daemon's socket without a bridge process: simulated fleets only (socket.ts). */
+  | { transport: 'socket'; socket: string };
 
 interface Entry {
   key: string;
@@ -21,11 +24,14 @@ const clients = new Map<string, Entry>();
 const specKey = (s: NodeSpec): string =>
   s.transport === 'local'
     ? `local:${s.socket}:${s.agentBin ?? ''}`
-    : `ssh:${s.target.username ?? 'root'}@${s.target.host}:${s.target.port}:${s.target.hostKeyFingerprint}`;
+    : s.transport === 'socket'
+      ? `socket:${s.socket}`
+      : `ssh:${s.target.username ?? 'root'}@${s.target.host}:${s.target.port}:${s.target.hostKeyFingerprint}`;
 
 function makeTransport(spec: NodeSpec): AgentTransport {
   if (spec.transport === 'local') return new LocalTransport({ socket: spec.socket, agentBin: spec.agentBin });
   if (spec.transport === 'ssh') return new SshTransport(spec.target, spec.options);
+  if (spec.transport === 'socket') return new SocketTransport(spec.socket);
   throw new AppError('INTERNAL', `unknown transport ${(spec as { transport: string }).transport}`);
 }
 

@@ -65,7 +65,7 @@ describe('API key cache', () => {
 
   it('serves nothing from memory once its LISTEN connection is gone, and comes back', async () => {
     const k = await cachedKey('listener-killed');
-    await other.$queryRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'vzpanel-apikey-cache' AND datname = current_database()`;
+    await other.$queryRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'vzpanel-auth-cache' AND datname = current_database()`;
     await until('the cache to notice', async () => !apiKeyCache(db.prisma)?.listening);
     expect(apiKeyCache(db.prisma)?.get(prefixOf(k.token))).toBeUndefined();
     // A revocation while it is deaf is still seen: lookups go to the database.

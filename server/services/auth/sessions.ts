@@ -1,6 +1,7 @@
 import type { PrismaClient } from '@/server/db/client';
 import { newToken, sha256Hex } from './tokens';
 import { canUseBrowser, staffRoleOf, type StaffRole } from './roles';
+import { topicCache } from './listenCache';
 
 export const SESSION_COOKIE = 'vz_session';
 /** Idle timeout: a session unused for this long expires; each use slides it forward. */
@@ -29,6 +30,13 @@ export interface ValidSession {
   renewed: boolean;
 }
 
+// Live sessions by token hash, per process (listenCache.ts): a page costs no round trip to learn who
+// asks. Invalidated by the Session and User triggers' `user:<id>` notices (sign-out anywhere, disable,
+// role or profile change) and at once by this process's own revocations below.
+type CachedSession = Omit<ValidSession, 'renewed'>;
+const SESSION_CACHE_MAX_AGE_MS = 30_000;
+const sessionCache = (prisma: PrismaClient) => topicCache<CachedSession>(prisma, 'session', SESSION_CACHE_MAX_AGE_MS);
+
 interface SessionMeta {
   ip?: string;
   userAgent?: string;
@@ -56,28 +64,39 @@ export async function createSession(prisma: PrismaClient, userId: string, meta: 
  */
 export async function validateSession(prisma: PrismaClient, token: string | undefined): Promise<ValidSession | null> {
   if (!token || token.length > 200) return null;
-  const row = await prisma.session.findUnique({ where: { tokenHash: sha256Hex(token) }, include: { user: true } });
-  const now = Date.now();
+  const tokenHash = sha256Hex(token);
+  const cache = sessionCache(prisma);
+  const hit = cache?.get(tokenHash);
+  // A remembered session past its expiry is re-read: another process may have slid it.
+  if (hit && hit.session.expiresAt.getTime() > Date.now()) return slide(prisma, hit);
+  const readAt = Date.now();
+  const listening = !!cache?.listening;
+  const row = await prisma.session.findUnique({ where: { tokenHash }, include: { user: true } });
   if (!row || row.pendingTotp || row.user.disabled || !canUseBrowser(staffRoleOf(row.user))) return null;
-  if (row.expiresAt.getTime() <= now) {
+  if (row.expiresAt.getTime() <= Date.now()) {
     await prisma.session.deleteMany({ where: { id: row.id } });
     return null;
   }
-  let expiresAt = row.expiresAt;
-  let renewed = false;
-  const cap = row.createdAt.getTime() + SESSION_MAX_AGE_MS;
-  const slid = new Date(Math.min(now + SESSION_TTL_MS, cap));
-  if (slid.getTime() - expiresAt.getTime() > SLIDE_EVERY_MS) {
-    await prisma.session.update({ where: { id: row.id }, data: { expiresAt: slid, lastSeenAt: new Date(now) } });
-    expiresAt = slid;
-    renewed = true;
-  }
   const u = row.user;
-  return {
-    session: { id: row.id, expiresAt, createdAt: row.createdAt },
+  const live: CachedSession = {
+    session: { id: row.id, expiresAt: row.expiresAt, createdAt: row.createdAt },
     user: { id: u.id, email: u.email, name: u.name, role: u.role, adminRole: staffRoleOf(u), totpEnabled: u.totpEnabled },
-    renewed,
   };
+  cache?.put(tokenHash, live, [`user:${u.id}`, `session:${row.id}`], readAt, listening);
+  return slide(prisma, live);
+}
+
+// Slides the idle expiry forward (at most once a minute); null when the session is gone meanwhile.
+async function slide(prisma: PrismaClient, live: CachedSession): Promise<ValidSession | null> {
+  const now = Date.now();
+  const { session } = live;
+  const slid = new Date(Math.min(now + SESSION_TTL_MS, session.createdAt.getTime() + SESSION_MAX_AGE_MS));
+  if (slid.getTime() - session.expiresAt.getTime() <= SLIDE_EVERY_MS) return { ...live, renewed: false };
+  // Set on the remembered entry first, so concurrent requests do not all write it.
+  live.session = { ...session, expiresAt: slid };
+  const r = await prisma.session.updateMany({ where: { id: session.id }, data: { expiresAt: slid, lastSeenAt: new Date(now) } });
+  if (r.count === 0) return null; // signed out meanwhile (another process; our notice is on its way)
+  return { session: live.session, user: live.user, renewed: true };
 }
 
 /** Looks up a live 2FA ticket (a pending session) by its token. */
@@ -90,16 +109,21 @@ export async function findTotpTicket(prisma: PrismaClient, ticket: string) {
 
 /** Ends the session holding `token` (logout). Unknown tokens are ignored. */
 export async function revokeSessionToken(prisma: PrismaClient, token: string): Promise<void> {
-  await prisma.session.deleteMany({ where: { tokenHash: sha256Hex(token) } });
+  const tokenHash = sha256Hex(token);
+  await prisma.session.deleteMany({ where: { tokenHash } });
+  // This process forgets it at once; the others hear the Session trigger's notice.
+  sessionCache(prisma)?.forget(tokenHash);
 }
 
 export async function revokeSessionById(prisma: PrismaClient, id: string): Promise<void> {
   await prisma.session.deleteMany({ where: { id } });
+  sessionCache(prisma)?.drop(`session:${id}`);
 }
 
 /** Ends every session of a user (password change, 2FA change, disable), optionally keeping one. */
 export async function revokeUserSessions(prisma: PrismaClient, userId: string, exceptId?: string): Promise<number> {
   const r = await prisma.session.deleteMany({ where: { userId, ...(exceptId ? { id: { not: exceptId } } : {}) } });
+  sessionCache(prisma)?.drop(`user:${userId}`);
   return r.count;
 }
 

@@ -13,7 +13,7 @@ export interface Actor {
  * query must AND this into its where, so another customer's VE id behaves exactly like a missing
  * one (NOT_FOUND, same message). Admin tools that list every VE do not use it.
  */
-export function ownerScope(user: { id: string }): Prisma.VeWhereInput {
+export function ownerScope(user: { id: string }): { ownerId: string } & Prisma.VeWhereInput {
   if (!user.id) throw new Error('ownerScope needs a user id'); // an empty id must never widen the scope
   return { ownerId: user.id };
 }
