@@ -1,6 +1,8 @@
 // Issue 4: create+start of N VEs through the panel (request -> task queued -> VE running) vs plain
 // LXC create+start of the same busybox template, in ONE run. Prints the panel's overhead per VE.
 // Run: npx tsx bench/panel-create.ts [--n 50] [--reps 5] [--batch-reps 2] [--concurrency 4]
+//   [--net 10.199.120] [--raw-net 10.199.40] [--ctid-base 80000] [--bridge-prefix vzrt] [--tmp-prefix /tmp/vz-rt-]
+//   (the last five keep parallel runs of other work apart; defaults are random as before)
 import { mkdtempSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
@@ -8,10 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '@/agents/src/sys/exec';
 import { findTemplate } from '@/agents/src/templates/cache';
-import { benchDatabase } from './lib/db';
-import { closeAll } from '@/server/nodes/pool';
+import { panelBench } from './lib/panel-bench';
 import { startWorker } from '@/server/operations/worker';
-import { makePanelTestNode, type PanelTestNode } from '@/test/fixtures/panel-node';
+import type { PanelTestNode } from '@/test/fixtures/panel-node';
 import { killAll, unmountUnder } from './lib/node';
 import { RAW_DIFFERENCES, rawCreate, rawDestroy, rawInitPid, rawStart, rawStop, type RawPeer } from './lib/raw-lxc';
 import { median, now, parseArgs, percentile, pool, round, table } from './lib/stats';
@@ -22,7 +23,6 @@ const REPS = Number(args.reps ?? 5);
 const BATCH_REPS = Number(args['batch-reps'] ?? 2);
 const CONC = Number(args.concurrency ?? 4);
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One panel VE: wall-clock stamps (ms since epoch) of request start/end and the task's DB timestamps. */
 interface PanelSample { ctid: number; reqStart: number; reqEnd: number; created: number; started: number; finished: number; status: string }
@@ -43,13 +43,9 @@ process.once('SIGTERM', () => void cleanup().finally(() => process.exit(130)));
 
 try {
   const uptime = (await run('uptime', [])).stdout.trim();
-  const { url, prisma } = await benchDatabase(pgDir, stopAll, 10);
-  pn = await makePanelTestNode(prisma);
-  const node = pn;
-  stopAll.unshift(() => closeAll());
-  // ctids from a random base in 80000-89999 (host-wide LXC and veth names).
-  const ctidBase = randomInt(80_000, 90_000 - (REPS + 1 + N * BATCH_REPS + 10) * 2);
-  await prisma.setting.update({ where: { key: 've.nextCtid' }, data: { value: ctidBase } });
+  // ctids from a random base in 80000-89999 (host-wide LXC and veth names), or --ctid-base.
+  const ctidBase = args['ctid-base'] ? Number(args['ctid-base']) : randomInt(80_000, 90_000 - (REPS + 1 + N * BATCH_REPS + 10) * 2);
+  const { url, prisma, node, nextTaskEvent } = await panelBench(pgDir, stopAll, args, ctidBase, (n) => { pn = n; });
   let rawNext = ctidBase + (REPS + 1 + N * BATCH_REPS + 10);
   const worker = await startWorker({ connectionString: url, prisma, concurrency: CONC });
   stopAll.unshift(() => worker.stop());
@@ -63,7 +59,7 @@ try {
     lxcpath: rawLxc, tarball: (await findTemplate(node.tn.vzroot, 'busybox')).tarball, bridge: node.tn.bridge,
     subidStart: 1_000_000 + (slot0 - (5000 + (rawNext - 20000))) * 65_536,
   };
-  const rawNet = `10.199.${randomInt(2, 99)}`;
+  const rawNet = (args['raw-net'] as string | undefined) ?? `10.199.${randomInt(2, 99)}`;
   const rawIp = (i: number) => `${rawNet}.${10 + (i % 240)}/24`;
   log(`node ${node.tn.vzroot}, bridge ${node.tn.bridge}, ctids from ${ctidBase}; worker concurrency ${CONC}; ${uptime}`);
 
@@ -101,7 +97,7 @@ try {
         const q = reqs.find((x) => x.taskId === t.id)!;
         done.set(t.id, { ctid: q.ctid, reqStart: q.reqStart, reqEnd: q.reqEnd, created: t.createdAt.getTime(), started: t.startedAt?.getTime() ?? NaN, finished: t.finishedAt?.getTime() ?? NaN, status: t.status });
       }
-      if (done.size < reqs.length) await sleep(25);
+      if (done.size < reqs.length) await nextTaskEvent();
     }
     const samples = reqs.map((q) => done.get(q.taskId)!);
     const bad = samples.filter((s) => s.status !== 'succeeded');

@@ -70,7 +70,7 @@ export async function createVe(rt: Runtime, input: unknown, undo: Undo, opts: { 
       throw /allocate|space|inode|too small/i.test(e.message) ? new VeError('NO_DISK_SPACE', `the files of VE ${c.ctid} do not fit in ${c.diskspace} bytes with ${c.diskinodes} inodes`) : e;
     });
   }
-  await mountImage(p.image, p.root, undo);
+  await mountImage(p.image, p.root, undo, { fresh: true });
   undo.push(`unmount and detach ${p.root}`, () => unmountImage(p.image, p.root));
 
   // systemd ignores LXC's default SIGPWR; it halts on SIGRTMIN+3.

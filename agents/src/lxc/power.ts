@@ -41,12 +41,14 @@ export async function veStatus(rt: Runtime, ctid: number): Promise<StatusResult>
   return { ctid, exists, status: st === 'unknown' ? 'stopped' : st, mounted: !!(await mountPointSource(p.root)), ...(pid ? { pid } : {}) };
 }
 
-async function waitState(ctid: number, lxcpath: string, want: LxcState, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if ((await lxcState(ctid, lxcpath)) === want) return true;
+/** Polls until RUNNING (one `lxc-info -s -p` per try): the state and init pid, or undefined after `ms`. */
+async function waitRunning(ctid: number, lxcpath: string, ms: number): Promise<{ state: LxcState; pid?: number } | undefined> {
+  for (const end = Date.now() + ms; ;) {
+    const sp = await lxcStateAndPid(ctid, lxcpath);
+    if (sp.state === 'RUNNING') return sp;
+    if (Date.now() >= end) return undefined;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return false;
 }
 
 /**
@@ -63,11 +65,13 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   if (bridgeFull) throw new VeError('UNSUPPORTED', `VE ${ctid} cannot start: ${bridgeFull}`, { reason: 'BRIDGE_FULL', bridge: rt.bridge });
   // LXCFS must be up before the VE starts: its mount hook runs only at start.
   await ensureLxcfs();
-  // Re-render so a changed bridge or host (after migration) is picked up.
-  await writeVe(rt.vzroot, c, rt.bridge);
+  // Re-render so a changed bridge or host (after migration) is picked up (a fresh VE's was just written).
+  if (!opts.fresh) await writeVe(rt.vzroot, c, rt.bridge);
   const mounted = !!(await mountPointSource(p.root));
-  await mountImage(p.image, p.root, undo);
-  if (!mounted) undo.push(`unmount ${p.root}`, () => unmountImage(p.image, p.root));
+  if (!mounted) {
+    await mountImage(p.image, p.root, undo);
+    undo.push(`unmount ${p.root}`, () => unmountImage(p.image, p.root));
+  }
   const init = await lstat(path.join(p.root, 'sbin/init')).catch(() => null);
   if (!init) throw new VeError('VE_NO_INIT', `VE ${ctid} has no /sbin/init`);
   await applyPortPolicy(rt.bridge, { veth: vethName(ctid), mac: c.mac ?? macForCtid(ctid), ips: c.ips });
@@ -75,15 +79,16 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   rt.progress?.(50, 'starting');
   await lxcStart(ctid, p.lxcpath, path.join(p.lxcDir, 'lxc.log'));
   undo.push(`kill VE ${ctid}`, () => lxcStop(ctid, p.lxcpath, 0));
-  if (!(await waitState(ctid, p.lxcpath, 'RUNNING', 15_000))) {
-    throw new VeError('INTERNAL', `VE ${ctid} did not reach RUNNING (see ${path.join(p.lxcDir, 'lxc.log')})`);
-  }
+  // `lxc-start -d` returns once the VE runs, so the first `lxc-info` normally confirms it; it also
+  // gives the init pid for the answer (no second status run).
+  const sp = await waitRunning(ctid, p.lxcpath, 15_000);
+  if (!sp) throw new VeError('INTERNAL', `VE ${ctid} did not reach RUNNING (see ${path.join(p.lxcDir, 'lxc.log')})`);
   // Throttle rules name the loop device, known only now (it changes with every mount).
   if (c.iolimit > 0 || c.iopslimit > 0) await applyIoThrottle(ctid, p.lxcpath, p.image, c);
   // The veth is new at every start: its rate caps (plan bandwidth, quota throttle) go on now.
   const rate = effectiveRate(c.bandwidth, c.throttle);
   if (rate > 0) await applyShaping(ctid, rate);
-  return veStatus(rt, ctid);
+  return { ctid, exists: true, status: 'running', mounted: true, ...(sp.pid ? { pid: sp.pid } : {}) };
 }
 
 /** Stop: clean shutdown with a timeout, then kill; then drop the port filter and unmount. */

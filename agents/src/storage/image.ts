@@ -43,15 +43,19 @@ export async function mountPointSource(dir: string): Promise<string | undefined>
   return mounts.split('\n').map((l) => l.split(' ')).find((p) => p[1] === enc)?.[0];
 }
 
-/** Attach (or reuse) the image's loop device and mount it at `root`. Idempotent. */
-export async function mountImage(image: string, root: string, undo: Undo): Promise<string> {
+/**
+ * Attach (or reuse) the image's loop device and mount it at `root`. Idempotent. `fresh`: the
+ * image was just written by this operation (a template copy), so no loop device can back it
+ * and no grow can be pending: the `losetup -j` run and the superblock read are skipped.
+ */
+export async function mountImage(image: string, root: string, undo: Undo, opts: { fresh?: boolean } = {}): Promise<string> {
   const src = await mountPointSource(root);
   if (src) return src;
   if (!(await stat(image).catch(() => null))) throw new VeError('VE_NOT_FOUND', `image ${image} does not exist`);
   await mkdir(path.dirname(root), { recursive: true, mode: 0o700 });
   await mkdir(root, { recursive: true, mode: 0o700 });
-  const existing = (await loopsOf(image))[0];
-  if (!existing) await settlePendingGrow(image);
+  const existing = opts.fresh ? undefined : (await loopsOf(image))[0];
+  if (!existing && !opts.fresh) await settlePendingGrow(image);
   // All or nothing: a mount that fails detaches the loop device it just attached at once.
   return undo.atomic(async (u) => {
     const dev = existing ?? (await attachLoop(image, u));

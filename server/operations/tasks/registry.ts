@@ -13,6 +13,11 @@ export interface TaskContext {
   isLastAttempt: boolean;
   log(line: string, level?: 'info' | 'warn' | 'error'): Promise<void>;
   progress(pct: number, message?: string): Promise<void>;
+  /**
+   * Progress nobody waits for (an agent's notifications): written at most once per
+   * PROGRESS_GAP_MS, the latest value winning; whatever is pending still lands before the outcome.
+   */
+  progressLater?(pct: number, message?: string): void;
 }
 
 export interface TaskHandler {

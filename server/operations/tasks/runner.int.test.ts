@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { run, runMigrations, type Runner } from 'graphile-worker';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { AppError } from '@/server/errors';
@@ -48,6 +49,18 @@ beforeAll(async () => {
       return {};
     },
   });
+  // Like an agent's progress through taskCallOptions: progressLater, nobody awaits it.
+  registerTaskHandler({
+    type: 'test.later',
+    async run(ctx) {
+      for (let i = 1; i <= 50; i++) {
+        ctx.progressLater!(i, `step ${i}`);
+        if (i % 10 === 0) await sleep(30);
+      }
+      ctx.progressLater!(97, 'last step');
+      return {};
+    },
+  });
   let flaky = 0;
   registerTaskHandler({
     type: 'test.flaky',
@@ -90,6 +103,27 @@ describe('tasks', () => {
     // Nothing written after the outcome: the row stays as finished.
     await sleep(300);
     expect(await db.prisma.task.findUniqueOrThrow({ where: { id: t.id } })).toMatchObject({ progress: 100, updatedAt: done.updatedAt });
+  });
+
+  it('writes agent progress at most once per gap, and its last value lands before the outcome', async () => {
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    try {
+      await listener.query('LISTEN vz_task');
+      const t = await enqueueTask(db.prisma, { type: 'test.later', ctid: 104, params: {} });
+      let writes = 0;
+      listener.on('notification', (n) => { if (n.payload === t.id) writes += 1; });
+      const [done] = await waitDone([t.id]);
+      // ~150 ms of progress calls: the first write at once, then at most one per 250 ms, then the pending one at flush.
+      expect(done).toMatchObject({ status: 'succeeded', progress: 100, message: 'last step' });
+      await sleep(300);
+      // 2-3 progress writes + the outcome's NOTIFY, not 51 progress writes.
+      expect(writes).toBeGreaterThanOrEqual(2);
+      expect(writes).toBeLessThanOrEqual(5);
+      expect(await db.prisma.task.findUniqueOrThrow({ where: { id: t.id } })).toMatchObject({ progress: 100, updatedAt: done.updatedAt });
+    } finally {
+      await listener.end();
+    }
   });
 
   it('runs tasks of one VE strictly in order while another VE runs alongside', async () => {

@@ -11,6 +11,9 @@ const RETRYABLE: ReadonlySet<AppErrorCode> = new Set(['NODE_OFFLINE', 'BUSY']);
 
 const clampPct = (n: number) => Math.max(0, Math.min(100, Math.round(n)));
 
+/** Least time between two progress writes of one task made by progressLater. */
+export const PROGRESS_GAP_MS = 250;
+
 async function notify(prisma: PrismaClient, taskId: string) {
   await prisma.$executeRaw`SELECT pg_notify('vz_task', ${taskId}::text)`;
 }
@@ -25,6 +28,15 @@ function taskWriter(prisma: PrismaClient, taskId: string) {
   let chain: Promise<void> = Promise.resolve();
   let pending: { pct: number; message?: string } | null = null;
   let queued: Promise<void> | null = null;
+  // progressLater: a write held back until PROGRESS_GAP_MS after the last one (each is an UPDATE + NOTIFY).
+  let lastWrite = 0;
+  let later: NodeJS.Timeout | undefined;
+  const writeNow = () => {
+    if (later) clearTimeout(later);
+    later = undefined;
+    queued ??= enqueue(writeProgress);
+    return queued;
+  };
   // A failed write is logged and never rejects: progress and log lines must not fail the task.
   const enqueue = (op: () => Promise<unknown>): Promise<void> => {
     chain = chain.then(op).then(() => undefined, (err) => logger.warn({ err, taskId }, 'task progress/log write failed'));
@@ -35,6 +47,7 @@ function taskWriter(prisma: PrismaClient, taskId: string) {
     pending = null;
     queued = null; // calls from now on need a write of their own
     if (!p) return;
+    lastWrite = Date.now();
     await prisma.$executeRaw`WITH u AS (
         UPDATE "Task" SET "progress" = ${clampPct(p.pct)}, "message" = COALESCE(${p.message ?? null}::text, "message"), "updatedAt" = now()
         WHERE "id" = ${taskId} RETURNING "id")
@@ -43,15 +56,21 @@ function taskWriter(prisma: PrismaClient, taskId: string) {
   return {
     progress(pct: number, message?: string): Promise<void> {
       pending = { pct, message: message ?? pending?.message };
-      queued ??= enqueue(writeProgress);
-      return queued;
+      return writeNow();
+    },
+    progressLater(pct: number, message?: string): void {
+      pending = { pct, message: message ?? pending?.message };
+      if (queued || later) return; // the write already on its way takes this value
+      const wait = lastWrite + PROGRESS_GAP_MS - Date.now();
+      if (wait <= 0) void writeNow();
+      else later = setTimeout(writeNow, wait);
     },
     log(line: string, level: 'info' | 'warn' | 'error'): Promise<void> {
       return enqueue(() => prisma.$executeRaw`WITH i AS (
           INSERT INTO "TaskLog" ("taskId", "line", "level") VALUES (${taskId}, ${line.slice(0, 4000)}, ${level}) RETURNING "taskId")
         SELECT pg_notify('vz_task', "taskId") FROM i`);
     },
-    flush: () => chain,
+    flush: () => (later ? writeNow() : chain).then(() => chain),
   };
 }
 
@@ -67,6 +86,7 @@ function context(prisma: PrismaClient, task: Task, attempt: number, maxAttempts:
     isLastAttempt: attempt >= maxAttempts,
     log: (line, level = 'info') => w.log(line, level),
     progress: (pct, message) => w.progress(pct, message),
+    progressLater: (pct, message) => w.progressLater(pct, message),
     flush: w.flush,
   };
 }

@@ -21,7 +21,12 @@ export function taskCallOptions(ctx: TaskContext, step: string, span: [number, n
     // One journal entry per agent call of the task: a re-run of the task repeats each step's id.
     opId: `${ctx.opId}:${step}`,
     onNotification: (n: Notification) => {
-      if (n.method === 'progress') void ctx.progress(lo + ((hi - lo) * n.params.pct) / 100, n.params.message);
+      if (n.method === 'progress') {
+        const pct = lo + ((hi - lo) * n.params.pct) / 100;
+        // Nobody awaits an agent's progress: at most one write per gap, the latest value winning.
+        if (ctx.progressLater) ctx.progressLater(pct, n.params.message);
+        else void ctx.progress(pct, n.params.message);
+      }
       else if (n.method === 'log') void ctx.log(n.params.line);
     },
   };
