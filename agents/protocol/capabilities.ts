@@ -29,11 +29,13 @@ export const FEATURES = {
   veListDelta: 've-list-delta',
   /** template.recipes exists and template.build takes any of its names (debian-11, debian-13...), not only busybox/debian-12. */
   templateRecipes: 'template-recipes',
+  /** migrate.send{track, changedOnly}: the final pass sends only what changed since the first (rsync --files-from), and the receiver accepts it. */
+  migrateChangedOnly: 'migrate-changed-only',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];
 /** Features every agent of this version has; the others depend on the host and are probed. */
-export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping, FEATURES.veListDelta, FEATURES.templateRecipes];
+export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping, FEATURES.veListDelta, FEATURES.templateRecipes, FEATURES.migrateChangedOnly];
 
 /** Storage backend names in `hello.capabilities.storage`. */
 export const STORAGE_BACKENDS = ['ext4-image', 'dir'] as const;
