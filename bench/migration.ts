@@ -167,9 +167,12 @@ try {
       await new Promise((res) => setTimeout(res, 100));
     }
     if (task.status !== 'succeeded') throw new Error(`migration failed: ${task.error}`);
-    const res = task.result as { pauseMs: number; timings: Array<{ phase: string; ms: number }> };
+    const res = task.result as { pauseMs: number; timings: Array<{ phase: string; ms: number }>; passes?: Array<{ selection?: { mode: string; listed?: number; walkMs?: number; reason?: string } }> };
     const inPause = ['freeze', 'final-copy', 'verify', 'commit', 'start-on-target'];
-    agent.push({ pause: res.pauseMs, phases: res.timings.filter((x) => inPause.includes(x.phase)).map((x) => `${x.phase} ${x.ms}`).join(', ') });
+    // What the final pass sent: the entries changed since pass 1 (and the walk that found them), or the whole tree.
+    const sel = res.passes?.[1]?.selection;
+    const sent = !sel ? '' : sel.mode === 'changed' ? `; final pass: ${sel.listed} entries listed, walk ${sel.walkMs} ms` : `; final pass: whole tree (${sel.reason})`;
+    agent.push({ pause: res.pauseMs, phases: res.timings.filter((x) => inPause.includes(x.phase)).map((x) => `${x.phase} ${x.ms}`).join(', ') + sent });
     log(`round ${i + 1} ${s.name} -> ${t.name}: hand ${round(hand[i].pause, 0)} ms, agents ${res.pauseMs} ms (${agent[i].phases})`);
     [s, t] = [t, s];
   }
@@ -181,6 +184,7 @@ try {
     `migration pause, ${used} MB root, ${CHANGED} MiB changed after the first copy, ${ROUNDS} rounds (alternating direction); ${uptime}`,
     table(['round', 'hand ms', 'hand freeze/rsync/stop/start', 'agents ms', 'agents phases (ms; start-on-target includes the source copy kept after the start)'], rowsOut),
     `median pause: hand-run ${round(h, 0)} ms, agents ${round(a, 0)} ms, ratio ${round(a / h, 2)} (goal: < 1000 ms and <= 1.2)`,
+    `spread: hand-run ${round(Math.min(...hand.map((x) => x.pause)), 0)}-${round(Math.max(...hand.map((x) => x.pause)), 0)} ms, agents ${Math.min(...agent.map((x) => x.pause))}-${Math.max(...agent.map((x) => x.pause))} ms; at the end: ${(await sh('uptime')).stdout.trim()}`,
   ].join('\n');
   process.stdout.write(`${out}\n`);
 } finally {

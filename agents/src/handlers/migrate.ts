@@ -16,6 +16,8 @@ import { checkpointHandlers } from './checkpoint';
 import { checkpointForMigration, restoreFromMigrationDump } from '../criu/migrate';
 
 const veOf = (p: { ctid: number }) => p.ctid;
+/** File times come from a clock that lags by up to a tick: a margin well above one. */
+const QUIET_SLACK_MS = 100;
 
 const describe = defineHandler({
   method: 'migrate.describe',
@@ -65,13 +67,15 @@ const manifest = defineHandler({
   method: 'migrate.manifest',
   async run(p, ctx) {
     const rt = runtimeOf(ctx);
-    const build = async (root: string) => {
+    const build = async (root: string, quiet = false) => {
       // Before the syncfs: a page dirtied through a mapping after it moves the file's times, and the cache then skips it.
       const startedAt = Date.now();
       if (p.flush) await run('sync', ['-f', root], { allowFail: true, timeoutMs: 600_000 });
-      return buildManifest(root, { listing: p.listing, startedAt });
+      // quiet: only the receiver writes a prepared target and it has finished, so every key is final (bar the
+      // coarse file clock's tick): the files the copy wrote last are not read again in the pause.
+      return buildManifest(root, { listing: p.listing, startedAt, ...(quiet ? { settledAt: startedAt - QUIET_SLACK_MS } : {}) });
     };
-    if (p.side === 'target') return build(await preparedRoot(rt, p.ctid));
+    if (p.side === 'target') return build(await preparedRoot(rt, p.ctid), true);
     // Frozen by this migration: the tree cannot change, so the walk the final copy's change list made is this one too.
     const marker = p.flush ? undefined : await readSourceMarker(ctx.vzroot, p.ctid);
     if (marker?.frozen) return withRootMounted(rt, p.ctid, ctx.undo, async (root) => buildManifest(root, { listing: p.listing, walked: await frozenWalk(root, marker.at) }));

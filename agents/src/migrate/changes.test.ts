@@ -66,7 +66,7 @@ describe('final pass: only what changed since the baseline', () => {
     expect(sel.list).toEqual(['.', 'R/', 'R/k/', 'R/k/l/', 'a/', 'a/x', 'a/y', 'b/', 'keep/f3']);
     const list = path.join(dir, 'list');
     await writeFile(list, sel.list.join('\0') + '\0');
-    await sh('rsync', [...rsyncOptions(0, list), `${src}/`, `${dst}/`]);
+    await sh('rsync', [...rsyncOptions(0, list, true), `${src}/`, `${dst}/`]);
     expect(await digest(dst)).toBe(await digest(src));
     expect(await readFile(path.join(dst, 'R/k/l/deeper'), 'utf8')).toBe('k l deeper');
     await expect(readFile(path.join(dst, 'b/gone'))).rejects.toThrow(/ENOENT/);

@@ -138,10 +138,14 @@ export function frozenWalk(root: string, token: string): Promise<Walked> {
   return walk;
 }
 
-/** The manifest of `root`; `walked`: a walk of the same unchanged tree (see frozenWalk) instead of a new one. */
-export async function buildManifest(root: string, o: { concurrency?: number; listing?: boolean; startedAt?: number; walked?: Walked } = {}): Promise<Manifest> {
+/**
+ * The manifest of `root`; `walked`: a walk of the same unchanged tree (see frozenWalk) instead of a new one.
+ * `settledAt`: hashes of files last changed before it are remembered (default: RACY_MS before `startedAt`);
+ * later only for a tree no writer is active in.
+ */
+export async function buildManifest(root: string, o: { concurrency?: number; listing?: boolean; startedAt?: number; settledAt?: number; walked?: Walked } = {}): Promise<Manifest> {
   const concurrency = o.concurrency ?? 4;
-  const settledNs = BigInt((o.startedAt ?? Date.now()) - RACY_MS) * 1_000_000n;
+  const settledNs = BigInt(o.settledAt ?? (o.startedAt ?? Date.now()) - RACY_MS) * 1_000_000n;
   const t0 = Date.now();
   const known = cache.get(root) ?? new Map<string, { key: string; sum: string }>();
   const fresh = new Map<string, { key: string; sum: string }>();

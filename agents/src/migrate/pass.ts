@@ -25,7 +25,9 @@ async function selectChanges(vzroot: string, ctid: number, root: string): Promis
  * reason in `selection`; an empty list sends nothing (the verify that follows still compares all).
  */
 export async function copyPass(vzroot: string, root: string, p: PassInput, live: boolean): Promise<PassResult> {
-  const full = (selection?: Selection) => rsyncTo(vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps, live).then((r) => ({ ...r, ...(selection ? { selection } : {}) }));
+  // The final pass runs in the pause: whole files, no delta checksums (see rsyncOptions).
+  const wholeFiles = !!p.changedOnly;
+  const full = (selection?: Selection) => rsyncTo(vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps, live, { wholeFiles }).then((r) => ({ ...r, ...(selection ? { selection } : {}) }));
   if (p.track && live) await takeBaseline(root);
   if (!p.changedOnly) return full();
   const t0 = Date.now();
@@ -37,7 +39,7 @@ export async function copyPass(vzroot: string, root: string, p: PassInput, live:
   const file = path.join(migrateDir(vzroot), `${p.ctid}.changed`);
   await writeFile(file, sel.list.join('\0') + '\0', { mode: 0o600 });
   try {
-    const r = await rsyncTo(vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps, live, file);
+    const r = await rsyncTo(vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps, live, { filesFrom: file, wholeFiles });
     return { ...r, ms: r.ms + walkMs, selection };
   } finally {
     await rm(file, { force: true });

@@ -8,10 +8,10 @@ import { readTargetMarker, recvPidFile } from './state';
 
 // --no-r: a final pass with --files-from (only the names changed since the first pass) turns recursion off.
 const LONG_OPTS = new Set(['--delete', '--numeric-ids', '--inplace', '--stats', '--no-r']);
-// The short-option cluster `rsync -aHAX` sends to a receiver (`-lHogDtpAXre.iLsfxCIvu`), with
-// --files-from `-ldHogDtpAXRe.LsfxCIvu` (d: --dirs, R: --relative; the receiver still refuses
-// names that leave its destination); no sender flag.
-const SHORT_RE = /^-[lHogDtpAXrdR]+e\.[A-Za-z]+$/;
+// The short-option cluster `rsync -aHAX` sends to a receiver (`-lHogDtpAXre.iLsfxCIvu`), in a final
+// pass with --files-from and --whole-file `-ldWHogDtpAXRe.LsfxCIvu` (d: --dirs, R: --relative, the
+// receiver still refuses names that leave its destination; W: no delta); no sender flag.
+const SHORT_RE = /^-[lHogDtpAXrdRW]+e\.[A-Za-z]+$/;
 
 /**
  * Checks the command the client asked sshd for (SSH_ORIGINAL_COMMAND) and returns the argv for
