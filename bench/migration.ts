@@ -2,6 +2,9 @@
 // vs a hand-run `rsync + freeze + rsync + stop + start` of the same VE data between the same two test nodes,
 // in one run. Rounds alternate direction (A->B, B->A, ...); both methods run in every round.
 // Run: npx tsx bench/migration.ts [--rounds 3] [--mb 200] [--changed-mb 8]
+// Beside other runs on one machine, move its names and addresses (defaults: random ctid 60000-69999,
+// 10.199.6.0/24, bridges vzmg*, /tmp/vz-mig-*, sshd on a random 127.0.0.x), e.g.
+//   --ctids 65000-65999 --net 10.199.165 --bridge vzht --tmp /tmp/ht-mig- --loopback 127.0.165
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -26,8 +29,12 @@ const CHANGED = Number(args['changed-mb'] ?? 8);
 const MiB = 2 ** 20;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const R = runId();
-const ctid = randomInt(60000, 70000);
-const ip = `10.199.6.${randomInt(10, 250)}`;
+const [ctidLo, ctidHi] = String(args.ctids ?? '60000-69999').split('-').map(Number);
+const ctid = randomInt(ctidLo, ctidHi + 1);
+const NET = String(args.net ?? '10.199.6');
+const ip = `${NET}.${randomInt(10, 250)}`;
+const TMP = String(args.tmp ?? '/tmp/vz-mig-');
+const space = { bridgePrefix: args.bridge as string | undefined, tmpPrefix: TMP, loopback3: args.loopback as string | undefined };
 
 /** ~MB of a distro-like tree: many small files (the file-list cost) plus some large ones. */
 async function fillRoot(root: string, mb: number) {
@@ -111,16 +118,16 @@ async function handRun(s: MigTestNode, t: MigTestNode) {
   return r;
 }
 
-const tplDir = mkdtempSync(`/tmp/vz-mig-${R}-tpl-`);
-const pgDir = mkdtempSync(`/tmp/vz-mig-${R}-pg-`);
+const tplDir = mkdtempSync(`${TMP}${R}-tpl-`);
+const pgDir = mkdtempSync(`${TMP}${R}-pg-`);
 let A: MigTestNode | undefined;
 let B: MigTestNode | undefined;
 const stopAll: Array<() => Promise<unknown>> = [];
 try {
   const uptime = (await sh('uptime')).stdout.trim();
   const tpl = await buildAgentAndTemplate(tplDir);
-  A = await makeMigNode(R, 'a', tpl);
-  B = await makeMigNode(R, 'b', tpl);
+  A = await makeMigNode(R, 'a', tpl, space);
+  B = await makeMigNode(R, 'b', tpl, space);
   const { url, prisma } = await benchDatabase(pgDir, stopAll);
   await runMigrations({ connectionString: url });
   registerMigrateTasks();
@@ -134,9 +141,9 @@ try {
   const mkNode = (n: MigTestNode) => prisma.node.create({ data: { name: n.name, address: n.sshd.host, sshPort: n.sshd.port, sshUser: n.account.name, transport: 'local', vzroot: n.vzroot, hostKey: n.sshd.hostPublicKey, state: 'online' } });
   const rows = new Map<MigTestNode, Node>([[A, await mkNode(A)], [B, await mkNode(B)]]);
   const template = await prisma.template.create({ data: { name: `busybox-${R}`, os: 'busybox', version: '1', arch: 'x86_64', sizeBytes: 1n, sha256: '0'.repeat(64) } });
-  const pool = await prisma.ipPool.create({ data: { name: `mig-${R}`, cidr: '10.199.6.0/24', family: 4, gateway: '10.199.6.1', prefix: 24, nodes: { connect: [{ id: rows.get(A)!.id }, { id: rows.get(B)!.id }] } } });
+  const pool = await prisma.ipPool.create({ data: { name: `mig-${R}`, cidr: `${NET}.0/24`, family: 4, gateway: `${NET}.1`, prefix: 24, nodes: { connect: [{ id: rows.get(A)!.id }, { id: rows.get(B)!.id }] } } });
   await agentOf(rows.get(A)!).call('ve.create', {
-    ctid, ostemplate: 'busybox', hostname: `bench${ctid}.test`, ips: [`${ip}/24`], gateway: '10.199.6.1',
+    ctid, ostemplate: 'busybox', hostname: `bench${ctid}.test`, ips: [`${ip}/24`], gateway: `${NET}.1`,
     ram: 256 * MiB, numproc: 128, diskspace: 1024 * MiB, diskinodes: 131072, start: true,
   }, { opId: `bench-create-${ctid}` });
   const ve = await prisma.ve.create({ data: { ctid, hostname: `bench${ctid}.test`, nodeId: rows.get(A)!.id, templateId: template.id, state: 'running' } });
@@ -160,9 +167,12 @@ try {
       await new Promise((res) => setTimeout(res, 100));
     }
     if (task.status !== 'succeeded') throw new Error(`migration failed: ${task.error}`);
-    const res = task.result as { pauseMs: number; timings: Array<{ phase: string; ms: number }> };
+    const res = task.result as { pauseMs: number; timings: Array<{ phase: string; ms: number }>; passes?: Array<{ selection?: { mode: string; listed?: number; walkMs?: number; reason?: string } }> };
     const inPause = ['freeze', 'final-copy', 'verify', 'commit', 'start-on-target'];
-    agent.push({ pause: res.pauseMs, phases: res.timings.filter((x) => inPause.includes(x.phase)).map((x) => `${x.phase} ${x.ms}`).join(', ') });
+    // What the final pass sent: the entries changed since pass 1 (and the walk that found them), or the whole tree.
+    const sel = res.passes?.[1]?.selection;
+    const sent = !sel ? '' : sel.mode === 'changed' ? `; final pass: ${sel.listed} entries listed, walk ${sel.walkMs} ms` : `; final pass: whole tree (${sel.reason})`;
+    agent.push({ pause: res.pauseMs, phases: res.timings.filter((x) => inPause.includes(x.phase)).map((x) => `${x.phase} ${x.ms}`).join(', ') + sent });
     log(`round ${i + 1} ${s.name} -> ${t.name}: hand ${round(hand[i].pause, 0)} ms, agents ${res.pauseMs} ms (${agent[i].phases})`);
     [s, t] = [t, s];
   }
@@ -174,6 +184,7 @@ try {
     `migration pause, ${used} MB root, ${CHANGED} MiB changed after the first copy, ${ROUNDS} rounds (alternating direction); ${uptime}`,
     table(['round', 'hand ms', 'hand freeze/rsync/stop/start', 'agents ms', 'agents phases (ms; start-on-target includes the source copy kept after the start)'], rowsOut),
     `median pause: hand-run ${round(h, 0)} ms, agents ${round(a, 0)} ms, ratio ${round(a / h, 2)} (goal: < 1000 ms and <= 1.2)`,
+    `spread: hand-run ${round(Math.min(...hand.map((x) => x.pause)), 0)}-${round(Math.max(...hand.map((x) => x.pause)), 0)} ms, agents ${Math.min(...agent.map((x) => x.pause))}-${Math.max(...agent.map((x) => x.pause))} ms; at the end: ${(await sh('uptime')).stdout.trim()}`,
   ].join('\n');
   process.stdout.write(`${out}\n`);
 } finally {

@@ -31,11 +31,13 @@ export const FEATURES = {
   templateRecipes: 'template-recipes',
   /** template.receive.* (the panel pushes a template into the cache) and template.read exist. */
   templateReceive: 'template-receive',
+  /** migrate.send{track, changedOnly}: the final pass sends only what changed since the first (rsync --files-from), and the receiver accepts it. */
+  migrateChangedOnly: 'migrate-changed-only',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];
 /** Features every agent of this version has; the others depend on the host and are probed. */
-export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping, FEATURES.veListDelta, FEATURES.templateRecipes, FEATURES.templateReceive];
+export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping, FEATURES.veListDelta, FEATURES.templateRecipes, FEATURES.templateReceive, FEATURES.migrateChangedOnly];
 
 /** Storage backend names in `hello.capabilities.storage`. */
 export const STORAGE_BACKENDS = ['ext4-image', 'dir'] as const;

@@ -39,6 +39,8 @@ export const SendResult = z.object({
   filesTransferred: z.number().int().nonnegative(),
   bytesTransferred: z.number().int().nonnegative(),
   totalBytes: z.number().int().nonnegative(),
+  /** changedOnly passes: what was sent, the changed names or the whole tree, and why the whole tree. */
+  selection: z.object({ mode: z.enum(['changed', 'full']), listed: z.number().int().nonnegative().optional(), entries: z.number().int().nonnegative().optional(), reason: z.string().optional(), walkMs: z.number().nonnegative().optional() }).optional(),
 });
 
 const status = z.enum(['running', 'stopped', 'suspended', 'starting', 'stopping', 'unknown']);
@@ -80,6 +82,10 @@ export const migrateMethods = {
       privateKey: z.string().min(1).max(16_384),
       /** rsync --bwlimit in KiB/s, 0 = unlimited. */
       bwlimitKBps: z.number().int().min(0).max(10_000_000).default(0),
+      /** First pass of a running VE: take the change baseline before copying (feature migrate-changed-only). */
+      track: z.boolean().optional(),
+      /** Final pass of a frozen VE: send only what changed since the baseline; the whole tree when it cannot be trusted. */
+      changedOnly: z.boolean().optional(),
     }),
     result: SendResult,
     mutating: true,

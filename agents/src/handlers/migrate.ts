@@ -7,15 +7,17 @@ import { lxcState } from '../lxc/lxc-cli';
 import { veStatus } from '../lxc/power';
 import { vePaths } from '../sys/paths';
 import { run } from '../sys/exec';
-import { buildManifest } from '../migrate/manifest';
-import { rsyncTo } from '../migrate/send';
+import { buildManifest, frozenWalk } from '../migrate/manifest';
+import { copyPass } from '../migrate/pass';
 import { abortSource, describeVe, finishSource, freezeForMigration, purgeMigrated, stopSource, withRootMounted } from '../migrate/source';
 import { abortTarget, commitTarget, preparedRoot, prepareTarget } from '../migrate/target';
-import { readTargetMarker } from '../migrate/state';
+import { readSourceMarker, readTargetMarker } from '../migrate/state';
 import { checkpointHandlers } from './checkpoint';
 import { checkpointForMigration, restoreFromMigrationDump } from '../criu/migrate';
 
 const veOf = (p: { ctid: number }) => p.ctid;
+/** File times come from a clock that lags by up to a tick: a margin well above one. */
+const QUIET_SLACK_MS = 100;
 
 const describe = defineHandler({
   method: 'migrate.describe',
@@ -45,8 +47,10 @@ const send = defineHandler({
     // Only a RUNNING VE changes under the copy (pass 1 of a live migration); a frozen or stopped one
     // must copy completely. The final pass is in the pause: no extra lxc-info there.
     const live = p.pass === 1 && (await lxcState(p.ctid, vePaths(ctx.vzroot, p.ctid).lxcpath)) === 'RUNNING';
-    const { partial, ...r } = await withRootMounted(rt, p.ctid, ctx.undo, (root) => rsyncTo(ctx.vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps, live));
-    ctx.log(`pass ${p.pass}: ${r.filesTransferred} files, ${r.bytesTransferred} bytes in ${r.ms} ms${partial ? ` (partial: ${partial}; the frozen pass copies the rest)` : ''}`);
+    const { partial, ...r } = await withRootMounted(rt, p.ctid, ctx.undo, (root) => copyPass(ctx.vzroot, root, p, live));
+    const sel = r.selection;
+    const what = !sel ? '' : sel.mode === 'changed' ? ` (changed since pass 1: ${sel.listed} of ${sel.entries} entries listed, walk ${sel.walkMs} ms)` : ` (whole tree rescanned: ${sel.reason})`;
+    ctx.log(`pass ${p.pass}: ${r.filesTransferred} files, ${r.bytesTransferred} bytes in ${r.ms} ms${what}${partial ? ` (partial: ${partial}; the frozen pass copies the rest)` : ''}`);
     return { pass: p.pass, ...r };
   },
   recover: async () => ({ outcome: 'rerun' }), // rsync converges: running it again is safe
@@ -63,13 +67,18 @@ const manifest = defineHandler({
   method: 'migrate.manifest',
   async run(p, ctx) {
     const rt = runtimeOf(ctx);
-    const build = async (root: string) => {
+    const build = async (root: string, quiet = false) => {
       // Before the syncfs: a page dirtied through a mapping after it moves the file's times, and the cache then skips it.
       const startedAt = Date.now();
       if (p.flush) await run('sync', ['-f', root], { allowFail: true, timeoutMs: 600_000 });
-      return buildManifest(root, { listing: p.listing, startedAt });
+      // quiet: only the receiver writes a prepared target and it has finished, so every key is final (bar the
+      // coarse file clock's tick): the files the copy wrote last are not read again in the pause.
+      return buildManifest(root, { listing: p.listing, startedAt, ...(quiet ? { settledAt: startedAt - QUIET_SLACK_MS } : {}) });
     };
-    if (p.side === 'target') return build(await preparedRoot(rt, p.ctid));
+    if (p.side === 'target') return build(await preparedRoot(rt, p.ctid), true);
+    // Frozen by this migration: the tree cannot change, so the walk the final copy's change list made is this one too.
+    const marker = p.flush ? undefined : await readSourceMarker(ctx.vzroot, p.ctid);
+    if (marker?.frozen) return withRootMounted(rt, p.ctid, ctx.undo, async (root) => buildManifest(root, { listing: p.listing, walked: await frozenWalk(root, marker.at) }));
     return withRootMounted(rt, p.ctid, ctx.undo, build);
   },
 });

@@ -26,6 +26,7 @@ const WALK_SLICE = 64;
 /** Forget cached hashes of a root (its migration ended). */
 export const dropManifestCache = (root: string): void => {
   cache.delete(root);
+  frozenWalks.delete(root);
 };
 
 /** Stands for a file that was no longer the one the walk saw: never cached, never equal to a real sum. */
@@ -62,6 +63,15 @@ async function hashFile(file: string, want: { dev: bigint; ino: bigint; size: bi
   }
 }
 
+/** One regular file the walk saw, with what its content hash is cached under. */
+interface WalkedFile { rel: string; head: string; key: string; changedNs: bigint; id: { dev: bigint; ino: bigint; size: bigint } }
+
+/** What the walk saw of an entry: enough for the change list of the final copy (changes.ts). */
+export interface WalkedEntry { rel: string; dir: boolean; ino: bigint; changedNs: bigint }
+
+/** One walk of a root: the manifest lines of everything but regular files, the files to hash, every entry. */
+export interface Walked { lines: string[]; files: WalkedFile[]; entries: WalkedEntry[]; unsettled: number }
+
 /**
  * Walks `root` without following symlinks and describes every entry by type, mode, owner, size
  * and content (sha256 for files, target for links, rdev for devices). Times are left out: rsync
@@ -70,16 +80,11 @@ async function hashFile(file: string, want: { dev: bigint; ino: bigint; size: bi
  * on `root`'s own filesystem: an entry on any other device (the host's /, /proc) is not entered
  * or read, only noted as changed (the frozen pass that verifies the copy sees the settled tree).
  */
-export async function buildManifest(root: string, o: { concurrency?: number; listing?: boolean; startedAt?: number } = {}): Promise<Manifest> {
-  const concurrency = o.concurrency ?? 4;
-  const settledNs = BigInt((o.startedAt ?? Date.now()) - RACY_MS) * 1_000_000n;
-  const t0 = Date.now();
+export async function walkRoot(root: string): Promise<Walked> {
   const lines: string[] = [];
-  const files: { rel: string; head: string; key: string; changedNs: bigint; id: { dev: bigint; ino: bigint; size: bigint } }[] = [];
-  const known = cache.get(root) ?? new Map<string, { key: string; sum: string }>();
-  const fresh = new Map<string, { key: string; sum: string }>();
-  let hashed = 0;
-  let bytes = 0;
+  const files: WalkedFile[] = [];
+  const entries: WalkedEntry[] = [];
+  let unsettled = 0;
   const rootDev = (await lstat(root, { bigint: true })).dev;
   const walk = async (rel: string): Promise<void> => {
     const abs = path.join(root, rel);
@@ -89,9 +94,12 @@ export async function buildManifest(root: string, o: { concurrency?: number; lis
     });
     if (!st || st.dev !== rootDev) {
       lines.push(`? ${CHANGED} ${rel}`);
+      unsettled += 1;
       return;
     }
     const head = `${(st.mode & 0o7777n).toString(8)} ${st.uid}:${st.gid}`;
+    const changedNs = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+    entries.push({ rel, dir: st.isDirectory(), ino: st.ino, changedNs });
     if (st.isDirectory()) {
       lines.push(`d ${head} ${rel || '.'}`);
       // Siblings in parallel, a slice at a time: the pause waits on this walk, and one lstat
@@ -101,8 +109,6 @@ export async function buildManifest(root: string, o: { concurrency?: number; lis
         await Promise.all(names.slice(i, i + WALK_SLICE).map((n) => walk(rel ? `${rel}/${n}` : n)));
       }
     } else if (st.isFile()) {
-      bytes += Number(st.size);
-      const changedNs = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
       files.push({ rel, head: `f ${head} ${st.size}`, key: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, changedNs, id: { dev: st.dev, ino: st.ino, size: st.size } });
     } else if (st.isSymbolicLink()) {
       lines.push(`l ${head} ${rel} -> ${await readlink(abs).catch(() => CHANGED)}`);
@@ -112,6 +118,42 @@ export async function buildManifest(root: string, o: { concurrency?: number; lis
     }
   };
   await walk('');
+  return { lines, files, entries, unsettled };
+}
+
+// One walk per freeze of a source root, shared by the final copy's change list and the verify's
+// manifest (both run in the pause, on 2 cores a second walk would cost as much as the first).
+const frozenWalks = new Map<string, { token: string; walk: Promise<Walked> }>();
+
+/**
+ * The walk of `root` while it is frozen under `token` (the freeze's marker): one walk for every
+ * caller with the same token. Only for a tree nothing writes to; a new freeze has a new token.
+ */
+export function frozenWalk(root: string, token: string): Promise<Walked> {
+  const hit = frozenWalks.get(root);
+  if (hit?.token === token) return hit.walk;
+  const walk = walkRoot(root);
+  frozenWalks.set(root, { token, walk });
+  walk.catch(() => frozenWalks.delete(root));
+  return walk;
+}
+
+/**
+ * The manifest of `root`; `walked`: a walk of the same unchanged tree (see frozenWalk) instead of a new one.
+ * `settledAt`: hashes of files last changed before it are remembered (default: RACY_MS before `startedAt`);
+ * later only for a tree no writer is active in.
+ */
+export async function buildManifest(root: string, o: { concurrency?: number; listing?: boolean; startedAt?: number; settledAt?: number; walked?: Walked } = {}): Promise<Manifest> {
+  const concurrency = o.concurrency ?? 4;
+  const settledNs = BigInt(o.settledAt ?? (o.startedAt ?? Date.now()) - RACY_MS) * 1_000_000n;
+  const t0 = Date.now();
+  const known = cache.get(root) ?? new Map<string, { key: string; sum: string }>();
+  const fresh = new Map<string, { key: string; sum: string }>();
+  let hashed = 0;
+  const w = o.walked ?? await walkRoot(root);
+  const lines = [...w.lines];
+  const files = w.files;
+  const bytes = files.reduce((n, f) => n + Number(f.id.size), 0);
   let next = 0;
   const worker = async () => {
     while (next < files.length) {

@@ -20,6 +20,13 @@ describe('rsync-recv command check', () => {
     expect(validateRecvCommand(ok.replace('--timeout=60', '--timeout=60 -@5'), root)).toMatchObject({ ok: false });
   });
 
+  it('accepts the final pass that sends only the changed names (--files-from: no -r, --dirs and --relative; --whole-file)', () => {
+    const changed = `rsync --server -ldWHogDtpAXRe.LsfxCIvu --no-r --timeout=60 --delete --stats -@-1 --numeric-ids --inplace . ${root}/`;
+    expect(validateRecvCommand(changed, root)).toMatchObject({ ok: true });
+    expect(validateRecvCommand(changed.replace('-ldWHog', '-ldWHogs'), root)).toMatchObject({ ok: false });
+    expect(validateRecvCommand(changed.replace('--no-r', '--files-from=/etc/shadow'), root)).toMatchObject({ ok: false });
+  });
+
   it('accepts the bandwidth limit migrate.send may pass', () => {
     expect(validateRecvCommand(ok.replace('--timeout=60', '--timeout=60 --bwlimit=8000'), root)).toMatchObject({ ok: true });
   });

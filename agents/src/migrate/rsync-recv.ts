@@ -6,9 +6,12 @@ import { mountPointSource } from '../storage/image';
 import { vePaths } from '../sys/paths';
 import { readTargetMarker, recvPidFile } from './state';
 
-const LONG_OPTS = new Set(['--delete', '--numeric-ids', '--inplace', '--stats']);
-// The short-option cluster `rsync -aHAX` sends to a receiver (`-lHogDtpAXre.iLsfxCIvu`); no sender flag.
-const SHORT_RE = /^-[lHogDtpAXr]+e\.[A-Za-z]+$/;
+// --no-r: a final pass with --files-from (only the names changed since the first pass) turns recursion off.
+const LONG_OPTS = new Set(['--delete', '--numeric-ids', '--inplace', '--stats', '--no-r']);
+// The short-option cluster `rsync -aHAX` sends to a receiver (`-lHogDtpAXre.iLsfxCIvu`), in a final
+// pass with --files-from and --whole-file `-ldWHogDtpAXRe.LsfxCIvu` (d: --dirs, R: --relative, the
+// receiver still refuses names that leave its destination; W: no delta); no sender flag.
+const SHORT_RE = /^-[lHogDtpAXrdRW]+e\.[A-Za-z]+$/;
 
 /**
  * Checks the command the client asked sshd for (SSH_ORIGINAL_COMMAND) and returns the argv for

@@ -12,6 +12,7 @@ import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import type { Undo } from '../sys/undo';
 import { closeChannel } from './channel';
+import { dropBaseline } from './changes';
 import { dropManifestCache } from './manifest';
 import { migratedName, readSourceMarker, removeSourceMarker, writeSourceMarker } from './state';
 
@@ -68,6 +69,7 @@ export async function abortSource(rt: Runtime, ctid: number): Promise<{ ctid: nu
   }
   await removeSourceMarker(rt.vzroot, ctid);
   dropManifestCache(p.root);
+  dropBaseline(p.root);
   await closeChannel(rt.vzroot, ctid);
   const s = await veStatus(rt, ctid).catch(() => ({ status: 'unknown' as const }));
   return { ctid, thawed, status: s.status };
@@ -140,6 +142,7 @@ export async function finishSource(rt: Runtime, ctid: number, keepHours: number)
   await releaseIdRange(rt.vzroot, c.idmap.uid);
   await removeSourceMarker(rt.vzroot, ctid);
   dropManifestCache(p.root);
+  dropBaseline(p.root);
   return { ctid, migratedName: name, keepUntil, ms: Date.now() - t0 };
 }
 

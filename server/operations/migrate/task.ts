@@ -1,5 +1,5 @@
 // The `ve.migrate` task: named phases, each with its cleanup; the commit is one DB transaction.
-import type { Notification } from '@/agents/protocol';
+import { FEATURES, type Notification } from '@/agents/protocol';
 import type { Node, PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import type { AgentClient } from '@/server/nodes/client';
@@ -187,7 +187,12 @@ async function migrateOnce(ctx: TaskContext, p: VeMigrateParams, m: Migration, r
       }, callOpts(ctx, 'prepare'));
     });
     const sendTarget = { host: target.address, port: target.sshPort, user: target.sshUser, hostKey: target.hostKey!, root: prep.root };
-    const send = (pass: number) => src.call('migrate.send', { ctid, pass, target: sendTarget, privateKey: key.privateKey, bwlimitKBps: p.bwlimitKBps ?? 0 }, callOpts(ctx, `send${pass}`));
+    // Two-pass between agents that both know it: the final pass sends only what changed since pass 1 (issue 15).
+    const changedOnly = running && !criu && plan.nodes.every((n) => n.features.includes(FEATURES.migrateChangedOnly));
+    const send = (pass: number) => src.call('migrate.send', {
+      ctid, pass, target: sendTarget, privateKey: key.privateKey, bwlimitKBps: p.bwlimitKBps ?? 0,
+      ...(changedOnly ? (pass === 1 ? { track: true } : { changedOnly: true }) : {}),
+    }, callOpts(ctx, `send${pass}`));
     if (running) {
       sends.push(await phases.run('copy-while-running', async () => {
         const r = await send(1);
