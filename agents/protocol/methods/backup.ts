@@ -34,8 +34,10 @@ import { Ctid } from './ve';
  *   {code,message} when it failed (discard what came). The token is consumed by the first stream.
  *   The tarball's entries are the VE's files under `ve/` (e.g. `ve/etc/passwd`).
  * - Inside the repository a backup's tree is `/ve/...` plus `/manifest.sha256` (sha256sum format),
- *   one snapshot made by one restic run. Agents before that left short-lived `vzpanel-tree`
- *   snapshots on first backups (never listed); ve.backup.forget drops any still there.
+ *   in one snapshot. A first backup (no hash index on the node) also leaves a `vzpanel-tree`
+ *   snapshot: restic stores the tree while the manifest is hashed, then a second run on top of it
+ *   adds the manifest. It shares all its data, is never listed, and ve.backup.forget drops it
+ *   once it is an hour old.
  * - Local snapshots (ve.snapshot.*) are copies of the image on the node (not in restic), listed
  *   with id (uuid), name and time; `maxCount` is the caller's (plan's) cap, enforced at create.
  * - Errors: REPO_UNREACHABLE, REPO_HOST_KEY_MISMATCH, REPO_AUTH_FAILED (SSH refused the key),

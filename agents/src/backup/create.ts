@@ -1,4 +1,4 @@
-// ve.backup.create: point-in-time copy under the VE lock, then its manifest and one restic backup while the VE runs.
+// ve.backup.create: point-in-time copy under the VE lock, then its manifest and restic backup while the VE runs.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,12 +8,12 @@ import type { HandlerContext } from '../daemon/types';
 import { readVe } from '../lxc/ve-store';
 import { run } from '../sys/exec';
 import { isVeError, VeError } from '../sys/errors';
-import { loadLastBackup, saveLastBackup, writeManifest, type HashIndex, type LastBackup } from './manifest';
+import { loadLastBackup, saveLastBackup, writeManifest, type HashIndex, type LastBackup, type ManifestText } from './manifest';
 import { pointInTimeCopy, type PitCopy } from './pit';
 import { withRepo, type RepoAccess } from './repo';
 import { fullSnapshotId, repoAnswers } from './repo-probe';
 import { restic } from './restic';
-import { backupTags, findBackup, listBackups, MANIFEST_NAME, TREE_NAME } from './snapshots';
+import { backupTags, findBackup, listBackups, MANIFEST_NAME, TREE_NAME, TREE_TAG } from './snapshots';
 import { copyRoot, Work } from './work';
 
 type Params = ParamsOf<'ve.backup.create'>;
@@ -43,11 +43,11 @@ interface Summary { snapshot_id?: string; data_added?: number; total_bytes_proce
 /** restic's --time: UTC to the second (restic reads it in TZ, which resticEnv sets to UTC). */
 const resticTime = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
 
-async function upload(ctx: HandlerContext, repo: RepoAccess, work: Work, tags: string[], parent: string | undefined, at: Date): Promise<Summary> {
+async function upload(ctx: HandlerContext, repo: RepoAccess, work: Work, tags: string[], parent: string | undefined, at: Date, targets: string[], signal = ctx.signal): Promise<Summary> {
   let summary: Summary = {};
-  const args = ['backup', '--json', '--host', os.hostname(), '--time', resticTime(at), '--tag', tags.join(','), ...(parent ? ['--parent', parent] : []), TREE_NAME, MANIFEST_NAME];
+  const args = ['backup', '--json', '--host', os.hostname(), '--time', resticTime(at), '--tag', tags.join(','), ...(parent ? ['--parent', parent] : []), ...targets];
   await restic(repo, args, 'backing up', {
-    cwd: work.dir, signal: ctx.signal, timeoutMs: 24 * 3600_000,
+    cwd: work.dir, signal, timeoutMs: 24 * 3600_000,
     onJson: (m) => {
       if (m.message_type === 'summary') summary = m as Summary;
       else if (m.message_type === 'status' && typeof m.percent_done === 'number') ctx.progress(20 + 78 * m.percent_done, 'uploading');
@@ -94,35 +94,69 @@ class Phases {
   toString(): string { return Object.entries(this.ms).map(([k, [w, o, c]]) => `${k} ${w} ms (cpu agent ${o} ms, children ${c} ms)`).join(', '); }
 }
 
+/** Both results, or the first failure once both have stopped reading the mounted copy. */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
+}
+
 /**
- * The manifest first, then one restic run over the tree and the manifest: a single snapshot holds
- * both. Hashing first also pulls the copy's data into the page cache, so restic reads it from
- * memory: the tree is read from disk once. With a hash index from the last backup only changed
- * files are read for the manifest.
+ * The tree and its manifest in one restic snapshot. With a hash index from the last backup only
+ * changed files are read for the manifest: manifest first, then one restic run. Without one (a
+ * first backup) both must read every file, so restic stores the tree while the manifest is hashed
+ * (the page cache serves whichever reads second: the copy is read from disk once, and neither
+ * waits for the other), then a run on top of that tree-only snapshot adds the manifest, reading
+ * no file data again. The tree-only snapshot shares all its data, is never listed, and
+ * ve.backup.forget drops it an hour later (repo-admin.ts).
  */
 async function treeAndManifest(ctx: HandlerContext, repo: RepoAccess, work: Work, last: LastBackup, tags: (digest: string) => string[], phases: Phases) {
   const fresh: HashIndex = new Map();
+  const hash = () => writeManifest(path.join(work.dir, TREE_NAME), path.join(work.dir, MANIFEST_NAME), last.index, fresh);
   // Without a remembered parent, restic lists the repository while the manifest is hashed.
   const parentP = parentOf(repo, work.state.ctid, last);
   parentP.catch(() => undefined); // awaited below; a failed manifest must not leave it unhandled
-  const m = await writeManifest(path.join(work.dir, TREE_NAME), path.join(work.dir, MANIFEST_NAME), last.index, fresh);
-  phases.mark('manifest');
-  let parent = await parentP;
   const at = new Date();
+  let parent: Awaited<typeof parentP>;
+  /** One run against the parent; a remembered parent forgotten since makes restic refuse at once: list and run again. */
+  const store = async (tagList: string[], targets: string[], signal?: AbortSignal) => {
+    parent = await parentP;
+    try {
+      return await upload(ctx, repo, work, tagList, parent.id, at, targets, signal);
+    } catch (e) {
+      if (!(parent.remembered && isVeError(e) && e.code === 'SNAPSHOT_NOT_FOUND')) throw e;
+      ctx.log(`the last backup ${parent.id!.slice(0, 8)} is no longer in the repository; using the newest listed one as parent`);
+      parent = await parentOf(repo, work.state.ctid, { index: last.index });
+      return upload(ctx, repo, work, tagList, parent.id, at, targets, signal);
+    }
+  };
+  let tree: Summary | undefined;
+  let m: ManifestText;
   let s: Summary;
-  try {
-    s = await upload(ctx, repo, work, tags(m.digest), parent.id, at);
-  } catch (e) {
-    if (!(parent.remembered && isVeError(e) && e.code === 'SNAPSHOT_NOT_FOUND')) throw e;
-    ctx.log(`the last backup ${parent.id!.slice(0, 8)} is no longer in the repository; using the newest listed one as parent`);
-    parent = await parentOf(repo, work.state.ctid, { index: last.index });
-    s = await upload(ctx, repo, work, tags(m.digest), parent.id, at);
+  if (last.index.size) {
+    m = await hash();
+    phases.mark('manifest');
+    s = await store(tags(m.digest), [TREE_NAME, MANIFEST_NAME]);
+  } else {
+    const stop = new AbortController(); // a failed manifest stops restic's pass early
+    const abort = () => stop.abort();
+    ctx.signal.addEventListener('abort', abort, { once: true });
+    try {
+      // the manifest's failure first: restic's would only be the abort it caused
+      [m, tree] = await both(hash().catch((e: unknown) => { abort(); throw e; }), store([TREE_TAG, `ctid:${work.state.ctid}`], [TREE_NAME], stop.signal));
+    } finally {
+      ctx.signal.removeEventListener('abort', abort);
+    }
+    phases.mark('tree+manifest');
+    s = await upload(ctx, repo, work, tags(m.digest), tree.snapshot_id, at, [TREE_NAME, MANIFEST_NAME]);
   }
   phases.mark('restic');
   const id = (await fullSnapshotId(repo, s.snapshot_id!)) ?? (await findBackup(repo, s.snapshot_id!)).id;
   await saveLastBackup(ctx.vzroot, work.state.ctid, { index: fresh, repo: repo.label, snapshotId: id });
   phases.mark('record');
-  return { m, s, id, parent: parent.id, at };
+  // a first backup's counts are its tree pass's: the run adding the manifest finds every file unchanged
+  return { m, s: tree ? { ...tree, data_added: (tree.data_added ?? 0) + (s.data_added ?? 0) } : s, id, parent: parent!.id, at };
 }
 
 export async function backupVe(p: Params, ctx: HandlerContext): Promise<Result> {

@@ -36,7 +36,7 @@ export async function checkRepo(repo: RepoAccess, readDataPercent: number): Prom
 
 type ForgetParams = ParamsOf<'ve.backup.forget'>;
 
-/** Tree-only passes a first backup could not drop at once (another restic held the repository). */
+/** Tree-only passes of first backups (create.ts): kept an hour, so a backup between its two runs keeps its own. */
 async function dropTreeSnapshots(repo: RepoAccess, ctid?: number): Promise<string[]> {
   const r = await restic(repo, ['snapshots', '--json', '--tag', [TREE_TAG, ...(ctid !== undefined ? [`ctid:${ctid}`] : [])].join(',')], 'listing tree-only passes');
   // an hour old: a first backup still between its two passes must keep its own
