@@ -76,10 +76,14 @@ export function redirectToHttps(httpsPort: number): http.Server {
   });
 }
 
+// Node's default accept backlog (511) drops SYNs when a thousand billing clients connect at once
+// and the loop is busy; they then retry for two minutes and fail. The kernel caps it at somaxconn.
+const LISTEN_BACKLOG = 4096;
+
 const listenOn = (s: http.Server | https.Server, port: number, host: string) =>
   new Promise<number>((resolve, reject) => {
     s.once('error', reject);
-    s.listen(port, host, () => resolve((s.address() as { port: number }).port));
+    s.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve((s.address() as { port: number }).port));
   });
 
 /**

@@ -1,8 +1,8 @@
 // Per-process caches of auth rows (API keys, sessions), so an authenticated request does not cost a
 // database round trip to learn who is asking. Safe only while this process hears every change that
 // could take a right away: database triggers announce them on the vz_console channel ("key:<id>",
-// "user:<id>", "session:<id>"; migrations console_revoke_notify_acct and api_auth_cache_notify_ha)
-// from any process or a hand-run UPDATE. Entries are served only while our one LISTEN connection
+// "user:<id>"; migrations console_revoke_notify_acct and api_auth_cache_notify_ha) from any process
+// or a hand-run UPDATE; other topics ("session:<id>") are dropped only by this process's own writes. Entries are served only while our one LISTEN connection
 // per database is up; losing it empties every cache and sends every lookup to the database again.
 import pg from 'pg';
 import { databaseUrlOf, type PrismaClient } from '@/server/db/client';

@@ -1,5 +1,5 @@
 // What a billing system reads about VEs: one VE in full, the state of many at once.
-import type { Prisma, PrismaClient } from '@/server/db/client';
+import type { PrismaClient } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { readOverrides } from '@/server/services/plans/limits';
 import { requestReinstall } from '@/server/services/ves/requests';
@@ -41,16 +41,21 @@ export async function getBillingVe(prisma: PrismaClient, id: string) {
 
 /** State of many VEs in one call, by id and/or external id; ids that match nothing are listed in notFound. */
 export async function billingStatusMany(prisma: PrismaClient, q: { ids: string[]; externalIds: string[] }) {
-  const which: Prisma.VeWhereInput = { OR: [{ id: { in: q.ids } }, { externalId: { in: q.externalIds } }] };
-  // One round trip: the pending-task counts select the same VEs by a subquery instead of waiting for their ids.
-  const [rows, busy] = await Promise.all([
+  const busyOf = (veIds: string[]) => veIds.length
+    ? prisma.task.groupBy({ by: ['veId'], where: { veId: { in: veIds }, status: { in: ['queued', 'running'] } }, _count: { _all: true } })
+    : Promise.resolve([]);
+  // One round trip when asked by id: the pending-task counts go out with the VE read (a relation
+  // filter instead of the ids planned far worse). VEs found only by external id are counted after.
+  const [rows, busyById] = await Promise.all([
     prisma.ve.findMany({
-      where: which,
+      where: { OR: [{ id: { in: q.ids } }, { externalId: { in: q.externalIds } }] },
       select: { id: true, ctid: true, externalId: true, state: true, hostname: true, suspendedAt: true, suspendReason: true, suspendMode: true, prevPowerState: true, lastError: true, updatedAt: true },
       orderBy: { ctid: 'asc' },
     }),
-    prisma.task.groupBy({ by: ['veId'], where: { ve: { is: which }, status: { in: ['queued', 'running'] } }, _count: { _all: true } }),
+    busyOf(q.ids),
   ]);
+  const asked = new Set(q.ids);
+  const busy = [...busyById, ...(await busyOf(rows.map((r) => r.id).filter((id) => !asked.has(id))))];
   const foundIds = new Set(rows.map((r) => r.id));
   const foundExt = new Set(rows.map((r) => r.externalId));
   const pending = new Map(busy.map((b) => [b.veId, b._count._all]));
