@@ -25,7 +25,12 @@ export default defineConfig({
   resolve: { alias },
   test: {
     projects: [
-      { resolve: { alias }, test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['**/*.int.test.ts', 'node_modules/**', 'e2e/**'] } },
+      {
+        resolve: { alias },
+        // Some unit tests run tar, xz or rsync; the suite runs them beside the node-lane integration files,
+        // where vitest's 5 s default was too short once (an xz upload case took 5.1 s at load 12).
+        test: { name: 'unit', include: ['**/*.test.ts'], exclude: ['**/*.int.test.ts', 'node_modules/**', 'e2e/**'], testTimeout: 30_000 },
+      },
       {
         resolve: { alias },
         test: {
