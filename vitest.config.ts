@@ -24,6 +24,8 @@ const integrationInclude = lane === 'node' || lane === 'db'
 export default defineConfig({
   resolve: { alias },
   test: {
+    // A root option: vitest ignores a sequencer set inside a project.
+    sequence: { sequencer: IntegrationSequencer },
     projects: [
       {
         resolve: { alias },
@@ -42,7 +44,6 @@ export default defineConfig({
           // tried on 2026-12-06 beside the e2e specs it was slower, and a lock test with a time bound failed.
           // `./vz test` instead runs the Postgres-only files in a second vitest beside these (test/lanes.ts).
           maxWorkers: Number(process.env.VZ_TEST_WORKERS ?? 1),
-          sequence: { sequencer: IntegrationSequencer },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
