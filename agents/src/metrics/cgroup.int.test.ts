@@ -17,9 +17,10 @@ const make = () => dirs().forEach((d) => mkdirSync(d));
 const remove = () => dirs().forEach((d) => { try { rmdirSync(d); } catch { /* not made */ } });
 let child: ChildProcess | undefined;
 
-/** A shell moved into the cgroup that burns a little CPU once told to, then sleeps. */
+/** A shell moved into the cgroup that burns CPU once told to, until it is killed (a short burst could end
+ *  between the test's first and second read, and then the counter had no reason to grow). */
 async function busyChild() {
-  child = spawn('sh', ['-c', 'read x; i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; exec sleep 60'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  child = spawn('sh', ['-c', 'read x; while :; do :; done'], { stdio: ['pipe', 'ignore', 'ignore'] });
   for (const d of dirs()) writeFileSync(path.join(d, 'cgroup.procs'), String(child.pid));
   child.stdin!.write('go\n');
 }
