@@ -104,7 +104,7 @@ test('support reads but cannot change; webhook redelivery is signed; the audit l
       const customer = await trpc<{ customer: { id: string } }>(req, 'customers.create', { email: `cust-${id}@example.test`, password: `cust-pw-${id}-long` }, 'mutation');
       const plan = await trpc<{ id: string }>(req, 'plans.create', { name: `ppl-${id}`, ram: 256, diskspace: 1024 }, 'mutation');
       const nodes = await trpc<Array<{ id: string; name: string }>>(req, 'nodes.list', undefined, 'query');
-      await trpc(req, 'ipPools.create', { name: `ppl-${id}`, cidr: '10.199.127.0/28', gateway: '10.199.127.1', nodeIds: [nodes.find((n) => n.name === 'local')!.id] }, 'mutation');
+      await trpc(req, 'ipPools.create', { name: `ppl-${id}`, cidr: '10.199.96.0/28', gateway: '10.199.96.1', nodeIds: [nodes.find((n) => n.name === 'local')!.id] }, 'mutation');
       const templates = await trpc<Array<{ id: string; name: string }>>(req, 'templates.list', undefined, 'query');
       const r = await trpc<{ ve: { id: string; ctid: number }; taskId: string }>(req, 'ves.create', {
         hostname: `ppl-${id}.example.test`, planId: plan.id, templateId: templates.find((t) => t.name === 'busybox')!.id, ownerId: customer.customer.id, password: 'a-long-root-pw',

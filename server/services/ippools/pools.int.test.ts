@@ -38,7 +38,9 @@ describe('IP pools', () => {
     expect(errs.map((e) => e.code)).toEqual(['CAPACITY', 'CAPACITY', 'CAPACITY']);
     expect(errs[0].message).toBe(`IP pool ${pool.name} has no free IPv4 address`);
     expect((await getPool(db.prisma, pool.id)).usage).toEqual({ total: 30, used: 29, reserved: 1, free: 0 });
-    expect(await releaseVeAddresses(db.prisma, ves[0].id)).toBe(1);
+    // Which three VEs got CAPACITY depends on the race: release one that got an address.
+    const served = ves[results.findIndex((r) => r.status === 'fulfilled')];
+    expect(await releaseVeAddresses(db.prisma, served.id)).toBe(1);
     expect((await getPool(db.prisma, pool.id)).usage.free).toBe(1);
   });
 

@@ -25,7 +25,8 @@ beforeAll(async () => {
     const v = await prisma.ve.create({ data: { ctid: base + i, hostname: `u${i}.test`, nodeId: node.id, templateId, state: 'running', externalId: `svc-use-${base + i}`, limits: { ram: 256, diskspace: 2048 } } });
     ids.push(v.id);
   }
-  const t = Date.now() - 3_600_000;
+  // Within the current billing period: an hour back crossed the period's start when the suite ran just after midnight.
+  const t = Date.now() - 40_000;
   const batches = [0, 1, 2].map((i) => ({ seq: i + 1, ts: t + i * 10_000, intervalMs: 10_000, samples: ids.map((_, k) => sample(base + k, i)) }));
   await ingestBatches(prisma, node.id, 'use-spool', batches);
 }, 120_000);
