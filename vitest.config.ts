@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import path from 'node:path';
-import { integrationFiles, isNodeFile, LATE_FILES } from './test/lanes';
+import { laneFiles, LATE_FILES } from './test/lanes';
 
 const alias = { '@': path.resolve(import.meta.dirname) };
 
@@ -15,10 +15,10 @@ class IntegrationSequencer extends BaseSequencer {
   }
 }
 
-/** VZ_TEST_LANE=node|db: only that lane's integration files (test/lanes.ts; `./vz test` runs both at once). */
+/** VZ_TEST_LANE=node|node2|db: only that lane's integration files (test/lanes.ts; `./vz test` runs them side by side). */
 const lane = process.env.VZ_TEST_LANE;
-const integrationInclude = lane === 'node' || lane === 'db'
-  ? integrationFiles(import.meta.dirname).filter((f) => isNodeFile(f, import.meta.dirname) === (lane === 'node'))
+const integrationInclude = lane === 'node' || lane === 'node2' || lane === 'db'
+  ? laneFiles(lane, import.meta.dirname)
   : ['**/*.int.test.ts'];
 
 export default defineConfig({

@@ -57,6 +57,8 @@ other_lane() {
   lane_step e2e npx playwright test &
   local e2e=$!
   VZ_TEST_LANE=db lane_step integration-db vitest_verdict "$LOGDIR/integration-db.json"
+  # A few heavy node files (test/lanes.ts SECOND_NODE_FILES) take the place the Postgres-only files leave.
+  VZ_TEST_LANE=node2 lane_step integration-node2 vitest_verdict "$LOGDIR/integration-node2.json"
   wait $e2e
 }
 other_lane &
@@ -66,6 +68,7 @@ from_lane() { cat "$LOGDIR/$1.log"; return "$(cat "$LOGDIR/$1.rc" 2>/dev/null ||
 stage lint from_lane lint
 stage unit from_lane unit
 stage integration-db from_lane integration-db
+stage integration-node2 from_lane integration-node2
 stage e2e from_lane e2e
 debian_template() { wait "$debian_pid"; local rc=$?; cat "$LOGDIR/debian.log"; return $rc; }
 stage debian-template debian_template

@@ -16,6 +16,15 @@ export const LATE_FILES = [
   'server/operations/faults.int.test.ts',
 ];
 
+/** Node files that run in a second node lane ("node2"), which `./vz test` starts once the Postgres-only
+ *  lane is done, beside the end of the browser specs: without it the node lane alone was the suite's
+ *  long pole (~25 of its ~30 minutes in CI). Heavy on disk and restic, light on timing. */
+export const SECOND_NODE_FILES = [
+  'agents/src/backup/backup.int.test.ts',
+  'server/operations/backups/backups.int.test.ts',
+  'server/operations/multi-process.int.test.ts',
+];
+
 const SKIP = new Set(['node_modules', 'e2e', 'public']);
 
 /** Every integration file under root, relative, sorted (the folders vitest's integration project excludes are skipped). */
@@ -28,6 +37,15 @@ export function integrationFiles(root = process.cwd(), dir = ''): string[] {
     else if (e.name.endsWith('.int.test.ts')) out.push(rel);
   }
   return out.sort();
+}
+
+/** The integration files of one lane: `node`, `node2` (SECOND_NODE_FILES) or `db`. */
+export function laneFiles(lane: 'node' | 'node2' | 'db', root = process.cwd()): string[] {
+  const second = new Set(SECOND_NODE_FILES);
+  return integrationFiles(root).filter((f) => {
+    if (lane === 'db') return !isNodeFile(f, root);
+    return isNodeFile(f, root) && second.has(f) === (lane === 'node2');
+  });
 }
 
 export function isNodeFile(file: string, root = process.cwd()): boolean {
