@@ -77,7 +77,7 @@ describe('overflow bridges past the per-bridge port limit', () => {
 
   it('refuses the VE past every bridge with BRIDGE_FULL, and takes it once stops give ports back', { timeout: 300_000 }, async () => {
     const extra = await make();
-    await expect(withUndo((u) => startVe(node, extra, u))).rejects.toMatchObject({ code: 'UNSUPPORTED', data: { reason: 'BRIDGE_FULL' }, message: expect.stringMatching(/2 overflow bridges are full/) });
+    await expect(withUndo((u) => startVe(node, extra, u))).rejects.toMatchObject({ code: 'UNSUPPORTED', data: { reason: 'BRIDGE_FULL' }, message: expect.stringMatching(/its 2 overflow bridges are full \(2 allowed\)/) });
     // Both VEs of the second overflow bridge stop: it is empty, so it and its link go.
     const o2 = overflowName(node.bridge, 2);
     for (const v of ves.slice(3, 5)) await stopVe(node, v.ctid, { fast: true });

@@ -15,10 +15,14 @@ export const BRIDGE_PORT_LIMIT = 1023;
 /** The per-bridge port limit the agent enforces (VZ_BRIDGE_PORT_LIMIT may lower it: spare ports, or tests). */
 export const bridgePortLimit = (): number => Math.min(BRIDGE_PORT_LIMIT, Number(process.env.VZ_BRIDGE_PORT_LIMIT) || BRIDGE_PORT_LIMIT);
 
-/** Overflow bridges a node may make (VZ_BRIDGE_OVERFLOWS, 0-99, default 8: ~9,000 VEs at 1,023 ports each). */
+/**
+ * Overflow bridges a node may make (VZ_BRIDGE_OVERFLOWS, 0-99, default 8: ~9,000 VEs at 1,023 ports
+ * each). Each takes a port on the main bridge for its link, so at most the port limit less one.
+ */
 export const overflowMax = (): number => {
   const v = Number(process.env.VZ_BRIDGE_OVERFLOWS);
-  return process.env.VZ_BRIDGE_OVERFLOWS !== undefined && Number.isInteger(v) && v >= 0 ? Math.min(99, v) : 8;
+  const asked = process.env.VZ_BRIDGE_OVERFLOWS !== undefined && Number.isInteger(v) && v >= 0 ? Math.min(99, v) : 8;
+  return Math.min(asked, bridgePortLimit() - 1);
 };
 
 // Interface names are at most 15 characters: a long main name is replaced by a stable hash of it.
@@ -125,7 +129,8 @@ export function pickBridge(bridge: string, ctid: number): Promise<PickedBridge> 
     if (!chosen) {
       const how = limit === BRIDGE_PORT_LIMIT ? 'the most a Linux bridge takes' : `this node's limit (VZ_BRIDGE_PORT_LIMIT=${limit})`;
       const ports = (await portsOf(bridge))?.length ?? 0;
-      throw new VeError('UNSUPPORTED', `VE ${ctid} cannot start: bridge ${bridge} already has ${ports.toLocaleString('en')} ports and its ${max} overflow bridges are full, ${limit.toLocaleString('en')} ports each is ${how}: stop or move a VE first`, { reason: 'BRIDGE_FULL', bridge });
+      const made = (await overflowsPresent(bridge)).length;
+      throw new VeError('UNSUPPORTED', `VE ${ctid} cannot start: bridge ${bridge} already has ${ports.toLocaleString('en')} ports and its ${made} overflow bridge${made === 1 ? ' is' : 's are'} full (${max} allowed), ${limit.toLocaleString('en')} ports each is ${how}: stop or move a VE first`, { reason: 'BRIDGE_FULL', bridge });
     }
     const name = chosen;
     pending.set(name, (pending.get(name) ?? 0) + 1);

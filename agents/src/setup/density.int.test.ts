@@ -47,7 +47,7 @@ describe('density settings', () => {
     await run('ip', ['link', 'set', dummy, 'master', node.bridge]);
     process.env.VZ_BRIDGE_PORT_LIMIT = '1'; // and no port left on it to link an overflow bridge
     await expect(withUndo((u) => startVe(node, ctid, u))).rejects.toMatchObject({
-      code: 'UNSUPPORTED', data: { reason: 'BRIDGE_FULL' }, message: expect.stringMatching(new RegExp(`bridge ${node.bridge} already has 1 ports`)),
+      code: 'UNSUPPORTED', data: { reason: 'BRIDGE_FULL' }, message: expect.stringMatching(new RegExp(`bridge ${node.bridge} already has 1 ports and its 0 overflow bridges are full \\(0 allowed\\)`)),
     });
     expect((await run('lxc-info', ['-n', String(ctid), '-P', `${node.vzroot}/lxc`, '-sH'], { allowFail: true })).stdout.trim()).toBe('STOPPED');
   });
