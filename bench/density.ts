@@ -10,7 +10,8 @@
 // Past 1,023 ports the agent attaches VEs to overflow bridges linked to its bridge (agents/src/net/
 // overflow.ts); each checkpoint lists the bridges and their ports. Raw VEs spread over bridges of
 // 1,000 ports (<raw-bridge-prefix>1, 2, ...) and reuse the agent's addresses (separate L2, no routing).
-// Options: --net 80 (agent VEs in 10.199.<net>.0/20, .1 on the bridge) --raw-bridge-prefix vzsn.
+// Options: --net 80 (agent VEs in 10.199.<net>.0/20, .1 on the bridge) --raw-bridge-prefix vzsn;
+// --no-raw: agent VEs only (half the load, e.g. to show the overflow bridges past 1,023 VEs).
 // Every VE, mount, loop device and bridge it made is removed at the end and on Ctrl-C/SIGTERM.
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +30,7 @@ const N = Number(args.n ?? 300);
 const CHECKPOINTS = String(args.checkpoints ?? (N <= 300 ? '50,100,200,300' : '500,1000,2000,3000')).split(',').map(Number).filter((c) => c > 0 && c <= N);
 if (!CHECKPOINTS.includes(N)) CHECKPOINTS.push(N);
 const NET = Number(args.net ?? 80);
+const RAW = !args['no-raw'];
 const log = (s: string) => process.stderr.write(`${s}\n`);
 // 10.199.<NET>.0/20: .1 is the host, VEs from .2 (4,094 addresses).
 const ipOf = (i: number) => ipIn20(NET, i);
@@ -82,7 +84,7 @@ const ctids = node.ctids(2 * N);
 try {
   for (let i = 0; i < N; i++) {
     const [ca, cr] = [ctids[2 * i], ctids[2 * i + 1]];
-    const order = i % 2 ? ['raw', 'agent'] : ['agent', 'raw'];
+    const order = (i % 2 ? ['raw', 'agent'] : ['agent', 'raw']).filter((w) => RAW || w === 'agent');
     for (const which of order) {
       try {
         if (which === 'agent') {
@@ -100,7 +102,7 @@ try {
         log(`limit: ${firstLimit}`);
       }
     }
-    if (firstLimit && agentUp + rawUp < 2 * (i + 1) - 4) break; // both paths failing repeatedly: stop
+    if (firstLimit && agentUp + rawUp < (RAW ? 2 : 1) * (i + 1) - 4) break; // both paths failing repeatedly: stop
     if (CHECKPOINTS.includes(i + 1)) await checkpoint(i + 1);
   }
 
