@@ -88,7 +88,7 @@ try {
     for (const which of order) {
       try {
         if (which === 'agent') {
-          const input = { ctid: ca, ostemplate: node.template.manifest.name, hostname: `sn${ca}`, ips: [ipOf(i)], gateway: '10.199.80.1', nameservers: ['10.199.80.1'], start: true };
+          const input = { ctid: ca, ostemplate: node.template.manifest.name, hostname: `sn${ca}`, ips: [ipOf(i)], gateway: `10.199.${NET}.1`, nameservers: [`10.199.${NET}.1`], start: true };
           const [, ms] = await timed(() => agent.call('ve.create', input, { opId: `sn-density-${randomBytes(6).toString('hex')}` }));
           window.agent.push(ms); agentUp++;
         } else {
