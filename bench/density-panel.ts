@@ -124,8 +124,13 @@ try {
   const checkpoint = async (count: number) => {
     const used = (await hostUsedBytes()) - baseUsed;
     const [, beatMs] = await timed(() => monitor.tick());
-    const [delta, deltaMs] = await timed(() => reconcileNode(prisma, node.node.id));
-    const [, fullMs] = await timed(() => reconcileNode(prisma, node.node.id, undefined, { full: true }));
+    // A pass that fails (e.g. ve.list past the client's 30 s read timeout) is a limit hit, not the end of the run.
+    const soft = (full: boolean) => reconcileNode(prisma, node.node.id, undefined, { full }).catch((e: Error) => {
+      firstLimit ||= `reconcile ${full ? 'full ' : ''}pass at ${count} VEs: ${e.message.split('\n')[0]}`;
+      return null;
+    });
+    const [delta, deltaMs] = await timed(() => soft(false));
+    const [, fullMs] = await timed(() => soft(true));
     const info = (await prisma.node.findUnique({ where: { id: node.node.id } }))?.info as { density?: { bridges?: { name: string; ports: number; vePorts: number }[] } } | null;
     const bridges = (info?.density?.bridges ?? []).map((b) => `${b.name} ${b.vePorts} VEs/${b.ports} ports`).join(', ');
     const [aMon, rMon] = [await monitorsPss(agentLxc), await monitorsPss(rawLxc)];

@@ -32,6 +32,8 @@ if (!CHECKPOINTS.includes(N)) CHECKPOINTS.push(N);
 const NET = Number(args.net ?? 80);
 const RAW = !args['no-raw'];
 const log = (s: string) => process.stderr.write(`${s}\n`);
+// Checkpoint reads get 10 min, not the client's 30 s: a full ve.list took 20 s at 500 VEs on a loaded box.
+const SLOW = { timeoutMs: 10 * 60_000 };
 // 10.199.<NET>.0/20: .1 is the host, VEs from .2 (4,094 addresses).
 const ipOf = (i: number) => ipIn20(NET, i);
 
@@ -61,12 +63,12 @@ let cursor: { epoch: string; gen: number } | undefined;
 
 async function checkpoint(count: number): Promise<void> {
   const used = (await hostUsedBytes()) - baseUsed;
-  const [, helloMs] = await timed(() => agent.call('hello', {}));
-  const [info, infoMs] = await timed(() => agent.call('node.info', {}));
+  const [, helloMs] = await timed(() => agent.call('hello', {}, SLOW));
+  const [info, infoMs] = await timed(() => agent.call('node.info', {}, SLOW));
   bridgeRows.push(`${count}: ${(info.density?.bridges ?? []).map((b) => `${b.name} ${b.vePorts} VEs/${b.ports} ports`).join(', ')}`);
-  const [full, fullMs] = await timed(() => agent.call('ve.list', {}));
+  const [full, fullMs] = await timed(() => agent.call('ve.list', {}, SLOW));
   cursor = { epoch: full.epoch ?? '', gen: full.gen ?? 0 };
-  const [delta, deltaMs] = await timed(() => agent.call('ve.list', { since: cursor! }));
+  const [delta, deltaMs] = await timed(() => agent.call('ve.list', { since: cursor! }, SLOW));
   const agentMon = await monitorsPss(agentLxc);
   const rawMon = await monitorsPss(node.rawLxcpath);
   const rss = await rssBytes(daemon.pid ?? 0);
