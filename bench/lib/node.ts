@@ -8,6 +8,7 @@ import { buildBusyboxTemplate } from '@/agents/src/templates/busybox';
 import { importTemplate, type CachedTemplate } from '@/agents/src/templates/cache';
 import { deletePolicyTable } from '@/agents/src/net/antispoof';
 import { deleteBridge, ensureBridge } from '@/agents/src/net/bridge';
+import { deleteOverflowBridges } from '@/agents/src/net/overflow';
 import { ensureNodePrereqs } from '@/agents/src/setup/node-prereqs';
 import { loopsOf } from '@/agents/src/storage/image';
 import { run } from '@/agents/src/sys/exec';
@@ -67,6 +68,7 @@ export async function makeBenchNode(opts: { maxCtids: number }): Promise<BenchNo
       if (sweep === 0) await new Promise((r) => setTimeout(r, 1000));
     }
     await deletePolicyTable(bridge);
+    await deleteOverflowBridges(bridge);
     await deleteBridge(bridge);
     await rm(vzroot, { recursive: true, force: true });
   })());

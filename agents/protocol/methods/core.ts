@@ -47,6 +47,10 @@ export const NodeInfoResult = z.object({
     settings: z.array(z.object({
       key: z.string(), label: z.string(), value: z.number().nullable(), needed: z.number(), enough: z.boolean(), why: z.string(),
     })),
+    /** The VE bridge and its overflow bridges with their port use (additive: absent before overflow bridges). */
+    bridges: z.array(z.object({
+      name: z.string(), role: z.enum(['main', 'overflow']), ports: z.number().int().nonnegative(), vePorts: z.number().int().nonnegative(), limit: z.number().int().positive(),
+    })).optional(),
   }).optional(),
 });
 

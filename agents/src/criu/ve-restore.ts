@@ -12,6 +12,7 @@ import path from 'node:path';
 import { vethName, macForCtid } from '../config/schema';
 import { applyPortPolicy } from '../net/antispoof';
 import { ensureBridge } from '../net/bridge';
+import { pickBridge, pruneOverflowBridges } from '../net/overflow';
 import { ensureLxcfs } from '../setup/node-prereqs';
 import { mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
@@ -67,8 +68,10 @@ export async function restoreVe(rt: Runtime, ctid: number, undo: Undo, o: { dir?
   if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${ctid} is already running`);
   const t0 = Date.now();
   await ensureBridge(rt.bridge);
+  const port = await pickBridge(rt.bridge, ctid); // the main bridge or an overflow one, as at a start
+  undo.push('release the bridge port', async () => { port.release(); await pruneOverflowBridges(rt.bridge); });
   await ensureLxcfs();
-  await writeVe(rt.vzroot, c, rt.bridge); // this node's bridge and id range (after a migration)
+  await writeVe(rt.vzroot, c, port.bridge); // this node's bridge and id range (after a migration)
   await assertCheckpointable(p.lxcConfig, ctid);
   const wasMounted = !!(await mountPointSource(p.root));
   await mountImage(p.image, p.root, undo);
@@ -106,6 +109,7 @@ export async function restoreVe(rt: Runtime, ctid: number, undo: Undo, o: { dir?
     await run('ip', ['link', 'del', veth], { allowFail: true });
     throw e;
   } finally {
+    port.release();
     await writeFile(p.lxcConfig, normal, { mode: 0o600 });
     await dropIdm();
   }

@@ -2,6 +2,7 @@
 import { rm } from 'node:fs/promises';
 import { vethName } from '../config/schema';
 import { removePortPolicy } from '../net/antispoof';
+import { pruneOverflowBridges } from '../net/overflow';
 import { removeShaping } from '../net/shaping';
 import { unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
@@ -19,6 +20,7 @@ export async function destroyVe(rt: Runtime, ctid: number): Promise<{ ctid: numb
   await removePortPolicy(rt.bridge, vethName(ctid), { unlessRemoved: true });
   await removeShaping(ctid);
   await unmountImage(p.image, p.root);
+  await pruneOverflowBridges(rt.bridge); // a VE stopped from inside left its overflow bridge maybe empty
   // Conf last: while it exists the VE is still listed, so a half-done destroy is visible and repeatable.
   await rm(p.private, { recursive: true, force: true });
   await rm(p.lxcDir, { recursive: true, force: true });

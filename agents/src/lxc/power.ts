@@ -1,10 +1,10 @@
 // Start, stop, restart, suspend/resume and status of a VE (LXC name = ctid, lxcpath = <vzroot>/lxc).
-import { bridgeFullReason } from '../setup/density';
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { vethName, macForCtid } from '../config/schema';
 import { applyPortPolicy, removePortPolicy } from '../net/antispoof';
 import { ensureBridge } from '../net/bridge';
+import { pickBridge, pruneOverflowBridges } from '../net/overflow';
 import { applyShaping, effectiveRate, removeShaping } from '../net/shaping';
 import { ensureLxcfs } from '../setup/node-prereqs';
 import { mountImage, mountPointSource, unmountImage } from '../storage/image';
@@ -61,12 +61,14 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   const st = opts.fresh ? 'STOPPED' : await lxcState(ctid, p.lxcpath);
   if (st === 'RUNNING' || st === 'FROZEN') throw new VeError('VE_RUNNING', `VE ${ctid} is already running`);
   await ensureBridge(rt.bridge);
-  const bridgeFull = await bridgeFullReason(rt.bridge);
-  if (bridgeFull) throw new VeError('UNSUPPORTED', `VE ${ctid} cannot start: ${bridgeFull}`, { reason: 'BRIDGE_FULL', bridge: rt.bridge });
+  // The main bridge, or an overflow bridge on the same segment once it is full (BRIDGE_FULL past all of them).
+  const port = await pickBridge(rt.bridge, ctid);
+  undo.push('release the bridge port', async () => { port.release(); await pruneOverflowBridges(rt.bridge); });
   // LXCFS must be up before the VE starts: its mount hook runs only at start.
   await ensureLxcfs();
-  // Re-render so a changed bridge or host (after migration) is picked up (a fresh VE's was just written).
-  if (!opts.fresh) await writeVe(rt.vzroot, c, rt.bridge);
+  // Re-render so a changed bridge or host (after migration) is picked up (a fresh VE's was just written
+  // with the main bridge: re-rendered only when it goes to an overflow bridge).
+  if (!opts.fresh || port.bridge !== rt.bridge) await writeVe(rt.vzroot, c, port.bridge);
   const mounted = !!(await mountPointSource(p.root));
   if (!mounted) {
     await mountImage(p.image, p.root, undo);
@@ -77,7 +79,11 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   await applyPortPolicy(rt.bridge, { veth: vethName(ctid), mac: c.mac ?? macForCtid(ctid), ips: c.ips });
   undo.push(`remove port filter of ${ctid}`, () => removePortPolicy(rt.bridge, vethName(ctid)));
   rt.progress?.(50, 'starting');
-  await lxcStart(ctid, p.lxcpath, path.join(p.lxcDir, 'lxc.log'));
+  try {
+    await lxcStart(ctid, p.lxcpath, path.join(p.lxcDir, 'lxc.log'));
+  } finally {
+    port.release(); // its veth is on the bridge now (sysfs counts it) or the start failed
+  }
   undo.push(`kill VE ${ctid}`, () => lxcStop(ctid, p.lxcpath, 0));
   // `lxc-start -d` returns once the VE runs, so the first `lxc-info` normally confirms it; it also
   // gives the init pid for the answer (no second status run).
@@ -109,6 +115,7 @@ export async function releaseRunningResources(rt: Runtime, ctid: number): Promis
   await removePortPolicy(rt.bridge, vethName(ctid));
   await removeShaping(ctid);
   await unmountImage(p.image, p.root);
+  await pruneOverflowBridges(rt.bridge);
 }
 
 export async function restartVe(rt: Runtime, ctid: number, undo: Undo, opts: { timeoutSec?: number } = {}): Promise<StatusResult> {

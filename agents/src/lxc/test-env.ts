@@ -7,6 +7,7 @@ import { buildBusyboxTemplate } from '../templates/busybox';
 import { importTemplate } from '../templates/cache';
 import { deletePolicyTable } from '../net/antispoof';
 import { deleteBridge, ensureBridge } from '../net/bridge';
+import { deleteOverflowBridges } from '../net/overflow';
 import { ensureNodePrereqs } from '../setup/node-prereqs';
 import { loopsOf, unmountImage } from '../storage/image';
 import { run } from '../sys/exec';
@@ -69,6 +70,7 @@ export async function cleanupVzroot(vzroot: string, bridge: string): Promise<voi
     for (const l of await loopsOf(p.image)) await run('losetup', ['-d', l], { allowFail: true });
   }
   await deletePolicyTable(bridge);
+  await deleteOverflowBridges(bridge);
   await deleteBridge(bridge);
   await rm(vzroot, { recursive: true, force: true });
 }

@@ -33,9 +33,11 @@ describe('density settings', () => {
       expect(by[k].value, k).toBeGreaterThanOrEqual(by[k].needed);
     }
     expect(Number((await readFile('/proc/sys/net/ipv6/neigh/default/gc_thresh3', 'utf8')).trim())).toBe(by['ipv6.gc_thresh3'].value);
-    expect(by['bridge.ports']).toMatchObject({ enough: false, value: 0, needed: 3000 });
-    expect(by['bridge.ports'].why).toMatch(/1,023 ports/);
-    expect((await densityFacts(node.bridge, 500)).settings.find((s) => s.key === 'bridge.ports')?.enough).toBe(true);
+    // 3,000 VEs fit on the main bridge and its overflow bridges (8 by default: 9,191 VEs at 1,023 ports each).
+    expect(by['bridge.ports']).toMatchObject({ enough: true, value: 0, needed: 3000 });
+    expect(by['bridge.ports'].why).toMatch(/1,023 ports.*9,191 VEs in all/);
+    expect(f.bridges).toEqual([{ name: node.bridge, role: 'main', ports: 0, vePorts: 0, limit: 1023 }]);
+    expect((await densityFacts(node.bridge, 10_000)).settings.find((s) => s.key === 'bridge.ports')?.enough).toBe(false);
   });
 
   it('refuses to start a VE on a bridge that has no port left, saying why', { timeout: 120_000 }, async () => {
@@ -43,9 +45,9 @@ describe('density settings', () => {
     await withUndo((u) => createVe(node, { ctid, ostemplate: 'busybox', hostname: 'sn-density', ips: [node.ip()], ram: 64 * 2 ** 20, diskspace: 64 * 2 ** 20, diskinodes: 8192 }, u));
     await run('ip', ['link', 'add', dummy, 'type', 'veth', 'peer', 'name', `${dummy}p`]);
     await run('ip', ['link', 'set', dummy, 'master', node.bridge]);
-    process.env.VZ_BRIDGE_PORT_LIMIT = '1';
+    process.env.VZ_BRIDGE_PORT_LIMIT = '1'; // and no port left on it to link an overflow bridge
     await expect(withUndo((u) => startVe(node, ctid, u))).rejects.toMatchObject({
-      code: 'UNSUPPORTED', data: { reason: 'BRIDGE_FULL' }, message: expect.stringMatching(new RegExp(`bridge ${node.bridge} already has 1 ports`)),
+      code: 'UNSUPPORTED', data: { reason: 'BRIDGE_FULL' }, message: expect.stringMatching(new RegExp(`bridge ${node.bridge} already has 1 ports and its 0 overflow bridges are full \\(0 allowed\\)`)),
     });
     expect((await run('lxc-info', ['-n', String(ctid), '-P', `${node.vzroot}/lxc`, '-sH'], { allowFail: true })).stdout.trim()).toBe('STOPPED');
   });

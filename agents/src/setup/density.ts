@@ -1,9 +1,9 @@
 // The node settings density needs (BASELINES.md, issue 15): applied at agent start (only ever
 // raised, so a repeat is a no-op) and reported in node.info with whether each is enough for N VEs.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { bridgeCapacity, bridgePortLimit, bridgeUsage, BRIDGE_PORT_LIMIT, overflowMax, type BridgeUse } from '../net/overflow';
 
-/** Per-bridge port limit of Linux (BR_MAX_PORTS 1024, port 0 reserved): "Exchange full" past it. */
-export const BRIDGE_PORT_LIMIT = 1023;
+export { BRIDGE_PORT_LIMIT, bridgePortLimit };
 
 export interface DensitySetting {
   key: string;
@@ -17,13 +17,11 @@ export interface DensitySetting {
   why: string;
 }
 
-export interface DensityFacts { targetVes: number; settings: DensitySetting[] }
+export interface DensityFacts { targetVes: number; settings: DensitySetting[]; bridges: BridgeUse[] }
 
 /** VEs the node is prepared for (VZ_DENSITY_TARGET, default 3,000: the raw LXC figure of issue 15). */
 export const densityTarget = (): number => Math.max(1, Number(process.env.VZ_DENSITY_TARGET) || 3000);
 
-/** The bridge port limit the agent enforces (VZ_BRIDGE_PORT_LIMIT may lower it, e.g. to keep ports spare). */
-export const bridgePortLimit = (): number => Math.min(BRIDGE_PORT_LIMIT, Number(process.env.VZ_BRIDGE_PORT_LIMIT) || BRIDGE_PORT_LIMIT);
 
 interface Sysctl { key: string; path: string; label: string; needed: (n: number) => number; want: (n: number) => number; why: string }
 
@@ -65,10 +63,6 @@ export async function applyDensitySettings(n = densityTarget()): Promise<string[
   return changed;
 }
 
-async function bridgePorts(bridge: string): Promise<number | null> {
-  return readdir(`/sys/class/net/${bridge}/brif`).then((l) => l.length, () => null);
-}
-
 /** What each density setting is on this node and whether it is enough for `n` VEs (node.info). */
 export async function densityFacts(bridge: string, n = densityTarget()): Promise<DensityFacts> {
   const settings: DensitySetting[] = [];
@@ -76,18 +70,12 @@ export async function densityFacts(bridge: string, n = densityTarget()): Promise
     const value = await readNum(s.path);
     settings.push({ key: s.key, label: s.label, value, needed: s.needed(n), enough: value !== null && value >= s.needed(n), why: s.why });
   }
+  const bridges = await bridgeUsage(bridge);
+  const cap = bridgeCapacity();
   settings.push({
-    key: 'bridge.ports', label: `ports on bridge ${bridge} (now in use)`, value: await bridgePorts(bridge), needed: n, enough: n <= bridgePortLimit(),
-    why: `a Linux bridge takes at most ${BRIDGE_PORT_LIMIT.toLocaleString('en')} ports: this node refuses to start VE number ${(bridgePortLimit() + 1).toLocaleString('en')} on one bridge (more bridges or routed veths are not done yet)`,
+    key: 'bridge.ports', label: `VE ports on bridge ${bridge} and its overflow bridges (now in use)`, value: bridges.length ? bridges.reduce((a, b) => a + b.vePorts, 0) : null, needed: n, enough: n <= cap,
+    why: `a Linux bridge takes at most ${BRIDGE_PORT_LIMIT.toLocaleString('en')} ports: past ${bridgePortLimit().toLocaleString('en')} per bridge VEs join overflow bridges linked to it (${overflowMax()} allowed, VZ_BRIDGE_OVERFLOWS), ${cap.toLocaleString('en')} VEs in all`,
   });
   settings.push({ key: 'tty.max', label: 'ttys per VE (lxc.tty.max)', value: 0, needed: 0, enough: true, why: 'VEs get a console and no ttys: 1 pty each instead of 5' });
-  return { targetVes: n, settings };
-}
-
-/** Refuse a start that would put port number limit+1 on the bridge, with the reason (not LXC's "Exchange full"). */
-export async function bridgeFullReason(bridge: string): Promise<string | undefined> {
-  const used = await bridgePorts(bridge);
-  const limit = bridgePortLimit();
-  if (used === null || used < limit) return undefined;
-  return `bridge ${bridge} already has ${used.toLocaleString('en')} ports, the most ${limit === BRIDGE_PORT_LIMIT ? 'a Linux bridge takes' : `this node allows (VZ_BRIDGE_PORT_LIMIT=${limit})`}: stop or move a VE first`;
+  return { targetVes: n, settings, bridges };
 }

@@ -19,6 +19,17 @@ describe('capability report: density', () => {
     expect(rows.find((r) => r.key === 'density-pty.max')).toMatchObject({ on: true, detail: '65,536: ptys' });
     expect(rows.find((r) => r.key === 'density-bridge.ports')).toMatchObject({ on: false, detail: '12 — 3,000 VEs need 3,000: a Linux bridge takes at most 1,023 ports' });
   });
+  it('shows each bridge VEs attach to with its port use, off when full', () => {
+    const rows = capabilityReport({
+      ...base,
+      info: { density: { targetVes: 3000, settings: [], bridges: [
+        { name: 'vzbr0', role: 'main', ports: 1023, vePorts: 1021, limit: 1023 },
+        { name: 'vzbr0-1', role: 'overflow', ports: 12, vePorts: 11, limit: 1023 },
+      ] } },
+    });
+    expect(rows.find((r) => r.key === 'density-bridge-vzbr0')).toMatchObject({ on: false, label: 'Density: VE bridge vzbr0', detail: '1,023 of 1,023 ports: 1,021 VEs + 2 links to overflow bridges' });
+    expect(rows.find((r) => r.key === 'density-bridge-vzbr0-1')).toMatchObject({ on: true, label: 'Density: overflow bridge vzbr0-1', detail: '12 of 1,023 ports: 11 VEs + 1 link to the main bridge' });
+  });
   it('adds nothing for an agent that does not report density', () => {
     expect(capabilityReport({ ...base, info: null }).some((r) => r.key.startsWith('density-'))).toBe(false);
   });

@@ -18,7 +18,11 @@ interface NodeFacts {
   hostKeyMismatch: boolean;
   capabilities: { lxcVersion: string; cgroup: 'v1' | 'v2'; criu: { usable: boolean; reason?: string }; storage: string[]; features: string[] } | null;
   /** Last node.info; its density settings become one row each. */
-  info?: { density?: { targetVes: number; settings: Array<{ key: string; label: string; value: number | null; needed: number; enough: boolean; why: string }> } } | null;
+  info?: { density?: {
+    targetVes: number;
+    settings: Array<{ key: string; label: string; value: number | null; needed: number; enough: boolean; why: string }>;
+    bridges?: Array<{ name: string; role: 'main' | 'overflow'; ports: number; vePorts: number; limit: number }>;
+  } } | null;
 }
 
 const fmt = (v: number | null) => (v === null ? 'unreadable' : v.toLocaleString('en'));
@@ -27,12 +31,20 @@ const fmt = (v: number | null) => (v === null ? 'unreadable' : v.toLocaleString(
 function densityRows(n: NodeFacts): CapabilityRow[] {
   const d = n.info?.density;
   if (!d) return [];
-  return d.settings.map((s) => ({
+  const settings = d.settings.map((s) => ({
     key: `density-${s.key}`,
     label: `Density: ${s.label}`,
     on: s.enough,
     detail: `${fmt(s.value)}${s.enough ? '' : ` — ${d.targetVes.toLocaleString('en')} VEs need ${fmt(s.needed)}`}: ${s.why}`,
   }));
+  // One row per bridge VEs attach to: on while it has a free port.
+  const bridges = (d.bridges ?? []).map((b) => ({
+    key: `density-bridge-${b.name}`,
+    label: `Density: ${b.role === 'main' ? 'VE bridge' : 'overflow bridge'} ${b.name}`,
+    on: b.ports < b.limit,
+    detail: `${fmt(b.ports)} of ${fmt(b.limit)} ports: ${fmt(b.vePorts)} VEs${b.ports > b.vePorts ? ` + ${fmt(b.ports - b.vePorts)} ${b.role === 'main' ? 'links to overflow bridges' : 'link to the main bridge'}` : ''}`,
+  }));
+  return [...settings, ...bridges];
 }
 
 /** The capability rows of a node from its last `hello` and its state (pure; the UI only renders it). */

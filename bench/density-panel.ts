@@ -1,0 +1,181 @@
+// Density through the PANEL (issue 15): create and start the seed workload (busybox init, syslogd,
+// crond, httpd) up to N VEs with the panel's create service and its task queue (requestCreateVe ->
+// graphile-worker -> ve.create {start:true} on a real vzagentd), with raw LXC created and started in
+// the same run at the same counts (interleaved: one panel VE, one raw VE). At each checkpoint: latency
+// p50/p95 of the VEs since the last one, host memory per VE, agent and panel RSS and CPU, Postgres,
+// the heartbeat pass (the node monitor's hello + node.info + DB write) and the reconciler's pass
+// (delta and full), the bridges the agent uses, and the first limit hit.
+//
+// Run (shared box: at most --n 300):
+//   npx tsx bench/density-panel.ts --n 300 --checkpoints 100,200,300
+// Options keep a run apart from other work: --net 80 (panel VEs in 10.199.80.0/20, one /24 pool each
+//   250 VEs) --raw-net 96 (raw VEs in 10.199.96.0/20) --ctid-base 60000 --bridge-prefix vzdp
+//   --tmp-prefix /tmp/vz-dp-. VZ_BRIDGE_PORT_LIMIT=<n> in the environment makes the agent use overflow
+//   bridges past n ports (to see them at a small N).
+// Every VE, mount, loop device, bridge, the daemon, the worker and Postgres go at the end and on Ctrl-C.
+import './lib/quiet-log';
+import { mkdtempSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from '@/agents/src/sys/exec';
+import { findTemplate } from '@/agents/src/templates/cache';
+import { startNodeMonitor } from '@/server/operations/node-monitor';
+import { reconcileNode } from '@/server/operations/reconciler';
+import { startWorker } from '@/server/operations/worker';
+import { createPool } from '@/server/services/ippools';
+import type { PanelTestNode } from '@/test/fixtures/panel-node';
+import { ipIn20, p50, p95, rawBridges } from './lib/density';
+import { cpuMsWithChildren, hostUsedBytes, monitorsPss, MiB, rssBytes } from './lib/memory';
+import { killAll, unmountUnder } from './lib/node';
+import { panelBench } from './lib/panel-bench';
+import { cpuOf, processTable } from './lib/proc-cpu';
+import { rawCreate, rawStart } from './lib/raw-lxc';
+import { parseArgs, round, table, timed } from './lib/stats';
+
+const args = parseArgs(process.argv.slice(2));
+const N = Number(args.n ?? 300);
+const CHECKPOINTS = String(args.checkpoints ?? (N <= 300 ? '100,200,300' : '500,1000,2000,3000')).split(',').map(Number).filter((c) => c > 0 && c <= N);
+if (!CHECKPOINTS.includes(N)) CHECKPOINTS.push(N);
+const NET = Number(args.net ?? 80);
+const RAW_NET = Number(args['raw-net'] ?? 96);
+const CTID_BASE = Number(args['ctid-base'] ?? 60_000);
+const PREFIX = String(args['bridge-prefix'] ?? 'vzdp');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const uptime = async () => (await run('uptime', [])).stdout.trim();
+
+const stopAll: (() => Promise<unknown>)[] = [];
+const pgDir = mkdtempSync(`${String(args['tmp-prefix'] ?? '/tmp/vz-dp-')}pg-`);
+let pn: PanelTestNode | undefined;
+let rawLxc = '';
+let raw: ReturnType<typeof rawBridges> | undefined;
+let cleaned: Promise<void> | undefined;
+const cleanup = () => (cleaned ??= (async () => {
+  log('cleaning up (every VE, mount, loop device and bridge this run made, the daemon, the worker, Postgres)...');
+  for (const f of stopAll.splice(0)) await f().catch((e) => log(`cleanup: ${(e as Error).message}`));
+  if (rawLxc) { await killAll(rawLxc); await unmountUnder(rawLxc); }
+  await raw?.cleanup();
+  await pn?.cleanup().catch((e) => log(`cleanup: ${(e as Error).message}`));
+  await run('rm', ['-rf', pgDir], { allowFail: true });
+})());
+let signalled = false;
+const onSignal = () => { if (!signalled) { signalled = true; void cleanup().finally(() => process.exit(130)); } };
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+try {
+  const up0 = await uptime();
+  const { url, prisma, node, nextTaskEvent } = await panelBench(pgDir, stopAll, { ...args, net: `10.199.${NET}` }, CTID_BASE, (n) => { pn = n; });
+  // One /24 pool per 250 VEs (the fixture made the first): the panel's pools are /24s here.
+  for (let k = 1; k * 250 < N && k < 16; k++) {
+    await createPool(prisma, { name: `density-${NET + k}`, cidr: `10.199.${NET + k}.0/24`, gateway: `10.199.${NET + k}.1`, nameservers: [], nodeIds: [node.node.id] });
+  }
+  // The plan's 64 MiB RAM and 64 MiB disk are limits, not use (~2.5 MiB and ~3 MiB per seed VE): overcommit
+  // like an OpenVZ density node, so placement does not stop the run at RAM / 64 MiB VEs.
+  await prisma.node.update({ where: { id: node.node.id }, data: { overcommitRam: 100, overcommitDisk: 100 } });
+  const worker = await startWorker({ connectionString: url, prisma, concurrency: 4 });
+  stopAll.unshift(() => worker.stop());
+  const monitor = startNodeMonitor({ prisma, intervalMs: 24 * 3600_000 });
+  stopAll.unshift(() => monitor.stop());
+  await monitor.tick();
+
+  rawLxc = path.join(node.tn.vzroot, 'raw');
+  await mkdir(rawLxc, { mode: 0o711 });
+  const rawBase = CTID_BASE + N + 10;
+  // Raw id ranges from sub-id slot 12000 up (the agent hands out the lowest free slots from 0).
+  raw = rawBridges({ lxcpath: rawLxc, tarball: (await findTemplate(node.tn.vzroot, 'busybox')).tarball, subidStart: 1_000_000 + (12_000 - (5000 + (rawBase - 20_000))) * 65_536 }, `${PREFIX}r`);
+  const daemonPid = node.daemon.pid ?? 0;
+  const pgPids = (await processTable()).filter((p) => p.cmd.includes(pgDir)).map((p) => p.pid);
+  log(`panel node ${node.tn.vzroot}, bridge ${node.tn.bridge}, agent pid ${daemonPid}, ctids from ${CTID_BASE} (raw ${rawBase}); ${up0}`);
+
+  const agentLxc = path.join(node.tn.vzroot, 'lxc');
+  const baseUsed = await hostUsedBytes();
+  const cpu0 = { agent: await cpuMsWithChildren(daemonPid), panel: process.cpuUsage(), pg: await cpuOf((p) => pgPids.includes(p.pid)) };
+  const rows: (string | number)[][] = [];
+  const counters: (string | number)[][] = [];
+  const bridgeRows: string[] = [];
+  let firstLimit = '';
+  let win = { panel: [] as number[], run: [] as number[], rawBoth: [] as number[], rawStart: [] as number[] };
+  let panelUp = 0;
+  let rawUp = 0;
+
+  const panelOne = async (): Promise<void> => {
+    const t0 = Date.now();
+    const r = await node.createVe({ hostname: `dp${CTID_BASE + panelUp}.test` });
+    for (;;) {
+      const t = await prisma.task.findUnique({ where: { id: r.taskId } });
+      if (t && ['succeeded', 'failed', 'cancelled'].includes(t.status)) {
+        if (t.status !== 'succeeded') throw new Error(`panel VE ${r.ctid}: task ${t.status}: ${t.errorCode} ${t.error}`);
+        win.panel.push(t.finishedAt!.getTime() - t0);
+        win.run.push(t.finishedAt!.getTime() - t.startedAt!.getTime());
+        return;
+      }
+      await nextTaskEvent();
+    }
+  };
+  const rawOne = async (i: number): Promise<void> => {
+    const peer = await raw!.peer(i);
+    const [, createMs] = await timed(() => rawCreate(peer, rawBase + i, ipIn20(RAW_NET, i)));
+    const [, startMs] = await timed(() => rawStart(peer, rawBase + i));
+    win.rawBoth.push(createMs + startMs);
+    win.rawStart.push(startMs);
+  };
+
+  const checkpoint = async (count: number) => {
+    const used = (await hostUsedBytes()) - baseUsed;
+    const [, beatMs] = await timed(() => monitor.tick());
+    // A pass that fails (e.g. ve.list past the client's 30 s read timeout) is a limit hit, not the end of the run.
+    const soft = (full: boolean) => reconcileNode(prisma, node.node.id, undefined, { full }).catch((e: Error) => {
+      firstLimit ||= `reconcile ${full ? 'full ' : ''}pass at ${count} VEs: ${e.message.split('\n')[0]}`;
+      return null;
+    });
+    const [delta, deltaMs] = await timed(() => soft(false));
+    const [, fullMs] = await timed(() => soft(true));
+    const info = (await prisma.node.findUnique({ where: { id: node.node.id } }))?.info as { density?: { bridges?: { name: string; ports: number; vePorts: number }[] } } | null;
+    const bridges = (info?.density?.bridges ?? []).map((b) => `${b.name} ${b.vePorts} VEs/${b.ports} ports`).join(', ');
+    const [aMon, rMon] = [await monitorsPss(agentLxc), await monitorsPss(rawLxc)];
+    const pc = process.cpuUsage(cpu0.panel);
+    const ratio = p95(win.panel) / p95(win.rawBoth);
+    rows.push([count, panelUp, p50(win.panel), p95(win.panel), p50(win.run), rawUp, p50(win.rawBoth), p95(win.rawBoth), p95(win.rawStart), round(ratio),
+      round(used / MiB / Math.max(1, panelUp + rawUp)), round(aMon.bytes / MiB / Math.max(1, aMon.count)), round(rMon.bytes / MiB / Math.max(1, rMon.count))]);
+    counters.push([count, round((await rssBytes(daemonPid)) / MiB, 1), round(((await cpuMsWithChildren(daemonPid)) - cpu0.agent) / Math.max(1, panelUp)),
+      round(process.memoryUsage().rss / MiB, 1), round((pc.user + pc.system) / 1000 / Math.max(1, panelUp)),
+      round((await cpuOf((p) => pgPids.includes(p.pid)) - cpu0.pg) / Math.max(1, panelUp)), round(beatMs, 1), round(deltaMs, 1), round(fullMs, 1), delta?.skipped.length ?? '-']);
+    bridgeRows.push(`${count}: ${bridges || '(not reported)'}`);
+    log(`checkpoint ${count}: panel p95 ${p95(win.panel)} ms vs raw ${p95(win.rawBoth)} ms (${round(ratio)}x); heartbeat ${round(beatMs)} ms, reconcile ${round(deltaMs)} / full ${round(fullMs)} ms; ${bridges}; ${await uptime()}`);
+    win = { panel: [], run: [], rawBoth: [], rawStart: [] };
+  };
+
+  for (let i = 0; i < N; i++) {
+    for (const which of i % 2 ? ['raw', 'panel'] : ['panel', 'raw']) {
+      try {
+        if (which === 'panel') { await panelOne(); panelUp++; } else { await rawOne(i); rawUp++; }
+      } catch (e) {
+        firstLimit ||= `${which} VE #${(which === 'panel' ? panelUp : rawUp) + 1}: ${(e as Error).message.split('\n')[0]}`;
+        log(`limit: ${firstLimit}`);
+      }
+    }
+    if (firstLimit && panelUp + rawUp < 2 * (i + 1) - 4) break; // both paths failing repeatedly: stop
+    if (CHECKPOINTS.includes(i + 1)) await checkpoint(i + 1);
+  }
+
+  const up1 = await uptime();
+  const head = `## bench/density-panel.ts --n ${N} (${new Date().toISOString()}; ${os.release()}, ${os.cpus().length} cores)\nload at start: ${up0}\nload at end:   ${up1}`;
+  const t1 = table(['VEs each', 'panel up', 'panel p50', 'panel p95', 'task run p50', 'raw up', 'raw p50', 'raw p95', 'raw start p95', 'p95 x', 'MiB/VE box', 'agent mon MiB', 'raw mon MiB'], rows);
+  const t2 = table(['VEs each', 'agentd RSS MiB', 'agentd CPU ms/VE', 'panel RSS MiB', 'panel CPU ms/VE', 'postgres CPU ms/VE', 'heartbeat ms', 'reconcile ms', 'reconcile full ms', 'skipped'], counters);
+  const notes = [
+    'panel = request (requestCreateVe) to the ve.create task finished (create+start through the queue and the agent), one VE at a time;',
+    'task run = the task\'s own running time; raw = untar + lxc-start -d of the same tarball (raw start = lxc-start -d alone);',
+    'p95 x = panel p95 / raw create+start p95; MiB/VE box = host MemTotal-MemAvailable growth / VEs of both paths;',
+    'panel RSS/CPU = this process (create service, worker, node monitor, reconciler and the bench harness);',
+    'heartbeat = one node-monitor pass (hello + node.info + DB write); reconcile = one reconcileNode pass (delta), then a full one.',
+  ];
+  const out = [head, '', ...notes, '', t1, '', t2, '', `bridges (node.info): ${bridgeRows.join('; ')}`, `first limit hit: ${firstLimit || 'none up to the count asked'}`].join('\n');
+  console.log(`\n${out}`);
+  const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
+  const file = path.join(import.meta.dirname, 'results', `density-panel-${N}-${date}.json`);
+  await writeFile(file, JSON.stringify({ bench: 'density-panel', command: `npx tsx bench/density-panel.ts ${process.argv.slice(2).join(' ')}`.trim(), env: { VZ_BRIDGE_PORT_LIMIT: process.env.VZ_BRIDGE_PORT_LIMIT ?? null }, uptime: [up0, up1], rows, counters, bridges: bridgeRows, firstLimit, text: out }, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
+} finally {
+  await cleanup();
+}
