@@ -47,12 +47,27 @@ async function expectRunningAndWritable(c: number) {
 const byHand = () => ['-r', `sftp:root@${sshd.host}:${sftp.path}`, '-o', `sftp.command=ssh -F /dev/null -i ${tmp}/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p ${sshd.port} root@${sshd.host} -s sftp`];
 const resticBy = async (args: string[]) => JSON.parse((await exec('restic', [...byHand(), ...args], { env: resticEnv(tmp, sftp.password), maxBuffer: 64 * MiB })).stdout) as { id: string }[];
 const errOf = (p: Promise<unknown>) => p.then(() => ({ code: 'none', message: '' }), (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
+const secretPrefix = () => `vzbk-${createHash('sha256').update(node.vzroot).digest('hex').slice(0, 8)}-`;
+/** Processes naming a call's secret folder: its SSH master ('ssh: /dev/shm/vzbk-…/cm [mux]') and sessions. */
+const sshOfCalls = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
+  try {
+    const cmd = readFileSync(`/proc/${n}/cmdline`, 'utf8');
+    return cmd.includes(`/dev/shm/${secretPrefix()}`) ? [`pid ${n}: ${cmd.replace(/\0/g, ' ').slice(0, 120)}`] : [];
+  } catch {
+    return []; // exited meanwhile
+  }
+});
 const leftovers = () => [
   ...readdirSync(path.join(node.vzroot, 'backup', 'work')).map((n) => `work/${n}`),
   ...(existsSync(path.join(node.vzroot, 'private', '.vzbackup')) ? readdirSync(path.join(node.vzroot, 'private', '.vzbackup')) : []),
   // the repository's key and known_hosts exist only during a call
-  ...readdirSync('/dev/shm').filter((n) => n.startsWith(`vzbk-${createHash('sha256').update(node.vzroot).digest('hex').slice(0, 8)}-`)),
+  ...readdirSync('/dev/shm').filter((n) => n.startsWith(secretPrefix())),
+  // and so does its SSH connection (the master exits a moment after `ssh -O exit` answers)
+  ...sshOfCalls(),
 ];
+const noLeftovers = () => expect.poll(leftovers, { timeout: 5000, interval: 100 }).toEqual([]);
+/** Logins sshd accepted so far (LogLevel VERBOSE logs each one). */
+const logins = () => (sshd.log().match(/Accepted publickey for /g) ?? []).length;
 
 beforeAll(async () => {
   await exec('node', [path.join(repoRoot, 'agents/build.mjs')]);
@@ -104,12 +119,15 @@ describe('backups of a running VE over SFTP', () => {
     expect((await call(socket, 'backup.repo.init', { repo: sftp })).created).toBe(false);
     await sh(ctid, 'mkdir -p /data && head -c 3000000 /dev/urandom > /data/base');
     await sh(ctid, "setsid sh -c 'echo $$ > /writer.pid; i=0; while true; do i=$((i+1)); head -c 65536 /dev/urandom > /data/live.$((i%8)); done' </dev/null >/dev/null 2>&1 &");
+    const loginsBefore = logins();
     first = await call(socket, 've.backup.create', { ctid, repo: sftp, veId: 've-one' });
+    // one SSH connection served the check, the listing, both restic runs and the id lookup
+    expect(logins() - loginsBefore).toBe(1);
     expect(first).toMatchObject({ ctid, copyMode: 'reflink', manifestDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(first.pauseMs).toBeGreaterThan(0);
     expect(first.bytesAdded).toBeGreaterThan(3_000_000);
     await expectRunningAndWritable(ctid);
-    expect(leftovers()).toEqual([]);
+    await noLeftovers();
     const listed = await call(socket, 've.backup.list', { repo: sftp, ctid });
     expect(listed.snapshots.map((s) => s.id)).toEqual([first.snapshotId]);
     // a first backup stores the tree while hashing it, then adds the manifest on top: the tree-only
@@ -138,7 +156,10 @@ describe('backups of a running VE over SFTP', () => {
 
   it('an incremental backup after an 8 MiB change adds about 8 MiB', async () => {
     await sh(ctid, 'kill $(cat /writer.pid); sleep 0.2; head -c 8388608 /dev/urandom > /data/new8m; sync');
+    const loginsBefore = logins();
     const second = await call(socket, 've.backup.create', { ctid, repo: sftp, veId: 've-one' });
+    expect(logins() - loginsBefore).toBe(1);
+    await noLeftovers();
     expect(second.parentId).toBe(first.snapshotId);
     expect(second.bytesAdded).toBeGreaterThanOrEqual(8 * MiB);
     expect(second.bytesAdded).toBeLessThan(8 * MiB + 2 * MiB);
@@ -157,9 +178,10 @@ describe('backups of a running VE over SFTP', () => {
       const e = await errOf(call(socket, 've.backup.create', { ctid, repo }));
       expect({ code: e.code, plain: e.message.length > 10 }).toEqual({ code, plain: true });
       await expectRunningAndWritable(ctid);
+      await noLeftovers(); // no key file and no SSH connection left, whichever way the call failed
     }
     expect((await errOf(call(socket, 've.backup.restore', { ctid, repo: sftp, snapshotId: 'deadbeef' }))).code).toBe('SNAPSHOT_NOT_FOUND');
-    expect(leftovers()).toEqual([]);
+    await noLeftovers();
   }, 300_000);
 
   it('fails with REPO_FULL on a full repository disk, local or over SFTP, leaving the VE running and unfrozen', async () => {
@@ -177,7 +199,7 @@ describe('backups of a running VE over SFTP', () => {
         const e = await errOf(call(socket, 've.backup.create', { ctid, repo }));
         expect({ kind: repo.kind, ...e }).toMatchObject({ kind: repo.kind, code: 'REPO_FULL', message: expect.stringMatching(/repository is full/) });
         await expectRunningAndWritable(ctid);
-        expect(leftovers()).toEqual([]);
+        await noLeftovers();
       }
     } finally {
       await sh(ctid, 'rm -f /data/big');
@@ -198,7 +220,7 @@ describe('backups of a running VE over SFTP', () => {
     expect((await pending).code).toBe('INTERNAL'); // the connection dropped
     await startDaemon();
     expect(readFileSync('/proc/self/mounts', 'utf8')).not.toContain(path.join(node.vzroot, 'backup'));
-    expect(leftovers()).toEqual([]);
+    await noLeftovers();
     await expectRunningAndWritable(ctid);
     const check = await call(socket, 'backup.repo.check', { repo: sftp });
     expect(check).toMatchObject({ ok: true });
@@ -226,7 +248,7 @@ describe('backups of a running VE over SFTP', () => {
     await expectRunningAndWritable(ctid);
     expect((await sh(ctid, 'cat /data/which')).stdout).toBe('newer\n');
     expect(readdirSync(vePaths(node.vzroot, ctid).private).filter((n) => n.includes('.restore-'))).toEqual([]);
-    expect(leftovers()).toEqual([]);
+    await noLeftovers();
     const r = await call(socket, 've.backup.restore', { ctid, repo: sftp, snapshotId: b.snapshotId });
     expect(r).toMatchObject({ ctid, status: 'running', manifestDigest: b.manifestDigest });
     expect((await sh(ctid, 'cat /data/which')).stdout).toBe('backed-up\n');
@@ -310,6 +332,6 @@ describe('local snapshots', () => {
     expect(await call(socket, 've.snapshot.delete', { ctid, id: a.id })).toEqual({ ctid, id: a.id, deleted: true });
     expect((await call(socket, 've.snapshot.list', { ctid })).snapshots.map((s) => s.id)).toEqual([b.id]);
     expect((await errOf(call(socket, 've.snapshot.rollback', { ctid, id: a.id }))).code).toBe('SNAPSHOT_NOT_FOUND');
-    expect(leftovers()).toEqual([]);
+    await noLeftovers();
   }, 300_000);
 });

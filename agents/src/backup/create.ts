@@ -62,7 +62,8 @@ async function upload(ctx: HandlerContext, repo: RepoAccess, work: Work, tags: s
  * made last for the VE in this repository, else the newest listed one. A remembered parent that
  * was forgotten since makes restic refuse at once; the caller lists and tries again.
  */
-async function parentOf(repo: RepoAccess, ctid: number, last: LastBackup): Promise<{ id?: string; remembered: boolean }> {
+interface Parent { id?: string; remembered: boolean }
+async function parentOf(repo: RepoAccess, ctid: number, last: LastBackup): Promise<Parent> {
   if (last.snapshotId && last.repo === repo.label) return { id: last.snapshotId, remembered: true };
   return { id: (await listBackups(repo, { ctid })).pop()?.id, remembered: false };
 }
@@ -111,12 +112,9 @@ async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
  * no file data again. The tree-only snapshot shares all its data, is never listed, and
  * ve.backup.forget drops it an hour later (repo-admin.ts).
  */
-async function treeAndManifest(ctx: HandlerContext, repo: RepoAccess, work: Work, last: LastBackup, tags: (digest: string) => string[], phases: Phases) {
+async function treeAndManifest(ctx: HandlerContext, repo: RepoAccess, work: Work, last: LastBackup, parentP: Promise<Parent>, tags: (digest: string) => string[], phases: Phases) {
   const fresh: HashIndex = new Map();
   const hash = () => writeManifest(path.join(work.dir, TREE_NAME), path.join(work.dir, MANIFEST_NAME), last.index, fresh);
-  // Without a remembered parent, restic lists the repository while the manifest is hashed.
-  const parentP = parentOf(repo, work.state.ctid, last);
-  parentP.catch(() => undefined); // awaited below; a failed manifest must not leave it unhandled
   const at = new Date();
   let parent: Awaited<typeof parentP>;
   /** One run against the parent; a remembered parent forgotten since makes restic refuse at once: list and run again. */
@@ -159,38 +157,56 @@ async function treeAndManifest(ctx: HandlerContext, repo: RepoAccess, work: Work
   return { m, s: tree ? { ...tree, data_added: (tree.data_added ?? 0) + (s.data_added ?? 0) } : s, id, parent: parent!.id, at };
 }
 
+/** One backup call's parts, handed from the repository check to the copy and the upload. */
+interface Call { p: Params; ctx: HandlerContext; repo: RepoAccess; last: LastBackup; parentP: Promise<Parent>; phases: Phases; t0: number }
+
+/** The copy, its mount, then the tree and manifest into the repository; the copy is gone when this ends. */
+async function copyAndStore({ p, ctx, repo, last, parentP, phases, t0 }: Call): Promise<Result> {
+  const work = await new Work(ctx.vzroot, 'backup', p.ctid).create();
+  try {
+    const image = path.join(copyRoot(ctx.vzroot), `${work.id}.img`);
+    const mount = path.join(work.dir, TREE_NAME);
+    await work.save({ image, mount });
+    const pit = await copyLocked(ctx, p.ctid, image);
+    ctx.progress(10, `point-in-time copy (${pit.copyMode}) taken; the VE was paused ${pit.pauseMs} ms`);
+    phases.mark('copy');
+    await mountCopy(image, mount);
+    phases.mark('mount');
+    const { m, s, id, parent, at } = await treeAndManifest(ctx, repo, work, last, parentP, (digest) => [...backupTags(p.ctid, p.veId), `manifest:${digest}`, ...(p.tags ?? [])], phases);
+    ctx.log(`manifest: ${m.files} files, ${m.hashed} read (the rest unchanged since the last backup)`);
+    ctx.progress(100, `backup ${id.slice(0, 8)} stored`);
+    return {
+      ctid: p.ctid, snapshotId: id, shortId: id.slice(0, 8), ...(parent ? { parentId: parent } : {}), time: at.toISOString().slice(0, 19) + 'Z',
+      bytesAdded: s.data_added ?? 0, bytesProcessed: s.total_bytes_processed ?? 0,
+      filesNew: s.files_new ?? 0, filesChanged: s.files_changed ?? 0, filesUnmodified: s.files_unmodified ?? 0,
+      manifestDigest: m.digest, manifestFiles: m.files, pauseMs: pit.pauseMs, copyMode: pit.copyMode, ms: Date.now() - t0,
+    };
+  } finally {
+    await parentP.catch(() => undefined); // no restic of this call outlives the copy it may read
+    await work.cleanup();
+    phases.mark('cleanup');
+  }
+}
+
 export async function backupVe(p: Params, ctx: HandlerContext): Promise<Result> {
   const t0 = Date.now();
   const phases = new Phases();
+  // One SSH connection for the whole call (sftp): the check, every restic run and the id lookup share it.
   return withRepo(ctx.vzroot, p.repo, async (repo) => {
-    // The repository must answer before the VE is touched: an unreachable target never freezes it.
     ctx.progress(2, `opening ${repo.label}`);
-    await repoAnswers(repo);
     const last = await loadLastBackup(ctx.vzroot, p.ctid);
-    phases.mark('check');
-    const work = await new Work(ctx.vzroot, 'backup', p.ctid).create();
+    // Without a remembered parent restic lists the VE's backups meanwhile (check, copy, mount,
+    // hashing): the tree pass needs the answer before it starts.
+    const parentP = parentOf(repo, p.ctid, last);
+    parentP.catch(() => undefined); // awaited by the upload, or below when the call fails before it
     try {
-      const image = path.join(copyRoot(ctx.vzroot), `${work.id}.img`);
-      const mount = path.join(work.dir, TREE_NAME);
-      await work.save({ image, mount });
-      const pit = await copyLocked(ctx, p.ctid, image);
-      ctx.progress(10, `point-in-time copy (${pit.copyMode}) taken; the VE was paused ${pit.pauseMs} ms`);
-      phases.mark('copy');
-      await mountCopy(image, mount);
-      phases.mark('mount');
-      const { m, s, id, parent, at } = await treeAndManifest(ctx, repo, work, last, (digest) => [...backupTags(p.ctid, p.veId), `manifest:${digest}`, ...(p.tags ?? [])], phases);
-      ctx.log(`manifest: ${m.files} files, ${m.hashed} read (the rest unchanged since the last backup)`);
-      ctx.progress(100, `backup ${id.slice(0, 8)} stored`);
-      return {
-        ctid: p.ctid, snapshotId: id, shortId: id.slice(0, 8), ...(parent ? { parentId: parent } : {}), time: at.toISOString().slice(0, 19) + 'Z',
-        bytesAdded: s.data_added ?? 0, bytesProcessed: s.total_bytes_processed ?? 0,
-        filesNew: s.files_new ?? 0, filesChanged: s.files_changed ?? 0, filesUnmodified: s.files_unmodified ?? 0,
-        manifestDigest: m.digest, manifestFiles: m.files, pauseMs: pit.pauseMs, copyMode: pit.copyMode, ms: Date.now() - t0,
-      };
+      // The repository must answer before the VE is touched: an unreachable target never freezes it.
+      await repoAnswers(repo);
+      phases.mark('check');
+      return await copyAndStore({ p, ctx, repo, last, parentP, phases, t0 });
     } finally {
-      await work.cleanup();
-      phases.mark('cleanup');
+      await parentP.catch(() => undefined); // no restic of this call outlives it
       ctx.log(`phases: ${phases}`);
     }
-  });
+  }, { oneConnection: true });
 }

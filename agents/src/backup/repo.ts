@@ -1,11 +1,14 @@
 // A restic repository as the caller described it: where it is, how to reach it, and its secrets,
 // which exist on the node only for one call (env of the child, 0600 files on /dev/shm removed after).
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RepoSpec } from '@/agents/protocol/methods/backup';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
+import { controlMaster, muxClientOptions, startSshMaster } from '../sys/ssh-master';
+import { resticError } from './restic';
 
 /** What `restic` needs for one repository: argv (no secret in it) and env (the password). */
 export interface RepoAccess {
@@ -30,7 +33,11 @@ const secretPrefix = (vzroot: string) => `vzbk-${createHash('sha256').update(vzr
 export async function removeStaleSecrets(vzroot: string): Promise<number> {
   const prefix = secretPrefix(vzroot);
   const names = (await readdir(SECRET_ROOT).catch(() => [] as string[])).filter((n) => n.startsWith(prefix));
-  for (const n of names) await rm(path.join(SECRET_ROOT, n), { recursive: true, force: true });
+  for (const n of names) {
+    // a killed agent's master connection would otherwise live until its ControlPersist ran out
+    if (existsSync(path.join(SECRET_ROOT, n, MASTER))) await controlMaster(path.join(SECRET_ROOT, n, MASTER), 'exit');
+    await rm(path.join(SECRET_ROOT, n), { recursive: true, force: true });
+  }
   return names.length;
 }
 
@@ -41,6 +48,14 @@ export function resticEnv(vzroot: string, password: string): NodeJS.ProcessEnv {
     RESTIC_PASSWORD: password, RESTIC_CACHE_DIR: path.join(vzroot, 'backup', 'cache'),
   } as unknown as NodeJS.ProcessEnv;
 }
+
+/** The master connection's socket in a call's secret folder (0700, so only root reaches it). */
+const MASTER = 'cm';
+/**
+ * Idle seconds before a master with no session left ends by itself: a daemon killed mid-call leaves
+ * it behind only that long. Sessions after a longer gap (a slow sparse copy) log in on their own.
+ */
+const MASTER_IDLE_SEC = 60;
 
 const hostKeyAlgos = (type: string) => (type === 'ssh-rsa' ? 'rsa-sha2-512,rsa-sha2-256,ssh-rsa' : type);
 
@@ -62,7 +77,7 @@ async function pinnedKeyLine(spec: Extract<RepoSpec, { kind: 'sftp' }>): Promise
 }
 
 /** Builds the access for one call; `withRepo` is the form that always removes the temp files. */
-async function openRepo(vzroot: string, spec: RepoSpec, dir: string): Promise<RepoAccess> {
+async function openRepo(vzroot: string, spec: RepoSpec, dir: string, oneConnection: boolean): Promise<RepoAccess> {
   const env = resticEnv(vzroot, spec.password);
   if (spec.kind === 'local') return { args: ['-r', spec.path], env, dir, label: spec.path, space: { local: spec.path } };
   const keyFile = path.join(dir, 'id');
@@ -77,22 +92,38 @@ async function openRepo(vzroot: string, spec: RepoSpec, dir: string): Promise<Re
     '-o', 'HostKeyAlias=vzbackup-repo', '-o', `HostKeyAlgorithms=${hostKeyAlgos(type)}`, '-o', 'ConnectTimeout=15',
     '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4', '-o', `Port=${spec.port}`, '-o', `User=${spec.user}`,
   ];
+  const label = `sftp ${spec.user}@${spec.host}:${spec.port} ${spec.path}`;
+  if (oneConnection) {
+    // The master checks the pinned host key and logs in with the same options as any other run; its
+    // sessions (restic, sftp) then pay no key exchange or login. A session that finds no master
+    // (it ended idle) connects on its own, with the same pin.
+    const socket = path.join(dir, MASTER);
+    const m = await startSshMaster(socket, [...opts, spec.host], MASTER_IDLE_SEC);
+    if (m.code !== 0) throw resticError(m.stderr || `ssh exited ${m.code}`, 'opening the repository', label);
+    opts.push(...muxClientOptions(socket));
+  }
   const ssh = ['ssh', ...opts, spec.host, '-s', 'sftp'];
   const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
   return {
     args: ['-r', `sftp:${spec.user}@${host}:${spec.path}`, '-o', `sftp.command=${ssh.join(' ')}`],
-    env, dir, label: `sftp ${spec.user}@${spec.host}:${spec.port} ${spec.path}`, ssh,
+    env, dir, label, ssh,
     space: { sftp: ['sftp', '-b', '-', ...opts, host], path: spec.path },
   };
 }
 
-/** Runs `fn` with the repository's access; the secret files are gone when it returns or throws. */
-export async function withRepo<T>(vzroot: string, spec: RepoSpec, fn: (repo: RepoAccess) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the repository's access; the secret files are gone when it returns or throws.
+ * `oneConnection` (sftp): every ssh, sftp and restic run of the call shares one SSH connection, a
+ * master opened here (an unreachable host, a wrong host key or a refused key fail here) and ended
+ * before the folder is removed, however `fn` ends.
+ */
+export async function withRepo<T>(vzroot: string, spec: RepoSpec, fn: (repo: RepoAccess) => Promise<T>, o: { oneConnection?: boolean } = {}): Promise<T> {
   const dir = path.join(SECRET_ROOT, `${secretPrefix(vzroot)}${randomBytes(6).toString('hex')}`);
   await mkdir(dir, { mode: 0o700 });
   try {
-    return await fn(await openRepo(vzroot, spec, dir));
+    return await fn(await openRepo(vzroot, spec, dir, o.oneConnection ?? false));
   } finally {
+    if (existsSync(path.join(dir, MASTER))) await controlMaster(path.join(dir, MASTER), 'exit');
     await rm(dir, { recursive: true, force: true });
   }
 }

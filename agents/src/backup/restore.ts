@@ -81,5 +81,5 @@ export async function restoreVe(p: Params, ctx: HandlerContext): Promise<Result>
     } finally {
       await work.cleanup();
     }
-  });
+  }, { oneConnection: true }); // the lookup and restic's runs share one SSH connection
 }

@@ -1,10 +1,9 @@
 // One SSH connection per migration (OpenSSH ControlMaster): both rsync passes ride it, so the final
 // copy inside the pause pays no TCP, key exchange or authentication.
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
+import { controlMaster, startSshMaster } from '../sys/ssh-master';
 import { migrateDir } from './state';
 
 export interface ChannelTarget { host: string; port: number; user: string; hostKey: string }
@@ -18,7 +17,6 @@ export function knownHostsLine(t: Pick<ChannelTarget, 'host' | 'port' | 'hostKey
 const SAFE_PATH = /^\/[A-Za-z0-9_./-]+$/;
 // The private socket dir of one VE's migration: 0700, deterministic so a restarted daemon finds it.
 const dirOf = (vzroot: string, ctid: number) => path.join(migrateDir(vzroot), `ssh-${ctid}`);
-const ENV = () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' }) as unknown as NodeJS.ProcessEnv;
 
 function common(dir: string, t: ChannelTarget): string[] {
   return [
@@ -28,12 +26,6 @@ function common(dir: string, t: ChannelTarget): string[] {
 }
 
 const hostArg = (t: ChannelTarget) => (t.host.includes(':') ? `[${t.host}]` : t.host);
-
-/** True when a live master for `dir` answers `ssh -O check`. */
-async function masterAlive(dir: string, t: ChannelTarget): Promise<boolean> {
-  const r = await run('ssh', [...common(dir, t), '-O', 'check', hostArg(t)], { allowFail: true, timeoutMs: 5000, env: ENV() });
-  return r.code === 0;
-}
 
 // Opening and closing a VE's channel run one at a time in this daemon: a re-sent call (the panel
 // reconnected), the task's retry and an abort can all reach here, and none may wipe the folder or
@@ -77,23 +69,11 @@ async function openChannelNow(vzroot: string, ctid: number, t: ChannelTarget, pr
   await writeFile(path.join(dir, 'known_hosts'), knownHostsLine(t), { mode: 0o600 });
   await writeFile(path.join(dir, 'target'), id, { mode: 0o600 });
   try {
-    // ControlPersist backgrounds the master once authenticated and ends it after 10 idle minutes
-    // (a daemon killed mid-migration leaves no connection behind for long).
-    const args = [
+    // The master ends after 10 idle minutes (a daemon killed mid-migration leaves no connection behind for long).
+    const { code, stderr: err } = await startSshMaster(`${dir}/cm`, [
       ...common(dir, t), '-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-o', 'ConnectTimeout=10',
-      '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=4', '-o', 'Compression=no',
-      '-o', 'ControlMaster=yes', '-o', 'ControlPersist=600', '-N', hostArg(t),
-    ];
-    const child = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'], env: ENV() });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
-    const code = await new Promise<number>((resolve) => {
-      const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(255); }, 30_000);
-      child.on('error', () => { clearTimeout(timer); resolve(127); });
-      // 'exit', not 'close': the backgrounded master may keep the stderr pipe open.
-      child.on('exit', (c) => { clearTimeout(timer); resolve(c ?? 255); });
-    });
-    child.stderr.destroy();
+      '-o', 'ServerAliveInterval=3', '-o', 'ServerAliveCountMax=4', '-o', 'Compression=no', hostArg(t),
+    ], 600);
     if (code !== 0) throw new VeError('INTERNAL', `ssh to ${t.host}:${t.port} failed (exit ${code}): ${err.trim().split('\n').slice(-2).join(' | ')}`, { sshExit: code });
   } finally {
     await rm(key, { force: true });
@@ -105,7 +85,7 @@ async function openChannelNow(vzroot: string, ctid: number, t: ChannelTarget, pr
 export async function channelAlive(vzroot: string, ctid: number): Promise<boolean> {
   const dir = dirOf(vzroot, ctid);
   const id = await readFile(path.join(dir, 'target'), 'utf8').catch(() => '');
-  return id ? masterAlive(dir, JSON.parse(id) as ChannelTarget) : false;
+  return id ? controlMaster(`${dir}/cm`, 'check') : false;
 }
 
 /** Ends the migration's master connection (if any) and removes its socket dir. */
@@ -115,10 +95,6 @@ export function closeChannel(vzroot: string, ctid: number): Promise<void> {
 
 async function closeChannelNow(vzroot: string, ctid: number): Promise<void> {
   const dir = dirOf(vzroot, ctid);
-  const id = await readFile(path.join(dir, 'target'), 'utf8').catch(() => '');
-  if (id) {
-    const t = JSON.parse(id) as ChannelTarget;
-    await run('ssh', [...common(dir, t), '-O', 'exit', hostArg(t)], { allowFail: true, timeoutMs: 5000, env: ENV() }).catch(() => undefined);
-  }
+  if (await readFile(path.join(dir, 'target'), 'utf8').catch(() => '')) await controlMaster(`${dir}/cm`, 'exit');
   await rm(dir, { recursive: true, force: true });
 }
