@@ -6,8 +6,10 @@
 // heap and RSS after GC and its open fds, and the kernel's own memory (/proc/meminfo slab,
 // kernel stacks, page tables, per-cpu) with the slab caches and kernel threads that grew.
 // The first agent step includes one-time warm-up (code, caches); the summary uses later steps.
+// A last churn step creates and destroys N agent VEs: what the daemon keeps after it is the
+// cost of the work (allocator high-water, compiled code), not of VEs that exist.
 //
-//   flock /work/bench.lock npx tsx bench/ve-memory.ts [--n 60] [--pairs 3] [--par 4] [--snapshots DIR]
+//   flock /work/bench.lock npx tsx bench/ve-memory.ts [--n 60] [--pairs 3] [--par 4] [--snapshots DIR] [--daemon-env K=V,...]
 // --snapshots writes daemon heap snapshots after every agent step (diff: bench/lib/heap-diff.ts).
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -33,11 +35,13 @@ const PAIRS = Number(args.pairs ?? 3);
 const PAR = Number(args.par ?? 4);
 const SNAP = typeof args.snapshots === 'string' ? path.resolve(args.snapshots) : undefined;
 const INTERVAL_MS = 3000;
-if (!(N > 0 && PAIRS >= 2 && N * PAIRS <= 250)) throw new Error('need --n > 0, --pairs >= 2 and n x pairs <= 250 (one /24 per path)');
+// --daemon-env K=V[,K=V]: extra environment for the daemon (e.g. allocator tunables to compare).
+const DAEMON_ENV = Object.fromEntries(String(args['daemon-env'] ?? '').split(',').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+if (!(N > 0 && PAIRS >= 2 && N * (PAIRS + 1) <= 250)) throw new Error('need --n > 0, --pairs >= 2 and n x (pairs + 1) <= 250 (one /24 per path, and a churn step)');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const KiB = 1024;
 
-const node = await makeBenchNode({ maxCtids: 2 * N * PAIRS + 10 });
+const node = await makeBenchNode({ maxCtids: 2 * N * (PAIRS + 1) + 10 });
 const uptime0 = (await run('uptime', [])).stdout.trim();
 log(`bench node ${node.vzroot}; ${uptime0}`);
 // Agent VEs on the node's bridge in 10.199.174.0/24; raw VEs on a bridge of their own with the same addresses (separate L2).
@@ -49,11 +53,11 @@ const ipOf = (i: number) => `10.199.174.${2 + i}/24`;
 const peer: RawPeer = { lxcpath: node.rawLxcpath, tarball: node.template.tarball, bridge: rawBridge };
 
 const bundle = await freezeAgentBundle(node);
-const daemon = await startDaemon(node, bundle, { VZ_AGENT_TEST_HANDLERS: '1', VZ_USAGE_INTERVAL_MS: String(INTERVAL_MS) });
+const daemon = await startDaemon(node, bundle, { ...DAEMON_ENV, VZ_AGENT_TEST_HANDLERS: '1', VZ_USAGE_INTERVAL_MS: String(INTERVAL_MS) });
 const agent = new AgentClient(new LocalTransport({ socket: daemon.socket, agentBin: path.join(bundle.bin, 'vzagent') }), { node: 'h174-mem' });
 node.onCleanup(() => agent.close());
 const agentLxc = path.join(node.vzroot, 'lxc');
-const ctids = node.ctids(2 * N * PAIRS);
+const ctids = node.ctids(2 * N * (PAIRS + 1));
 node.onCleanup(async () => {
   // Stop every VE 8 at a time first: the node's own sweep stops them one by one.
   await pool(ctids, 8, async (c) => {
@@ -151,6 +155,17 @@ try {
     points.push(await measure(`raw-${rawUp}`));
     steps.push(stepCost('raw', points.at(-2)!, points.at(-1)!));
   }
+  // Churn: N more agent VEs created, then stopped and destroyed. What the daemon keeps after that
+  // is the cost of the work (allocator high-water, code), not of VEs that exist.
+  const churnSlots = Array.from({ length: N }, (_, i) => PAIRS * N + i).filter((i) => i < 250);
+  await agentStep(churnSlots);
+  await pool(churnSlots, PAR, async (i) => {
+    await agent.call('ve.stop', { ctid: ctids[2 * i], fast: true }, { opId: `h174-mem-${randomBytes(6).toString('hex')}` });
+    await agent.call('ve.destroy', { ctid: ctids[2 * i] }, { opId: `h174-mem-${randomBytes(6).toString('hex')}` });
+    agentUp--;
+  });
+  points.push(await measure(`churn-${churnSlots.length}`));
+  const churn = stepCost('agent', points.at(-2)!, { ...points.at(-1)!, agentUp: points.at(-2)!.agentUp + churnSlots.length });
   const held = await heldFileCost();
   const uptime1 = (await run('uptime', [])).stdout.trim();
 
@@ -159,9 +174,12 @@ try {
   const first = steps[0];
   const mib = (x: number) => round(x / MiB, 3);
   const kib = (x: number) => round(x / KiB, 1);
-  const issueFigure = (p: 'agent' | 'raw') => med(p, (s) => s.monitorPss + (p === 'agent' ? Math.max(0, s.daemonRss) : 0));
+  const last = points.at(-1)!;
+  const monitorPss = { agent: last.monitors.agent.bytes / last.monitors.agent.count, raw: last.monitors.raw.bytes / last.monitors.raw.count };
+  const issueFigure = (p: 'agent' | 'raw') => monitorPss[p] + (p === 'agent' ? Math.max(0, med(p, (s) => s.daemonRss)) : 0);
   const rows: (string | number)[][] = [
-    ['[lxc monitor] PSS per VE, MiB', mib(med('raw', (s) => s.monitorPss)), mib(med('agent', (s) => s.monitorPss)), '-'],
+    // Both paths' monitors read at one moment with as many of each: shared pages split the same way.
+    ['[lxc monitor] PSS per VE at the end, MiB', mib(monitorPss.raw), mib(monitorPss.agent), '-'],
     ['daemon heap after GC / VE, KiB', '-', kib(med('agent', (s) => s.daemonHeap)), `${kib(first.daemonHeap)} (${kib(med('raw', (s) => s.daemonHeap))} in raw steps)`],
     ['daemon RSS after GC / VE, KiB', '-', kib(med('agent', (s) => s.daemonRss)), `${kib(first.daemonRss)} (${kib(med('raw', (s) => s.daemonRss))} in raw steps)`],
     ['daemon external+buffers / VE, KiB', '-', kib(med('agent', (s) => s.daemonExternal)), kib(first.daemonExternal)],
@@ -170,11 +188,12 @@ try {
     ['kernel: SUnreclaim+KernelStack+PageTables+Percpu / VE, KiB', kib(med('raw', (s) => s.kernel)), kib(med('agent', (s) => s.kernel)), kib(first.kernel)],
     ['kernel SReclaimable (dentries, inodes) / VE, KiB', kib(med('raw', (s) => s.meminfo.SReclaimable ?? 0)), kib(med('agent', (s) => s.meminfo.SReclaimable ?? 0)), kib(first.meminfo.SReclaimable ?? 0)],
     ['whole box MemTotal-MemAvailable / VE, MiB (noisy)', mib(med('raw', (s) => s.meminfo.used ?? 0)), mib(med('agent', (s) => s.meminfo.used ?? 0)), mib(first.meminfo.used ?? 0)],
+    [`daemon after ${churn.n} more created and destroyed: heap / RSS growth per VE, KiB`, '-', `${kib(churn.daemonHeap)} / ${kib(churn.daemonRss)}`, '-'],
     [`sampler's held counter files: SUnreclaim / VE, KiB (${held.vEs} VEs, ${held.fds} fds)`, '-', kib(held.perVe), '-'],
   ];
   console.log(`\n## bench/ve-memory.ts --n ${N} --pairs ${PAIRS} --par ${PAR} (${new Date().toISOString()})`);
   console.log(`machine: ${os.cpus().length} cpus, ${round(os.totalmem() / 2 ** 30, 1)} GiB, kernel ${os.release()}; before: ${uptime0}; after: ${uptime1}`);
-  console.log(`agent bundle: ${bundle.note}\nmedian of steps 2..${PAIRS} of each path (${N} VEs each); the last column is the first agent step (warm-up included)\n`);
+  console.log(`agent bundle: ${bundle.note}; daemon env: ${JSON.stringify(DAEMON_ENV)}\nmedian of steps 2..${PAIRS} of each path (${N} VEs each); the last column is the first agent step (warm-up included)\n`);
   console.log(table(['figure', 'raw LXC', 'agent', 'first agent step'], rows));
   console.log('\nper step, per VE (KiB unless noted):');
   console.log(table(['step', 'path', 'monitor PSS', 'daemon heap', 'daemon RSS', 'fds', 'kernel', 'SReclaimable'],
@@ -193,8 +212,8 @@ try {
   await writeFile(out, JSON.stringify({
     bench: 've-memory', date: new Date().toISOString(), command: `npx tsx bench/ve-memory.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine: { cpus: os.cpus().length, memBytes: os.totalmem(), kernel: os.release(), uptimeBefore: uptime0, uptimeAfter: uptime1 },
-    params: { n: N, pairs: PAIRS, par: PAR, samplerIntervalMs: INTERVAL_MS, agentBundle: bundle.note },
-    table: rows, steps, heldFiles: held,
+    params: { n: N, pairs: PAIRS, par: PAR, samplerIntervalMs: INTERVAL_MS, daemonEnv: DAEMON_ENV, agentBundle: bundle.note },
+    table: rows, monitorPssAtEnd: monitorPss, steps, churn, heldFiles: held,
     points: points.map((p) => ({ ...p, kernel: { meminfo: p.kernel.meminfo, kthreads: p.kernel.kthreads } })),
   }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
