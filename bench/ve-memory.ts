@@ -19,7 +19,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { deleteBridge, ensureBridge } from '@/agents/src/net/bridge';
 import { hostFacts } from '@/agents/src/lxc/host-facts';
 import { CgroupReader, payloadNames } from '@/agents/src/metrics/cgroup';
+import { makeExt4, mountImage, unmountImage } from '@/agents/src/storage/image';
 import { run } from '@/agents/src/sys/exec';
+import { withUndo } from '@/agents/src/sys/undo';
 import { AgentClient } from '@/server/nodes/client';
 import { LocalTransport } from '@/server/nodes/local';
 import { freezeAgentBundle, startDaemon } from './lib/agent';
@@ -140,8 +142,37 @@ async function heldFileCost(): Promise<{ vEs: number; fds: number; perVe: number
   return { vEs: raw.length, fds, perVe: held, slabPerVe: Object.fromEntries(top(diff(s0, s1), 6).map(([k, v]) => [k, v / Math.max(1, raw.length)])) };
 }
 
+/**
+ * Kernel memory of the agent's storage alone: K images as the agent makes them (2 GiB sparse, ext4,
+ * 200,000 inodes), each on a loop device and mounted, against the same with none. Seconds, so
+ * other work on the box moves it less than a whole step. Loop devices left free by earlier users
+ * are reused (as on a node), so their queues may predate the measurement.
+ */
+async function storageCost(k: number): Promise<{ images: number; perImage: Record<string, number>; kthreads: Record<string, number> }> {
+  const dir = path.join(node.vzroot, 'storage-probe');
+  const imgs = Array.from({ length: k }, (_, i) => ({ image: path.join(dir, `${i}.img`), root: path.join(dir, `r${i}`) }));
+  await mkdir(dir, { recursive: true });
+  for (const x of imgs) await makeExt4(x.image, 2 * 1024 ** 3, 200_000);
+  const before = await kernelSnapshot();
+  try {
+    for (const x of imgs) await withUndo((u) => mountImage(x.image, x.root, u, { fresh: true }));
+    await sleep(1000);
+    const after = await kernelSnapshot();
+    const m = diff(before.meminfo, after.meminfo);
+    return {
+      images: k,
+      perImage: Object.fromEntries(['SUnreclaim', 'KernelStack', 'PageTables', 'Percpu', 'SReclaimable', 'used'].map((f) => [f, (m[f] ?? 0) / k])),
+      kthreads: Object.fromEntries(Object.entries(diff(before.kthreads, after.kthreads)).filter(([, v]) => Math.abs(v) >= k / 2).map(([n, v]) => [n, v / k])),
+    };
+  } finally {
+    for (const x of imgs) await unmountImage(x.image, x.root).catch(() => undefined);
+  }
+}
+
 try {
   if (SNAP) await mkdir(SNAP, { recursive: true });
+  const storage = await storageCost(30);
+  log(`storage: ${JSON.stringify(storage)}`);
   const points: Point[] = [await measure('start')];
   const steps: ReturnType<typeof stepCost>[] = [];
   for (let p = 0; p < PAIRS; p++) {
@@ -189,6 +220,7 @@ try {
     ['kernel SReclaimable (dentries, inodes) / VE, KiB', kib(med('raw', (s) => s.meminfo.SReclaimable ?? 0)), kib(med('agent', (s) => s.meminfo.SReclaimable ?? 0)), kib(first.meminfo.SReclaimable ?? 0)],
     ['whole box MemTotal-MemAvailable / VE, MiB (noisy)', mib(med('raw', (s) => s.meminfo.used ?? 0)), mib(med('agent', (s) => s.meminfo.used ?? 0)), mib(first.meminfo.used ?? 0)],
     [`daemon after ${churn.n} more created and destroyed: heap / RSS growth per VE, KiB`, '-', `${kib(churn.daemonHeap)} / ${kib(churn.daemonRss)}`, '-'],
+    [`agent storage alone (${storage.images} ext4 images on loop, mounted): SUnreclaim+KernelStack / image, KiB`, '-', kib((storage.perImage.SUnreclaim ?? 0) + (storage.perImage.KernelStack ?? 0)), '-'],
     [`sampler's held counter files: SUnreclaim / VE, KiB (${held.vEs} VEs, ${held.fds} fds)`, '-', kib(held.perVe), '-'],
   ];
   console.log(`\n## bench/ve-memory.ts --n ${N} --pairs ${PAIRS} --par ${PAR} (${new Date().toISOString()})`);
@@ -213,7 +245,7 @@ try {
     bench: 've-memory', date: new Date().toISOString(), command: `npx tsx bench/ve-memory.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine: { cpus: os.cpus().length, memBytes: os.totalmem(), kernel: os.release(), uptimeBefore: uptime0, uptimeAfter: uptime1 },
     params: { n: N, pairs: PAIRS, par: PAR, samplerIntervalMs: INTERVAL_MS, daemonEnv: DAEMON_ENV, agentBundle: bundle.note },
-    table: rows, monitorPssAtEnd: monitorPss, steps, churn, heldFiles: held,
+    table: rows, monitorPssAtEnd: monitorPss, steps, churn, heldFiles: held, storage,
     points: points.map((p) => ({ ...p, kernel: { meminfo: p.kernel.meminfo, kthreads: p.kernel.kthreads } })),
   }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
