@@ -70,9 +70,9 @@ export async function freezeAgentBundle(node: BenchNode): Promise<AgentBundle> {
   return { bin: path.join(dir, 'bin'), note };
 }
 
-/** Start a vzagentd on the bench node from the frozen bundle. */
-export async function startDaemon(node: BenchNode, bundle: AgentBundle): Promise<LocalDaemon> {
-  const daemon = await ensureLocalDaemon({ vzroot: node.vzroot, bridge: node.bridge, daemonBin: path.join(bundle.bin, 'vzagentd') });
+/** Start a vzagentd on the bench node from the frozen bundle (`env`: extra environment, e.g. VZ_AGENT_TEST_HANDLERS=1). */
+export async function startDaemon(node: BenchNode, bundle: AgentBundle, env?: Record<string, string>): Promise<LocalDaemon> {
+  const daemon = await ensureLocalDaemon({ vzroot: node.vzroot, bridge: node.bridge, daemonBin: path.join(bundle.bin, 'vzagentd'), env });
   node.onCleanup(() => daemon.stop('SIGKILL'));
   return daemon;
 }

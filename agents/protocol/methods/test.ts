@@ -25,4 +25,21 @@ export const testMethods = {
     mutating: true,
     description: 'Test only: hold the VE lock for ms (no recover()).',
   }),
+  'test.memory': defineMethod({
+    params: z.object({
+      /** Run a full garbage collection first, so heapUsed counts only what is still referenced. */
+      gc: z.boolean().default(true),
+      /** Write a V8 heap snapshot to this absolute path (.heapsnapshot) after the collection. */
+      snapshot: z.string().startsWith('/').endsWith('.heapsnapshot').optional(),
+    }),
+    result: z.object({
+      rss: z.number(), heapUsed: z.number(), heapTotal: z.number(), external: z.number(), arrayBuffers: z.number(),
+      gc: z.boolean(),
+      /** Open file descriptors of the daemon (the usage sampler holds some per running VE). */
+      fds: z.number().int(),
+      snapshot: z.string().optional(),
+    }),
+    mutating: false,
+    description: 'Test/benchmark only: the daemon\'s memory after an optional forced GC, and optionally a heap snapshot.',
+  }),
 };

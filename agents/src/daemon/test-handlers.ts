@@ -1,6 +1,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineHandler, type AnyHandler } from './types';
+import { testMemory } from './test-memory';
 
 const countLines = async (file: string): Promise<string[]> =>
   (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
@@ -33,4 +34,4 @@ const testSleep = defineHandler({
   },
 });
 
-export const testHandlers: AnyHandler[] = [testAppend, testSleep];
+export const testHandlers: AnyHandler[] = [testAppend, testSleep, testMemory];

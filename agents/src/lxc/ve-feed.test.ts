@@ -6,7 +6,7 @@ import path from 'node:path';
 import { renderConfFile } from '../config/conf-file';
 import { veConfigSchema } from '../config/schema';
 import { dropAddressIndex } from './address-index';
-import { dropFeed, feedStats, veFeed } from './ve-feed';
+import { dropFeed, feedFootprint, feedStats, sameItem, veFeed } from './ve-feed';
 import { removeVeConf, writeVe } from './ve-store';
 
 let vzroot: string;
@@ -74,4 +74,30 @@ describe('ve.list change feed', () => {
     // and a delta from before the edit carries it too: the reread gave it a new generation
     expect((await veFeed(rt(), d)).ves.map((v) => v.ctid)).toEqual([74120]);
   });
+
+  it('keeps one compact record per VE (the item, no JSON copy), not growing with calls', { timeout: 60_000 }, async () => {
+    const first = await veFeed(rt());
+    const before = feedFootprint(vzroot);
+    expect(before.entries).toBe(first.ves.length);
+    expect(before.fields).toEqual(['gen', 'item']);
+    let cursor = first;
+    for (let i = 0; i < 20; i++) cursor = await veFeed(rt(), cursor);
+    await veFeed(rt());
+    expect(feedFootprint(vzroot)).toEqual(before);
+  });
+
+  it('tells a change from a rewrite field by field, arrays element by element', () => {
+    const item = { ...first(), ips: ['10.199.81.5/20'], nameservers: ['10.199.81.1'] };
+    expect(sameItem(item, { ...item, ips: ['10.199.81.5/20'] })).toBe(true);
+    expect(sameItem(item, { ...item, ips: ['10.199.81.6/20'] })).toBe(false);
+    expect(sameItem(item, { ...item, ips: ['10.199.81.5/20', '10.199.81.6/20'] })).toBe(false);
+    expect(sameItem(item, { ...item, status: 'stopped' })).toBe(false);
+    expect(sameItem(item, { ...item, description: 'x' })).toBe(false);
+    expect(sameItem({ ...item, description: 'x' }, item)).toBe(false);
+  });
 });
+
+function first() {
+  return { ctid: 1, hostname: 'a', ips: [] as string[], status: 'running' as const, ostemplate: 'busybox', onboot: false, ram: 1, swap: 0, diskspace: 1, diskinodes: 1,
+    numproc: 1, cpuunits: 1, cpulimit: 0, cpus: 1, ioprio: 4, iolimit: 0, iopslimit: 0, bandwidth: 0, throttle: 0, nameservers: [] as string[] };
+}

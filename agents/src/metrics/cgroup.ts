@@ -106,14 +106,22 @@ function readV2(f: Files): RawCgroup {
   };
 }
 
-/** Fds the sampler may hold: half the open-file limit, or all but 8,192 of a large one (the agent's sockets, pipes and files need the rest). */
-export function fdBudget(limits = '/proc/self/limits'): number {
+/**
+ * Fds the sampler may hold: half the open-file limit, or all but 8,192 of a large one (the agent's
+ * sockets, pipes and files need the rest); VZ_USAGE_HELD_FDS lowers it. Each held file costs the
+ * host a 4 KiB kernel buffer (its seq_file's) besides the fd: 43 KiB a running VE on cgroup v1,
+ * outside every cgroup's memory but the agent's (issue 15). 0 holds none: files are opened, read
+ * and closed every pass, ~2.5x the sampler's CPU (bench/README.md, "Usage history").
+ */
+export function fdBudget(limits = '/proc/self/limits', env: Record<string, string | undefined> = process.env): number {
   let soft = 1024;
   try {
     const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(limits, 'latin1'));
     if (m) soft = m[1] === 'unlimited' ? 1 << 20 : Number(m[1]);
   } catch { /* no procfs: assume the common default */ }
-  return Math.max(soft >> 1, soft - 8192);
+  const fromLimit = Math.max(soft >> 1, soft - 8192);
+  const asked = env.VZ_USAGE_HELD_FDS?.trim();
+  return asked && /^\d+$/.test(asked) ? Math.min(Number(asked), fromLimit) : fromLimit;
 }
 
 /** Reads the payload cgroups of a node's VEs pass after pass, holding their files open within a budget of fds. */

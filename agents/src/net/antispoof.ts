@@ -1,6 +1,7 @@
 // nftables bridge-family filter: a VE's veth may only send from its own MAC and addresses.
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
+import { addBounded } from '../sys/bounded';
 import { ipToBigInt, parseCidr } from '../config/net-addr';
 import { BRIDGE_RE } from './bridge';
 
@@ -82,8 +83,10 @@ export function tableScript(bridge: string): string {
 const ensured = new Map<string, Promise<void>>();
 // Tables this process made or saw; re-checked only when a script fails (someone deleted it).
 const tableKnown = new Set<string>();
-// Ports whose policy this process removed and has not re-installed since: destroy after stop skips nft.
+// Ports whose policy this process removed and has not re-installed since: destroy after stop skips
+// nft. Bounded: a port forgotten here only costs its destroy one nft run.
 const removedPorts = new Set<string>();
+const MAX_REMOVED_PORTS = 4096;
 const portKey = (bridge: string, veth: string) => `${bridge}/${veth}`;
 
 async function ensureTable(bridge: string): Promise<void> {
@@ -133,7 +136,7 @@ export async function removePortPolicy(bridge: string, veth: string, opts: { unl
   const key = portKey(bridge, veth);
   if (opts.unlessRemoved && removedPorts.has(key)) return;
   const r = await run('nft', ['-f', '-'], { input: removePortScript(bridge, veth), timeoutMs: 15_000, allowFail: true });
-  if (r.code === 0) removedPorts.add(key);
+  if (r.code === 0) addBounded(removedPorts, key, MAX_REMOVED_PORTS);
 }
 
 export async function deletePolicyTable(bridge: string): Promise<void> {
