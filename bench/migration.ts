@@ -153,7 +153,8 @@ try {
   log(`VE ${ctid}: ${used} MB root; ${uptime}`);
 
   const hand: Array<Awaited<ReturnType<typeof handRun>>> = [];
-  const agent: Array<{ pause: number; phases: string }> = [];
+  const agent: Array<{ pause: number; phases: string; steps: string }> = [];
+  const pauses: unknown[] = [];
   let [s, t] = [A, B];
   for (let i = 0; i < ROUNDS; i++) {
     hand.push(await handRun(s, t));
@@ -167,13 +168,16 @@ try {
       await new Promise((res) => setTimeout(res, 100));
     }
     if (task.status !== 'succeeded') throw new Error(`migration failed: ${task.error}`);
-    const res = task.result as { pauseMs: number; timings: Array<{ phase: string; ms: number }>; passes?: Array<{ selection?: { mode: string; listed?: number; walkMs?: number; reason?: string } }> };
+    const res = task.result as { pauseMs: number; timings: Array<{ phase: string; ms: number }>; passes?: Array<{ selection?: { mode: string; listed?: number; walkMs?: number; reason?: string } }>; pause?: Record<string, number | boolean | undefined> };
     const inPause = ['freeze', 'final-copy', 'verify', 'commit', 'start-on-target'];
     // What the final pass sent: the entries changed since pass 1 (and the walk that found them), or the whole tree.
     const sel = res.passes?.[1]?.selection;
     const sent = !sel ? '' : sel.mode === 'changed' ? `; final pass: ${sel.listed} entries listed, walk ${sel.walkMs} ms` : `; final pass: whole tree (${sel.reason})`;
-    agent.push({ pause: res.pauseMs, phases: res.timings.filter((x) => inPause.includes(x.phase)).map((x) => `${x.phase} ${x.ms}`).join(', ') + sent });
-    log(`round ${i + 1} ${s.name} -> ${t.name}: hand ${round(hand[i].pause, 0)} ms, agents ${res.pauseMs} ms (${agent[i].phases})`);
+    // The pause step by step (task result `pause`): walk and rsync of the final copy, the verify's manifests, kill and start.
+    const steps = res.pause ? `; steps: ${Object.entries(res.pause).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${String(v)}`).join(', ')}` : '';
+    agent.push({ pause: res.pauseMs, phases: res.timings.filter((x) => inPause.includes(x.phase)).map((x) => `${x.phase} ${x.ms}`).join(', ') + sent, steps });
+    pauses.push({ round: i + 1, pauseMs: res.pauseMs, hand: hand[i], steps: res.pause });
+    log(`round ${i + 1} ${s.name} -> ${t.name}: hand ${round(hand[i].pause, 0)} ms, agents ${res.pauseMs} ms (${agent[i].phases}${agent[i].steps})`);
     [s, t] = [t, s];
   }
   migrationHooks.afterFirstCopy = undefined;
@@ -184,9 +188,13 @@ try {
     `migration pause, ${used} MB root, ${CHANGED} MiB changed after the first copy, ${ROUNDS} rounds (alternating direction); ${uptime}`,
     table(['round', 'hand ms', 'hand freeze/rsync/stop/start', 'agents ms', 'agents phases (ms; start-on-target includes the source copy kept after the start)'], rowsOut),
     `median pause: hand-run ${round(h, 0)} ms, agents ${round(a, 0)} ms, ratio ${round(a / h, 2)} (goal: < 1000 ms and <= 1.2)`,
+    ...agent.map((x, i) => `round ${i + 1} steps (ms)${x.steps.slice(1)}`),
     `spread: hand-run ${round(Math.min(...hand.map((x) => x.pause)), 0)}-${round(Math.max(...hand.map((x) => x.pause)), 0)} ms, agents ${Math.min(...agent.map((x) => x.pause))}-${Math.max(...agent.map((x) => x.pause))} ms; at the end: ${(await sh('uptime')).stdout.trim()}`,
   ].join('\n');
   process.stdout.write(`${out}\n`);
+  const file = path.join(import.meta.dirname, 'results', `migration-${ROUNDS}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`);
+  await writeFile(file, JSON.stringify({ uptime, end: (await sh('uptime')).stdout.trim(), rootMb: used, changedMb: CHANGED, medianMs: { hand: h, agents: a }, rounds: pauses }, null, 2) + '\n');
+  log(`results: ${file}`);
 } finally {
   migrationHooks.afterFirstCopy = undefined;
   for (const f of stopAll) await f().catch((e) => log(`cleanup: ${(e as Error).message}`));

@@ -7,8 +7,10 @@ import { lxcState } from '../lxc/lxc-cli';
 import { veStatus } from '../lxc/power';
 import { vePaths } from '../sys/paths';
 import { run } from '../sys/exec';
+import { VeError } from '../sys/errors';
 import { buildManifest, frozenWalk } from '../migrate/manifest';
 import { copyPass } from '../migrate/pass';
+import { armFinalPass } from '../migrate/held';
 import { abortSource, describeVe, finishSource, freezeForMigration, purgeMigrated, stopSource, withRootMounted } from '../migrate/source';
 import { abortTarget, commitTarget, preparedRoot, prepareTarget } from '../migrate/target';
 import { readSourceMarker, readTargetMarker } from '../migrate/state';
@@ -54,6 +56,20 @@ const send = defineHandler({
     return { pass: p.pass, ...r };
   },
   recover: async () => ({ outcome: 'rerun' }), // rsync converges: running it again is safe
+});
+
+const arm = defineHandler({
+  method: 'migrate.armFinal',
+  veOf,
+  async run(p, ctx) {
+    // Only a running VE's root is mounted for the whole migration; a held pass of a per-call mount would outlive it.
+    const root = vePaths(ctx.vzroot, p.ctid).root;
+    if ((await lxcState(p.ctid, vePaths(ctx.vzroot, p.ctid).lxcpath)) !== 'RUNNING') throw new VeError('VE_NOT_RUNNING', `VE ${p.ctid} is not running: nothing to hold a final pass for`);
+    const r = await armFinalPass(ctx.vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps);
+    ctx.log(r.ready ? `final pass held open (receiver on ${p.target.host} up in ${r.ms} ms)` : `final pass not ready after ${r.ms} ms: the final copy may start a fresh one`);
+    return { ctid: p.ctid, ...r };
+  },
+  recover: async () => ({ outcome: 'rerun' }), // a re-run replaces the held pass
 });
 
 const freeze = defineHandler({
@@ -145,4 +161,4 @@ const criuBack = defineHandler({
   run: (p, ctx) => restoreFromMigrationDump(runtimeOf(ctx), p.ctid, ctx.undo),
 });
 
-export const migrateHandlers: AnyHandler[] = [describe, prepare, send, freeze, manifest, commit, stop, finish, abortT, abortS, purge, criuDump, criuBack, ...checkpointHandlers];
+export const migrateHandlers: AnyHandler[] = [describe, prepare, send, arm, freeze, manifest, commit, stop, finish, abortT, abortS, purge, criuDump, criuBack, ...checkpointHandlers];
