@@ -36,6 +36,8 @@ export const ManifestResult = z.object({
 export const SendResult = z.object({
   pass: z.number().int().min(1),
   ms: z.number().nonnegative(),
+  /** The handler's own time (the call's wall time minus this is the journal and the transport). */
+  agentMs: z.number().nonnegative().optional(),
   filesTransferred: z.number().int().nonnegative(),
   bytesTransferred: z.number().int().nonnegative(),
   totalBytes: z.number().int().nonnegative(),

@@ -45,12 +45,34 @@ export async function withRootMounted<T>(rt: Runtime, ctid: number, undo: Undo, 
   }
 }
 
+// The running VE's init as migrate.armFinal saw it, so the freeze in the pause need not ask LXC.
+const armedInits = new Map<string, { pid: number; start: string }>();
+const initKey = (vzroot: string, ctid: number) => `${vzroot}\0${ctid}`;
+
+/** Before the pause: remember the running VE's init (pid and start time) for freezeForMigration. */
+export async function noteRunningInit(rt: Runtime, ctid: number): Promise<'RUNNING' | string> {
+  const { state, pid } = await lxcStateAndPid(ctid, vePaths(rt.vzroot, ctid).lxcpath);
+  const start = pid ? await procStart(pid) : undefined;
+  if (state === 'RUNNING' && pid && start) armedInits.set(initKey(rt.vzroot, ctid), { pid, start });
+  return state;
+}
+
+/** The remembered init, while it is the same process (pid and start time) in a thawed freezer cgroup. */
+async function rememberedInit(rt: Runtime, ctid: number): Promise<number | undefined> {
+  const k = initKey(rt.vzroot, ctid);
+  const a = armedInits.get(k);
+  armedInits.delete(k);
+  if (!a || (await procStart(a.pid)) !== a.start || hostFacts().version !== 'v1') return undefined;
+  return (await readCg(await payloadCgroupDir(a.pid, 'freezer'), 'freezer.state')) === 'THAWED' ? a.pid : undefined;
+}
+
 /** Freezes a running VE (marker first, so a crash in between still lets abortSource thaw it). */
 export async function freezeForMigration(rt: Runtime, ctid: number): Promise<{ ctid: number; frozen: boolean; ms: number }> {
   const t0 = Date.now();
   await readVe(rt.vzroot, ctid);
   const p = vePaths(rt.vzroot, ctid);
-  const { state: st, pid } = await lxcStateAndPid(ctid, p.lxcpath);
+  const known = await rememberedInit(rt, ctid);
+  const { state: st, pid } = known ? { state: 'RUNNING', pid: known } : await lxcStateAndPid(ctid, p.lxcpath);
   const marker = await readSourceMarker(rt.vzroot, ctid);
   if (st === 'FROZEN' && marker?.frozen) return { ctid, frozen: true, ms: 0 };
   if (st === 'FROZEN') throw new VeError('VE_NOT_RUNNING', `VE ${ctid} is suspended; resume it before migrating`);
@@ -73,6 +95,7 @@ export async function abortSource(rt: Runtime, ctid: number): Promise<{ ctid: nu
   await removeSourceMarker(rt.vzroot, ctid);
   dropManifestCache(p.root);
   dropBaseline(p.root);
+  armedInits.delete(initKey(rt.vzroot, ctid));
   await dropFinalPass(rt.vzroot, ctid);
   await closeChannel(rt.vzroot, ctid);
   const s = await veStatus(rt, ctid).catch(() => ({ status: 'unknown' as const }));

@@ -112,7 +112,7 @@ async function armFinal(ctx: TaskContext, src: AgentClient, params: { ctid: numb
   }
 }
 
-type PassResult = { ms: number; selection?: { walkMs?: number; rsyncMs?: number; held?: boolean } };
+type PassResult = { ms: number; agentMs?: number; selection?: { walkMs?: number; rsyncMs?: number; held?: boolean } };
 type ManifestSummary = { sourceMs: number; targetMs: number };
 
 /**
@@ -120,10 +120,10 @@ type ManifestSummary = { sourceMs: number; targetMs: number };
  * change walk and the rsync (held: opened before the freeze), the verify's two manifests, the
  * kill on the source and the start on the target (wall time of the call, and the agent's own).
  */
-function pauseBreakdown(timings: Array<{ phase: string; ms: number }>, pass: PassResult | undefined, m: ManifestSummary | undefined, stop: { stopSource: number; stopSourceAgent: number; startTarget: number; startTargetAgent: number }) {
+function pauseBreakdown(timings: Array<{ phase: string; ms: number }>, pass: PassResult | undefined, m: ManifestSummary | undefined, stop: { freezeAgent?: number; stopSource: number; stopSourceAgent: number; startTarget: number; startTargetAgent: number }) {
   const ms = (name: string) => timings.find((t) => t.phase === name)?.ms;
   return {
-    freeze: ms('freeze'), finalCopy: ms('final-copy'), walk: pass?.selection?.walkMs, rsync: pass?.selection?.rsyncMs ?? pass?.ms, heldRsync: !!pass?.selection?.held,
+    freeze: ms('freeze'), finalCopy: ms('final-copy'), finalCopyAgent: pass?.agentMs, walk: pass?.selection?.walkMs, rsync: pass?.selection?.rsyncMs ?? pass?.ms, heldRsync: !!pass?.selection?.held,
     verify: ms('verify'), verifySource: m?.sourceMs, verifyTarget: m?.targetMs, commit: ms('commit'), ...stop,
   };
 }
@@ -203,6 +203,7 @@ async function migrateOnce(ctx: TaskContext, p: VeMigrateParams, m: Migration, r
   const running = plan.status === 'running';
   const sends: unknown[] = [];
   let pauseStart = 0;
+  let freezeAgentMs: number | undefined;
   const result: Record<string, unknown> = { ctid, mode: plan.mode, reason: plan.reason, source: plan.source, target: plan.target, timings: phases.timings };
   try {
     const prep = await phases.run('pre-flight', async () => {
@@ -233,7 +234,10 @@ async function migrateOnce(ctx: TaskContext, p: VeMigrateParams, m: Migration, r
       await migrationHooks.afterFirstCopy?.({ ctid, targetRoot: prep.root });
       await phases.run(criu ? 'checkpoint' : 'freeze', async () => {
         pauseStart = Date.now();
-        if (!criu) return src.call('migrate.freeze', { ctid }, callOpts(ctx, 'freeze'));
+        if (!criu) {
+          freezeAgentMs = (await src.call('migrate.freeze', { ctid }, callOpts(ctx, 'freeze'))).ms;
+          return;
+        }
         dumped = true; // from here a failure restores the VE on the source from its dump
         const d = await src.call('migrate.checkpoint', { ctid }, callOpts(ctx, 'checkpoint'));
         await ctx.log(`CRIU dump of VE ${ctid} in ${d.ms} ms`);
@@ -290,7 +294,7 @@ async function migrateOnce(ctx: TaskContext, p: VeMigrateParams, m: Migration, r
       const s = await dst.call('migrate.commitTarget', { ctid, start: running }, callOpts(ctx, 'commit-target'));
       if (pauseStart && !criu) {
         result.pauseMs = Date.now() - pauseStart;
-        result.pause = pauseBreakdown(phases.timings, sends.at(-1) as PassResult | undefined, result.manifest as ManifestSummary | undefined, { stopSource: t1 - t0, stopSourceAgent: stopped.ms, startTarget: Date.now() - t1, startTargetAgent: s.ms });
+        result.pause = pauseBreakdown(phases.timings, sends.at(-1) as PassResult | undefined, result.manifest as ManifestSummary | undefined, { freezeAgent: freezeAgentMs, stopSource: t1 - t0, stopSourceAgent: stopped.ms, startTarget: Date.now() - t1, startTargetAgent: s.ms });
       }
       const fin = await src.call('migrate.finishSource', { ctid, keepHours: p.keepHours ?? 168 }, callOpts(ctx, 'finish-source'));
       await ctx.log(`source stopped in ${stopped.ms} ms; target committed and ${s.status} in ${s.ms} ms; source copy kept in ${fin.ms} ms`);
