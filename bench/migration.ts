@@ -34,6 +34,10 @@ const ctid = randomInt(ctidLo, ctidHi + 1);
 const NET = String(args.net ?? '10.199.6');
 const ip = `${NET}.${randomInt(10, 250)}`;
 const TMP = String(args.tmp ?? '/tmp/vz-mig-');
+// --root-bashrc: the hand-run's root logins read root's ~/.bashrc as an admin's would. By default their
+// HOME is an empty dir: on this machine kind root's ~/.bashrc runs pyenv, which waits 60 s on a stale
+// lock left by a killed shell (issue 17), and that wait is no part of either method.
+const ROOT_BASHRC = !!args['root-bashrc'];
 const space = { bridgePrefix: args.bridge as string | undefined, tmpPrefix: TMP, loopback3: args.loopback as string | undefined };
 
 /** ~MB of a distro-like tree: many small files (the file-list cost) plus some large ones. */
@@ -119,6 +123,8 @@ async function handRun(s: MigTestNode, t: MigTestNode) {
 }
 
 const tplDir = mkdtempSync(`${TMP}${R}-tpl-`);
+const emptyHome = mkdtempSync(`${TMP}${R}-home-`);
+if (!ROOT_BASHRC) Object.assign(space, { sshdSetEnv: [`HOME=${emptyHome}`] });
 const pgDir = mkdtempSync(`${TMP}${R}-pg-`);
 let A: MigTestNode | undefined;
 let B: MigTestNode | undefined;
@@ -153,7 +159,8 @@ try {
   log(`VE ${ctid}: ${used} MB root; ${uptime}`);
 
   const hand: Array<Awaited<ReturnType<typeof handRun>>> = [];
-  const agent: Array<{ pause: number; phases: string }> = [];
+  const agent: Array<{ pause: number; phases: string; steps: string }> = [];
+  const pauses: unknown[] = [];
   let [s, t] = [A, B];
   for (let i = 0; i < ROUNDS; i++) {
     hand.push(await handRun(s, t));
@@ -167,13 +174,16 @@ try {
       await new Promise((res) => setTimeout(res, 100));
     }
     if (task.status !== 'succeeded') throw new Error(`migration failed: ${task.error}`);
-    const res = task.result as { pauseMs: number; timings: Array<{ phase: string; ms: number }>; passes?: Array<{ selection?: { mode: string; listed?: number; walkMs?: number; reason?: string } }> };
+    const res = task.result as { pauseMs: number; timings: Array<{ phase: string; ms: number }>; passes?: Array<{ selection?: { mode: string; listed?: number; walkMs?: number; reason?: string } }>; pause?: Record<string, number | boolean | undefined> };
     const inPause = ['freeze', 'final-copy', 'verify', 'commit', 'start-on-target'];
     // What the final pass sent: the entries changed since pass 1 (and the walk that found them), or the whole tree.
     const sel = res.passes?.[1]?.selection;
     const sent = !sel ? '' : sel.mode === 'changed' ? `; final pass: ${sel.listed} entries listed, walk ${sel.walkMs} ms` : `; final pass: whole tree (${sel.reason})`;
-    agent.push({ pause: res.pauseMs, phases: res.timings.filter((x) => inPause.includes(x.phase)).map((x) => `${x.phase} ${x.ms}`).join(', ') + sent });
-    log(`round ${i + 1} ${s.name} -> ${t.name}: hand ${round(hand[i].pause, 0)} ms, agents ${res.pauseMs} ms (${agent[i].phases})`);
+    // The pause step by step (task result `pause`): walk and rsync of the final copy, the verify's manifests, kill and start.
+    const steps = res.pause ? `; steps: ${Object.entries(res.pause).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${String(v)}`).join(', ')}` : '';
+    agent.push({ pause: res.pauseMs, phases: res.timings.filter((x) => inPause.includes(x.phase)).map((x) => `${x.phase} ${x.ms}`).join(', ') + sent, steps });
+    pauses.push({ round: i + 1, pauseMs: res.pauseMs, hand: hand[i], steps: res.pause });
+    log(`round ${i + 1} ${s.name} -> ${t.name}: hand ${round(hand[i].pause, 0)} ms, agents ${res.pauseMs} ms (${agent[i].phases}${agent[i].steps})`);
     [s, t] = [t, s];
   }
   migrationHooks.afterFirstCopy = undefined;
@@ -181,12 +191,16 @@ try {
   const a = median(agent.map((x) => x.pause));
   const rowsOut = hand.map((x, i) => [i + 1, round(x.pause, 0), `${round(x.freeze, 0)}/${round(x.rsync, 0)}/${round(x.stop, 0)}/${round(x.start, 0)}`, agent[i].pause, agent[i].phases]);
   const out = [
-    `migration pause, ${used} MB root, ${CHANGED} MiB changed after the first copy, ${ROUNDS} rounds (alternating direction); ${uptime}`,
+    `migration pause, ${used} MB root, ${CHANGED} MiB changed after the first copy, ${ROUNDS} rounds (alternating direction); hand-run root logins ${ROOT_BASHRC ? "read root's ~/.bashrc" : 'read no ~/.bashrc (HOME is an empty dir)'}; ${uptime}`,
     table(['round', 'hand ms', 'hand freeze/rsync/stop/start', 'agents ms', 'agents phases (ms; start-on-target includes the source copy kept after the start)'], rowsOut),
     `median pause: hand-run ${round(h, 0)} ms, agents ${round(a, 0)} ms, ratio ${round(a / h, 2)} (goal: < 1000 ms and <= 1.2)`,
+    ...agent.map((x, i) => `round ${i + 1} steps (ms)${x.steps.slice(1)}`),
     `spread: hand-run ${round(Math.min(...hand.map((x) => x.pause)), 0)}-${round(Math.max(...hand.map((x) => x.pause)), 0)} ms, agents ${Math.min(...agent.map((x) => x.pause))}-${Math.max(...agent.map((x) => x.pause))} ms; at the end: ${(await sh('uptime')).stdout.trim()}`,
   ].join('\n');
   process.stdout.write(`${out}\n`);
+  const file = path.join(import.meta.dirname, 'results', `migration-${ROUNDS}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`);
+  await writeFile(file, JSON.stringify({ uptime, end: (await sh('uptime')).stdout.trim(), rootMb: used, changedMb: CHANGED, medianMs: { hand: h, agents: a }, rounds: pauses }, null, 2) + '\n');
+  log(`results: ${file}`);
 } finally {
   migrationHooks.afterFirstCopy = undefined;
   for (const f of stopAll) await f().catch((e) => log(`cleanup: ${(e as Error).message}`));
@@ -199,5 +213,6 @@ try {
   await destroyMigNode(A);
   await destroyMigNode(B);
   await rm(tplDir, { recursive: true, force: true });
+  await rm(emptyHome, { recursive: true, force: true });
   await rm(pgDir, { recursive: true, force: true });
 }

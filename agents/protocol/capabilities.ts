@@ -33,11 +33,13 @@ export const FEATURES = {
   templateReceive: 'template-receive',
   /** migrate.send{track, changedOnly}: the final pass sends only what changed since the first (rsync --files-from), and the receiver accepts it. */
   migrateChangedOnly: 'migrate-changed-only',
+  /** migrate.armFinal: the final pass's rsync and the target's receiver start before the freeze; stopSource and commitTarget skip their process start-ups. */
+  migratePrepared: 'migrate-prepared-pause',
 } as const;
 
 export type FeatureName = (typeof FEATURES)[keyof typeof FEATURES];
 /** Features every agent of this version has; the others depend on the host and are probed. */
-export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping, FEATURES.veListDelta, FEATURES.templateRecipes, FEATURES.templateReceive, FEATURES.migrateChangedOnly];
+export const CORE_FEATURES: FeatureName[] = [FEATURES.opJournal, FEATURES.veLocks, FEATURES.progress, FEATURES.opRecover, FEATURES.tcShaping, FEATURES.veListDelta, FEATURES.templateRecipes, FEATURES.templateReceive, FEATURES.migrateChangedOnly, FEATURES.migratePrepared];
 
 /** Storage backend names in `hello.capabilities.storage`. */
 export const STORAGE_BACKENDS = ['ext4-image', 'dir'] as const;

@@ -36,11 +36,16 @@ export const ManifestResult = z.object({
 export const SendResult = z.object({
   pass: z.number().int().min(1),
   ms: z.number().nonnegative(),
+  /** The handler's own time (the call's wall time minus this is the journal and the transport). */
+  agentMs: z.number().nonnegative().optional(),
   filesTransferred: z.number().int().nonnegative(),
   bytesTransferred: z.number().int().nonnegative(),
   totalBytes: z.number().int().nonnegative(),
   /** changedOnly passes: what was sent, the changed names or the whole tree, and why the whole tree. */
-  selection: z.object({ mode: z.enum(['changed', 'full']), listed: z.number().int().nonnegative().optional(), entries: z.number().int().nonnegative().optional(), reason: z.string().optional(), walkMs: z.number().nonnegative().optional() }).optional(),
+  selection: z.object({ mode: z.enum(['changed', 'full']), listed: z.number().int().nonnegative().optional(), entries: z.number().int().nonnegative().optional(), reason: z.string().optional(), walkMs: z.number().nonnegative().optional(),
+    /** The rsync part of the pass; held: it ran in the pass opened before the freeze (heldFailed: that one failed, a fresh one ran). */
+    rsyncMs: z.number().nonnegative().optional(), held: z.boolean().optional(), heldFailed: z.string().optional(),
+  }).optional(),
 });
 
 const status = z.enum(['running', 'stopped', 'suspended', 'starting', 'stopping', 'unknown']);
@@ -90,6 +95,17 @@ export const migrateMethods = {
     result: SendResult,
     mutating: true,
     description: 'Source: rsync -aHAX --numeric-ids --delete --inplace of the VE root to the prepared target.',
+  }),
+  'migrate.armFinal': defineMethod({
+    params: z.object({
+      ctid, target: MigrateTargetSchema,
+      /** OpenSSH private key of the one-off migration key (secret: redacted from logs and journal). */
+      privateKey: z.string().min(1).max(16_384),
+      bwlimitKBps: z.number().int().min(0).max(10_000_000).default(0),
+    }),
+    result: z.object({ ctid, ready: z.boolean(), ms: z.number() }),
+    mutating: true,
+    description: 'Source (feature migrate-prepared-pause): start the final pass (SSH session, target receiver) before the freeze; migrate.send{changedOnly} hands it the change list.',
   }),
   'migrate.freeze': defineMethod({
     params: ctidParams,

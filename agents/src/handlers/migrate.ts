@@ -7,9 +7,11 @@ import { lxcState } from '../lxc/lxc-cli';
 import { veStatus } from '../lxc/power';
 import { vePaths } from '../sys/paths';
 import { run } from '../sys/exec';
+import { VeError } from '../sys/errors';
 import { buildManifest, frozenWalk } from '../migrate/manifest';
 import { copyPass } from '../migrate/pass';
-import { abortSource, describeVe, finishSource, freezeForMigration, purgeMigrated, stopSource, withRootMounted } from '../migrate/source';
+import { armFinalPass } from '../migrate/held';
+import { abortSource, describeVe, finishSource, freezeForMigration, noteRunningInit, purgeMigrated, stopSource, withRootMounted } from '../migrate/source';
 import { abortTarget, commitTarget, preparedRoot, prepareTarget } from '../migrate/target';
 import { readSourceMarker, readTargetMarker } from '../migrate/state';
 import { checkpointHandlers } from './checkpoint';
@@ -42,6 +44,7 @@ const send = defineHandler({
   method: 'migrate.send',
   veOf,
   async run(p, ctx) {
+    const t0 = Date.now();
     const rt = runtimeOf(ctx);
     ctx.progress(1, `pass ${p.pass}: copying to ${p.target.host}`);
     // Only a RUNNING VE changes under the copy (pass 1 of a live migration); a frozen or stopped one
@@ -51,9 +54,24 @@ const send = defineHandler({
     const sel = r.selection;
     const what = !sel ? '' : sel.mode === 'changed' ? ` (changed since pass 1: ${sel.listed} of ${sel.entries} entries listed, walk ${sel.walkMs} ms)` : ` (whole tree rescanned: ${sel.reason})`;
     ctx.log(`pass ${p.pass}: ${r.filesTransferred} files, ${r.bytesTransferred} bytes in ${r.ms} ms${what}${partial ? ` (partial: ${partial}; the frozen pass copies the rest)` : ''}`);
-    return { pass: p.pass, ...r };
+    return { pass: p.pass, ...r, agentMs: Date.now() - t0 };
   },
   recover: async () => ({ outcome: 'rerun' }), // rsync converges: running it again is safe
+});
+
+const arm = defineHandler({
+  method: 'migrate.armFinal',
+  veOf,
+  async run(p, ctx) {
+    // Only a running VE's root is mounted for the whole migration; a held pass of a per-call mount would outlive it.
+    const root = vePaths(ctx.vzroot, p.ctid).root;
+    // (its init is remembered for the freeze: no lxc-info in the pause)
+    if ((await noteRunningInit(runtimeOf(ctx), p.ctid)) !== 'RUNNING') throw new VeError('VE_NOT_RUNNING', `VE ${p.ctid} is not running: nothing to hold a final pass for`);
+    const r = await armFinalPass(ctx.vzroot, p.ctid, root, p.target, p.privateKey, p.bwlimitKBps);
+    ctx.log(r.ready ? `final pass held open (receiver on ${p.target.host} up in ${r.ms} ms)` : `final pass not ready after ${r.ms} ms: the final copy may start a fresh one`);
+    return { ctid: p.ctid, ...r };
+  },
+  recover: async () => ({ outcome: 'rerun' }), // a re-run replaces the held pass
 });
 
 const freeze = defineHandler({
@@ -145,4 +163,4 @@ const criuBack = defineHandler({
   run: (p, ctx) => restoreFromMigrationDump(runtimeOf(ctx), p.ctid, ctx.undo),
 });
 
-export const migrateHandlers: AnyHandler[] = [describe, prepare, send, freeze, manifest, commit, stop, finish, abortT, abortS, purge, criuDump, criuBack, ...checkpointHandlers];
+export const migrateHandlers: AnyHandler[] = [describe, prepare, send, arm, freeze, manifest, commit, stop, finish, abortT, abortS, purge, criuDump, criuBack, ...checkpointHandlers];

@@ -53,9 +53,9 @@ async function waitRunning(ctid: number, lxcpath: string, ms: number): Promise<{
 
 /**
  * Start a stopped VE: mount its image, install its port filter, lxc-start, wait for RUNNING.
- * `fresh`: the VE was just created under the same lock, so it cannot be running yet.
+ * `fresh`: the VE was just created (or committed by a migration) under the same lock, so it cannot be running yet.
  */
-export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fresh?: boolean } = {}): Promise<StatusResult> {
+export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fresh?: boolean; policyReady?: boolean } = {}): Promise<StatusResult> {
   const c = await readVe(rt.vzroot, ctid);
   const p = vePaths(rt.vzroot, ctid);
   const st = opts.fresh ? 'STOPPED' : await lxcState(ctid, p.lxcpath);
@@ -76,7 +76,8 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   }
   const init = await lstat(path.join(p.root, 'sbin/init')).catch(() => null);
   if (!init) throw new VeError('VE_NO_INIT', `VE ${ctid} has no /sbin/init`);
-  await applyPortPolicy(rt.bridge, { veth: vethName(ctid), mac: c.mac ?? macForCtid(ctid), ips: c.ips });
+  // policyReady: a migration target applied this VE's filter before the pause (migrate/target.ts).
+  if (!opts.policyReady) await applyPortPolicy(rt.bridge, { veth: vethName(ctid), mac: c.mac ?? macForCtid(ctid), ips: c.ips });
   undo.push(`remove port filter of ${ctid}`, () => removePortPolicy(rt.bridge, vethName(ctid)));
   rt.progress?.(50, 'starting');
   try {

@@ -1,7 +1,8 @@
 // Source side: describe the VE, freeze it for the final copy, hand it over, or thaw it on abort.
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cgroupPids, payloadCgroupDir } from '../lxc/cgroup-read';
+import { cgroupPids, payloadCgroupDir, readCg } from '../lxc/cgroup-read';
+import { hostFacts } from '../lxc/host-facts';
 import { releaseIdRange } from '../lxc/idmap';
 import { lxcFreeze, lxcState, lxcStateAndPid, lxcStop } from '../lxc/lxc-cli';
 import { releaseRunningResources, veStatus, type VeStatus } from '../lxc/power';
@@ -13,6 +14,7 @@ import { vePaths } from '../sys/paths';
 import type { Undo } from '../sys/undo';
 import { closeChannel } from './channel';
 import { dropBaseline } from './changes';
+import { dropFinalPass } from './held';
 import { dropManifestCache } from './manifest';
 import { migratedName, readSourceMarker, removeSourceMarker, writeSourceMarker } from './state';
 
@@ -43,17 +45,40 @@ export async function withRootMounted<T>(rt: Runtime, ctid: number, undo: Undo, 
   }
 }
 
+// The running VE's init as migrate.armFinal saw it, so the freeze in the pause need not ask LXC.
+const armedInits = new Map<string, { pid: number; start: string }>();
+const initKey = (vzroot: string, ctid: number) => `${vzroot}\0${ctid}`;
+
+/** Before the pause: remember the running VE's init (pid and start time) for freezeForMigration. */
+export async function noteRunningInit(rt: Runtime, ctid: number): Promise<'RUNNING' | string> {
+  const { state, pid } = await lxcStateAndPid(ctid, vePaths(rt.vzroot, ctid).lxcpath);
+  const start = pid ? await procStart(pid) : undefined;
+  if (state === 'RUNNING' && pid && start) armedInits.set(initKey(rt.vzroot, ctid), { pid, start });
+  return state;
+}
+
+/** The remembered init, while it is the same process (pid and start time) in a thawed freezer cgroup. */
+async function rememberedInit(rt: Runtime, ctid: number): Promise<number | undefined> {
+  const k = initKey(rt.vzroot, ctid);
+  const a = armedInits.get(k);
+  armedInits.delete(k);
+  if (!a || (await procStart(a.pid)) !== a.start || hostFacts().version !== 'v1') return undefined;
+  return (await readCg(await payloadCgroupDir(a.pid, 'freezer'), 'freezer.state')) === 'THAWED' ? a.pid : undefined;
+}
+
 /** Freezes a running VE (marker first, so a crash in between still lets abortSource thaw it). */
 export async function freezeForMigration(rt: Runtime, ctid: number): Promise<{ ctid: number; frozen: boolean; ms: number }> {
   const t0 = Date.now();
   await readVe(rt.vzroot, ctid);
   const p = vePaths(rt.vzroot, ctid);
-  const { state: st, pid } = await lxcStateAndPid(ctid, p.lxcpath);
+  const known = await rememberedInit(rt, ctid);
+  const { state: st, pid } = known ? { state: 'RUNNING', pid: known } : await lxcStateAndPid(ctid, p.lxcpath);
   const marker = await readSourceMarker(rt.vzroot, ctid);
   if (st === 'FROZEN' && marker?.frozen) return { ctid, frozen: true, ms: 0 };
   if (st === 'FROZEN') throw new VeError('VE_NOT_RUNNING', `VE ${ctid} is suspended; resume it before migrating`);
   if (st !== 'RUNNING') return { ctid, frozen: false, ms: 0 };
-  await writeSourceMarker(rt.vzroot, { ctid, frozen: true, at: new Date().toISOString() });
+  const pidStart = pid ? await procStart(pid) : undefined;
+  await writeSourceMarker(rt.vzroot, { ctid, frozen: true, at: new Date().toISOString(), ...(pid && pidStart ? { pid, pidStart } : {}) });
   await lxcFreeze(ctid, p.lxcpath, true, pid);
   return { ctid, frozen: true, ms: Date.now() - t0 };
 }
@@ -70,9 +95,32 @@ export async function abortSource(rt: Runtime, ctid: number): Promise<{ ctid: nu
   await removeSourceMarker(rt.vzroot, ctid);
   dropManifestCache(p.root);
   dropBaseline(p.root);
+  armedInits.delete(initKey(rt.vzroot, ctid));
+  await dropFinalPass(rt.vzroot, ctid);
   await closeChannel(rt.vzroot, ctid);
   const s = await veStatus(rt, ctid).catch(() => ({ status: 'unknown' as const }));
   return { ctid, thawed, status: s.status };
+}
+
+/** Start time of `pid` (/proc stat field 22, clock ticks since boot): tells a reused pid from the one recorded. */
+async function procStart(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+/**
+ * The VE's state and init as this migration froze it, read from the marker and /proc instead of
+ * `lxc-info` (a process start inside the pause): only while that same init (pid and start time)
+ * still sits in a frozen cgroup; anything else asks LXC.
+ */
+async function frozenByUs(rt: Runtime, ctid: number): Promise<{ state: string; pid?: number; cg?: string }> {
+  const m = await readSourceMarker(rt.vzroot, ctid);
+  if (m?.frozen && m.pid && m.pidStart && (await procStart(m.pid)) === m.pidStart) {
+    const cg = await payloadCgroupDir(m.pid, 'freezer');
+    if (cg && (await readCg(cg, 'freezer.state')) === 'FROZEN') return { state: 'FROZEN', pid: m.pid, cg };
+  }
+  const { state, pid } = await lxcStateAndPid(ctid, vePaths(rt.vzroot, ctid).lxcpath);
+  return { state, pid, cg: pid && pid > 1 && state === 'FROZEN' ? await payloadCgroupDir(pid, 'freezer') : undefined };
 }
 
 /** True once `pid` has exited (gone or a zombie): its PID namespace is empty by then. */
@@ -93,15 +141,17 @@ async function exited(pid: number): Promise<boolean> {
 export async function stopSource(rt: Runtime, ctid: number): Promise<{ ctid: number; ms: number }> {
   const t0 = Date.now();
   const p = vePaths(rt.vzroot, ctid);
-  const { state: st, pid = 0 } = await lxcStateAndPid(ctid, p.lxcpath);
+  const { state: st, pid = 0, cg } = await frozenByUs(rt, ctid);
   if (st === 'STOPPED' || st === 'UNKNOWN') return { ctid, ms: 0 };
-  const cg = pid > 1 && st === 'FROZEN' ? await payloadCgroupDir(pid, 'freezer') : undefined;
   const victims = cg ? await cgroupPids(cg) : [];
   for (const v of new Set([pid, ...victims])) {
     if (v > 1) try { process.kill(v, 'SIGKILL'); } catch { /* already gone */ }
   }
-  // The kernel may already have let the killed init go (the thaw then finds no container).
-  if (st === 'FROZEN') await lxcFreeze(ctid, p.lxcpath, false).catch(() => undefined);
+  // The thaw goes to the cgroup itself (v1: the dir is the VE's freezer); `lxc-unfreeze` only when
+  // that fails. LXC's monitor follows init's exit either way. The kernel may already have let the
+  // killed init go (the thaw then finds no container).
+  const thawed = cg && hostFacts().version === 'v1' ? await writeFile(path.join(cg, 'freezer.state'), 'THAWED').then(() => true, () => false) : false;
+  if (st === 'FROZEN' && !thawed) await lxcFreeze(ctid, p.lxcpath, false).catch(() => undefined);
   for (const end = Date.now() + 5000; pid > 1 && Date.now() < end;) {
     if (await exited(pid)) return { ctid, ms: Date.now() - t0 };
     await new Promise((res) => setTimeout(res, 5));
@@ -119,6 +169,7 @@ export async function finishSource(rt: Runtime, ctid: number, keepHours: number)
   const t0 = Date.now();
   const p = vePaths(rt.vzroot, ctid);
   // The copy is done either way: the connection to the target goes first.
+  await dropFinalPass(rt.vzroot, ctid);
   await closeChannel(rt.vzroot, ctid);
   const c = await readVe(rt.vzroot, ctid).catch(() => null);
   if (!c) {

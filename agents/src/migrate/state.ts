@@ -11,6 +11,8 @@ export interface TargetMarker {
   idmapFirst: number;
   imageBytes: number;
   createdAt: string;
+  /** The VE's port filter was applied at prepare (this agent version): commitTarget's start skips it. */
+  policyReady?: boolean;
 }
 
 export interface SourceMarker {
@@ -18,6 +20,9 @@ export interface SourceMarker {
   /** True once this migration froze the VE (abortSource thaws only then). */
   frozen: boolean;
   at: string;
+  /** The VE's init when it was frozen and its start time (/proc stat field 22): stopSource kills it without asking LXC (a process in the pause). */
+  pid?: number;
+  pidStart?: string;
 }
 
 export const migrateDir = (vzroot: string) => path.join(vzroot, 'migrate');

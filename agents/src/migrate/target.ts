@@ -2,7 +2,8 @@
 import { mkdir, readFile, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { checkVeAddresses } from '../config/network-check';
-import { veConfigSchema } from '../config/schema';
+import { macForCtid, veConfigSchema, vethName } from '../config/schema';
+import { applyPortPolicy, removePortPolicy } from '../net/antispoof';
 import { claimIps } from '../lxc/address-index';
 import { allocateIdRange, releaseIdRange } from '../lxc/idmap';
 import { startVe, veStatus, type VeStatus } from '../lxc/power';
@@ -61,9 +62,13 @@ export async function prepareTarget(rt: Runtime, i: PrepareInput, undo: Undo) {
   await createImage(p.image, i.imageBytes, c.diskinodes, undo);
   await mountImage(p.image, p.root, undo);
   undo.push(`unmount ${p.root}`, () => unmountImage(p.image, p.root));
+  // The port filter the VE starts with, now (an nft run less in the pause); before the marker that
+  // says so, and abortTarget removes it.
+  await applyPortPolicy(rt.bridge, { veth: vethName(i.ctid), mac: c.mac ?? macForCtid(i.ctid), ips: c.ips });
+  undo.push(`remove port filter of ${i.ctid}`, () => removePortPolicy(rt.bridge, vethName(i.ctid)));
   await writeTargetMarker(rt.vzroot, {
     state: 'prepared', migrationId: i.migrationId, ctid: i.ctid, config: { ...i.config, ctid: i.ctid },
-    idmapFirst: first, imageBytes: i.imageBytes, createdAt: new Date().toISOString(),
+    idmapFirst: first, imageBytes: i.imageBytes, createdAt: new Date().toISOString(), policyReady: true,
   });
   undo.push('remove migration marker', () => removeTargetMarker(rt.vzroot, i.ctid));
   await authorizeMigrationKey(rt.vzroot, i.ctid, i.authorizedKey);
@@ -119,7 +124,9 @@ export async function commitTarget(rt: Runtime, ctid: number, start: boolean, un
     await unmountImage(vePaths(rt.vzroot, ctid).image, vePaths(rt.vzroot, ctid).root);
     return { ctid, status: 'stopped', ms: Date.now() - t0 };
   }
-  const s = await startVe(rt, ctid, undo);
+  // Committed under this call's VE lock: it cannot be running, its LXC config was just written and
+  // its port filter applied at prepare, so no lxc-info, re-render or nft run in the pause.
+  const s = await startVe(rt, ctid, undo, { fresh: true, policyReady: m.policyReady });
   return { ctid, status: s.status, ms: Date.now() - t0 };
 }
 
@@ -148,6 +155,7 @@ export async function abortTarget(rt: Runtime, ctid: number): Promise<{ ctid: nu
   const p = vePaths(rt.vzroot, ctid);
   await revokeMigrationKey(rt.vzroot, ctid);
   await killReceiver(rt.vzroot, ctid);
+  await removePortPolicy(rt.bridge, vethName(ctid));
   await unmountImage(p.image, p.root);
   await rm(p.private, { recursive: true, force: true });
   await releaseIdRange(rt.vzroot, m.idmapFirst);

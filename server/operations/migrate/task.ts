@@ -102,6 +102,32 @@ async function namedDifference(src: AgentClient, dst: AgentClient, ctid: number)
   }
 }
 
+/** migrate.armFinal: the held final pass is a saving, not a step the migration needs; a failure only logs. */
+async function armFinal(ctx: TaskContext, src: AgentClient, params: { ctid: number; target: { host: string; port: number; user: string; hostKey: string; root: string }; privateKey: string; bwlimitKBps: number }): Promise<void> {
+  try {
+    const r = await src.call('migrate.armFinal', params, callOpts(ctx, 'arm-final'));
+    if (!r.ready) await ctx.log(`final pass not ready after ${r.ms} ms (the final copy starts a fresh rsync if it ended)`, 'warn');
+  } catch (e) {
+    await ctx.log(`final pass not opened before the freeze: ${(e as Error).message}; the final copy starts its own`, 'warn');
+  }
+}
+
+type PassResult = { ms: number; agentMs?: number; selection?: { walkMs?: number; rsyncMs?: number; held?: boolean } };
+type ManifestSummary = { sourceMs: number; targetMs: number };
+
+/**
+ * Where the pause went, step by step (issue 15): the phases in it, the final pass split into the
+ * change walk and the rsync (held: opened before the freeze), the verify's two manifests, the
+ * kill on the source and the start on the target (wall time of the call, and the agent's own).
+ */
+function pauseBreakdown(timings: Array<{ phase: string; ms: number }>, pass: PassResult | undefined, m: ManifestSummary | undefined, stop: { freezeAgent?: number; stopSource: number; stopSourceAgent: number; startTarget: number; startTargetAgent: number }) {
+  const ms = (name: string) => timings.find((t) => t.phase === name)?.ms;
+  return {
+    freeze: ms('freeze'), finalCopy: ms('final-copy'), finalCopyAgent: pass?.agentMs, walk: pass?.selection?.walkMs, rsync: pass?.selection?.rsyncMs ?? pass?.ms, heldRsync: !!pass?.selection?.held,
+    verify: ms('verify'), verifySource: m?.sourceMs, verifyTarget: m?.targetMs, commit: ms('commit'), ...stop,
+  };
+}
+
 /** Moves the Ve row to the target in one transaction (addresses stay bound to the VE). */
 async function commitRecord(prisma: PrismaClient, veId: string, source: Node, target: Node): Promise<void> {
   await prisma.$transaction(async (tx) => {
@@ -177,6 +203,7 @@ async function migrateOnce(ctx: TaskContext, p: VeMigrateParams, m: Migration, r
   const running = plan.status === 'running';
   const sends: unknown[] = [];
   let pauseStart = 0;
+  let freezeAgentMs: number | undefined;
   const result: Record<string, unknown> = { ctid, mode: plan.mode, reason: plan.reason, source: plan.source, target: plan.target, timings: phases.timings };
   try {
     const prep = await phases.run('pre-flight', async () => {
@@ -196,14 +223,21 @@ async function migrateOnce(ctx: TaskContext, p: VeMigrateParams, m: Migration, r
     if (running) {
       sends.push(await phases.run('copy-while-running', async () => {
         const r = await send(1);
-        // Warm both manifests while the VE still runs, so verify re-reads only what changed.
-        await Promise.all([src.call('migrate.manifest', { ctid, side: 'source', flush: true }), dst.call('migrate.manifest', { ctid, side: 'target', flush: true })]);
+        // Warm both manifests while the VE still runs, so verify re-reads only what changed; meanwhile
+        // the final pass opens its SSH session and the target's receiver (none of that in the pause).
+        await Promise.all([
+          src.call('migrate.manifest', { ctid, side: 'source', flush: true }), dst.call('migrate.manifest', { ctid, side: 'target', flush: true }),
+          ...(changedOnly && plan.nodes.find((n) => n.role === 'source')?.features.includes(FEATURES.migratePrepared) ? [armFinal(ctx, src, { ctid, target: sendTarget, privateKey: key.privateKey, bwlimitKBps: p.bwlimitKBps ?? 0 })] : []),
+        ]);
         return r;
       }));
       await migrationHooks.afterFirstCopy?.({ ctid, targetRoot: prep.root });
       await phases.run(criu ? 'checkpoint' : 'freeze', async () => {
         pauseStart = Date.now();
-        if (!criu) return src.call('migrate.freeze', { ctid }, callOpts(ctx, 'freeze'));
+        if (!criu) {
+          freezeAgentMs = (await src.call('migrate.freeze', { ctid }, callOpts(ctx, 'freeze'))).ms;
+          return;
+        }
         dumped = true; // from here a failure restores the VE on the source from its dump
         const d = await src.call('migrate.checkpoint', { ctid }, callOpts(ctx, 'checkpoint'));
         await ctx.log(`CRIU dump of VE ${ctid} in ${d.ms} ms`);
@@ -253,10 +287,15 @@ async function migrateOnce(ctx: TaskContext, p: VeMigrateParams, m: Migration, r
   try {
     const started = await phases.run('start-on-target', async () => {
       // Only the kill is in the pause; unmounting and keeping the source copy come after the start.
+      const t0 = Date.now();
       const stopped = await src.call('migrate.stopSource', { ctid }, callOpts(ctx, 'stop-source'));
+      const t1 = Date.now();
       // (online-criu: the target already runs the restored VE; this repeat only confirms it)
       const s = await dst.call('migrate.commitTarget', { ctid, start: running }, callOpts(ctx, 'commit-target'));
-      if (pauseStart && !criu) result.pauseMs = Date.now() - pauseStart;
+      if (pauseStart && !criu) {
+        result.pauseMs = Date.now() - pauseStart;
+        result.pause = pauseBreakdown(phases.timings, sends.at(-1) as PassResult | undefined, result.manifest as ManifestSummary | undefined, { freezeAgent: freezeAgentMs, stopSource: t1 - t0, stopSourceAgent: stopped.ms, startTarget: Date.now() - t1, startTargetAgent: s.ms });
+      }
       const fin = await src.call('migrate.finishSource', { ctid, keepHours: p.keepHours ?? 168 }, callOpts(ctx, 'finish-source'));
       await ctx.log(`source stopped in ${stopped.ms} ms; target committed and ${s.status} in ${s.ms} ms; source copy kept in ${fin.ms} ms`);
       return { ...fin, status: s.status };
