@@ -152,16 +152,16 @@ describe('bulk.exec launcher (issue 15)', () => {
     const hung = ['sleep', `${base % 1000 + 32_000}`];
     const items = ctids.slice(0, 5).map((ctid) => ({ ctid }));
     const call = agent.call('bulk.exec', { items, command: hung, timeoutSec: 60, concurrency: 2 }, { opId });
-    // The launcher is the group leader among the processes carrying the run's name.
+    // The launcher is the daemon's child carrying the run's name (its per-VE subshells carry it too).
+    const marked = async (pids: string[]) => {
+      const out: number[] = [];
+      for (const d of pids) if ((await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '')).split('\0').includes(`vzbulk-${opId}`)) out.push(Number(d));
+      return out;
+    };
     const launcher = await waitFor('the launcher and two VE commands', async () => {
       if ((await pidsRunning(hung)).length < 2) return undefined;
-      for (const d of await readdir('/proc')) {
-        if (!/^\d+$/.test(d)) continue;
-        const argv = (await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '')).split('\0');
-        const stat = await readFile(`/proc/${d}/stat`, 'utf8').catch(() => '');
-        if (argv.includes(`vzbulk-${opId}`) && stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2] === d) return Number(d);
-      }
-      return undefined;
+      const kids = (await readFile(`/proc/${daemon.pid}/task/${daemon.pid}/children`, 'utf8').catch(() => '')).trim().split(' ');
+      return (await marked(kids))[0];
     });
     process.kill(launcher, 'SIGKILL');
     const res = await call;
@@ -171,6 +171,7 @@ describe('bulk.exec launcher (issue 15)', () => {
       expect(r.error).toMatch(/bulk launcher \(pid \d+\) ended \(killed by SIGKILL\)/);
     }
     expect(await pidsRunning(hung)).toEqual([]);
+    expect(await marked((await readdir('/proc')).filter((d) => /^\d+$/.test(d)))).toEqual([]);
     // Every VE's lock was released: the same VEs run again at once.
     const again = await agent.call('bulk.exec', { items, command: ['true'], timeoutSec: 30, concurrency: 5 }, { opId: `${opId}-again` });
     expect(again).toMatchObject({ total: 5, ok: 5 });

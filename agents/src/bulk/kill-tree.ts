@@ -29,3 +29,4 @@ export async function killTree(root: number): Promise<void> {
   }
   for (const p of seen) signal(p, 'SIGKILL');
 }
+

@@ -34,12 +34,12 @@ export class BulkLauncher {
   private readonly pending = new Map<number, Pending>();
   private gone?: string;
   private readonly closed: Promise<void>;
+  /** The launcher died: its orphaned subshells' VEs are killed as they show up, their statuses ignored. */
+  private dead = false;
 
-  /** `attachArgs` follow `lxc-attach -n <ctid>`; `runName` shows in ps (`vzbulk-<runId>`). */
+  /** `attachArgs` follow `lxc-attach -n <ctid>`; `runName` shows in ps (`vzbulk-<runName>`). */
   constructor(dir: string, stdinFile: string, attachArgs: string[], runName: string) {
-    // Its own process group: every lxc-attach and the VE processes they start inherit it, so one
-    // kill of the group ends whatever a dead launcher left behind.
-    this.child = spawn('/bin/sh', ['-c', SCRIPT, `vzbulk-${runName}`, dir, stdinFile, ...attachArgs], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = spawn('/bin/sh', ['-c', SCRIPT, `vzbulk-${runName}`, dir, stdinFile, ...attachArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
     const stderr: string[] = [];
     this.child.stderr.on('data', (b: Buffer) => { if (stderr.join('').length < 2048) stderr.push(b.toString('utf8')); });
     this.child.stdin.on('error', () => {});
@@ -47,9 +47,13 @@ export class BulkLauncher {
     let exited = '';
     this.child.on('exit', (code, sig) => {
       exited = sig ? `killed by ${sig}` : `exit ${code}`;
-      if (sig || code !== 0 || this.pending.size) this.killGroup();
+      // Orphaned subshells still wait for their VE: kill those trees (lxc-attach and the VE command) so
+      // nothing runs on behind a released lock; background jobs earlier VEs left on purpose live on.
+      if (!sig && code === 0) return;
+      this.dead = true;
+      for (const p of this.pending.values()) if (p.pid) void killTree(p.pid);
     });
-    this.child.on('error', (e) => { exited ||= e.message; this.killGroup(); });
+    this.child.on('error', (e) => { exited ||= e.message; });
     // stdout closes once the launcher and every subshell are gone: then any VE still pending was not reported.
     this.closed = new Promise((resolve) => this.child.stdout.on('close', () => {
       this.gone = `the bulk launcher (pid ${this.child.pid ?? '?'}) ended (${exited || 'stdout closed'})${stderr.length ? `: ${stderr.join('').trim()}` : ''}`;
@@ -77,20 +81,14 @@ export class BulkLauncher {
     await this.closed;
   }
 
-  /** Kills the launcher and everything it started (daemon shutdown, or it stopped answering). */
-  async kill(): Promise<void> {
-    this.killGroup();
-    await this.closed;
-  }
-
   private onLine(l: string): void {
     const [kind, c, v] = l.split(' ');
     const p = this.pending.get(Number(c));
     if (!p) return;
     if (kind === 's') {
       p.pid = Number(v);
-      if (p.killed) void killTree(p.pid);
-    } else if (kind === 'e') {
+      if (p.killed || this.dead) void killTree(p.pid);
+    } else if (kind === 'e' && !this.dead) {
       clearTimeout(p.timer);
       this.pending.delete(Number(c));
       p.resolve({ code: Number(v), killed: p.killed });
@@ -100,9 +98,5 @@ export class BulkLauncher {
   private timeout(p: Pending): void {
     p.killed = true;
     if (p.pid) void killTree(p.pid);
-  }
-
-  private killGroup(): void {
-    try { if (this.child.pid) process.kill(-this.child.pid, 'SIGKILL'); } catch { /* already gone */ }
   }
 }
