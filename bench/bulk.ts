@@ -1,7 +1,8 @@
 // Bulk exec (issue 6): `true` and a short script in N VEs across two nodes (two vzagentd with separate
 // vzroots on this machine) via bulk.exec (one call per node, VEs in parallel on each agent) vs a serial
 // shell loop of lxc-attach vs `xargs -P 8 lxc-attach`, on the same VEs, in ONE run, rounds alternating.
-// Run: npx tsx bench/bulk.ts [--n 50] [--rounds 3] [--par 8]
+// Run: npx tsx bench/bulk.ts [--n 50] [--rounds 3] [--par 8] [--ctid-base 40000] [--bridge-prefix vzrt] [--tmp-prefix /tmp/vz-rt-]
+// (the last three keep a run inside one engineer's names: ctids ctid-base..+N-1, bridges <prefix><4 hex>)
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +17,8 @@ const args = parseArgs(process.argv.slice(2));
 const N = Number(args.n ?? 50);
 const ROUNDS = Number(args.rounds ?? 3);
 const PAR = Number(args.par ?? 8);
+const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+const names = { bridgePrefix: str(args['bridge-prefix']), tmpPrefix: str(args['tmp-prefix']) };
 const MiB = 2 ** 20;
 const SCRIPT = 'for i in 1 2 3; do echo line $i; done; cat /etc/hostname; test -d /tmp && echo ok';
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -42,9 +45,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 const uptime = (await run('uptime', [])).stdout.trim();
 try {
-  const base = randomInt(40_000, 49_999 - N);
+  const base = args['ctid-base'] !== undefined ? Number(args['ctid-base']) : randomInt(40_000, 49_999 - N);
   for (let k = 0; k < 2; k++) {
-    const tn = await makeTestNode();
+    const tn = await makeTestNode(names);
     const n: BNode = { tn, lxcpath: path.join(tn.vzroot, 'lxc'), ctids: [] };
     nodes.push(n);
     n.daemon = await ensureLocalDaemon({ vzroot: tn.vzroot, bridge: tn.bridge });

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeTestNode, type TestNode } from '@/agents/src/lxc/test-env';
+import { bulkLogDir } from '@/agents/src/bulk/exec';
+import { run } from '@/agents/src/sys/exec';
 import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
 import { closeAll, getAgent } from '@/server/nodes/pool';
 import type { AgentClient } from '@/server/nodes/client';
@@ -85,6 +87,94 @@ describe('bulk.exec', () => {
     const res = await call;
     expect(res.items.find((r) => r.ctid === ctids[0])).toMatchObject({ state: 'failed', timedOut: true });
     expect(res.cancelled).toBe(4);
+  });
+});
+
+// Host processes whose argv is exactly `argv` (VE processes are visible from the host's pid namespace).
+async function pidsRunning(argv: string[]): Promise<number[]> {
+  const want = `${argv.join('\0')}\0`;
+  const out: number[] = [];
+  for (const d of await readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    if ((await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '')) === want) out.push(Number(d));
+  }
+  return out;
+}
+
+async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    const v = await f();
+    if (v !== undefined) return v;
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('bulk.exec launcher (issue 15)', () => {
+  it('kills a hung VE command and everything it started from the host when its time is up', { timeout: 60_000 }, async () => {
+    const hung = ['sleep', `${base % 1000 + 31_000}`];
+    const t0 = Date.now();
+    const res = await agent.call('bulk.exec', {
+      items: [{ ctid: ctids[0] }, { ctid: ctids[1] }], script: `${hung.join(' ')} & ${hung.join(' ')}; echo never\n`, timeoutSec: 1, concurrency: 2,
+    }, { opId: `t-bulk-hung-${base}` });
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    for (const r of res.items) expect(r).toMatchObject({ state: 'failed', timedOut: true, exitCode: 137, stdoutTail: '' });
+    expect(res.items[0].durationMs).toBeGreaterThanOrEqual(1000);
+    // Both sleeps (the waited one and the background one) are gone, not left running in the VEs.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await pidsRunning(hung)).toEqual([]);
+  });
+
+  it('reports a VE stopped in the middle of its command as an error and goes on with the rest', { timeout: 120_000 }, async () => {
+    const victim = ctids[4];
+    const opId = `t-bulk-stop-${base}`;
+    try {
+      const call = agent.call('bulk.exec', {
+        items: [ctids[0], victim, ctids[1]].map((ctid) => ({ ctid })), script: 'echo started; sleep 3; echo done\n', timeoutSec: 30, concurrency: 1,
+      }, { opId });
+      // Stop it from outside the agent (a tenant's halt, an OOM of init) once its command runs.
+      await waitFor('the victim\'s command to start', async () => ((await readFile(path.join(bulkLogDir(tn.vzroot, opId), `${victim}.log`), 'utf8').catch(() => '')).includes('started') ? true : undefined));
+      await run('lxc-stop', ['-n', String(victim), '-P', path.join(tn.vzroot, 'lxc'), '-k']);
+      const res = await call;
+      const by = new Map(res.items.map((r) => [r.ctid, r]));
+      expect(by.get(ctids[0])).toMatchObject({ state: 'ok', exitCode: 0 });
+      expect(by.get(victim)).toMatchObject({ state: 'error', errorCode: 'VE_STOPPED' });
+      expect(by.get(victim)!.stdoutTail).toContain('started');
+      expect(by.get(victim)!.stdoutTail).not.toContain('done');
+      expect(by.get(ctids[1])).toMatchObject({ state: 'ok', exitCode: 0 });
+      expect(by.get(ctids[1])!.stdoutTail).toBe('started\ndone\n');
+    } finally {
+      await agent.call('ve.start', { ctid: victim }, { opId: `t-restart-${victim}-${Date.now()}` });
+    }
+  });
+
+  it('fails the rest with a clear reason when the launcher dies mid-run, kills what it started and holds no lock', { timeout: 120_000 }, async () => {
+    const opId = `t-bulk-launcher-${base}`;
+    const hung = ['sleep', `${base % 1000 + 32_000}`];
+    const items = ctids.slice(0, 5).map((ctid) => ({ ctid }));
+    const call = agent.call('bulk.exec', { items, command: hung, timeoutSec: 60, concurrency: 2 }, { opId });
+    // The launcher is the daemon's child carrying the run's name (its per-VE subshells carry it too).
+    const marked = async (pids: string[]) => {
+      const out: number[] = [];
+      for (const d of pids) if ((await readFile(`/proc/${d}/cmdline`, 'utf8').catch(() => '')).split('\0').includes(`vzbulk-${opId}`)) out.push(Number(d));
+      return out;
+    };
+    const launcher = await waitFor('the launcher and two VE commands', async () => {
+      if ((await pidsRunning(hung)).length < 2) return undefined;
+      const kids = (await readFile(`/proc/${daemon.pid}/task/${daemon.pid}/children`, 'utf8').catch(() => '')).trim().split(' ');
+      return (await marked(kids))[0];
+    });
+    process.kill(launcher, 'SIGKILL');
+    const res = await call;
+    expect(res).toMatchObject({ total: 5, ok: 0, errors: 5 });
+    for (const r of res.items) {
+      expect(r).toMatchObject({ state: 'error', errorCode: 'LAUNCHER_DIED' });
+      expect(r.error).toMatch(/bulk launcher \(pid \d+\) ended \(killed by SIGKILL\)/);
+    }
+    expect(await pidsRunning(hung)).toEqual([]);
+    expect(await marked((await readdir('/proc')).filter((d) => /^\d+$/.test(d)))).toEqual([]);
+    // Every VE's lock was released: the same VEs run again at once.
+    const again = await agent.call('bulk.exec', { items, command: ['true'], timeoutSec: 30, concurrency: 5 }, { opId: `${opId}-again` });
+    expect(again).toMatchObject({ total: 5, ok: 5 });
   });
 });
 

@@ -1,9 +1,11 @@
 // bulk.exec: one script or command in many VEs of this node, a bounded number at a time.
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BulkItemResult } from '@/agents/protocol/methods/bulk';
+import { lxcState } from '../lxc/lxc-cli';
 import { vePaths } from '../sys/paths';
-import { attachToLog } from './attach';
+import { fileEnds } from './file-tail';
+import { BulkLauncher, LauncherGone } from './launcher';
 
 export interface BulkExecInput {
   items: { ctid: number }[];
@@ -26,8 +28,10 @@ export interface BulkHooks {
 
 const BASE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C' };
 
-/** Folder holding each VE's full output of one bulk run. */
+/** Folder holding each VE's full output of one bulk run: <ctid>.log (stdout) and <ctid>.err (stderr). */
 export const bulkLogDir = (vzroot: string, runId: string) => path.join(vzroot, 'bulk', runId);
+
+interface Run { vzroot: string; dir: string; launcher: BulkLauncher; i: BulkExecInput; hooks: BulkHooks }
 
 export async function bulkExec(vzroot: string, runId: string, i: BulkExecInput, hooks: BulkHooks) {
   const dir = bulkLogDir(vzroot, runId);
@@ -36,14 +40,26 @@ export async function bulkExec(vzroot: string, runId: string, i: BulkExecInput, 
   const t0 = Date.now();
   const results: BulkItemResult[] = [];
   const queue = [...new Map(i.items.map((x) => [x.ctid, x])).values()];
-  const worker = async () => {
-    for (let item = queue.shift(); item; item = queue.shift()) {
-      const r = hooks.signal.aborted ? blank(item.ctid, 'cancelled', 0, 'CANCELLED', 'cancelled before it started') : await oneVe(vzroot, dir, item.ctid, i, hooks);
-      results.push(r);
-      hooks.onItem(r);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(i.concurrency, queue.length) }, worker));
+  // The script reaches every VE's /bin/sh as a file on stdin (written once, removed at the end).
+  const stdinFile = i.script !== undefined ? path.join(dir, '.stdin') : '/dev/null';
+  if (i.script !== undefined) await writeFile(stdinFile, i.script, { mode: 0o600 });
+  const env = { ...BASE_ENV, ...i.env };
+  const attachArgs = ['-P', path.join(vzroot, 'lxc'), '--clear-env', ...Object.entries(env).flatMap(([k, v]) => ['--set-var', `${k}=${v}`]), '--', ...(i.script !== undefined ? ['/bin/sh', '-s'] : i.command!)];
+  const launcher = new BulkLauncher(dir, stdinFile, attachArgs, runId);
+  const ctx: Run = { vzroot, dir, launcher, i, hooks };
+  try {
+    const worker = async () => {
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        const r = hooks.signal.aborted ? blank(item.ctid, 'cancelled', 0, 'CANCELLED', 'cancelled before it started') : await oneVe(ctx, item.ctid);
+        results.push(r);
+        hooks.onItem(r);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(i.concurrency, queue.length) }, worker));
+  } finally {
+    await launcher.close();
+    if (i.script !== undefined) await rm(stdinFile, { force: true });
+  }
   const count = (s: BulkItemResult['state']) => results.filter((r) => r.state === s).length;
   results.sort((a, b) => a.ctid - b.ctid);
   return { total: results.length, ok: count('ok'), failed: count('failed'), errors: count('error'), cancelled: count('cancelled'), durationMs: Date.now() - t0, logDir: dir, items: results };
@@ -53,31 +69,28 @@ function blank(ctid: number, state: BulkItemResult['state'], durationMs: number,
   return { ctid, state, exitCode: null, durationMs, stdoutTail: '', stderrTail: '', timedOut: false, errorCode, error };
 }
 
-async function oneVe(vzroot: string, dir: string, ctid: number, i: BulkExecInput, hooks: BulkHooks): Promise<BulkItemResult> {
+async function oneVe({ vzroot, dir, launcher, i, hooks }: Run, ctid: number): Promise<BulkItemResult> {
   const t0 = Date.now();
   const lock = hooks.lock?.(ctid);
   if (lock && !lock.ok) return blank(ctid, 'error', 0, 'VE_LOCKED', `VE ${ctid} is busy with '${lock.holder.method}' (op ${lock.holder.opId})`);
   try {
     const p = vePaths(vzroot, ctid);
     if (!(await access(p.conf).then(() => true, () => false))) return blank(ctid, 'error', Date.now() - t0, 'NOT_FOUND', `VE ${ctid} does not exist on this node`);
-    const env = { ...BASE_ENV, ...i.env };
-    const head = ['-n', String(ctid), '-P', p.lxcpath, '--clear-env', ...Object.entries(env).flatMap(([k, v]) => ['--set-var', `${k}=${v}`]), '--'];
-    const inner = i.script !== undefined ? ['/bin/sh', '-s'] : i.command!;
-    const input = i.script ?? '';
-    const logFile = path.join(dir, `${ctid}.log`);
-    const hostTimeout = (i.timeoutSec + 5) * 1000;
-    // The timeout also runs inside (`timeout -s KILL`), so the VE's process dies with the call.
-    let r = await attachToLog([...head, 'timeout', '-s', 'KILL', String(i.timeoutSec), ...inner], input, logFile, i.tailBytes, hostTimeout);
-    if (r.code === 127 && /exec "timeout"|timeout: not found/.test(r.stderrHead)) r = await attachToLog([...head, ...inner], input, logFile, i.tailBytes, hostTimeout);
+    // Killed from the host when the time is up: no `timeout` process inside the VE.
+    const r = await launcher.run(ctid, i.timeoutSec * 1000);
     const durationMs = Date.now() - t0;
+    const [out, err] = await Promise.all([fileEnds(path.join(dir, `${ctid}.log`), 0, i.tailBytes), fileEnds(path.join(dir, `${ctid}.err`), 1024, i.tailBytes)]);
     // lxc-attach's own refusal: the VE is not running (no init pid to attach to).
-    if (r.code !== 0 && /Failed to get init pid|not running/i.test(r.stderrHead) && /lxc-attach/.test(r.stderrHead)) {
-      return { ...blank(ctid, 'error', durationMs, 'VE_NOT_RUNNING', `VE ${ctid} is not running`), stderrTail: r.stderrTail };
+    if (r.code !== 0 && /Failed to get init pid|not running/i.test(err.head) && /lxc-attach/.test(err.head)) {
+      return { ...blank(ctid, 'error', durationMs, 'VE_NOT_RUNNING', `VE ${ctid} is not running`), stderrTail: err.tail };
     }
-    const timedOut = r.killed || (r.code === 137 && durationMs >= i.timeoutSec * 1000 - 50);
-    const exitCode = r.code ?? 137;
-    return { ctid, state: exitCode === 0 && !timedOut ? 'ok' : 'failed', exitCode, durationMs, stdoutTail: r.stdoutTail, stderrTail: r.stderrTail, timedOut };
+    // Killed by a signal we did not send: the VE may have stopped under the command.
+    if (!r.killed && r.code > 128 && (await lxcState(ctid, p.lxcpath)) !== 'RUNNING') {
+      return { ...blank(ctid, 'error', durationMs, 'VE_STOPPED', `VE ${ctid} stopped while the command ran (exit ${r.code})`), exitCode: r.code, stdoutTail: out.tail, stderrTail: err.tail };
+    }
+    return { ctid, state: r.code === 0 && !r.killed ? 'ok' : 'failed', exitCode: r.code, durationMs, stdoutTail: out.tail, stderrTail: err.tail, timedOut: r.killed };
   } catch (e) {
+    if (e instanceof LauncherGone) return blank(ctid, 'error', Date.now() - t0, 'LAUNCHER_DIED', `not run or not finished: ${e.message}`);
     return blank(ctid, 'error', Date.now() - t0, 'INTERNAL', (e as Error).message);
   } finally {
     if (lock?.ok) lock.release();

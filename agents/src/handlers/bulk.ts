@@ -57,11 +57,13 @@ export const bulkCancel = defineHandler({
 export const bulkLog = defineHandler({
   method: 'bulk.log',
   async run({ opId, ctid, maxBytes }, ctx) {
-    const file = path.join(bulkLogDir(ctx.vzroot, opId), `${ctid}.log`);
-    const size = await stat(file).then((s) => s.size, () => -1);
+    // stdout is <ctid>.log; stderr, written to its own file so its tail stays separate, follows it under a marker.
+    const base = path.join(bulkLogDir(ctx.vzroot, opId), String(ctid));
+    const size = await stat(`${base}.log`).then((s) => s.size, () => -1);
     if (size < 0) throw new AgentError('NOT_FOUND', `no bulk log for VE ${ctid} in op ${opId}`);
-    const buf = await readFile(file);
-    return { opId, ctid, text: buf.subarray(Math.max(0, buf.length - maxBytes)).toString('utf8'), sizeBytes: size, truncated: size > maxBytes };
+    const err = await readFile(`${base}.err`).catch(() => Buffer.alloc(0));
+    const buf = err.length ? Buffer.concat([await readFile(`${base}.log`), Buffer.from('\n--- stderr ---\n'), err]) : await readFile(`${base}.log`);
+    return { opId, ctid, text: buf.subarray(Math.max(0, buf.length - maxBytes)).toString('utf8'), sizeBytes: buf.length, truncated: buf.length > maxBytes };
   },
 });
 
