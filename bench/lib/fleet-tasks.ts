@@ -21,7 +21,8 @@ export interface SimNode { id: string; name: string; vzroot: string; ves: { id: 
 
 /** Node and VE rows matching simVes for nodes 0..nodes-1 under `dir` (node n at <dir>/node<n>). */
 export async function seedSimFleet(prisma: PrismaClient, o: { dir: string; nodes: number; ves: number; base?: number }): Promise<SimNode[]> {
-  const tpl = await prisma.template.create({ data: { name: `sim-tpl-${o.base ?? 100_000}`, os: 'debian', version: '12', arch: 'x86_64', sizeBytes: 1n, sha256: '0'.repeat(64) } });
+  // Named as the fake agents report their VEs' ostemplate, so the reconciler finds no template drift.
+  const tpl = await prisma.template.upsert({ where: { name: 'debian-12' }, update: {}, create: { name: 'debian-12', os: 'debian', version: '12', arch: 'x86_64', sizeBytes: 1n, sha256: '0'.repeat(64) } });
   const out: SimNode[] = [];
   for (let n = 0; n < o.nodes; n++) {
     const vzroot = path.join(o.dir, `node${n}`);
