@@ -4,7 +4,7 @@ import type { Prisma, PrismaClient, VeState } from '@/server/db/client';
 import { AppError } from '@/server/errors';
 import { enqueueTaskTx, type EnqueueInput } from '@/server/services/tasks/enqueue';
 import type { TaskParams } from '@/server/services/tasks/definitions';
-import { assertCustomerActionAllowed } from '@/server/services/nodes/guards';
+import { assertCustomerActionAllowed, type VeWithNode } from '@/server/services/nodes/guards';
 import { parseOrBadInput, planAllowsTemplate, type OverrideChanges } from '@/server/services/plans';
 import { requestChangePlan, requestDestroyVe } from './actions';
 import { sha512Crypt } from './crypt';
@@ -47,6 +47,11 @@ async function withVe<T>(prisma: PrismaClient, actor: Actor, veId: string, fn: (
   }, TX);
 }
 
+const customerMayAct = <V extends VeWithNode>(ve: V): V => {
+  assertCustomerActionAllowed(ve);
+  return ve;
+};
+
 function enqueue<T extends 've.start' | 've.stop' | 've.kill' | 've.restart' | 've.suspend' | 've.resume' | 've.set' | 've.reinstall'>(tx: Prisma.TransactionClient, actor: Actor, ve: Pick<LockedVe, 'id' | 'ctid' | 'nodeId'>, type: T, params: Omit<TaskParams<T>, 'ctid'>) {
   return enqueueTaskTx(tx, { type, params: { ctid: ve.ctid, ...params }, veId: ve.id, ctid: ve.ctid, nodeId: ve.nodeId, ...actorFields(actor) } as EnqueueInput);
 }
@@ -60,11 +65,10 @@ export async function requestPowerAction(prisma: PrismaClient, actor: Actor, veI
     if (!taskId) throw new AppError('UNPROCESSABLE', `Cannot resume: the VE is ${state}`, { state });
     return { taskId };
   }
-  // The node only, not the plan and its templates (two statements a request): a fleet-wide power
-  // action queues thousands of these (bench/fleet-tasks.ts).
+  // Not the plan and its templates, and the node only for the customer guard (a statement each): a
+  // fleet-wide power action queues thousands of these (bench/fleet-tasks.ts).
   return prisma.$transaction(async (tx) => {
-    const ve = await lockVe(tx, veId, { actor, include: NODE_INCLUDE });
-    if (actor.role === 'customer') assertCustomerActionAllowed(ve);
+    const ve: Pick<LockedVe, 'id' | 'ctid' | 'nodeId' | 'state'> = actor.role === 'customer' ? await lockVe(tx, veId, { actor, include: NODE_INCLUDE }).then(customerMayAct) : await lockVe(tx, veId, { actor });
     if (!ALLOWED_FROM[action].includes(ve.state)) {
       const why = ve.state === 'suspended' ? 'it is suspended' : `it is ${ve.state}`;
       throw new AppError('UNPROCESSABLE', `Cannot ${action} VE ${ve.ctid}: ${why}`, { state: ve.state });
