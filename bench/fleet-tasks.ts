@@ -3,13 +3,14 @@
 // power actions (start/stop/restart, the same number on every node) queued the API's way
 // (requestPowerAction, --clients at once) and run by the panel's real graphile-worker runner
 // (startWorker, --concurrency jobs at once) reaching each node over the `socket` transport.
-// Wave A: the queue alone. Wave B: the same with node-monitor and reconcile passes run back to back.
+// Wave A: the queue alone. Wave B: the same with node-monitor passes (5 s apart, as the panel runs
+// them) and reconcile passes (--reconcile-gap-ms apart, 10 s; the panel's is 60 s) beside it.
 // Measures enqueue rate, queue wait and run time p50/p95/p99, tasks/s end to end, Postgres
 // statements per task (counted at the pg client: every statement of this process), this process's
 // and Postgres's CPU, lock waits (pg_stat_activity sampled), the most power operations at once per
 // node, then checks no task is left queued/running and every VE row matches its node.
 // Usage: npx tsx bench/fleet-tasks.ts [--nodes 200] [--ves 100] [--tasks 2000] [--concurrency 4]
-//        [--clients 16] [--power-ms 400] [--pool 10]
+//        [--clients 16] [--power-ms 400] [--pool 10] [--monitor-gap-ms 5000] [--reconcile-gap-ms 10000]
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,7 +28,9 @@ import { cpuOf, processTable } from './lib/proc-cpu';
 import { median, now, percentile, round } from './lib/stats';
 
 const num = (k: string, d: number) => Number(flag(process.argv, k) ?? d);
-const o = { nodes: num('nodes', 200), ves: num('ves', 100), tasks: num('tasks', 2000), concurrency: num('concurrency', 4), clients: num('clients', 16), powerMs: num('power-ms', 400), pool: num('pool', 10) };
+const o = { nodes: num('nodes', 200), ves: num('ves', 100), tasks: num('tasks', 2000), concurrency: num('concurrency', 4), clients: num('clients', 16), powerMs: num('power-ms', 400), pool: num('pool', 10),
+  // Wave B's cadence: the monitor's own 5 s; the reconciler more often than its 60 s, to be seen during the wave.
+  monitorGapMs: num('monitor-gap-ms', 5000), reconcileGapMs: num('reconcile-gap-ms', 10_000) };
 if (Math.ceil(o.tasks / o.nodes) * 2 > o.ves) throw new Error('--tasks: two waves need 2 x tasks/nodes VEs per node at most --ves');
 
 // Every statement this process sends (Prisma's pool, graphile-worker's pool), by kind; the probe's own are not counted.
@@ -128,7 +131,7 @@ async function wave(name: string, prisma: PrismaClient, probe: pg.Client, fleet:
     topStatementsPerTask: perKind.slice(0, 14).map(([k, c]) => ({ perTask: round(c / n, 2), sql: k })),
     locks: lockStats,
     ...(passes ? {
-      busyPasses: passes.monitor.length,
+      busyPasses: { monitor: passes.monitor.length, reconcile: passes.reconcile.length },
       busyMonitorMs: { median: round(median(passes.monitor)), max: round(Math.max(...passes.monitor)) },
       busyReconcileMs: { median: round(median(passes.reconcile)), max: round(Math.max(...passes.reconcile)) },
     } : {}),
@@ -174,7 +177,21 @@ async function main() {
 
   const a = await wave('A: queue alone', prisma, probe, fleet, 0);
   const perNode = Math.ceil(o.tasks / o.nodes);
-  const busy = (over: () => boolean) => passes(() => !over());
+  // Each loop at its own cadence, as the panel runs them: a pass, then the gap.
+  const every = async (gapMs: number, over: () => boolean, pass: () => Promise<unknown>) => {
+    const times: number[] = [];
+    while (!over()) {
+      const t = now();
+      await pass();
+      times.push(now() - t);
+      for (const end = Date.now() + gapMs; !over() && Date.now() < end;) await new Promise((r) => setTimeout(r, 100));
+    }
+    return times;
+  };
+  const busy = async (over: () => boolean) => {
+    const [monitorMs, reconcileMs] = await Promise.all([every(o.monitorGapMs, over, () => monitor.tick()), every(o.reconcileGapMs, over, () => reconciler.tick())]);
+    return { monitor: monitorMs, reconcile: reconcileMs };
+  };
   const b = await wave('B: queue + monitor/reconcile passes', prisma, probe, fleet, perNode, busy);
 
   // After the drain: nothing queued or running anywhere, no job left, rows equal the nodes.
