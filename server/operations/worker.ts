@@ -14,6 +14,9 @@ import { registerBulkTasks } from './bulk';
 import { registerWebhookHooks, webhookDeliverTask } from './webhooks/deliver';
 import { backupCronItems, backupCronTasks, registerBackupTasks } from './backups';
 import { registerTemplateSyncTask } from './templates/sync-task';
+import { setTaskNodeSpec } from './ve/agent';
+import type { Node } from '@/server/db/client';
+import type { NodeSpec } from '@/server/nodes/pool';
 
 // Advisory-lock namespace: a live worker holds (NS, hashtext(workerId)) on its process's liveness connection.
 const LIVENESS_NS = 0x767a_0002;
@@ -132,7 +135,15 @@ export interface PanelWorker {
  * Starts the job workers: migrates the graphile_worker schema, frees what dead workers held,
  * then runs the task list. Never enables localQueue (it breaks per-VE queue ordering).
  */
-export async function startWorker(opts: { connectionString: string; prisma: PrismaClient; concurrency?: number; tasks?: TaskList; sweepIntervalMs?: number }): Promise<PanelWorker> {
+export async function startWorker(opts: {
+  connectionString: string;
+  prisma: PrismaClient;
+  concurrency?: number;
+  tasks?: TaskList;
+  sweepIntervalMs?: number;
+  /** Simulated fleets only (benches, tests): how tasks reach a node instead of its row's transport. */
+  specFor?: (node: Node) => NodeSpec;
+}): Promise<PanelWorker> {
   const { connectionString } = opts;
   await runMigrations({ connectionString, logger: graphileLogger });
   const liveness = new pg.Client({ connectionString, application_name: 'vzpanel-worker-liveness' });
@@ -155,6 +166,8 @@ export async function startWorker(opts: { connectionString: string; prisma: Pris
   // the sweep took this process's running jobs for a dead worker's and ran them a second time.
   events.on('pool:create', ({ workerPool }: { workerPool: { id: string } }) => hold(workerPool.id));
   events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => hold(worker.workerId));
+  // Before the runner starts: jobs already queued run at once.
+  const restoreSpec = opts.specFor ? setTaskNodeSpec(opts.specFor) : undefined;
   const runner = await run({
     connectionString,
     concurrency: opts.concurrency ?? 4,
@@ -165,6 +178,9 @@ export async function startWorker(opts: { connectionString: string; prisma: Pris
     parsedCronItems: backupCronItems(),
     logger: graphileLogger,
     events: events as WorkerEvents,
+  }).catch((e: unknown) => {
+    restoreSpec?.();
+    throw e;
   });
   let stopped = false;
   // Another panel process may die while this one lives on: keep releasing what dead workers hold.
@@ -182,6 +198,7 @@ export async function startWorker(opts: { connectionString: string; prisma: Pris
       stopped = true;
       clearInterval(sweep);
       await runner.stop();
+      restoreSpec?.();
       await chain.catch(() => undefined);
       await liveness.end().catch(() => undefined);
     },

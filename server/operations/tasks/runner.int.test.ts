@@ -10,6 +10,8 @@ import { taskRunner } from './runner';
 let db: TestDatabase;
 let runner: Runner;
 const events: string[] = [];
+/** ctx.task.startedAt as each attempt of test.flaky saw it. */
+const flakyStarts: (Date | null)[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitDone(ids: string[], timeoutMs = 30_000) {
@@ -64,7 +66,8 @@ beforeAll(async () => {
   let flaky = 0;
   registerTaskHandler({
     type: 'test.flaky',
-    async run() {
+    async run(ctx) {
+      flakyStarts.push(ctx.task.startedAt);
       flaky += 1;
       if (flaky < 2) throw new AppError('NODE_OFFLINE', 'node n1 is offline');
       return { flaky };
@@ -143,6 +146,11 @@ describe('tasks', () => {
     const [done] = await waitDone([t.id], 60_000);
     expect(done.status).toBe('succeeded');
     expect(done.attempts).toBe(2);
+    // The retry keeps the first attempt's start time (the runner stamps it only while unset).
+    expect(flakyStarts).toHaveLength(2);
+    expect(flakyStarts[0]).toBeInstanceOf(Date);
+    expect(flakyStarts[1]).toEqual(flakyStarts[0]);
+    expect((await db.prisma.task.findUniqueOrThrow({ where: { id: t.id } })).startedAt).toEqual(flakyStarts[0]);
   });
 
   it('fails a non-retryable error at once, with its code, after the cleanup hook', async () => {

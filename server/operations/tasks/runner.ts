@@ -1,6 +1,6 @@
 // The graphile-worker task "task.run": loads a Task row, runs its handler, records the outcome.
 import type { Task as GraphileTask } from 'graphile-worker';
-import type { Prisma, PrismaClient, Task } from '@/server/db/client';
+import type { Prisma, PrismaClient, Task, TaskStatus } from '@/server/db/client';
 import { AppError, isAppError, type AppErrorCode } from '@/server/errors';
 import { logger } from '@/server/logger';
 import { taskHandler, type TaskContext } from './registry';
@@ -119,19 +119,19 @@ export async function failTaskWithoutRun(prisma: PrismaClient, taskId: string, m
 export function taskRunner(prisma: PrismaClient): GraphileTask {
   return async (payload, helpers) => {
     const { taskId } = payload as { taskId: string };
-    const task = await prisma.task.findUnique({ where: { id: taskId } });
-    if (!task) return; // deleted: nothing to do
-    if (task.status === 'succeeded' || task.status === 'failed' || task.status === 'cancelled') return;
     const attempt = helpers.job.attempts;
     const maxAttempts = helpers.job.max_attempts;
-    const running = await prisma.task.update({
-      where: { id: taskId },
-      data: { status: 'running', attempts: attempt, startedAt: task.startedAt ?? new Date() },
-    });
+    // Deleted or already ended: nothing to do. Otherwise it turns running, its first attempt
+    // stamping startedAt: one statement on a first attempt (a read and a write before; a
+    // fleet-wide power action runs thousands of tasks).
+    const open = { id: taskId, status: { in: ['queued', 'running'] satisfies TaskStatus[] } };
+    const [first] = await prisma.task.updateManyAndReturn({ where: { ...open, startedAt: null }, data: { status: 'running', attempts: attempt, startedAt: new Date() } });
+    const running = first ?? (await prisma.task.updateManyAndReturn({ where: open, data: { status: 'running', attempts: attempt } }))[0];
+    if (!running) return;
     const ctx = context(prisma, running, attempt, maxAttempts);
-    const handler = taskHandler(task.type);
+    const handler = taskHandler(running.type);
     if (!handler) {
-      await finish(prisma, taskId, { status: 'failed', error: `no handler for task type ${task.type}`, errorCode: 'INTERNAL' });
+      await finish(prisma, taskId, { status: 'failed', error: `no handler for task type ${running.type}`, errorCode: 'INTERNAL' });
       return;
     }
     try {
@@ -147,7 +147,7 @@ export function taskRunner(prisma: PrismaClient): GraphileTask {
         await prisma.task.update({ where: { id: taskId }, data: { status: 'queued', message } });
         throw e; // graphile-worker retries with exponential backoff
       }
-      logger.warn({ taskId, type: task.type, code, err: message }, 'task failed');
+      logger.warn({ taskId, type: running.type, code, err: message }, 'task failed');
       await ctx.log(message, 'error');
       try {
         await handler.onFailed?.(ctx, e);

@@ -28,6 +28,16 @@ async function setState(prisma: PrismaClient, veId: string | null, state: VeStat
   if (veId) await prisma.ve.updateMany({ where: { id: veId }, data: { state, ...extra } });
 }
 
+/**
+ * The VE's state as its node reported it, and its power-state drift (if any) cleared, in one UPDATE.
+ * updatedAt from this process's clock in UTC, as Prisma's @updatedAt writes it (the reconciler's delta feed compares it with its own clock).
+ */
+export async function setPowerState(prisma: PrismaClient, veId: string, state: VeState): Promise<void> {
+  await prisma.$executeRaw`UPDATE "Ve" SET "state" = ${state}::"VeState", "updatedAt" = (${new Date().toISOString()}::timestamptz AT TIME ZONE 'UTC'),
+      "drift" = CASE WHEN jsonb_typeof("drift") = 'object' THEN "drift" - 'state' ELSE "drift" END
+    WHERE "id" = ${veId}`;
+}
+
 async function runCreate(ctx: TaskContext) {
   const { veId, nodeId, ctid } = target(ctx);
   const p = taskParams(ctx, 've.create');
@@ -79,9 +89,9 @@ function powerHandler(type: 've.start' | 've.stop' | 've.kill' | 've.restart' | 
       const { veId, nodeId, ctid } = target(ctx);
       const agent = await agentForNode(ctx.prisma, nodeId);
       const res = await agent.call(method, { ctid, ...params(ctx) } as never, taskCallOptions(ctx, method.slice(3)));
-      await setState(ctx.prisma, veId, stateOf(res.status));
-      // The panel just chose the power state: an open power-state drift is decided.
-      if (veId) await clearDrift(ctx.prisma, veId, ['state']);
+      // The panel just chose the power state: an open power-state drift is decided. One statement
+      // (not a read of the drift and two writes): fleet-wide power actions run thousands of these.
+      if (veId) await setPowerState(ctx.prisma, veId, stateOf(res.status));
       return res;
     },
     async onFailed(ctx) {

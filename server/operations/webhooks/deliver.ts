@@ -112,21 +112,29 @@ function destroyedVe(task: Task, state: 'destroyed' | 'gone') {
   return { id, ctid: task.ctid, externalId: str(p.externalId), hostname: str(p.hostname), state, suspendReason: null, suspendMode: null };
 }
 
+// The VE row is read once, and only when a webhook listens for one of the task's events (every task
+// ends here: a fleet-wide power action with no webhooks costs one statement, not two).
 async function onFinished(prisma: PrismaClient, task: Task): Promise<void> {
-  const row = task.veId ? await prisma.ve.findUnique({ where: { id: task.veId }, select: { id: true, ctid: true, externalId: true, hostname: true, state: true, suspendReason: true, suspendMode: true } }) : null;
-  const destroyed = task.type === 've.destroy' && task.status === 'succeeded' && !row;
-  const ve = row ?? destroyedVe(task, destroyed ? 'destroyed' : 'gone');
-  const data = {
-    task: {
-      id: task.id, type: task.type, status: task.status, error: task.error, errorCode: task.errorCode, veId: task.veId ?? ve?.id ?? null, ctid: task.ctid,
-      createdAt: task.createdAt.toISOString(), finishedAt: task.finishedAt?.toISOString() ?? null, result: redact(task.result),
-    },
-    ve,
-  };
+  let read: Promise<{ data: Record<string, unknown>; destroyed: boolean }> | undefined;
+  const load = () => (read ??= (async () => {
+    const row = task.veId ? await prisma.ve.findUnique({ where: { id: task.veId }, select: { id: true, ctid: true, externalId: true, hostname: true, state: true, suspendReason: true, suspendMode: true } }) : null;
+    const destroyed = task.type === 've.destroy' && task.status === 'succeeded' && !row;
+    const ve = row ?? destroyedVe(task, destroyed ? 'destroyed' : 'gone');
+    const data = {
+      task: {
+        id: task.id, type: task.type, status: task.status, error: task.error, errorCode: task.errorCode, veId: task.veId ?? ve?.id ?? null, ctid: task.ctid,
+        createdAt: task.createdAt.toISOString(), finishedAt: task.finishedAt?.toISOString() ?? null, result: redact(task.result),
+      },
+      ve,
+    };
+    return { data, destroyed };
+  })());
+  const data = async () => (await load()).data;
   await emitWebhookEvent(prisma, task.status === 'succeeded' ? 'task.succeeded' : 'task.failed', data);
   const ev = SUSPENSION_EVENTS[task.type];
   if (ev && task.status === 'succeeded') await emitWebhookEvent(prisma, ev, data);
-  if (destroyed) await emitWebhookEvent(prisma, 've.destroyed', data);
+  // Only a succeeded destroy can be "destroyed": its row is read whether or not task events have listeners.
+  if (task.type === 've.destroy' && task.status === 'succeeded' && (await load()).destroyed) await emitWebhookEvent(prisma, 've.destroyed', data);
 }
 
 /** Hooks webhook events onto task completion (idempotent). */

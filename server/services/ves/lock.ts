@@ -25,10 +25,17 @@ export interface LockOptions<I extends Prisma.VeInclude> {
  */
 export async function lockVe<I extends Prisma.VeInclude = Record<string, never>>(tx: Prisma.TransactionClient, veId: string, opts: LockOptions<I>): Promise<Prisma.VeGetPayload<{ include: I }>> {
   const scope = opts.actor.role === 'customer' ? ownerScope({ id: opts.actor.userId ?? '' }) : undefined;
-  const found = await tx.ve.findFirst({ where: scoped({ id: veId }, scope), select: { id: true } });
-  if (!found) throw new AppError('NOT_FOUND', VE_NOT_FOUND);
-  await tx.$queryRaw`SELECT 1 FROM "Ve" WHERE id = ${found.id} FOR UPDATE`;
-  const ve = (await tx.ve.findUniqueOrThrow({ where: { id: found.id }, include: opts.include })) as Prisma.VeGetPayload<{ include: I }>;
+  let id: string | undefined;
+  if (scope) {
+    id = (await tx.ve.findFirst({ where: scoped({ id: veId }, scope), select: { id: true } }))?.id;
+    if (id) await tx.$queryRaw`SELECT 1 FROM "Ve" WHERE id = ${id} FOR UPDATE`;
+  } else {
+    // Unscoped (admins, their keys): the locking read alone says whether it exists (one statement
+    // less per request; a fleet-wide power action makes thousands).
+    id = (await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Ve" WHERE id = ${veId} FOR UPDATE`)[0]?.id;
+  }
+  if (!id) throw new AppError('NOT_FOUND', VE_NOT_FOUND);
+  const ve = (await tx.ve.findUniqueOrThrow({ where: { id }, include: opts.include })) as Prisma.VeGetPayload<{ include: I }>;
   if (BUSY_STATES.includes(ve.state) && !opts.allowBusy?.includes(ve.state)) throw new AppError('BUSY', `VE ${ve.ctid} is ${DOING[ve.state] ?? ve.state}; try again when that has finished`, { state: ve.state });
   return ve;
 }

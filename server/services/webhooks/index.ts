@@ -97,14 +97,16 @@ export async function queueDeliveryJob(tx: Tx, deliveryId: string, runAt = new D
  * Records `event` for every enabled webhook subscribed to it (one WebhookDelivery each, payload
  * `{id, event, createdAt, data}`) and queues their deliveries, in one transaction.
  */
-export async function emitWebhookEvent(prisma: PrismaClient, event: WebhookEvent, data: Record<string, unknown>): Promise<number> {
+export async function emitWebhookEvent(prisma: PrismaClient, event: WebhookEvent, data: Record<string, unknown> | (() => Promise<Record<string, unknown>>)): Promise<number> {
   const hooks = await prisma.webhook.findMany({ where: { enabled: true, OR: [{ events: { isEmpty: true } }, { events: { has: event } }] }, select: { id: true } });
   if (!hooks.length) return 0;
+  // A function: the payload is built (and what it reads is read) only when someone listens.
+  const body = typeof data === 'function' ? await data() : data;
   const createdAt = new Date().toISOString();
   await prisma.$transaction(async (tx) => {
     for (const h of hooks) {
       const id = randomUUID();
-      const payload = { id, event, createdAt, data } as Prisma.InputJsonValue;
+      const payload = { id, event, createdAt, data: body } as Prisma.InputJsonValue;
       await tx.webhookDelivery.create({ data: { id, webhookId: h.id, event, payload, nextAttemptAt: new Date() } });
       await queueDeliveryJob(tx, id);
     }
