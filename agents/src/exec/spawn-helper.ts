@@ -25,8 +25,14 @@ function start(m: RunMsg): void {
   let timedOut = false;
   kids.set(m.id, child);
   if (child.pid) send({ t: 'spawned', id: m.id, pid: child.pid });
-  child.stdout!.on('data', (b: Buffer) => send({ t: 'out', id: m.id, fd: 1, data: b.toString('base64') }));
-  child.stderr!.on('data', (b: Buffer) => send({ t: 'out', id: m.id, fd: 2, data: b.toString('base64') }));
+  const sent = [0, 0, 0];
+  const relay = (fd: 1 | 2) => (b: Buffer) => {
+    if (m.maxOutput !== undefined && sent[fd] >= m.maxOutput) return;
+    sent[fd] += b.length;
+    send({ t: 'out', id: m.id, fd, data: b.toString('base64') });
+  };
+  child.stdout!.on('data', relay(1));
+  child.stderr!.on('data', relay(2));
   const timer = m.timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, m.timeoutMs) : undefined;
   const finish = (reply: FromHelper) => {
     if (done) return;

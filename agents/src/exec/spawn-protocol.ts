@@ -14,6 +14,8 @@ export interface RunMsg {
   input?: string;
   /** SIGKILL the child after this long and report `timedOut`. */
   timeoutMs?: number;
+  /** Bytes per stream worth sending back; the rest is read and dropped here. */
+  maxOutput?: number;
 }
 
 /** Daemon -> helper: signal a running child (a caller's `kill`, or the caller gave up). */

@@ -84,11 +84,12 @@ export class Spawner {
     if (this.closed) return Promise.reject(new SpawnHelperDied('spawn helper is closed'));
     const helper = this.ensure();
     const id = this.nextId++;
-    const msg: RunMsg = { t: 'run', id, cmd, args: [...args], cwd: o.cwd, timeoutMs: o.timeoutMs };
+    const max = o.maxOutput ?? 16 * 1024 * 1024;
+    const msg: RunMsg = { t: 'run', id, cmd, args: [...args], cwd: o.cwd, timeoutMs: o.timeoutMs, maxOutput: max };
     if (o.env) msg.env = Object.fromEntries(Object.entries(o.env).filter((e): e is [string, string] => e[1] !== undefined));
     if (o.input !== undefined) msg.input = (typeof o.input === 'string' ? Buffer.from(o.input) : o.input).toString('base64');
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { cmd, max: o.maxOutput ?? 16 * 1024 * 1024, out: [], err: [], outLen: 0, errLen: 0, onSpawn: o.onSpawn, resolve, reject });
+      this.pending.set(id, { cmd, max, out: [], err: [], outLen: 0, errLen: 0, onSpawn: o.onSpawn, resolve, reject });
       this.hold(true);
       this.send(helper, msg);
     });
