@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { SpawnError, SpawnHelperDied, Spawner } from './spawner';
+import { SpawnError, SpawnHelperDied, Spawner, SpawnerPool } from './spawner';
 import { run, useSpawner } from '../sys/exec';
 import { VeError } from '../sys/errors';
 
@@ -84,6 +84,25 @@ describe('Spawner', () => {
     expect(next.stdout.toString()).toBe('again\n');
     expect(sp.pid).toBeDefined();
     expect(sp.pid).not.toBe(first);
+  });
+});
+
+describe('SpawnerPool', () => {
+  it('spreads parallel programs over its helpers and keeps working when one is killed', async () => {
+    const pool = new SpawnerPool([new Spawner({ script }), new Spawner({ script })]);
+    try {
+      const outs = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run('sh', ['-c', `sleep 0.2; echo ${i}`])));
+      expect(outs.map((o) => o.stdout.toString().trim())).toEqual(['0', '1', '2', '3', '4', '5']);
+      const pids = pool.members.map((m) => m.pid);
+      expect(pids.every((p) => p !== undefined)).toBe(true);
+      expect(new Set(pids).size).toBe(2);
+      process.kill(pids[0]!, 'SIGKILL');
+      while (pool.members[0].pid === pids[0]) await new Promise((r) => setTimeout(r, 10));
+      const again = await Promise.all(Array.from({ length: 4 }, (_, i) => pool.run('echo', [String(i)])));
+      expect(again.map((o) => o.stdout.toString())).toEqual(['0\n', '1\n', '2\n', '3\n']);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

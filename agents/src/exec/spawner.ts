@@ -64,7 +64,14 @@ const HELPER_FLAGS = ['--max-old-space-size=32', '--max-semi-space-size=1', '--j
 const CRASH_WINDOW_MS = 10_000;
 const CRASH_LIMIT = 3;
 
-export class Spawner {
+/** What sys/exec's `run` needs from a spawner (one helper, or a pool of them). */
+export interface ProgramSpawner {
+  readonly usable: boolean;
+  run(cmd: string, args: readonly string[], o?: SpawnOptions): Promise<SpawnOutcome>;
+  close(): Promise<void>;
+}
+
+export class Spawner implements ProgramSpawner {
   private child: ChildProcess | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -78,6 +85,11 @@ export class Spawner {
     const since = Date.now() - CRASH_WINDOW_MS;
     this.deaths = this.deaths.filter((t) => t > since);
     return !this.closed && this.deaths.length < CRASH_LIMIT;
+  }
+
+  /** Programs this helper is running now. */
+  get running(): number {
+    return this.pending.size;
   }
 
   /** The running helper's pid (for tests and profiles), if one runs. */
@@ -178,4 +190,33 @@ export class Spawner {
 export function bundledHelperScript(): string | undefined {
   const p = fileURLToPath(new URL('./vzspawn.js', import.meta.url));
   return existsSync(p) ? p : undefined;
+}
+
+/**
+ * Several helpers, each call to the least busy usable one. A helper's event loop stops while each
+ * child execs (libuv waits for it), and on a loaded box the child waits for a CPU first: with one
+ * helper, the programs of parallel operations queue behind each other's exec; with a few, they overlap.
+ */
+export class SpawnerPool implements ProgramSpawner {
+  private next = 0;
+
+  constructor(readonly members: Spawner[]) {}
+
+  get usable(): boolean {
+    return this.members.some((m) => m.usable);
+  }
+
+  run(cmd: string, args: readonly string[], o?: SpawnOptions): Promise<SpawnOutcome> {
+    const usable = this.members.filter((m) => m.usable);
+    if (usable.length === 0) return Promise.reject(new SpawnHelperDied('no usable spawn helper'));
+    this.next = (this.next + 1) % usable.length;
+    // Least busy; among equals, rotate so idle helpers share the load.
+    let pick = usable[this.next];
+    for (const m of usable) if (m.running < pick.running) pick = m;
+    return pick.run(cmd, args, o);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.close()));
+  }
 }

@@ -1,7 +1,7 @@
 // Run host programs with argument arrays only (house rule: no shell strings).
 import { spawn } from 'node:child_process';
 import { VeError } from './errors';
-import type { SpawnOutcome, Spawner } from '../exec/spawner';
+import type { ProgramSpawner, SpawnOutcome } from '../exec/spawner';
 
 export interface RunOptions {
   /** Bytes or text written to the child's stdin (passwords and scripts travel here, never in argv). */
@@ -25,13 +25,13 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-let spawner: Spawner | undefined;
+let spawner: ProgramSpawner | undefined;
 
 /**
  * Routes `run` through a spawn helper (the daemon installs one at start; see exec/spawner.ts), or
  * back to child_process in this process with `undefined`.
  */
-export function useSpawner(s: Spawner | undefined): void {
+export function useSpawner(s: ProgramSpawner | undefined): void {
   spawner = s;
 }
 
