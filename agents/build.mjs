@@ -12,6 +12,7 @@ const entries = {
   vzagent: 'agents/src/cli/vzagent.ts',
   vzctl: 'agents/src/cli/vzctl.ts',
   vzlist: 'agents/src/cli/vzlist.ts',
+  vzspawn: 'agents/src/exec/spawn-helper.ts',
 };
 
 // bundled CJS deps (pino) call require(); give the ESM bundle a real one

@@ -15,7 +15,7 @@ import { run } from '@/agents/src/sys/exec';
 import { panelBench } from './lib/panel-bench';
 import { startWorker } from '@/server/operations/worker';
 import type { PanelTestNode } from '@/test/fixtures/panel-node';
-import { cpuOf, hostBusyMs, procCpu } from './lib/proc-cpu';
+import { cpuOf, hostBusyMs, procCpu, processTable } from './lib/proc-cpu';
 import { traceExecs } from './lib/trace';
 import { median, now, parseArgs, round, table } from './lib/stats';
 
@@ -108,13 +108,30 @@ try {
   // warm-up (template image build, bridge, first RPC)
   await teardown((await createMany(1)).reqs.map((q) => q.ctid));
 
+  // The daemon's spawn helper (agents/src/exec/spawner.ts; absent with VZ_SPAWNER=off) runs its
+  // programs: strace -p does not follow children that already exist, so it is traced by itself.
+  // Helpers start on first use: the warm-up create above has started every one it needed.
+  const helperPids = (await processTable()).filter((p) => p.ppid === daemonPid && p.cmd.includes('vzspawn')).map((p) => p.pid);
+  log(helperPids.length ? `spawn helpers ${helperPids.join(' ')}` : 'no spawn helper (programs forked by the daemon itself)');
+
   // (1) programs per create
   let one: Awaited<ReturnType<typeof createMany>> | undefined;
   const selfExecs = new Map<string, number>();
+  const helperExecs = new Map<string, number>();
   const daemonExecs = await traceExecs(daemonPid, path.join(node.tn.vzroot, 'trace-daemon'), async () => {
-    const m = await traceExecs(process.pid, path.join(node.tn.vzroot, 'trace-self'), async () => { one = await createMany(1); });
-    for (const [k, v] of m) selfExecs.set(k, v);
+    const traceSelf = async () => {
+      const m = await traceExecs(process.pid, path.join(node.tn.vzroot, 'trace-self'), async () => { one = await createMany(1); });
+      for (const [k, v] of m) selfExecs.set(k, v);
+    };
+    // Nested: each helper's trace wraps the next, the innermost wraps the create.
+    const traceFrom = async (i: number): Promise<void> => {
+      if (i >= helperPids.length) return traceSelf();
+      const h = await traceExecs(helperPids[i], path.join(node.tn.vzroot, `trace-helper-${i}`), () => traceFrom(i + 1));
+      for (const [k, v] of h) helperExecs.set(k, (helperExecs.get(k) ?? 0) + v);
+    };
+    await traceFrom(0);
   });
+  for (const [k, v] of helperExecs) daemonExecs.set(k, (daemonExecs.get(k) ?? 0) + v);
   await teardown(one!.reqs.map((q) => q.ctid));
 
   // SQL statements per create (every pg client of this process: Prisma's adapter, graphile-worker, the task writer).
@@ -153,8 +170,14 @@ try {
   const snap = async () => {
     const u = process.cpuUsage();
     const d = await procCpu(daemonPid);
+    const h = { ownMs: 0, childrenMs: 0 };
+    for (const pid of helperPids) {
+      const c = await procCpu(pid);
+      h.ownMs += c.ownMs;
+      h.childrenMs += c.childrenMs;
+    }
     const bridge = await cpuOf((p) => p.ppid === process.pid && /vzagent\.js rpc /.test(p.cmd));
-    return { self: (u.user + u.system) / 1000, bridge, daemonOwn: d.ownMs, daemonChildren: d.childrenMs, pg: await cpuOf(isPg), host: await hostBusyMs(), t: now() };
+    return { self: (u.user + u.system) / 1000, bridge, daemonOwn: d.ownMs, helperOwn: h.ownMs, daemonChildren: d.childrenMs + h.childrenMs, pg: await cpuOf(isPg), host: await hostBusyMs(), t: now() };
   };
   const s0 = await snap();
   await profileSelf?.start();
@@ -170,7 +193,8 @@ try {
     ['this process: request + worker + Prisma + task writer', round(per('self'), 1)],
     ['vzagent rpc bridge', round(per('bridge'), 1)],
     ['vzagentd itself', round(per('daemonOwn'), 1)],
-    ['programs vzagentd waited for (mount, losetup, nft, lxc-start, ...)', round(per('daemonChildren'), 1)],
+    ['vzagentd spawn helpers themselves', round(per('helperOwn'), 1)],
+    ['programs vzagentd (or its helper) waited for (mount, losetup, nft, lxc-start, ...)', round(per('daemonChildren'), 1)],
     ['Postgres (postmaster + backends)', round(per('pg'), 1)],
     ['LXC monitors of the batch (alive at the end)', round(monitors / N, 1)],
     ['whole box, everyone (2 cores)', round(per('host'), 1)],

@@ -11,6 +11,8 @@ import { bootTasks } from './boot';
 import { startSampler } from '../metrics/sampler';
 import { startShapingKeeper } from '../net/shaping-keeper';
 import { settleBackupsOnStartup } from '../backup/startup';
+import { bundledHelperScript, Spawner, SpawnerPool } from '../exec/spawner';
+import { useSpawner } from '../sys/exec';
 
 const SHUTDOWN_GRACE_MS = Number(process.env.VZ_SHUTDOWN_GRACE_MS ?? 30_000);
 
@@ -21,6 +23,12 @@ const SHUTDOWN_GRACE_MS = Number(process.env.VZ_SHUTDOWN_GRACE_MS ?? 30_000);
 export async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('vzagentd');
+  // Programs run through small helper processes, not by forking this one (exec/spawner.ts).
+  // VZ_SPAWNER=off keeps child_process here (for comparing, or if the helpers misbehave);
+  // VZ_SPAWN_HELPERS sets how many (default 2, one per core of the smallest node).
+  const helper = process.env.VZ_SPAWNER === 'off' ? undefined : bundledHelperScript();
+  const count = Math.min(Math.max(Number(process.env.VZ_SPAWN_HELPERS ?? 2) || 2, 1), 16);
+  if (helper) useSpawner(new SpawnerPool(Array.from({ length: count }, () => new Spawner({ script: helper, log: (msg, f) => logger.info(f, msg) }))));
   mkdirSync(config.vzroot, { recursive: true, mode: 0o755 });
   const journal = new Journal(config.journalDir);
   const interrupted = await journal.recoverOnStartup();

@@ -12,6 +12,7 @@ import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
 import type { Undo } from '../sys/undo';
 import { applyIoThrottle } from './io-limits';
+import { payloadInitPid } from './init-pid';
 import { lxcFreeze, lxcStart, lxcState, lxcStateAndPid, lxcStop, type LxcState } from './lxc-cli';
 import { readVe, writeVe } from './ve-store';
 import type { Runtime } from './runtime';
@@ -86,9 +87,10 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
     port.release(); // its veth is on the bridge now (sysfs counts it) or the start failed
   }
   undo.push(`kill VE ${ctid}`, () => lxcStop(ctid, p.lxcpath, 0));
-  // `lxc-start -d` returns once the VE runs, so the first `lxc-info` normally confirms it; it also
-  // gives the init pid for the answer (no second status run).
-  const sp = await waitRunning(ctid, p.lxcpath, 15_000);
+  // `lxc-start -d` exits 0 only once the VE runs, so the init pid comes from its payload cgroup
+  // (file reads); only when that is not certain does `lxc-info` confirm RUNNING and give it.
+  const initPid = await payloadInitPid(ctid);
+  const sp = initPid ? { state: 'RUNNING' as const, pid: initPid } : await waitRunning(ctid, p.lxcpath, 15_000);
   if (!sp) throw new VeError('INTERNAL', `VE ${ctid} did not reach RUNNING (see ${path.join(p.lxcDir, 'lxc.log')})`);
   // Throttle rules name the loop device, known only now (it changes with every mount).
   if (c.iolimit > 0 || c.iopslimit > 0) await applyIoThrottle(ctid, p.lxcpath, p.image, c);

@@ -6,6 +6,8 @@ import { makeTestNode, type TestNode } from './test-env';
 import { createVe } from './create';
 import { startVe, stopVe, suspendVe, resumeVe, veStatus } from './power';
 import { destroyVe } from './destroy';
+import { lxcInitPid } from './lxc-cli';
+import { payloadInitPid } from './init-pid';
 import { execInVe } from './exec';
 import { setVe } from './set';
 import { veUbc } from './ubc';
@@ -249,7 +251,11 @@ describe('lifecycle', () => {
     expect(await mountPointSource(p.root)).toBeUndefined();
     expect(await loopsOf(p.image)).toEqual([]);
     await expect(stopVe(node, b)).rejects.toMatchObject({ code: 'VE_NOT_RUNNING' });
-    await withUndo((u) => startVe(node, b, u));
+    const started = await withUndo((u) => startVe(node, b, u));
+    // The init pid comes from the payload cgroup now, not lxc-info: both must agree.
+    expect(started.pid).toBeGreaterThan(0);
+    expect(started.pid).toBe(await lxcInitPid(b, p.lxcpath));
+    expect(await payloadInitPid(b)).toBe(started.pid);
     await expect(withUndo((u) => startVe(node, b, u))).rejects.toMatchObject({ code: 'VE_RUNNING' });
     const list = await listVes(node);
     expect(list.map((x) => [x.ctid, x.status])).toEqual(expect.arrayContaining([[a, 'running'], [b, 'running']]));

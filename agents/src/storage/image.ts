@@ -27,16 +27,6 @@ export async function loopsOf(image: string): Promise<string[]> {
   return r.stdout.split('\n').map((s) => s.trim()).filter((s) => s.startsWith('/dev/loop'));
 }
 
-export async function attachLoop(image: string, undo: Undo): Promise<string> {
-  const dev = (await run('losetup', ['--find', '--show', image])).stdout.trim();
-  if (!dev.startsWith('/dev/loop')) throw new VeError('INTERNAL', `losetup gave ${dev}`);
-  // Only while it still backs this image: a freed loop number may belong to another VE by now.
-  undo.push(`detach ${dev}`, async () => {
-    if ((await loopsOf(image)).includes(dev)) await run('losetup', ['-d', dev], { allowFail: true });
-  });
-  return dev;
-}
-
 export async function mountPointSource(dir: string): Promise<string | undefined> {
   const mounts = await readFile('/proc/self/mounts', 'utf8');
   const enc = dir.replace(/ /g, '\\040');
@@ -56,13 +46,16 @@ export async function mountImage(image: string, root: string, undo: Undo, opts: 
   await mkdir(root, { recursive: true, mode: 0o700 });
   const existing = opts.fresh ? undefined : (await loopsOf(image))[0];
   if (!existing && !opts.fresh) await settlePendingGrow(image);
-  // All or nothing: a mount that fails detaches the loop device it just attached at once.
-  return undo.atomic(async (u) => {
-    const dev = existing ?? (await attachLoop(image, u));
-    await run('mount', ['-t', 'ext4', '-o', 'noatime', dev, root]);
-    u.push(`unmount ${root}`, () => run('umount', [root], { allowFail: true }));
-    return dev;
-  });
+  if (!existing) {
+    // mount attaches a loop device itself (one program instead of `losetup --find` + mount) with
+    // autoclear: a failed mount or the umount detaches it, so no loop is left behind either way.
+    await run('mount', ['-t', 'ext4', '-o', 'loop,noatime', image, root]);
+    undo.push(`unmount ${root}`, () => run('umount', [root], { allowFail: true }));
+    return (await mountPointSource(root)) ?? image;
+  }
+  await run('mount', ['-t', 'ext4', '-o', 'noatime', existing, root]);
+  undo.push(`unmount ${root}`, () => run('umount', [root], { allowFail: true }));
+  return existing;
 }
 
 /** Unmount `root` and detach every loop device of `image`. Safe to call when nothing is mounted. */

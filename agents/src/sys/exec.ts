@@ -1,6 +1,7 @@
 // Run host programs with argument arrays only (house rule: no shell strings).
 import { spawn } from 'node:child_process';
 import { VeError } from './errors';
+import type { ProgramSpawner, SpawnOutcome } from '../exec/spawner';
 
 export interface RunOptions {
   /** Bytes or text written to the child's stdin (passwords and scripts travel here, never in argv). */
@@ -24,7 +25,43 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+let spawner: ProgramSpawner | undefined;
+
+/**
+ * Routes `run` through a spawn helper (the daemon installs one at start; see exec/spawner.ts), or
+ * back to child_process in this process with `undefined`.
+ */
+export function useSpawner(s: ProgramSpawner | undefined): void {
+  spawner = s;
+}
+
+export async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  let o: SpawnOutcome;
+  if (spawner?.usable) {
+    try {
+      o = await spawner.run(cmd, args, opts);
+    } catch (e) {
+      throw new VeError('INTERNAL', `cannot run ${cmd}: ${(e as Error).message}`);
+    }
+  } else {
+    o = await spawnHere(cmd, args, opts);
+  }
+  const res: RunResult = {
+    code: o.code ?? 128 + 9,
+    signal: o.signal,
+    stdout: o.stdout.toString('utf8'),
+    stderr: o.stderr.toString('utf8'),
+    timedOut: o.timedOut,
+  };
+  if (!opts.allowFail && (res.code !== 0 || res.timedOut)) {
+    const why = res.timedOut ? `timed out after ${opts.timeoutMs} ms` : `exit ${res.code}`;
+    throw new VeError('INTERNAL', `${cmd} ${args[0] ?? ''} failed (${why}): ${res.stderr.trim().slice(-500)}`, { cmd, code: res.code });
+  }
+  return res;
+}
+
+/** child_process in this process (no helper installed, or it keeps dying). */
+function spawnHere(cmd: string, args: readonly string[], opts: RunOptions): Promise<SpawnOutcome> {
   const max = opts.maxOutput ?? 16 * 1024 * 1024;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: false });
@@ -42,19 +79,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     child.on('error', (e) => { if (timer) clearTimeout(timer); reject(new VeError('INTERNAL', `cannot run ${cmd}: ${e.message}`)); });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      const res: RunResult = {
-        code: code ?? 128 + 9,
-        signal,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        timedOut,
-      };
-      if (!opts.allowFail && (res.code !== 0 || timedOut)) {
-        const why = timedOut ? `timed out after ${opts.timeoutMs} ms` : `exit ${res.code}`;
-        reject(new VeError('INTERNAL', `${cmd} ${args[0] ?? ''} failed (${why}): ${res.stderr.trim().slice(-500)}`, { cmd, code: res.code }));
-        return;
-      }
-      resolve(res);
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), timedOut });
     });
     // A child that exits before reading stdin must not crash us with EPIPE.
     child.stdin.on('error', () => {});

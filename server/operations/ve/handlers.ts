@@ -10,6 +10,7 @@ import { clearDrift } from '@/server/services/ves/drift';
 import { agentForNode, taskCallOptions } from './agent';
 import { agentLimits } from './limits';
 import { ensureTemplateOnNode } from './templates';
+import { forgetHeld, heldRecently, isTemplateMissing, rememberHeld } from './template-held';
 import { registerSuspensionTasks } from './suspension';
 import { registerAddressTasks } from './addresses';
 import { registerSshKeyTasks } from './sshkeys';
@@ -42,10 +43,15 @@ async function runCreate(ctx: TaskContext) {
   const { veId, nodeId, ctid } = target(ctx);
   const p = taskParams(ctx, 've.create');
   const agent = await agentForNode(ctx.prisma, nodeId);
-  await ensureTemplateOnNode(agent, p.template, ctx, nodeId);
+  const ensure = async () => {
+    await ensureTemplateOnNode(agent, p.template, ctx, nodeId);
+    rememberHeld(nodeId, p.template);
+  };
+  const trusted = heldRecently(nodeId, p.template);
+  if (!trusted) await ensure();
   const v4 = p.addresses.find((a) => a.family === 4 && a.gateway);
   const v6 = p.addresses.find((a) => a.family === 6 && a.gateway);
-  const res = await agent.call(
+  const create = (step: string) => agent.call(
     've.create',
     {
       ctid,
@@ -61,8 +67,16 @@ async function runCreate(ctx: TaskContext) {
       start: true,
       ...agentLimits(p.limits),
     },
-    taskCallOptions(ctx, 'create', [10, 100]),
+    taskCallOptions(ctx, step, [10, 100]),
   );
+  // A template trusted from the recent-holdings cache may have gone since: ensure it and try once
+  // more (a new step id: the first attempt's failure is journaled under its own).
+  const res = await create('create').catch(async (e: unknown) => {
+    if (!trusted || !isTemplateMissing(e)) throw e;
+    forgetHeld(nodeId, p.template);
+    await ensure();
+    return create('create-after-template');
+  });
   await setState(ctx.prisma, veId, stateOf(res.status), { lastError: null });
   return { ctid, status: res.status, ips: res.ips };
 }
