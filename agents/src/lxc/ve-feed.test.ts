@@ -7,6 +7,7 @@ import { renderConfFile } from '../config/conf-file';
 import { veConfigSchema } from '../config/schema';
 import { dropAddressIndex } from './address-index';
 import { dropFeed, feedStats, veFeed } from './ve-feed';
+import { kernelStates } from './kernel-states';
 import { removeVeConf, writeVe } from './ve-store';
 
 let vzroot: string;
@@ -73,5 +74,12 @@ describe('ve.list change feed', () => {
     expect(full.ves.find((v) => v.ctid === 74120)?.hostname).toBe('by-hand.sn');
     // and a delta from before the edit carries it too: the reread gave it a new generation
     expect((await veFeed(rt(), d)).ves.map((v) => v.ctid)).toEqual([74120]);
+  });
+
+  it('full answer: no lxc-ls or lxc-info where no VE runs; lxc-ls only where LXC would hash the socket path', { timeout: 60_000 }, async () => {
+    const before = { ...feedStats };
+    expect((await veFeed(rt())).ves.every((v) => v.status === 'stopped')).toBe(true);
+    expect([feedStats.lxcLs - before.lxcLs, feedStats.lxcInfo - before.lxcInfo]).toEqual([0, 0]);
+    expect(await kernelStates(`/tmp/${'x'.repeat(80)}`)).toBeNull();
   });
 });
