@@ -7,6 +7,7 @@ import { renderConfFile } from '../config/conf-file';
 import { veConfigSchema } from '../config/schema';
 import { dropAddressIndex } from './address-index';
 import { dropFeed, feedFootprint, feedStats, sameItem, veFeed } from './ve-feed';
+import { kernelStates } from './kernel-states';
 import { removeVeConf, writeVe } from './ve-store';
 
 let vzroot: string;
@@ -94,6 +95,13 @@ describe('ve.list change feed', () => {
     expect(sameItem(item, { ...item, status: 'stopped' })).toBe(false);
     expect(sameItem(item, { ...item, description: 'x' })).toBe(false);
     expect(sameItem({ ...item, description: 'x' }, item)).toBe(false);
+  });
+
+  it('full answer: no lxc-ls or lxc-info where no VE runs; lxc-ls only where LXC would hash the socket path', { timeout: 60_000 }, async () => {
+    const before = { ...feedStats };
+    expect((await veFeed(rt())).ves.every((v) => v.status === 'stopped')).toBe(true);
+    expect([feedStats.lxcLs - before.lxcLs, feedStats.lxcInfo - before.lxcInfo]).toEqual([0, 0]);
+    expect(await kernelStates(`/tmp/${'x'.repeat(80)}`)).toBeNull();
   });
 });
 

@@ -1,14 +1,17 @@
 // The node's VE inventory as a change feed: every change (conf written or removed, power state seen
 // to differ) gets the next generation number, so ve.list{since} answers only what changed (issue 15).
 import { randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { vePaths } from '../sys/paths';
+import { kernelStates, runningFromSockets } from './kernel-states';
 import { lxcList, lxcState, type LxcState } from './lxc-cli';
 import { veItem, type VeListItem } from './list';
 import { statusOf } from './power';
 import { listCtids, readVe } from './ve-store';
 import type { Runtime } from './runtime';
+
+export { runningFromSockets } from './kernel-states';
 
 export interface FeedCursor { epoch: string; gen: number }
 export interface FeedAnswer extends FeedCursor {
@@ -33,8 +36,8 @@ interface Feed {
 
 const MAX_TOMBSTONES = 10_000;
 const feeds = new Map<string, Feed>();
-/** Conf reads by the feed, for tests and the benchmark that prove an answer costs O(changes). */
-export const feedStats = { confReads: 0 };
+/** Conf reads and lxc-ls/lxc-info runs by the feed, for tests and the benchmark that prove an answer costs O(changes). */
+export const feedStats = { confReads: 0, lxcLs: 0, lxcInfo: 0 };
 
 const dirMtime = (vzroot: string) => stat(path.join(vzroot, 'conf')).then((s) => s.mtimeMs, () => 0);
 
@@ -93,38 +96,39 @@ async function refreshConf(rt: Runtime, f: Feed, ctid: number, stateOf: StateOf)
   record(f, veItem(c, statusOf(await stateOf(ctid))));
 }
 
+/** More unsure VEs than this (an unknown cgroup layout): one lxc-ls beats that many lxc-info runs. */
+const MAX_UNSURE = 32;
+
 /**
- * Running containers of `lxcpath` from the kernel's socket table: each one's monitor listens on
- * the abstract socket @<lxcpath>/<name>/command. One file read instead of lxc-ls asking every
- * container (~80 ms each on a loaded box). null when LXC would hash a path this long.
+ * Every VE's state for a full answer: from the socket table and freezer cgroups (files only), with
+ * lxc-info for the few the files leave unsure; lxc-ls -f only when the files cannot be trusted.
  */
-export async function runningFromSockets(lxcpath: string): Promise<Set<number> | null> {
-  if (lxcpath.length > 80) return null;
-  const text = await readFile('/proc/net/unix', 'utf8').catch(() => null);
-  if (text === null) return null;
-  const prefix = `@${lxcpath}/`;
-  const out = new Set<number>();
-  for (const line of text.split('\n')) {
-    const i = line.indexOf(prefix);
-    const m = i < 0 ? null : /^(\d+)\/command$/.exec(line.slice(i + prefix.length).trim());
-    if (m) out.add(Number(m[1]));
+async function allStates(lxcpath: string): Promise<Map<number, LxcState>> {
+  const k = await kernelStates(lxcpath);
+  if (!k || k.unsure.length > MAX_UNSURE) {
+    feedStats.lxcLs++;
+    return lxcList(lxcpath);
   }
-  return out;
+  for (const ctid of k.unsure) {
+    feedStats.lxcInfo++;
+    k.states.set(ctid, await lxcState(ctid, lxcpath));
+  }
+  return k.states;
 }
 
 /**
  * Bring the feed up to date, reading a conf only for VEs written since the last answer. Power
  * states: one read of the socket table, and lxc-info only for VEs whose socket came or went or
  * that are between states. `reread` (a call without a cursor), or a conf dir another writer
- * changed, rereads every conf and every state with lxc-ls: a hand edit in place, or a freeze
- * behind the agent's back, shows at the latest at the caller's next full pass.
+ * changed, rereads every conf and every state (allStates: files, no lxc-ls): a hand edit in
+ * place, or a freeze behind the agent's back, shows at the latest at the caller's next full pass.
  */
 async function refresh(rt: Runtime, reread: boolean): Promise<Feed> {
   const lxcpath = vePaths(rt.vzroot, 0).lxcpath;
   let f = feeds.get(rt.vzroot);
   const mtime = await dirMtime(rt.vzroot);
   if (!f || reread || f.dirMtime !== mtime) {
-    const states = await lxcList(lxcpath);
+    const states = await allStates(lxcpath);
     const prev = f;
     f = { epoch: prev?.epoch ?? randomUUID(), gen: prev?.gen ?? 0, items: prev?.items ?? new Map(), gone: prev?.gone ?? new Map(), floor: prev?.floor ?? 0, dirty: new Set(), dirMtime: mtime };
     feeds.set(rt.vzroot, f);
@@ -134,8 +138,12 @@ async function refresh(rt: Runtime, reread: boolean): Promise<Feed> {
     return f;
   }
   const running = await runningFromSockets(lxcpath);
-  const states = running ? undefined : await lxcList(lxcpath);
-  const stateOf: StateOf = async (c) => (states ? states.get(c) ?? 'STOPPED' : lxcState(c, lxcpath));
+  const states = running ? undefined : await allStates(lxcpath);
+  const stateOf: StateOf = async (c) => {
+    if (states) return states.get(c) ?? 'STOPPED';
+    feedStats.lxcInfo++;
+    return lxcState(c, lxcpath);
+  };
   const dirty = [...f.dirty];
   f.dirty.clear();
   for (const ctid of dirty) await refreshConf(rt, f, ctid, stateOf);
