@@ -23,6 +23,7 @@ export const SECOND_NODE_FILES = [
   'agents/src/backup/backup.int.test.ts',
   'server/operations/backups/backups.int.test.ts',
   'server/operations/multi-process.int.test.ts',
+  'bench/fleet-tasks.int.test.ts',
 ];
 
 const SKIP = new Set(['node_modules', 'e2e', 'public']);
