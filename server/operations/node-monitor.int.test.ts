@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { deleteBridge } from '@/agents/src/net/bridge';
 import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
 import { closeAll } from '@/server/nodes/pool';
 import { ensureLocalNode, getNodeByName } from '@/server/services/nodes';
@@ -10,6 +11,7 @@ import { startNodeMonitor, type NodeMonitor } from './node-monitor';
 
 // A real vzagentd on its own vzroot: the monitor must store what the machine really reports.
 const vzroot = `/tmp/vz-mon-${randomBytes(4).toString('hex')}`;
+const bridge = `vzm${randomBytes(3).toString('hex')}`;
 let db: TestDatabase;
 let daemon: LocalDaemon | undefined;
 let monitor: NodeMonitor | undefined;
@@ -17,13 +19,14 @@ let monitor: NodeMonitor | undefined;
 beforeAll(async () => {
   mkdirSync(vzroot, { recursive: true });
   db = await createTestDatabase();
-  daemon = await ensureLocalDaemon({ vzroot, bridge: `vzm${randomBytes(3).toString('hex')}` });
+  daemon = await ensureLocalDaemon({ vzroot, bridge });
 });
 afterAll(async () => {
   await monitor?.stop();
   await closeAll();
   await daemon?.stop('SIGKILL');
   await db?.drop();
+  await deleteBridge(bridge); // the daemon made it at start; every earlier run of this file left one behind
   rmSync(vzroot, { recursive: true, force: true });
 });
 
