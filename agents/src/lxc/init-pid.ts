@@ -1,15 +1,14 @@
 // A just-started VE's init pid from its payload cgroup: file reads instead of an `lxc-info` run
 // after `lxc-start -d` (which returns only once the VE is RUNNING). Undefined whenever the answer
 // is not certain; the caller then asks lxc-info.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { procStat } from '../sys/proc-stat';
 import { cgroupPids } from './cgroup-read';
 import { hostFacts } from './host-facts';
 
 const parentOf = async (pid: number): Promise<number | undefined> => {
-  const s = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const ppid = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
-  return s && ppid > 0 ? ppid : undefined;
+  const ppid = Number((await procStat(pid))?.[1]);
+  return ppid > 0 ? ppid : undefined;
 };
 
 /**

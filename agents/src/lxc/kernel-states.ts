@@ -2,6 +2,7 @@
 // container's monitor (lxc-ls -f does, ~20 ms to seconds each on a loaded box: issue 15).
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readCg } from './cgroup-read';
 import { hostFacts } from './host-facts';
 import type { LxcState } from './lxc-cli';
 
@@ -75,10 +76,10 @@ export async function kernelStates(lxcpath: string): Promise<KernelStates | null
 /** v1 freezer.state (THAWED, FREEZING, FROZEN) or v2 cgroup.events `frozen 0|1`, as LXC states. */
 async function freezerState(dir: string, v2: boolean): Promise<LxcState | undefined> {
   if (v2) {
-    const ev = await readFile(path.join(dir, 'cgroup.events'), 'utf8').catch(() => undefined);
+    const ev = await readCg(dir, 'cgroup.events');
     const m = ev && /^frozen ([01])$/m.exec(ev);
     return m ? (m[1] === '1' ? 'FROZEN' : 'RUNNING') : undefined;
   }
-  const s = (await readFile(path.join(dir, 'freezer.state'), 'utf8').catch(() => '')).trim();
+  const s = await readCg(dir, 'freezer.state');
   return s === 'THAWED' ? 'RUNNING' : s === 'FROZEN' || s === 'FREEZING' ? s : undefined;
 }

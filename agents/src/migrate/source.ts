@@ -8,6 +8,7 @@ import { lxcFreeze, lxcState, lxcStateAndPid, lxcStop } from '../lxc/lxc-cli';
 import { releaseRunningResources, veStatus, type VeStatus } from '../lxc/power';
 import { confGone, readVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
+import { procStat } from '../sys/proc-stat';
 import { diskUsage, mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
@@ -104,8 +105,7 @@ export async function abortSource(rt: Runtime, ctid: number): Promise<{ ctid: nu
 
 /** Start time of `pid` (/proc stat field 22, clock ticks since boot): tells a reused pid from the one recorded. */
 async function procStart(pid: number): Promise<string | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return (await procStat(pid))?.[19];
 }
 
 /**
@@ -125,10 +125,8 @@ async function frozenByUs(rt: Runtime, ctid: number): Promise<{ state: string; p
 
 /** True once `pid` has exited (gone or a zombie): its PID namespace is empty by then. */
 async function exited(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  if (stat === null) return true;
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state === 'Z' || state === 'X';
+  const state = (await procStat(pid))?.[0];
+  return state === undefined || state === 'Z' || state === 'X';
 }
 
 /**
