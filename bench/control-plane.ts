@@ -5,12 +5,12 @@
 // Goal: panel p95 within 3x of raw p95. --rounds repeats the measurement on the one seed (seeding
 // 100,000 VEs takes minutes) and prints each page's median ratio over the rounds with its spread.
 // Usage: npx tsx bench/control-plane.ts [--ves 100000] [--customers 20000] [--nodes 200] [--n 200] [--warm 20] [--rounds 1]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { flag } from '@/agents/src/daemon/config';
 import { closeApiKeyCaches } from '@/server/services/auth/apiKeyCache';
-import { benchDatabase } from './lib/db';
+import { benchDatabase, runBench } from './lib/db';
 import { startControlPlane, type ControlPlane } from './lib/control-plane-env';
 import { PAGES, type Page } from './lib/control-plane-pages';
 import { median, now, percentile, round, table } from './lib/stats';
@@ -78,12 +78,4 @@ async function main() {
   console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
 }
 
-main()
-  .catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    for (const s of stopAll) await s().catch(() => undefined);
-    rmSync(pgDir, { recursive: true, force: true });
-  });
+runBench(main, stopAll, [pgDir]);

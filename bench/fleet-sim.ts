@@ -6,7 +6,7 @@
 // Times a monitor pass (hello + node.info on every node, rows written) and a reconcile pass
 // (ve.list on every node, compared with the Ve rows) over --rounds rounds.
 // Usage: npx tsx bench/fleet-sim.ts [--nodes 20] [--ves 100] [--rounds 5] [--transport socket|bridge]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { flag } from '@/agents/src/daemon/config';
@@ -15,7 +15,7 @@ import { startNodeMonitor } from '@/server/operations/node-monitor';
 import { startReconciler } from '@/server/operations/reconciler';
 import { closeAll, type NodeSpec } from '@/server/nodes/pool';
 import type { Node } from '@/server/db/client';
-import { benchDatabase } from './lib/db';
+import { benchDatabase, runBench } from './lib/db';
 import { median, now, percentile, round } from './lib/stats';
 
 const nNodes = Number(flag(process.argv, 'nodes') ?? 20);
@@ -76,13 +76,4 @@ async function main() {
   console.log(`written ${path.relative(process.cwd(), file)}`);
 }
 
-main()
-  .catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    for (const s of stopAll) await s().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(pgDir, { recursive: true, force: true });
-  });
+runBench(main, stopAll, [dir, pgDir]);

@@ -12,7 +12,7 @@
 // Usage: npx tsx bench/fleet-tasks.ts [--nodes 200] [--ves 100] [--tasks 2000] [--concurrency 4]
 //        [--clients 16] [--power-ms 400] [--pool 10] [--monitor-gap-ms 5000] [--reconcile-gap-ms 10000]
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -22,7 +22,7 @@ import { startReconciler } from '@/server/operations/reconciler';
 import { startWorker } from '@/server/operations/worker';
 import { closeAll } from '@/server/nodes/pool';
 import type { PrismaClient } from '@/server/db/client';
-import { benchDatabase } from './lib/db';
+import { benchDatabase, runBench } from './lib/db';
 import { enqueuePower, powerMix, seedSimFleet, simSpec, stateMismatches, taskTimes, waitDrained, type SimNode } from './lib/fleet-tasks';
 import { cpuOf, processTable } from './lib/proc-cpu';
 import { median, now, percentile, round } from './lib/stats';
@@ -221,13 +221,4 @@ async function main() {
   if (leftOpen || jobsLeft || mismatches.length || !a.drained || !b.drained) process.exitCode = 2;
 }
 
-main()
-  .catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    for (const s of stopAll) await s().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(pgDir, { recursive: true, force: true });
-  });
+runBench(main, stopAll, [dir, pgDir]);

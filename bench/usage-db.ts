@@ -6,7 +6,7 @@
 //  - the 30-day graph query of one VE (goal: under 300 ms).
 // Usage: npx tsx bench/usage-db.ts [--ves 10000] [--sample 20] [--reps 5]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { runMigrations } from 'graphile-worker';
@@ -16,7 +16,7 @@ import { createApiKey } from '@/server/services/auth/apiKeys';
 import { ensurePartitions } from '@/server/services/usage/partitions';
 import { usageSeries } from '@/server/services/usage/series';
 import { periodUsage } from '@/server/services/usage/period';
-import { benchDatabase } from './lib/db';
+import { benchDatabase, runBench } from './lib/db';
 
 const nVes = Number(flag(process.argv, 'ves') ?? 10_000);
 const nSample = Number(flag(process.argv, 'sample') ?? 20);
@@ -125,9 +125,4 @@ async function main() {
   writeFileSync(path.join(import.meta.dirname, 'results', `usage-db-${result.date.slice(0, 19).replace(/:/g, '-')}.json`), JSON.stringify({ command: process.argv.slice(1).join(' '), ...result }, null, 2));
 }
 
-main()
-  .catch((e) => { console.error(e); process.exitCode = 1; })
-  .finally(async () => {
-    for (const f of stopAll) await f().catch(() => undefined);
-    rmSync(pgDir, { recursive: true, force: true });
-  });
+runBench(main, stopAll, [pgDir]);

@@ -1,5 +1,6 @@
 // A throwaway panel database for a benchmark: embedded Postgres in `pgDir`, database `bench`,
 // migrations applied. Its teardown steps go onto `stopAll` (Prisma first, Postgres last).
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { applyMigrations } from '@/prisma/tools/engine';
@@ -18,4 +19,17 @@ export async function benchDatabase(pgDir: string, stopAll: Array<() => Promise<
   const prisma = createPrisma(url, poolMax ? { max: poolMax } : undefined);
   stopAll.unshift(() => prisma.$disconnect());
   return { url, prisma };
+}
+
+/** Runs a benchmark's `main`, then its teardown steps in order and removes its temp folders, however it ended. */
+export function runBench(main: () => Promise<void>, stopAll: Array<() => Promise<unknown>>, dirs: string[]): void {
+  main()
+    .catch((e) => {
+      console.error(e);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      for (const s of stopAll) await s().catch(() => undefined);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
 }
