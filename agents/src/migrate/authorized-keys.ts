@@ -2,6 +2,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VeError } from '../sys/errors';
+import { serialQueue } from '../sys/serial';
 
 const KEY_RE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)) ([A-Za-z0-9+/]+={0,2})(?: [^\r\n]*)?$/;
 const CMD_RE = /^[A-Za-z0-9_./ =:-]+$/;
@@ -36,12 +37,7 @@ export function migrationKeyLine(publicKey: string, vzroot: string, ctid: number
 }
 
 // One writer at a time inside this daemon (the only writer of the file).
-let chain: Promise<unknown> = Promise.resolve();
-function serial<T>(fn: () => Promise<T>): Promise<T> {
-  const next = chain.then(fn, fn);
-  chain = next.catch(() => undefined);
-  return next;
-}
+const serial = serialQueue();
 
 async function edit(file: string, change: (lines: string[]) => string[]): Promise<void> {
   const text = await readFile(file, 'utf8').catch(() => '');

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
+import { serialQueue } from '../sys/serial';
 import { bridgeExists, deleteBridge, ensureBridge } from './bridge';
 
 /** Per-bridge port limit of Linux (BR_MAX_PORTS 1024, port 0 reserved): "Exchange full" past it. */
@@ -76,13 +77,8 @@ export const bridgeCapacity = (): number => {
 
 // Ports handed out but not yet visible in sysfs (lxc-start in flight), per bridge.
 const pending = new Map<string, number>();
-let lock: Promise<unknown> = Promise.resolve();
 /** One pick or prune at a time in this daemon, so parallel starts never overfill a bridge. */
-function serial<T>(fn: () => Promise<T>): Promise<T> {
-  const p = lock.then(fn, fn);
-  lock = p.catch(() => undefined);
-  return p;
-}
+const serial = serialQueue();
 const used = async (name: string) => ((await portsOf(name))?.length ?? 0) + (pending.get(name) ?? 0);
 
 /** Make overflow bridge k and its link to the main bridge (idempotent: a repeat only re-checks). */
