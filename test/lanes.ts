@@ -24,6 +24,7 @@ export const SECOND_NODE_FILES = [
   'server/operations/backups/backups.int.test.ts',
   'server/operations/multi-process.int.test.ts',
   'bench/fleet-tasks.int.test.ts',
+  'bench/density-panel.int.test.ts',
 ];
 
 const SKIP = new Set(['node_modules', 'e2e', 'public']);
