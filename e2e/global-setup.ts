@@ -2,7 +2,7 @@
 // dir, VZ root and random port, reads the printed admin login and URL, and stops it afterwards.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,6 +155,8 @@ export default async function globalSetup() {
     await promisify(execFile)('ip', ['link', 'del', nodeBridge]).catch(() => undefined);
     await promisify(execFile)('userdel', ['-f', nodeAgentUser]).catch(() => undefined);
     await promisify(execFile)('groupdel', [nodeAgentUser]).catch(() => undefined);
+    // With VZ_E2E_PANEL_LOG the node's agent log is kept beside the panel's.
+    if (process.env.VZ_E2E_PANEL_LOG) await copyFile(path.join(tmp, 'vz', 'log', 'vzagentd.log'), `${process.env.VZ_E2E_PANEL_LOG}.agent`).catch(() => undefined);
     await rm(tmp, { recursive: true, force: true, maxRetries: 3 });
   };
   try {

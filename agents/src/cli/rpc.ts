@@ -22,10 +22,14 @@ export function runRpcBridge(socket: string, stream?: StreamRequest): Promise<nu
       conn.destroy();
       resolve(code);
     };
+    // stdout to a pipe is asynchronous: what a slow reader has not taken yet (a download's tail and its
+    // exit frame) is still queued when the daemon's side ends, and the process.exit after `finish` would
+    // drop it. An empty write's callback runs once everything queued before it is written.
+    const flushThenFinish = () => process.stdout.write('', () => finish(0));
     const pipeOut = () => {
       conn.pipe(process.stdout);
-      conn.once('end', () => finish(0));
-      conn.once('close', () => finish(0));
+      conn.once('end', flushThenFinish);
+      conn.once('close', flushThenFinish);
     };
     conn.once('error', (e) => finish(1, `cannot reach vzagentd at ${socket}: ${e.message}`));
     conn.once('connect', () => {
@@ -47,11 +51,13 @@ export function runRpcBridge(socket: string, stream?: StreamRequest): Promise<nu
         let ack: { ok?: boolean; error?: string } = {};
         try { ack = JSON.parse(head.subarray(0, nl).toString('utf8')) as typeof ack; } catch { /* handled below */ }
         if (!ack.ok) return finish(126, ack.error ?? 'vzagentd did not accept the stream request');
+        conn.off('close', closedBeforeAck);
         if (head.length > nl + 1) conn.unshift(head.subarray(nl + 1));
         pipeOut();
       };
+      const closedBeforeAck = () => finish(1, 'vzagentd closed the connection before accepting the stream');
       conn.on('data', onAck);
-      conn.once('close', () => finish(1, 'vzagentd closed the connection before accepting the stream'));
+      conn.once('close', closedBeforeAck);
     });
   });
 }

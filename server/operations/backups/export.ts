@@ -75,7 +75,10 @@ export async function serveBackupDownload(prisma: PrismaClient, req: IncomingMes
     ch.close();
     if (!res.headersSent) return fail(res, 502, why ?? 'export ended early');
     // Mid-stream failure: cut the connection so the client sees an incomplete download, not a short tarball.
-    if (why) res.destroy(new Error(why));
+    if (why) {
+      logger.warn({ backupId, why }, 'backup download cut off mid-stream');
+      res.destroy(new Error(why));
+    }
     else res.end();
   };
   // The response's close (not the request's: that one fires once a GET's empty body is read) says the client left.
@@ -85,7 +88,7 @@ export async function serveBackupDownload(prisma: PrismaClient, req: IncomingMes
       if (!res.headersSent) {
         res.writeHead(200, { 'Content-Type': 'application/x-tar', 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
       }
-      if (!res.write(f.data)) { ch.stream.pause(); res.once('drain', () => ch.stream.resume()); }
+      if (!res.write(f.data) && !ch.stream.isPaused()) { ch.stream.pause(); res.once('drain', () => ch.stream.resume()); }
     } else if (f.type === 'exit') {
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-tar', 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' });
       end(f.code === 0 ? undefined : `export exited with ${f.code}`);
