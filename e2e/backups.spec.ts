@@ -81,7 +81,7 @@ test('a customer backs up their VE in the portal, restores it, and downloads the
     const cp = await ctx.newPage();
     await login(cp, cust.email, cust.password);
     await expect(cp).toHaveURL(/\/portal$/);
-    await cp.goto(`/portal/ves/${ve.id}`);
+    await visit(cp, `/portal/ves/${ve.id}`);
     const panel = cp.getByTestId('ve-backups');
     await expect(panel).toBeVisible({ timeout: 30_000 });
 

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, visit } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TASK_TIMEOUT = 180_000;
@@ -61,7 +61,7 @@ test('console: admin and owner type into the VE, resize reaches stty, leaving th
 
     await test.step('admin: a command, then a resize seen by stty', async () => {
       await page.setViewportSize({ width: 1280, height: 900 });
-      await page.goto(`/admin/ves/${r.ve.id}/console`);
+      await visit(page, `/admin/ves/${r.ve.id}/console`);
       await expect(page.getByTestId('console')).toHaveAttribute('data-console-state', 'open', { timeout: 30_000 });
       await expect(page.locator('.xterm-rows')).toBeVisible();
       await run(page, 'echo $((6*7))', /^42\s*$/m);
@@ -73,7 +73,7 @@ test('console: admin and owner type into the VE, resize reaches stty, leaving th
       const after = (await screen(page)).match(/^(\d+) (\d+)\s*$/m)![0].trim();
       expect(after).not.toBe(before);
       expect(veProcesses(r.ve.ctid)).toMatch(/sh -l/);
-      await page.goto('/admin');
+      await visit(page, '/admin');
       await expect.poll(() => veProcesses(r.ve.ctid), { timeout: 15_000 }).not.toMatch(/sh -l/);
     });
 
@@ -83,7 +83,7 @@ test('console: admin and owner type into the VE, resize reaches stty, leaving th
       try {
         await login(cp, cust.email, cust.password);
         await expect(cp).toHaveURL(/\/portal$/);
-        await cp.goto(`/portal/ves/${r.ve.id}/console`);
+        await visit(cp, `/portal/ves/${r.ve.id}/console`);
         await expect(cp.getByTestId('console')).toHaveAttribute('data-console-state', 'open', { timeout: 30_000 });
         await run(cp, 'hostname', new RegExp(`^console-${id}`, 'm'));
       } finally {

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { test, expect, admin, login, call } from './fixtures';
+import { test, expect, admin, login, call, visit } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const vzroot = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
@@ -28,7 +28,7 @@ test('a change made with vzctl shows per field on the VE page; take and push rep
   const created = await call<{ ve: { id: string; ctid: number }; taskId: string }>(req, 'ves.create', { planId: plan.id, template: 'busybox', nodeId: node.id, hostname, password: 'root-pw-long-enough', ctid: 7700 + (parseInt(id, 16) % 100) });
   const ve = created.ve;
   try {
-    await page.goto(`/admin/ves/${ve.id}`);
+    await visit(page, `/admin/ves/${ve.id}`);
     await expect(page.getByTestId('ve-state')).toHaveText('running', { timeout: 180_000 });
 
     vzctl('set', String(ve.ctid), '--hostname', `node-${id}.example.test`, '--ram', '160M', '--save');

@@ -1,7 +1,7 @@
 // The foundation as a new admin sees it: sign in with the printed password, see this machine as
 // node `local` with its real memory, browse the API docs offline, sign out.
 import { readFileSync } from 'node:fs';
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, visit } from './fixtures';
 
 /** MemTotal of this machine in bytes, straight from the kernel. */
 function memTotalBytes(): number {
@@ -47,17 +47,17 @@ test('admin signs in, sees node local online with its real memory, reads the API
   // API docs: everything the page loads comes from this panel.
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
-  await page.goto('/api-docs');
+  await visit(page, '/api-docs');
   await expect(page.locator('#swagger .info .title')).toBeVisible();
   await page.waitForLoadState('networkidle');
   expect(requests.length).toBeGreaterThan(0);
   expect(requests.filter((u) => !isLocal(u))).toEqual([]);
 
   // Sign out; the admin area now sends us to the login page.
-  await page.goto('/admin');
+  await visit(page, '/admin');
   await page.getByTestId('logout').click();
   await expect(page).toHaveURL(/\/login/);
-  await page.goto('/admin');
+  await visit(page, '/admin');
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByLabel('Password')).toBeVisible();
 });

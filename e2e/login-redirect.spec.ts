@@ -1,10 +1,10 @@
 // After sign-in the login page follows `next` only to a path on the panel itself: a value the URL
 // parser turns into another host (a tab in "/%09/evil.com" makes it //evil.com) lands on the home page.
-import { test, expect, admin } from './fixtures';
+import { test, expect, admin, visit } from './fixtures';
 
 async function signInAt(page: import('@playwright/test').Page, url: string) {
   const { email, password } = admin();
-  await page.goto(url);
+  await visit(page, url);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
-import { test, expect, admin, login, call } from './fixtures';
+import { test, expect, admin, login, call, visit } from './fixtures';
 import { startTestSshd, type TestSshd, testKeyPair } from '../test/fixtures/sshd';
 import { createTestAccount, type TestAccount } from '../test/fixtures/accounts';
 
@@ -30,7 +30,7 @@ test('add a node through the UI, confirm its fingerprint, maintenance, evacuate 
 
   await login(page, admin().email, admin().password);
   await expect(page).toHaveURL(/\/admin$/);
-  await page.goto('/admin/nodes');
+  await visit(page, '/admin/nodes');
   await expect(page.getByTestId('node-row-local')).toBeVisible();
   await page.getByTestId('add-node').click();
 
@@ -88,24 +88,24 @@ test('add a node through the UI, confirm its fingerprint, maintenance, evacuate 
   });
   const ve = created.ve;
   try {
-    await page.goto(`/admin/ves/${ve.id}`);
+    await visit(page, `/admin/ves/${ve.id}`);
     await expect(page.getByTestId('ve-state')).toHaveText('running', { timeout: 180_000 });
 
     // Maintenance with a reason: placement skips the node, and the evacuation plan says so.
-    await page.goto(`/admin/nodes/${name}`);
+    await visit(page, `/admin/nodes/${name}`);
     await page.getByTestId('maintenance-reason').fill('disk swap, ticket 4711');
     await page.getByTestId('maintenance-start').click();
     await expect(page.getByTestId('maintenance-on')).toContainText('disk swap, ticket 4711');
     await expect(page.getByTestId('capability-placement')).toHaveAttribute('data-on', 'false');
-    await page.goto('/admin/nodes/local');
+    await visit(page, '/admin/nodes/local');
     await page.getByTestId('evac-dry-run').click();
     await expect(page.getByTestId(`evac-plan-${ve.ctid}`)).toContainText(`${name}: in maintenance`);
-    await page.goto(`/admin/nodes/${name}`);
+    await visit(page, `/admin/nodes/${name}`);
     await page.getByTestId('maintenance-off').click();
     await expect(page.getByTestId('maintenance-start')).toBeVisible();
 
     // Out of maintenance the plan sends the VE to the new node, with the reason; only this VE is ticked, then it moves.
-    await page.goto('/admin/nodes/local');
+    await visit(page, '/admin/nodes/local');
     await page.getByTestId('evac-dry-run').click();
     const row = page.getByTestId(`evac-plan-${ve.ctid}`);
     await expect(row).toContainText(name);
@@ -123,7 +123,7 @@ test('add a node through the UI, confirm its fingerprint, maintenance, evacuate 
     await expect(moving).toContainText(/\d+ ms/); // the pause the VE saw
 
     // The node now holds the VE: removal is refused with the list; once the VE is gone, it goes behind a confirm step.
-    await page.goto(`/admin/nodes/${name}`);
+    await visit(page, `/admin/nodes/${name}`);
     await expect(page.getByTestId('remove-blocked')).toContainText(String(ve.ctid));
     await expect(page.getByTestId('remove-node')).toBeDisabled();
     await call(req, 'ves.destroy', { id: ve.id, confirm: String(ve.ctid) });

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, visit } from './fixtures';
 
 const rand = () => randomBytes(3).toString('hex');
 const TASK_TIMEOUT = 180_000;
@@ -69,7 +69,7 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
   await expect(page).toHaveURL(/\/admin$/);
   try {
     await test.step('customers', async () => {
-      await page.goto('/admin/customers');
+      await visit(page, '/admin/customers');
       for (const c of [custA, custB]) {
         await page.getByTestId('customer-email').fill(c.email);
         await page.getByTestId('customer-name').fill(c.name);
@@ -81,14 +81,14 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
     });
 
     await test.step('plan and address pool', async () => {
-      await page.goto('/admin/plans');
+      await visit(page, '/admin/plans');
       await page.getByTestId('plan-name').fill(planName);
       await page.getByTestId('plan-ram').fill('256');
       await page.getByTestId('plan-diskspace').fill('1024');
       await page.getByTestId('plan-create').click();
       await expect(page.getByTestId(`plan-row-${planName}`)).toContainText('256 MiB');
 
-      await page.goto('/admin/ip-pools');
+      await visit(page, '/admin/ip-pools');
       await expect(page.getByRole('heading', { name: 'IP pools' })).toBeVisible();
       const octet = 100 + (parseInt(id, 16) % 150);
       await page.getByTestId('pool-name').fill(`e2e-${id}`);
@@ -100,7 +100,7 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
     });
 
     await test.step('create-VE wizard, task followed live', async () => {
-      await page.goto('/admin/ves/new');
+      await visit(page, '/admin/ves/new');
       await pick(page.getByTestId('wizard-customer'), custA.email);
       await page.getByTestId('wizard-next').click();
       await pick(page.getByTestId('wizard-plan'), planName);
@@ -128,12 +128,12 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
 
     expect(freeInVe(veA.ctid)).toMatch(/Mem:\s+256\b/);
     await test.step('console shows the plan RAM', async () => {
-      await page.goto(`/admin/ves/${veA.id}/console`);
+      await visit(page, `/admin/ves/${veA.id}/console`);
       await consoleRun(page, 'free -m', /Mem:\s+256\b/);
     });
 
     await test.step('RAM changed live, nothing needs a restart', async () => {
-      await page.goto(`/admin/ves/${veA.id}`);
+      await visit(page, `/admin/ves/${veA.id}`);
       await page.getByTestId('limit-ram').fill('384');
       await page.getByTestId('limits-apply').click();
       await expect(page.getByTestId('limits-result')).toContainText('ram 256 → 384');
@@ -143,12 +143,12 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
       await expect(page.getByTestId('ve-state')).toHaveText('running');
       // The node really changed it, live: the VE's own free -m reports the new total.
       expect(freeInVe(veA.ctid)).toMatch(/Mem:\s+384\b/);
-      await page.goto(`/admin/ves/${veA.id}/console`);
+      await visit(page, `/admin/ves/${veA.id}/console`);
       await consoleRun(page, 'free -m', /Mem:\s+384\b/);
     });
 
     await test.step('reinstall keeps the CTID and the live-changed limits', async () => {
-      await page.goto(`/admin/ves/${veA.id}`);
+      await visit(page, `/admin/ves/${veA.id}`);
       const form = page.getByTestId('reinstall-form');
       await pick(form.getByRole('combobox'), 'busybox');
       await form.getByRole('checkbox').check();
@@ -195,13 +195,13 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
         await expect(cp.getByTestId('ve-state')).toHaveText('running');
 
         for (const p of ['/admin', '/admin/ves', `/admin/ves/${veA.id}`]) {
-          await cp.goto(p);
+          await visit(cp, p);
           await expect(cp).toHaveURL(/\/portal$/);
         }
         const denied = await cp.request.get(`/api/trpc/ves.list?input=${encodeURIComponent('{}')}`);
         expect(denied.status()).toBe(403);
 
-        await cp.goto(`/portal/ves/${veB.id}`);
+        await visit(cp, `/portal/ves/${veB.id}`);
         await expect(cp.getByTestId('ve-not-found')).toContainText('not found');
         await expect(cp.getByText(`other-${id}`)).toHaveCount(0);
       } finally {

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { APIRequestContext, Browser, Page } from '@playwright/test';
 import { verifyWebhookSignature } from '../server/services/webhooks/sign';
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, visit } from './fixtures';
 
 const rand = () => randomBytes(3).toString('hex');
 const TASK_TIMEOUT = 180_000;
@@ -72,7 +72,7 @@ test('support reads but cannot change; webhook redelivery is signed; the audit l
   await expect(page).toHaveURL(/\/admin$/);
   try {
     await test.step('the owner creates a support user', async () => {
-      await page.goto('/admin/staff');
+      await visit(page, '/admin/staff');
       await page.getByTestId('staff-email').fill(support.email);
       await page.getByTestId('staff-role').selectOption('support');
       await page.getByTestId('staff-create').click();
@@ -82,7 +82,7 @@ test('support reads but cannot change; webhook redelivery is signed; the audit l
     });
 
     const secret = await test.step('a webhook endpoint on 127.0.0.1, its secret shown once', async () => {
-      await page.goto('/admin/webhooks');
+      await visit(page, '/admin/webhooks');
       await page.getByTestId('webhook-allowed').fill('127.0.0.1/32');
       await page.getByTestId('webhook-allowed-save').click();
       await expect(page.getByTestId('webhook-allowed')).toHaveValue('127.0.0.1/32');
@@ -123,7 +123,7 @@ test('support reads but cannot change; webhook redelivery is signed; the audit l
     });
 
     await test.step('redeliver from the delivery log: the same event arrives again, freshly signed', async () => {
-      await page.goto('/admin/webhooks');
+      await visit(page, '/admin/webhooks');
       const row = page.getByTestId('delivery-row').filter({ hasText: 've.destroyed' }).first();
       await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
       await expect(row.getByTestId('delivery-response')).toContainText('HTTP 200 · received');
@@ -155,15 +155,15 @@ test('support reads but cannot change; webhook redelivery is signed; the audit l
         '/admin/ip-pools': `pool-row-ppl-${id}`, '/admin/webhooks': 'delivery-row', '/admin/staff': `staff-row-${support.email}`, '/admin/bulk': 'bulk-jobs',
       };
       for (const [path, ids] of Object.entries(absent)) {
-        await sp.goto(path);
+        await visit(sp, path);
         await expect(sp.getByTestId(present[path]).first()).toBeVisible();
         for (const t of ids) await expect(sp.getByTestId(t), `${t} on ${path}`).toHaveCount(0);
       }
       // The node list, node local's page and a live VE's page: read, with no control that would be refused.
-      await sp.goto('/admin/nodes');
+      await visit(sp, '/admin/nodes');
       await expect(sp.getByTestId('node-search')).toBeVisible();
       await expect(sp.getByTestId('add-node')).toHaveCount(0);
-      await sp.goto('/admin/nodes/local');
+      await visit(sp, '/admin/nodes/local');
       await expect(sp.getByTestId('capabilities')).toBeVisible();
       for (const t of ['maintenance-card', 'host-key-card', 'evacuate-card', 'remove-card']) await expect(sp.getByTestId(t), `${t} on the node page`).toHaveCount(0);
       const req = page.request;
@@ -174,7 +174,7 @@ test('support reads but cannot change; webhook redelivery is signed; the audit l
       }, 'mutation');
       ve = r.ve;
       expect(await waitTask(req, r.taskId)).toBe('succeeded');
-      await sp.goto(`/admin/ves/${r.ve.id}`);
+      await visit(sp, `/admin/ves/${r.ve.id}`);
       await expect(sp.getByTestId('ve-hostname')).toHaveText(`ppl2-${id}.example.test`);
       await expect(sp.getByTestId('ve-addresses')).toBeVisible();
       for (const t of ['open-migrate', 'power-stop', 'power-restart', 'limits-form', 'destroy-form', 'address-add-form', 'address-remove', 'sshkey-form']) {
@@ -192,7 +192,7 @@ test('support reads but cannot change; webhook redelivery is signed; the audit l
     });
 
     await test.step('the audit log shows these actions through its filters, and the CSV downloads', async () => {
-      await page.goto('/admin/audit');
+      await visit(page, '/admin/audit');
       await page.getByTestId('audit-action').fill('webhooks.redeliver');
       await page.getByTestId('audit-apply').click();
       const rows = page.getByTestId('audit-row');
@@ -240,16 +240,16 @@ test('support reads but cannot change; webhook redelivery is signed; the audit l
       const other = await signedIn(browser, baseURL, support.email, support.password);
       opened.push(other);
       const sp = opened[0];
-      await sp.goto('/admin/account');
+      await visit(sp, '/admin/account');
       await sp.getByTestId('pw-current').fill(support.password);
       await sp.getByTestId('pw-new').fill(`support-new-${id}`);
       await sp.getByTestId('pw-repeat').fill(`support-new-${id}`);
       await sp.getByTestId('pw-submit').click();
       await expect(sp.getByTestId('password-changed')).toContainText('1 other session ended');
       // This session stays; the other one is signed out.
-      await sp.goto('/admin/audit');
+      await visit(sp, '/admin/audit');
       await expect(sp).toHaveURL(/\/admin\/audit$/);
-      await other.goto('/admin/ves');
+      await visit(other, '/admin/ves');
       await expect(other).toHaveURL(/\/login/);
       await login(other, support.email, `support-new-${id}`);
       await expect(other).toHaveURL(/\/admin/);

@@ -1,6 +1,6 @@
 // The panel over HTTPS, as an admin reaches it: the plain port sends the browser to HTTPS, the
 // login works there, the session cookie is Secure (never sent over plain HTTP) and HSTS is set.
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, visit } from './fixtures';
 
 test('over TLS: http redirects to https, login works, the session cookie is Secure, HSTS is sent', async ({ page, context }) => {
   const base = new URL(process.env.VZ_E2E_BASE_URL ?? '');
@@ -11,10 +11,10 @@ test('over TLS: http redirects to https, login works, the session cookie is Secu
   expect(plain.headers.get('location')).toBe(`https://localhost:${base.port}/login?next=%2Fadmin`);
 
   // The browser follows the redirect from the plain port to the TLS one.
-  await page.goto(`${process.env.VZ_E2E_HTTP_URL}/login`);
+  await visit(page, `${process.env.VZ_E2E_HTTP_URL}/login`);
   expect(new URL(page.url()).protocol).toBe('https:');
 
-  const res = await page.goto('/login');
+  const res = await visit(page, '/login');
   expect(res?.headers()['strict-transport-security']).toMatch(/max-age=\d{7,}/);
   await login(page, admin().email, admin().password);
   await expect(page).toHaveURL(/\/admin$/);

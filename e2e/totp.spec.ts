@@ -1,6 +1,6 @@
 // Two-factor sign-in as a user sees it: turn TOTP on from the account page, then sign in again
 // through the code step. The admin's TOTP is turned off again afterwards (the panel is shared).
-import { test, expect, admin, login } from './fixtures';
+import { test, expect, admin, login, visit } from './fixtures';
 import { codeSource } from './totp';
 
 test('admin turns on TOTP, then needs a code to sign in; a wrong code is refused', async ({ page }) => {
@@ -8,7 +8,7 @@ test('admin turns on TOTP, then needs a code to sign in; a wrong code is refused
   await login(page, email, password);
   await expect(page).toHaveURL(/\/admin$/);
 
-  await page.goto('/admin/account');
+  await visit(page, '/admin/account');
   await expect(page.getByTestId('totp-status')).toHaveText('off');
   await page.getByTestId('totp-setup').click();
   await expect(page.getByTestId('totp-uri')).toHaveText(/^otpauth:\/\/totp\//);
@@ -33,7 +33,7 @@ test('admin turns on TOTP, then needs a code to sign in; a wrong code is refused
     await expect(page).toHaveURL(/\/admin$/);
   } finally {
     // Leave the shared admin as we found it, whatever failed above.
-    await page.goto('/admin/account');
+    await visit(page, '/admin/account');
     if ((await page.getByTestId('totp-status').textContent()) === 'on') {
       await page.getByLabel('Current code or backup code').fill(await nextCode());
       await page.getByTestId('totp-disable').click();

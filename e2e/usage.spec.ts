@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Page } from '@playwright/test';
-import { test, expect, admin, login, call } from './fixtures';
+import { test, expect, admin, login, call, visit } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const vzroot = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
@@ -52,7 +52,7 @@ test('usage graphs and the limits timeline render with data for admin, node and 
   });
   const ve = created.ve;
   try {
-    await page.goto(`/admin/ves/${ve.id}`);
+    await visit(page, `/admin/ves/${ve.id}`);
     await expect(page.getByTestId('ve-state')).toHaveText('running', { timeout: 180_000 });
     const ct = String(ve.ctid);
     vzctl('exec', ct, 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; dd if=/dev/zero of=/big bs=1M count=8 conv=fsync 2>/dev/null; rm -f /big');
@@ -69,7 +69,7 @@ test('usage graphs and the limits timeline render with data for admin, node and 
     }
     await expect(page.getByTestId('usage-graphs')).toContainText('hourly averages');
 
-    await page.goto(`/admin/nodes/${encodeURIComponent(node.name)}`);
+    await visit(page, `/admin/nodes/${encodeURIComponent(node.name)}`);
     await expectCharts(page);
 
     const ctx = await browser.newContext({ baseURL });
@@ -77,7 +77,7 @@ test('usage graphs and the limits timeline render with data for admin, node and 
       const cp = await ctx.newPage();
       await loginRetry(cp, email, password);
       await expect(cp).toHaveURL(/\/portal$/);
-      await cp.goto(`/portal/ves/${ve.id}`);
+      await visit(cp, `/portal/ves/${ve.id}`);
       await expectCharts(cp);
       await expect(cp.getByTestId('usage-event-oom_kill')).toContainText('(dd)');
     } finally {

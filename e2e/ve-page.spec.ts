@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Page } from '@playwright/test';
-import { test, expect, admin, login, call } from './fixtures';
+import { test, expect, admin, login, call, visit } from './fixtures';
 import { buildBusyboxTemplate } from '../agents/src/templates/busybox';
 import { importTemplate } from '../agents/src/templates/cache';
 import { ensureBridge } from '../agents/src/net/bridge';
@@ -64,7 +64,7 @@ async function makeNodeB(run: string): Promise<MigTestNode> {
 async function gotoSteady(page: Page, url: string) {
   for (let i = 0; ; i++) {
     try {
-      await page.goto(url);
+      await visit(page, url);
       return;
     } catch (e) {
       if (i >= 4 || !/ERR_NETWORK_CHANGED/.test(String(e))) throw e;
