@@ -1,9 +1,7 @@
 // The usage sampler on real VEs: traffic between two VEs on a bridge is counted within 2 % of the
 // bytes their interfaces moved, the counts survive kill -9 of the agent and a VE restart, and
 // limit hits (OOM kill with the process name, numproc refusals, CPU throttling) are counted.
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageBatch } from '@/agents/protocol/methods/usage';
 import { AgentClient } from '@/server/nodes/client';
@@ -14,9 +12,8 @@ import { createVe } from '../lxc/create';
 import { startVe, stopVe } from '../lxc/power';
 import { execInVe } from '../lxc/exec';
 import { withUndo } from '../sys/undo';
+import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
 
-const run = promisify(execFile);
-const repo = path.resolve(import.meta.dirname, '..', '..', '..');
 const MiB = 1024 * 1024;
 let node: TestNode;
 let daemon: LocalDaemon | undefined;
@@ -67,7 +64,7 @@ async function download(mb: number) {
 }
 
 beforeAll(async () => {
-  await run('node', [path.join(repo, 'agents/build.mjs')]);
+  await ensureAgentBuilt();
   node = await makeTestNode({ ctidBase: 23000, ctidCount: 1000, bridgePrefix: 'vzuse', net: '10.199.123', tmpPrefix: '/tmp/use-rt-' });
   web = node.ctid(); fetcher = node.ctid(); tight = node.ctid();
   webIp = node.ip();
