@@ -27,8 +27,10 @@ const sums = new Map<number, Record<string, number>>();
 const oomNames: string[] = [];
 
 const socket = () => path.join(node.vzroot, 'run', 'vzagentd.sock');
+/** The sampler's period here; a settle waits 2.5 of them (it was 1 s and 2.5 s: ~14 s of this file's waits). */
+const SAMPLE_MS = 500;
 async function startDaemon() {
-  daemon = await ensureLocalDaemon({ vzroot: node.vzroot, socket: socket(), bridge: node.bridge, env: { VZ_USAGE_INTERVAL_MS: '1000' } });
+  daemon = await ensureLocalDaemon({ vzroot: node.vzroot, socket: socket(), bridge: node.bridge, env: { VZ_USAGE_INTERVAL_MS: String(SAMPLE_MS) } });
 }
 async function pullAll(): Promise<UsageBatch[]> {
   const all: UsageBatch[] = [];
@@ -50,7 +52,7 @@ async function pullAll(): Promise<UsageBatch[]> {
   }
 }
 /** Waits for the sampler to pass twice more, then pulls. */
-const settle = async () => { await new Promise((r) => setTimeout(r, 2500)); return pullAll(); };
+const settle = async () => { await new Promise((r) => setTimeout(r, SAMPLE_MS * 2.5)); return pullAll(); };
 const sum = (ctid: number, k: string) => sums.get(ctid)?.[k] ?? 0;
 
 /** tx bytes of eth0 as the VE itself sees them (its own namespace: the independent count). */
@@ -150,7 +152,7 @@ describe('usage sampler on real VEs', () => {
   it('buffers samples until acknowledged, and reports disk use of the mounted image', async () => {
     const r1 = await client.call('usage.pull', { spool, ack, max: 1 });
     ack = r1.batches.at(-1)?.seq ?? ack;
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, SAMPLE_MS * 2.5));
     const r2 = await client.call('usage.pull', { spool, max: 500 });
     const r3 = await client.call('usage.pull', { spool, max: 500 });
     expect(r2.batches.length).toBeGreaterThanOrEqual(2);
