@@ -1,7 +1,7 @@
 // Starts the panel the way the README's up command does (`node --import tsx server/main.ts`) on a fresh data
 // dir, VZ root and random port, reads the printed admin login and URL, and stops it afterwards.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -137,6 +137,12 @@ export default async function globalSetup() {
   const log: string[] = [];
   // Exactly what `./vz up` runs, as root: the panel prepares its vzpanel user and drops to it itself.
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // VZ_E2E_PANEL_LOG=<file> keeps the panel's whole output (its own log dir goes away with the run).
+  if (process.env.VZ_E2E_PANEL_LOG) {
+    const out = createWriteStream(process.env.VZ_E2E_PANEL_LOG, { flags: 'a' });
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
+  }
   const cleanup = async () => {
     const t0 = Date.now();
     await stopGroup(child);

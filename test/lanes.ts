@@ -26,10 +26,10 @@ export const SECOND_NODE_FILES = [
   'server/operations/backups/backups.int.test.ts',
   'server/operations/multi-process.int.test.ts',
   'bench/fleet-tasks.int.test.ts',
+  'bench/density-panel.int.test.ts',
   // Moved from the node lane on 2026-12-07 (it took 1,643 s of the suite's 1,879 s; the other lane 1,006 s).
   'server/operations/crash.int.test.ts',
   'server/operations/bulk/bulk.int.test.ts',
-  'server/operations/migrate/changed-only.int.test.ts',
 ];
 
 const SKIP = new Set(['node_modules', 'e2e', 'public']);

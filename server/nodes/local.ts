@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Duplex } from 'node:stream';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 import { AppError } from '@/server/errors';
 import type { AgentTransport, RpcChannel } from './transport';
 
@@ -16,6 +16,24 @@ export interface LocalTransportOptions {
   /** The daemon's unix socket. */
   socket: string;
   agentBin?: string;
+}
+
+/**
+ * The child's stdout and stdin as one stream. Not `Duplex.from`: when the child exits, Node resumes its
+ * stdout to flush it, and a `Duplex.from` reader paused for backpressure at that moment loses the tail
+ * (the last chunks of a download and its exit frame) and sees a premature close. Here every chunk is
+ * pushed into the stream's own buffer (only a live child is held back, by pausing its pipe).
+ */
+function childDuplex(out: Readable, input: Writable): Duplex {
+  const stream = new Duplex({
+    read: () => { out.resume(); },
+    write: (chunk: Buffer, _enc, cb) => { input.write(chunk, cb); },
+    final: (cb) => { input.end(cb); },
+  });
+  out.on('data', (b: Buffer) => { if (!stream.push(b)) out.pause(); });
+  out.once('end', () => stream.push(null));
+  out.once('error', (e) => stream.destroy(e));
+  return stream;
 }
 
 /**
@@ -56,7 +74,7 @@ export class LocalTransport implements AgentTransport {
     child.stderr.setEncoding('utf8').on('data', (s: string) => {
       tail = (tail + s).slice(-4096);
     });
-    const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    const stream = childDuplex(child.stdout, child.stdin);
     child.stdin.on('error', () => {}); // EPIPE when the bridge died; surfaced as a close
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -68,12 +86,16 @@ export class LocalTransport implements AgentTransport {
       close: () => {
         child.stdin.end();
         child.kill('SIGTERM');
+        stream.destroy();
       },
     };
     this.channels.add(channel);
+    // The child is gone once its stdout hit EOF, but what the stream still buffers (a reader paused for
+    // backpressure: the tail of a download and its exit frame) is delivered before the stream closes.
     child.once('close', () => {
       this.channels.delete(channel);
-      stream.destroy();
+      if (stream.readableEnded) stream.destroy();
+      else stream.once('end', () => stream.destroy());
     });
     return channel;
   }
