@@ -1,7 +1,6 @@
 // The web console end to end: real LXC VE, real vzagentd, real Postgres, the panel's HTTP server
 // (without Next) and a real `ws` client; the node reached over the local child and over real sshd.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -31,6 +30,7 @@ import { revokeSessionToken } from '@/server/services/auth/sessions';
 import { createApiKey, revokeApiKey } from '@/server/services/auth/apiKeys';
 import { setCustomerDisabled } from '@/server/services/customers';
 import { startPanelProcess, type PanelProcess } from '@/test/fixtures/panel-process';
+import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const MiB = 1024 * 1024;
@@ -131,7 +131,7 @@ async function eventually(fn: () => Promise<boolean> | boolean, ms = 10_000, wha
 }
 
 beforeAll(async () => {
-  execFileSync('node', [path.join(REPO, 'agents', 'build.mjs')], { cwd: REPO }); // the daemon must know console.prepare
+  await ensureAgentBuilt(); // the daemon must know console.prepare
   db = await createTestDatabase();
   process.env.DATABASE_URL = db.url; // consoles LISTEN for revocations on the panel's database
   tn = await makeTestNode();

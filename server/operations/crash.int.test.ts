@@ -28,9 +28,16 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** Starts the worker in a child process; resolves once it printed `until` (default READY). */
-function spawnWorker(env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the worker in a child process (waitFor a marker it prints: READY once the worker runs).
+ * `held`: it loads its modules now (seconds of the test's time per worker on the loaded suite) but
+ * starts the worker only at go(), so it can load while the worker before it still runs and is killed.
+ */
+function spawnWorker(env: Record<string, string> = {}, opts: { held?: boolean } = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', ...env, ...(opts.held ? { VZ_TEST_START_ON_STDIN: '1' } : {}) },
+    stdio: [opts.held ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let out = '';
   const waiters: Array<() => void> = [];
@@ -49,6 +56,11 @@ function spawnWorker(env: Record<string, string> = {}) {
     async kill9() {
       child.kill('SIGKILL');
       await exited;
+    },
+    /** A held worker: start it (once it has loaded). */
+    async go() {
+      await this.waitFor('LOADED');
+      child.stdin!.write('go\n');
     },
   };
 }
@@ -74,6 +86,7 @@ describe('kill -9 of the panel during a create', () => {
         await N.agent().call('ve.create', { ctid: blocker, ostemplate: 'busybox', ips: [`${ve.addresses[0]}/24`], ram: 64 * 2 ** 20, diskspace: 64 * 2 ** 20, diskinodes: 8192 }, { opId: `blocker-${blocker}` });
       }
       const w = spawnWorker({ VZ_TEST_HANG: `${c.point}:ve.create` });
+      const again = spawnWorker({}, { held: true }); // started only after the kill below
       await w.waitFor(`MARK ${c.point} ve.create`);
       // "during": kill once the agent is inside ve.create (its progress reached the task row).
       for (const until = Date.now() + 10_000; c.point === 'during' && Date.now() < until;) {
@@ -83,7 +96,7 @@ describe('kill -9 of the panel during a create', () => {
       await w.kill9();
       expect((await db.prisma.task.findUniqueOrThrow({ where: { id: ve.taskId } })).status).toBe('running');
 
-      const again = spawnWorker();
+      await again.go();
       await again.waitFor('READY');
       const [t] = await waitTasksDone(db.prisma, [ve.taskId], 180_000);
       await again.kill9();
@@ -123,9 +136,13 @@ describe('kill -9 of the panel while 50 mixed tasks run', () => {
     const ids = [...ves.map((v) => v.taskId), ...tasks.map((t) => t.id)];
     expect(ids).toHaveLength(50);
     // Three workers die hard mid-flight, each after some tasks have started.
-    for (const waitMs of [3_000, 2_500, 2_000]) {
-      const w = spawnWorker({ VZ_TEST_CONCURRENCY: '4' });
+    // Each next worker loads while the one before runs; it starts only once that one is dead.
+    let next = spawnWorker({ VZ_TEST_CONCURRENCY: '4' }, { held: true });
+    for (const [i, waitMs] of [3_000, 2_500, 2_000].entries()) {
+      const w = next;
+      await w.go();
       await w.waitFor('READY');
+      if (i < 2) next = spawnWorker({ VZ_TEST_CONCURRENCY: '4' }, { held: true });
       await sleep(waitMs);
       await w.kill9();
     }

@@ -18,6 +18,7 @@ import { vePaths } from '../sys/paths';
 import { manifestOf } from './manifest';
 import { copyCapability } from './pit';
 import { resticEnv } from './repo';
+import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
 
 const exec = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -70,7 +71,7 @@ const noLeftovers = () => expect.poll(leftovers, { timeout: 5000, interval: 100 
 const logins = () => (sshd.log().match(/Accepted publickey for /g) ?? []).length;
 
 beforeAll(async () => {
-  await exec('node', [path.join(repoRoot, 'agents/build.mjs')]);
+  await ensureAgentBuilt();
   tmp = mkdtempSync('/tmp/bka-');
   // The VE area on XFS with reflink, as the fast path needs
   xfsImg = path.join(tmp, 'xfs.img');

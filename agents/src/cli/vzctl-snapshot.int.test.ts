@@ -1,12 +1,12 @@
 // vzctl snapshot, snapshot-list, snapshot-switch, snapshot-delete (OpenVZ 7) against a real vzagentd and
 // a running LXC VE. The VE area here is on ext4, so this also covers the sparse-copy fallback.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
 import { makeTestNode, type TestNode } from '../lxc/test-env';
 import { callDaemon } from './daemon-client';
+import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
 
 const repo = path.resolve(import.meta.dirname, '..', '..', '..');
 let node: TestNode;
@@ -29,7 +29,7 @@ function vzctl(...args: string[]): Promise<{ code: number; stdout: string; stder
 const inVe = async (script: string) => (await callDaemon(socket, 've.exec', { ctid, script, timeoutSec: 30 })).stdout;
 
 beforeAll(async () => {
-  await promisify(execFile)('node', [path.join(repo, 'agents/build.mjs')]);
+  await ensureAgentBuilt();
   node = await makeTestNode({ ctidBase: 21000, ctidCount: 1000, bridgePrefix: 'vzbka', net: '10.199.121', tmpPrefix: '/tmp/bka-vz-' });
   socket = path.join(node.vzroot, 'run', 'vzagentd.sock');
   daemon = await ensureLocalDaemon({ vzroot: node.vzroot, socket, bridge: node.bridge, env: { VZ_VE_NETWORKS: '10.199.0.0/16' } });

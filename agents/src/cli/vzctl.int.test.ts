@@ -1,15 +1,15 @@
 // vzctl/vzlist against a real vzagentd and real LXC: OpenVZ verbs, exit codes, journal and locks.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
 import { makeTestNode, type TestNode } from '../lxc/test-env';
 import { lxcState } from '../lxc/lxc-cli';
 import { listCtids } from '../lxc/ve-store';
 import { callDaemon } from './daemon-client';
+import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
 
 const repo = path.resolve(import.meta.dirname, '..', '..', '..');
 let node: TestNode;
@@ -56,7 +56,7 @@ const startDaemon = async () => {
 };
 
 beforeAll(async () => {
-  await promisify(execFile)('node', [path.join(repo, 'agents/build.mjs')]);
+  await ensureAgentBuilt();
   node = await makeTestNode();
   socket = path.join(node.vzroot, 'run', 'vzagentd.sock');
   await startDaemon();

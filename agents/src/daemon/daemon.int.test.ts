@@ -13,6 +13,7 @@ import { LocalTransport } from '@/server/nodes/local';
 import { closeAll, getAgent } from '@/server/nodes/pool';
 import { AppError } from '@/server/errors';
 import { criuPath } from '@/agents/src/criu/bin';
+import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -50,7 +51,7 @@ function rawRpc(line: string): Promise<Record<string, unknown>[]> {
 }
 
 beforeAll(async () => {
-  await run('node', [path.join(repo, 'agents/build.mjs')]);
+  await ensureAgentBuilt();
   mkdirSync(vzroot, { recursive: true });
   await startDaemon();
   client = new AgentClient(new LocalTransport({ socket }), { node: 'vzc-test', backoffBaseMs: 50 });

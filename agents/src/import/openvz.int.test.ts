@@ -12,6 +12,7 @@ import { callDaemon } from '../cli/daemon-client';
 import { veExists } from '../lxc/ve-store';
 import { startTestSshd, type TestSshd, testKeyPair } from '@/test/fixtures/sshd';
 import { createTestAccount, type TestAccount } from '@/test/fixtures/accounts';
+import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
 
 const sh = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -51,7 +52,7 @@ async function openvzVe(ctid: number, conf: string): Promise<{ conf: string; pri
 }
 
 beforeAll(async () => {
-  await sh('node', [path.join(repo, 'agents/build.mjs')]);
+  await ensureAgentBuilt();
   node = await makeTestNode({ ctidBase: 31000, bridgePrefix: 'vzimp', net: '10.199.131', tmpPrefix: '/tmp/vz-imp-' });
   socket = path.join(node.vzroot, 'run', 'vzagentd.sock');
   daemon = await ensureLocalDaemon({ vzroot: node.vzroot, socket, bridge: node.bridge, env: { VZ_VE_NETWORKS: '10.199.131.0/24' } });

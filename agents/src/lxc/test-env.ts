@@ -15,7 +15,7 @@ import { vePaths } from '../sys/paths';
 import type { Runtime } from './runtime';
 
 export interface TestNode extends Runtime {
-  /** A fresh random ctid in the node's range (9000-9999 by default) not used by this node yet. */
+  /** A fresh random ctid in the node's range (9000-9999 by default, + laneCtidOffset) not used by this node yet. */
   ctid(): number;
   /** <net>.<n>/24 (10.199.3 by default), unique within this node. */
   ip(): string;
@@ -35,6 +35,13 @@ export interface TestNodeOptions {
   tmpPrefix?: string;
 }
 
+/**
+ * CTIDs are host-wide (LXC names, veth devices, MACs), and `./vz test` runs the second node lane
+ * (VZ_TEST_LANE=node2, test/lanes.ts) beside the first: its test nodes take ctids this much higher
+ * than the ones the files name, so a file moved between the lanes can never meet one still in the other.
+ */
+export const laneCtidOffset = (env: NodeJS.ProcessEnv = process.env): number => (env.VZ_TEST_LANE === 'node2' ? 300_000 : 0);
+
 export async function makeTestNode(o: TestNodeOptions = {}): Promise<TestNode> {
   await ensureNodePrereqs();
   const vzroot = mkdtempSync(o.tmpPrefix ?? '/tmp/vz-rt-');
@@ -43,12 +50,13 @@ export async function makeTestNode(o: TestNodeOptions = {}): Promise<TestNode> {
   const t = await buildBusyboxTemplate(path.join(vzroot, 'build'));
   await importTemplate(vzroot, t.tarball, t.manifest);
   const used = new Set<number>();
+  const ctidBase = (o.ctidBase ?? 9000) + laneCtidOffset();
   let host = 10;
   return {
     vzroot, bridge, networks: ['10.199.0.0/16'],
     ctid() {
       for (;;) {
-        const c = (o.ctidBase ?? 9000) + Math.floor(Math.random() * (o.ctidCount ?? 1000));
+        const c = ctidBase + Math.floor(Math.random() * (o.ctidCount ?? 1000));
         if (!used.has(c)) { used.add(c); return c; }
       }
     },

@@ -1,9 +1,7 @@
 // The usage sampler on real VEs: traffic between two VEs on a bridge is counted within 2 % of the
 // bytes their interfaces moved, the counts survive kill -9 of the agent and a VE restart, and
 // limit hits (OOM kill with the process name, numproc refusals, CPU throttling) are counted.
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageBatch } from '@/agents/protocol/methods/usage';
 import { AgentClient } from '@/server/nodes/client';
@@ -14,9 +12,8 @@ import { createVe } from '../lxc/create';
 import { startVe, stopVe } from '../lxc/power';
 import { execInVe } from '../lxc/exec';
 import { withUndo } from '../sys/undo';
+import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
 
-const run = promisify(execFile);
-const repo = path.resolve(import.meta.dirname, '..', '..', '..');
 const MiB = 1024 * 1024;
 let node: TestNode;
 let daemon: LocalDaemon | undefined;
@@ -30,8 +27,10 @@ const sums = new Map<number, Record<string, number>>();
 const oomNames: string[] = [];
 
 const socket = () => path.join(node.vzroot, 'run', 'vzagentd.sock');
+/** The sampler's period here; a settle waits 2.5 of them (it was 1 s and 2.5 s: ~14 s of this file's waits). */
+const SAMPLE_MS = 500;
 async function startDaemon() {
-  daemon = await ensureLocalDaemon({ vzroot: node.vzroot, socket: socket(), bridge: node.bridge, env: { VZ_USAGE_INTERVAL_MS: '1000' } });
+  daemon = await ensureLocalDaemon({ vzroot: node.vzroot, socket: socket(), bridge: node.bridge, env: { VZ_USAGE_INTERVAL_MS: String(SAMPLE_MS) } });
 }
 async function pullAll(): Promise<UsageBatch[]> {
   const all: UsageBatch[] = [];
@@ -53,7 +52,7 @@ async function pullAll(): Promise<UsageBatch[]> {
   }
 }
 /** Waits for the sampler to pass twice more, then pulls. */
-const settle = async () => { await new Promise((r) => setTimeout(r, 2500)); return pullAll(); };
+const settle = async () => { await new Promise((r) => setTimeout(r, SAMPLE_MS * 2.5)); return pullAll(); };
 const sum = (ctid: number, k: string) => sums.get(ctid)?.[k] ?? 0;
 
 /** tx bytes of eth0 as the VE itself sees them (its own namespace: the independent count). */
@@ -67,7 +66,7 @@ async function download(mb: number) {
 }
 
 beforeAll(async () => {
-  await run('node', [path.join(repo, 'agents/build.mjs')]);
+  await ensureAgentBuilt();
   node = await makeTestNode({ ctidBase: 23000, ctidCount: 1000, bridgePrefix: 'vzuse', net: '10.199.123', tmpPrefix: '/tmp/use-rt-' });
   web = node.ctid(); fetcher = node.ctid(); tight = node.ctid();
   webIp = node.ip();
@@ -153,7 +152,7 @@ describe('usage sampler on real VEs', () => {
   it('buffers samples until acknowledged, and reports disk use of the mounted image', async () => {
     const r1 = await client.call('usage.pull', { spool, ack, max: 1 });
     ack = r1.batches.at(-1)?.seq ?? ack;
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, SAMPLE_MS * 2.5));
     const r2 = await client.call('usage.pull', { spool, max: 500 });
     const r3 = await client.call('usage.pull', { spool, max: 500 });
     expect(r2.batches.length).toBeGreaterThanOrEqual(2);

@@ -1,10 +1,8 @@
 // template.recipes and template.build by recipe name through a real vzagentd (the panel's path), against
 // the machine's real Debian mirror. Builds only busybox (seconds); the Debian builds are debian.int.test.ts.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURES } from '@/agents/protocol';
 import { AgentClient } from '@/server/nodes/client';
@@ -12,8 +10,8 @@ import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon
 import { LocalTransport } from '@/server/nodes/local';
 import { deleteBridge } from '../net/bridge';
 import { hostMirror } from './debian';
+import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
 
-const repo = path.resolve(import.meta.dirname, '..', '..', '..');
 const vzroot = `/tmp/vz-tb-rcp-${randomBytes(4).toString('hex')}`;
 const socket = path.join(vzroot, 'run', 'vzagentd.sock');
 const bridge = `vztb${randomBytes(2).toString('hex')}`; // the daemon makes it at start
@@ -22,7 +20,7 @@ let client: AgentClient;
 const opId = () => `op-tb-${randomBytes(5).toString('hex')}`;
 
 beforeAll(async () => {
-  await promisify(execFile)('node', [path.join(repo, 'agents/build.mjs')]);
+  await ensureAgentBuilt();
   mkdirSync(vzroot, { recursive: true });
   daemon = await ensureLocalDaemon({ vzroot, socket, bridge });
   client = new AgentClient(new LocalTransport({ socket }), { node: 'vztb-test', backoffBaseMs: 50 });

@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { makePanelTestNode, waitTasksDone, type PanelTestNode } from '@/test/fixtures/panel-node';
+import { laneCtidOffset } from '@/agents/src/lxc/test-env';
 import { startTestSshd, type TestSshd } from '@/test/fixtures/sshd';
 import { seedUser, uniq } from '@/test/fixtures/panel';
 import { closeAll } from '@/server/nodes/pool';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ poolMax: 10 });
   N = await makePanelTestNode(db.prisma);
   // This helper's CTID range (79000-79999).
-  await db.prisma.setting.update({ where: { key: 've.nextCtid' }, data: { value: 79000 + randomInt(0, 900) } });
+  await db.prisma.setting.update({ where: { key: 've.nextCtid' }, data: { value: 79000 + randomInt(0, 900) + laneCtidOffset() } });
   await db.prisma.plan.update({ where: { id: N.planId }, data: { backupLimit: 2, snapshotLimit: 1 } });
   sshd = await startTestSshd({ host: `127.0.79.${randomInt(2, 250)}` });
   customer = await seedUser(db.prisma, 'customer');

@@ -6,6 +6,7 @@ import { rm, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 import { makePanelTestNode, type PanelTestNode } from '@/test/fixtures/panel-node';
+import { laneCtidOffset } from '@/agents/src/lxc/test-env';
 import { uniq } from '@/test/fixtures/panel';
 import { closeAll } from '@/server/nodes/pool';
 import { startWorker, type PanelWorker } from '@/server/operations/worker';
@@ -42,7 +43,7 @@ beforeAll(async () => {
   const user = await createUser(db.prisma, { email: `${uniq('admin')}@example.test`, password: 'correct horse battery', role: 'admin' });
   admin = createCaller(await createInnerContext(db.prisma, { sessionToken: (await createSession(db.prisma, user.id)).token }));
   // Consecutive ctids alternate between the nodes, so every batch spans both.
-  const base = randomInt(40_000, 49_999 - N);
+  const base = randomInt(40_000, 49_999 - N) + laneCtidOffset();
   for (let i = 0; i < N; i++) ves.push({ ctid: base + i, node: nodes[i % 2], veId: '' });
   // Created in parallel through each agent (8 at a time per node).
   await Promise.all(nodes.map(async (n) => {

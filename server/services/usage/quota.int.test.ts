@@ -51,9 +51,11 @@ async function download(bytes: number, timeout = 60): Promise<number | null> {
   const [a, b] = r.stdout.trim().split(' ').map(Number);
   return b - a;
 }
-/** Lets the agent sample (every second here), then pulls: the ladder runs on the stored batches. */
+/** The agent's sampling period here (it was 1 s, and each pull waited 2.5 s). */
+const SAMPLE_MS = 500;
+/** Lets the agent sample (2.5 periods), then pulls: the ladder runs on the stored batches. */
 async function pull() {
-  await sleep(2500);
+  await sleep(SAMPLE_MS * 2.5);
   await collector.tick();
 }
 const ladder = () => db.prisma.veUsage.findUnique({ where: { veId } });
@@ -74,7 +76,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ poolMax: 10 });
   N = await makePanelTestNode(db.prisma, {
     names: { ctidBase: 71_000, ctidCount: 1000, bridgePrefix: 'vzqa', net: '10.199.71', tmpPrefix: '/tmp/qa-rt-' },
-    daemonEnv: { VZ_USAGE_INTERVAL_MS: '1000' },
+    daemonEnv: { VZ_USAGE_INTERVAL_MS: String(SAMPLE_MS) },
   });
   await run('ip', ['addr', 'add', `${HOST}/24`, 'dev', N.tn.bridge]);
   const www = path.join(N.tn.vzroot, 'qa-www');
