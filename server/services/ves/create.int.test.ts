@@ -98,6 +98,18 @@ describe('creating VEs against one small pool', () => {
     expect(await db.prisma.ve.count()).toBe(before);
   });
 
+  it('parallel creates past explicit CTIDs ahead of the counter get distinct free CTIDs, in order', async () => {
+    const node = await seedNode(db.prisma, { ramGiB: 64, diskGiB: 2000 });
+    await createPool(db.prisma, { name: uniq('pctid'), cidr: '10.199.48.0/27', nodeIds: [node.id] });
+    const base = { planId: plan.id, templateId: template.id, password: 'long enough pw', nodeId: node.id };
+    await db.prisma.setting.update({ where: { key: 've.nextCtid' }, data: { value: 7000 } });
+    for (const ctid of [7001, 7002, 7005]) await requestCreateVe(db.prisma, admin, { ...base, hostname: `x${ctid}.example.test`, ctid });
+    const made = await Promise.all(Array.from({ length: 12 }, (_, i) => requestCreateVe(db.prisma, admin, { ...base, hostname: `pc${i}.example.test` })));
+    const ctids = made.map((r) => r.ve.ctid).sort((a, b) => a - b);
+    expect(ctids).toEqual([7000, 7003, 7004, 7006, 7007, 7008, 7009, 7010, 7011, 7012, 7013, 7014]);
+    expect((await db.prisma.setting.findUniqueOrThrow({ where: { key: 've.nextCtid' } })).value).toBe(7015);
+  });
+
   it('an explicit CTID is used once; a taken one is a CONFLICT', async () => {
     const node = await seedNode(db.prisma);
     await createPool(db.prisma, { name: uniq('p'), cidr: '10.199.42.0/29', nodeIds: [node.id] });
