@@ -91,6 +91,10 @@ describe('creating VEs against one small pool', () => {
     await bad({ ctid: 100 }, 'ctid');
     await bad({ overrides: { cpuunits: 600000 } }, 'overrides.cpuunits');
     await bad({ templateId: 'nope' }, 'templateId');
+    const counter = await db.prisma.setting.findUnique({ where: { key: 've.nextCtid' } });
+    await bad({ nodeId: 'no-such-node' }, 'nodeId');
+    // Found inside the create's transaction: rolled back, the CTID counter did not move.
+    expect(await db.prisma.setting.findUnique({ where: { key: 've.nextCtid' } })).toEqual(counter);
     await expect(requestCreateVe(db.prisma, { role: 'customer', userId: 'x' }, base)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const other = await seedTemplate(db.prisma);
     const strict = await createPlan(db.prisma, { name: uniq('strict'), ram: 256, diskspace: 2048, templateIds: [template.id] });
