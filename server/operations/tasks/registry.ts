@@ -15,7 +15,7 @@ export interface TaskContext {
   progress(pct: number, message?: string): Promise<void>;
   /**
    * Progress nobody waits for (an agent's notifications): written at most once per
-   * PROGRESS_GAP_MS, the latest value winning; whatever is pending still lands before the outcome.
+   * PROGRESS_GAP_MS, the latest value winning; whatever is pending still lands with (or before) the outcome.
    */
   progressLater?(pct: number, message?: string): void;
 }

@@ -71,10 +71,22 @@ function taskWriter(prisma: PrismaClient, taskId: string) {
         SELECT pg_notify('vz_task', "taskId") FROM i`);
     },
     flush: () => (later ? writeNow() : chain).then(() => chain),
+    /**
+     * Like flush, but hands back the progress not written yet instead of writing it: a task that
+     * succeeded records it with its outcome (progress 100 and the last message, one UPDATE).
+     */
+    async settle(): Promise<{ pct: number; message?: string } | null> {
+      if (later) clearTimeout(later);
+      later = undefined;
+      const p = pending;
+      pending = null; // a write already queued finds nothing to write
+      await chain;
+      return p;
+    },
   };
 }
 
-type RunContext = TaskContext & { flush(): Promise<void> };
+type RunContext = TaskContext & Pick<ReturnType<typeof taskWriter>, 'flush' | 'settle'>;
 
 function context(prisma: PrismaClient, task: Task, attempt: number, maxAttempts: number): RunContext {
   const w = taskWriter(prisma, task.id);
@@ -88,6 +100,7 @@ function context(prisma: PrismaClient, task: Task, attempt: number, maxAttempts:
     progress: (pct, message) => w.progress(pct, message),
     progressLater: (pct, message) => w.progressLater(pct, message),
     flush: w.flush,
+    settle: w.settle,
   };
 }
 
@@ -136,8 +149,8 @@ export function taskRunner(prisma: PrismaClient): GraphileTask {
     }
     try {
       const result = await handler.run(ctx);
-      await ctx.flush();
-      await finish(prisma, taskId, { status: 'succeeded', progress: 100, result: (result ?? {}) as Prisma.InputJsonValue });
+      const last = await ctx.settle();
+      await finish(prisma, taskId, { status: 'succeeded', progress: 100, ...(last?.message !== undefined ? { message: last.message } : {}), result: (result ?? {}) as Prisma.InputJsonValue });
     } catch (e) {
       const code: AppErrorCode = isAppError(e) ? e.code : 'INTERNAL';
       const message = e instanceof Error ? e.message : String(e);

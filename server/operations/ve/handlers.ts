@@ -77,7 +77,8 @@ async function runCreate(ctx: TaskContext) {
     await ensure();
     return create('create-after-template');
   });
-  await setState(ctx.prisma, veId, stateOf(res.status), { lastError: null });
+  // One raw UPDATE (every create ends here); updatedAt as setPowerState writes it.
+  if (veId) await ctx.prisma.$executeRaw`UPDATE "Ve" SET "state" = ${stateOf(res.status)}::"VeState", "lastError" = NULL, "updatedAt" = (${new Date().toISOString()}::timestamptz AT TIME ZONE 'UTC') WHERE "id" = ${veId}`;
   return { ctid, status: res.status, ips: res.ips };
 }
 

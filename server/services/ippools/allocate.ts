@@ -32,32 +32,51 @@ async function usablePools(tx: Db, nodeId: string, family: Family): Promise<Arra
  * transaction never sees an address another one is claiming, so no address is handed out twice.
  * Throws CAPACITY ("IP pool X has no free IPv4 address") when the pools cannot supply `count`;
  * the caller's transaction then rolls back and nothing stays claimed.
+ *
+ * One statement finds the pools, claims and binds the addresses and returns them with their pool's
+ * settings (every create runs this: it was five statements). The pools are read again only to word
+ * a refusal.
  */
 export async function allocateAddresses(
   tx: Prisma.TransactionClient,
   opts: { nodeId: string; count: number; family: Family; veId: string },
 ): Promise<AllocatedAddress[]> {
   if (opts.count <= 0) return [];
+  const got = await tx.$queryRaw<Array<{ id: string; address: string; poolId: string; poolName: string; prefix: number; gateway: string | null; nameservers: string[] }>>`
+    WITH pools AS (
+      SELECT p.id, p.name, p.prefix, p.gateway, p.nameservers FROM "IpPool" p
+      WHERE p.family = ${opts.family}::int AND (
+        p."nodeGroupId" = (SELECT n."nodeGroupId" FROM "Node" n WHERE n.id = ${opts.nodeId})
+        OR EXISTS (SELECT 1 FROM "_IpPoolToNode" x WHERE x."A" = p.id AND x."B" = ${opts.nodeId}))),
+    picked AS (
+      SELECT a.id FROM "IpAddress" a JOIN pools p ON p.id = a."poolId"
+      WHERE a."veId" IS NULL AND NOT a.reserved
+      ORDER BY p.name, a.address::inet
+      LIMIT ${opts.count}::int
+      FOR UPDATE OF a SKIP LOCKED),
+    taken AS (
+      UPDATE "IpAddress" a SET "veId" = ${opts.veId}, "assignedAt" = now() FROM picked WHERE a.id = picked.id
+      RETURNING a.id, a.address, a."poolId")
+    SELECT t.id, t.address, t."poolId", p.name AS "poolName", p.prefix, p.gateway, p.nameservers
+    FROM taken t JOIN pools p ON p.id = t."poolId"
+    ORDER BY t.address`;
+  if (got.length < opts.count) {
+    // Too few: give back what this statement took (the caller may not roll back), then say why.
+    if (got.length) await tx.$executeRaw`UPDATE "IpAddress" SET "veId" = NULL, "assignedAt" = NULL WHERE id = ANY(${got.map((a) => a.id)}::text[])`;
+    throw await shortOfAddresses(tx, opts, got.length);
+  }
+  return got.map((a) => ({ id: a.id, address: a.address, family: opts.family, prefix: a.prefix, gateway: a.gateway, nameservers: a.nameservers, poolId: a.poolId, poolName: a.poolName }));
+}
+
+async function shortOfAddresses(tx: Db, opts: { nodeId: string; count: number; family: Family }, free: number): Promise<AppError> {
   const pools = await usablePools(tx, opts.nodeId, opts.family);
   const fam = `IPv${opts.family}`;
-  if (!pools.length) throw new AppError('CAPACITY', `No ${fam} pool serves this node`, { family: opts.family, nodeId: opts.nodeId });
-  const poolIds = pools.map((p) => p.id);
-  const rows = await tx.$queryRaw<Array<{ id: string }>>`
-    SELECT a.id FROM "IpAddress" a JOIN "IpPool" p ON p.id = a."poolId"
-    WHERE a."poolId" = ANY(${poolIds}::text[]) AND a."veId" IS NULL AND NOT a.reserved
-    ORDER BY p.name, a.address::inet
-    LIMIT ${opts.count}::int
-    FOR UPDATE OF a SKIP LOCKED`;
-  if (rows.length < opts.count) {
-    const names = pools.map((p) => p.name).join(', ');
-    const msg = rows.length === 0
-      ? `IP pool${pools.length > 1 ? 's' : ''} ${names} ha${pools.length > 1 ? 've' : 's'} no free ${fam} address`
-      : `IP pool${pools.length > 1 ? 's' : ''} ${names}: ${opts.count} ${fam} addresses needed, ${rows.length} free`;
-    throw new AppError('CAPACITY', msg, { family: opts.family, pools: pools.map((p) => p.name), needed: opts.count, free: rows.length });
-  }
-  const ids = rows.map((r) => r.id);
-  await tx.$executeRaw`UPDATE "IpAddress" SET "veId" = ${opts.veId}, "assignedAt" = now() WHERE id = ANY(${ids}::text[])`;
-  return addressesOfVe(tx, opts.veId, ids);
+  if (!pools.length) return new AppError('CAPACITY', `No ${fam} pool serves this node`, { family: opts.family, nodeId: opts.nodeId });
+  const names = pools.map((p) => p.name).join(', ');
+  const msg = free === 0
+    ? `IP pool${pools.length > 1 ? 's' : ''} ${names} ha${pools.length > 1 ? 've' : 's'} no free ${fam} address`
+    : `IP pool${pools.length > 1 ? 's' : ''} ${names}: ${opts.count} ${fam} addresses needed, ${free} free`;
+  return new AppError('CAPACITY', msg, { family: opts.family, pools: pools.map((p) => p.name), needed: opts.count, free });
 }
 
 /** The addresses bound to a VE with what the node needs to configure them (prefix, gateway, DNS). */

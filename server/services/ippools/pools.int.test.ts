@@ -44,6 +44,22 @@ describe('IP pools', () => {
     expect((await getPool(db.prisma, pool.id)).usage.free).toBe(1);
   });
 
+  it('a request for more addresses than are free takes none, even when the caller goes on', async () => {
+    const node = await seedNode(db.prisma);
+    const pool = await createPool(db.prisma, { name: uniq('p30'), cidr: '10.199.52.0/30', nodeIds: [node.id] }); // .1 and .2, no gateway
+    const ve = await newVe(node.id);
+    const err = await db.prisma.$transaction(async (tx) => {
+      const e = await allocateAddresses(tx, { nodeId: node.id, count: 3, family: 4, veId: ve.id }).catch((x: unknown) => x);
+      // Still inside the transaction: what the one statement had claimed is free again.
+      expect(await addressesOfVe(tx, ve.id)).toEqual([]);
+      return e;
+    });
+    expect(err).toMatchObject({ code: 'CAPACITY', message: `IP pool ${pool.name}: 3 IPv4 addresses needed, 2 free`, data: { needed: 3, free: 2 } });
+    const got = await db.prisma.$transaction((tx) => allocateAddresses(tx, { nodeId: node.id, count: 2, family: 4, veId: ve.id }));
+    expect(got.map((g) => [g.address, g.family, g.prefix, g.gateway, g.nameservers, g.poolName])).toEqual([['10.199.52.1', 4, 30, null, [], pool.name], ['10.199.52.2', 4, 30, null, [], pool.name]]);
+    expect(got).toEqual(await addressesOfVe(db.prisma, ve.id));
+  });
+
   it('addresses stay bound to the VE when it moves to another node', async () => {
     const group = await db.prisma.nodeGroup.create({ data: { name: uniq('g') } });
     const [a, b] = [await seedNode(db.prisma, { nodeGroupId: group.id }), await seedNode(db.prisma, { nodeGroupId: group.id })];

@@ -91,11 +91,47 @@ describe('creating VEs against one small pool', () => {
     await bad({ ctid: 100 }, 'ctid');
     await bad({ overrides: { cpuunits: 600000 } }, 'overrides.cpuunits');
     await bad({ templateId: 'nope' }, 'templateId');
+    const counter = await db.prisma.setting.findUnique({ where: { key: 've.nextCtid' } });
+    await bad({ nodeId: 'no-such-node' }, 'nodeId');
+    // Found inside the create's transaction: rolled back, the CTID counter did not move.
+    expect(await db.prisma.setting.findUnique({ where: { key: 've.nextCtid' } })).toEqual(counter);
     await expect(requestCreateVe(db.prisma, { role: 'customer', userId: 'x' }, base)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const other = await seedTemplate(db.prisma);
     const strict = await createPlan(db.prisma, { name: uniq('strict'), ram: 256, diskspace: 2048, templateIds: [template.id] });
     await expect(requestCreateVe(db.prisma, admin, { ...base, planId: strict.id, templateId: other.id })).rejects.toMatchObject({ code: 'UNPROCESSABLE', message: expect.stringMatching(/does not allow template/) });
     expect(await db.prisma.ve.count()).toBe(before);
+  });
+
+  it('parallel creates past explicit CTIDs ahead of the counter get distinct free CTIDs, in order', async () => {
+    const node = await seedNode(db.prisma, { ramGiB: 64, diskGiB: 2000 });
+    await createPool(db.prisma, { name: uniq('pctid'), cidr: '10.199.48.0/27', nodeIds: [node.id] });
+    const base = { planId: plan.id, templateId: template.id, password: 'long enough pw', nodeId: node.id };
+    await db.prisma.setting.update({ where: { key: 've.nextCtid' }, data: { value: 7000 } });
+    for (const ctid of [7001, 7002, 7005]) await requestCreateVe(db.prisma, admin, { ...base, hostname: `x${ctid}.example.test`, ctid });
+    const made = await Promise.all(Array.from({ length: 12 }, (_, i) => requestCreateVe(db.prisma, admin, { ...base, hostname: `pc${i}.example.test` })));
+    const ctids = made.map((r) => r.ve.ctid).sort((a, b) => a - b);
+    expect(ctids).toEqual([7000, 7003, 7004, 7006, 7007, 7008, 7009, 7010, 7011, 7012, 7013, 7014]);
+    expect((await db.prisma.setting.findUniqueOrThrow({ where: { key: 've.nextCtid' } })).value).toBe(7015);
+  });
+
+  it('a VE gets the newest version of its template, by id or by name; a plan limited to other templates refuses it', async () => {
+    const node = await seedNode(db.prisma);
+    await createPool(db.prisma, { name: uniq('pver'), cidr: '10.199.49.0/29', nodeIds: [node.id] });
+    const t = await seedTemplate(db.prisma);
+    const version = (number: number, cacheName: string) => ({ templateId: t.id, number, cacheName, os: 'tiny', osVersion: String(number), sizeBytes: 1n, sha256: '0'.repeat(64), source: 'upload' });
+    await db.prisma.templateVersion.createMany({ data: [version(1, t.name), version(3, `${t.name}.v3`), version(2, `${t.name}.v2`)] });
+    const base = { planId: plan.id, password: 'long enough pw', nodeId: node.id };
+    for (const ref of [{ templateId: t.id }, { template: t.name }]) {
+      const r = await requestCreateVe(db.prisma, admin, { ...base, ...ref, hostname: `${uniq('ver')}.example.test` });
+      expect(await db.prisma.ve.findUniqueOrThrow({ where: { id: r.ve.id } })).toMatchObject({ templateId: t.id, templateVersion: 3 });
+      expect((await db.prisma.task.findUniqueOrThrow({ where: { id: r.taskId } })).params).toMatchObject({ template: `${t.name}.v3` });
+    }
+    const other = await createPlan(db.prisma, { name: uniq('only'), ram: 256, diskspace: 2048, templateIds: [template.id, t.id] });
+    expect((await requestCreateVe(db.prisma, admin, { ...base, planId: other.id, templateId: t.id, hostname: 'allowed.example.test' })).ve.ctid).toBeGreaterThan(0);
+    const strict = await createPlan(db.prisma, { name: uniq('strict'), ram: 256, diskspace: 2048, templateIds: [template.id] });
+    await expect(requestCreateVe(db.prisma, admin, { ...base, planId: strict.id, template: t.name, hostname: 'no.example.test' }))
+      .rejects.toMatchObject({ code: 'UNPROCESSABLE', message: `Plan ${strict.name} does not allow template ${t.name}`, data: { field: 'template' } });
+    await expect(requestCreateVe(db.prisma, admin, { ...base, template: 'no-such-template', hostname: 'no.example.test' })).rejects.toMatchObject({ code: 'BAD_INPUT', data: { field: 'template' } });
   });
 
   it('an explicit CTID is used once; a taken one is a CONFLICT', async () => {

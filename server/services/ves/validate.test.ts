@@ -26,6 +26,9 @@ describe('create input', () => {
   });
   it('hashes like glibc crypt $6$ (spec vector)', () => {
     expect(sha512Crypt('Hello world!', 'saltstring')).toBe('$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1');
+    // A password longer than one SHA-512 block and a full 16-character salt (as `openssl passwd -6` hashes them).
+    expect(sha512Crypt('a much longer root password of more than sixty-four bytes, with ünïcode and spaces!!', 'Zq.9/abcdEFGH123'))
+      .toBe('$6$Zq.9/abcdEFGH123$QR54BOhXpQE8gLKvK4xIfUVmUEV.rgyylnLL.L5w8OlBJKefCptIihyd3PendNBtOt1dq9BcwFrY3uPOtiBqK/');
     expect(sha512Crypt('pw-1234567')).toMatch(/^\$6\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/);
   });
 });

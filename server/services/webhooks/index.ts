@@ -98,7 +98,8 @@ export async function queueDeliveryJob(tx: Tx, deliveryId: string, runAt = new D
  * `{id, event, createdAt, data}`) and queues their deliveries, in one transaction.
  */
 export async function emitWebhookEvent(prisma: PrismaClient, event: WebhookEvent, data: Record<string, unknown> | (() => Promise<Record<string, unknown>>)): Promise<number> {
-  const hooks = await prisma.webhook.findMany({ where: { enabled: true, OR: [{ events: { isEmpty: true } }, { events: { has: event } }] }, select: { id: true } });
+  // Every finished task asks (usually to find none): a raw read costs the panel about half of Prisma's.
+  const hooks = await prisma.$queryRaw<Array<{ id: string }>>`SELECT id FROM "Webhook" WHERE enabled AND (cardinality(events) = 0 OR ${event} = ANY(events))`;
   if (!hooks.length) return 0;
   // A function: the payload is built (and what it reads is read) only when someone listens.
   const body = typeof data === 'function' ? await data() : data;
