@@ -25,6 +25,8 @@ export interface ReconcileResult {
   full: boolean;
   /** VEs compared this pass. */
   checked: number;
+  /** Time spent waiting for the node's ve.list, and in the panel's own work (reads, comparison, writes), ms. */
+  ms: { node: number; panel: number };
 }
 
 export interface Reconciler {
@@ -71,6 +73,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   if (!node || !usable(node)) return null;
   const t0 = new Date();
   const view = await nodeView(getAgent(node.id, specFor(node)), nodeId, opts.full);
+  const nodeMs = Date.now() - t0.getTime();
   const { onNode, scope } = view;
   // Open issues are looked at again each pass (few): one whose row or VE went away resolves.
   if (scope) for (const i of await prisma.reconcileIssue.findMany({ where: { nodeId, resolvedAt: null }, select: { ctid: true } })) scope.add(i.ctid);
@@ -84,7 +87,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   });
   const busyIds = new Set(busy.map((t) => t.veId));
   const skipped = new Set<number>(busy.flatMap((t) => (t.ctid == null ? [] : [t.ctid])));
-  const res: ReconcileResult = { node: node.name, corrected: [], issues: [], drift: [], skipped: [], full: !scope, checked: dbVes.length };
+  const res: ReconcileResult = { node: node.name, corrected: [], issues: [], drift: [], skipped: [], full: !scope, checked: dbVes.length, ms: { node: nodeMs, panel: 0 } };
   // Writes are gathered and sent as one statement each after the loop: a pass's queries do not grow with the VEs it compares.
   const drifts: Parameters<typeof recordVeDrifts>[1] = [];
   const adopt: Array<{ id: string; ctid: number; from: VeState; to: VeState }> = [];
@@ -139,6 +142,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   view.commit(skipped, t0);
   // A delta pass says nothing about VEs it did not look at: their open issues stay open.
   await recordReconcilePass(prisma, node.id, res.issues, skipped, scope ? new Set([...scope, ...known]) : undefined);
+  res.ms.panel = Date.now() - t0.getTime() - nodeMs;
   if (res.corrected.length || res.issues.length || res.drift.length) {
     logger.info({ node: node.name, corrected: res.corrected, issues: res.issues.map((i) => `${i.kind}:${i.ctid}`), drift: res.drift.map((d) => `${d.ctid}:${d.fields.join(',')}`) }, 'reconcile: drift');
   }
