@@ -1,7 +1,8 @@
 // The reconciler's database work does not grow with the node's VE count (issue 15): on real
 // Postgres, one pass over a node of 300 VEs sends as many statements as one over 20, whether nothing
 // differs or every VE drifted, changed power state, went missing or appeared behind the panel's back.
-// The node side is a fake agent (no containers): the point here is the panel's queries.
+// A delta pass on a node of 3,000 VEs sends as many statements as on one of 20 and compares only
+// what changed. The node side is a fake agent (no containers): the point here is the panel's queries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -23,8 +24,11 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'vz-reconcile-scale-'));
 const agents: FakeAgent[] = [];
 let small: SimNode;
 let big: SimNode;
+let feedSmall: SimNode;
+let feedHuge: SimNode;
 const SMALL = 20;
 const BIG = 300;
+const HUGE = 3000;
 
 beforeAll(async () => {
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
@@ -35,11 +39,14 @@ beforeAll(async () => {
   // Two nodes of different size in one database, ctids apart (simVes: base + node * perNode + i).
   [small] = await seedSimFleet(db.prisma, { dir: path.join(dir, 's'), nodes: 1, ves: SMALL, base: 820_000 });
   [big] = await seedSimFleet(db.prisma, { dir: path.join(dir, 'b'), nodes: 1, ves: BIG, base: 821_000 });
-  for (const n of [small, big]) {
+  // Two more answering ve.list's change feed.
+  [feedSmall] = await seedSimFleet(db.prisma, { dir: path.join(dir, 'fs'), nodes: 1, ves: SMALL, base: 823_000 });
+  [feedHuge] = await seedSimFleet(db.prisma, { dir: path.join(dir, 'fh'), nodes: 1, ves: HUGE, base: 824_000 });
+  for (const n of [small, big, feedSmall, feedHuge]) {
     const rows = await db.prisma.ve.findMany({ where: { nodeId: n.id }, select: { ctid: true, hostname: true, state: true } });
-    agents.push(await startFakeAgent({ vzroot: n.vzroot, ves: rows.map((r) => ({ ctid: r.ctid, hostname: r.hostname, status: r.state === 'running' ? 'running' : 'stopped' })) }));
+    agents.push(await startFakeAgent({ vzroot: n.vzroot, deltas: n === feedSmall || n === feedHuge, ves: rows.map((r) => ({ ctid: r.ctid, hostname: r.hostname, status: r.state === 'running' ? 'running' : 'stopped' })) }));
   }
-}, 120_000);
+}, 180_000);
 afterAll(async () => {
   pg.Client.prototype.query = origQuery;
   await closeAll();
@@ -48,8 +55,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function pass(n: SimNode) {
-  dropNodeView(n.id); // the fake agent answers full lists: every pass compares every VE
+async function pass(n: SimNode, keepView = false) {
+  if (!keepView) dropNodeView(n.id); // a full pass: every VE compared
   const s0 = statements;
   const t0 = performance.now();
   const r = (await reconcileNode(db.prisma, n.id, simSpec))!;
@@ -110,5 +117,36 @@ describe('reconciler at a few hundred VEs', () => {
     expect(back.statements).toBeLessThanOrEqual(dS.statements);
     expect(await db.prisma.reconcileIssue.count({ where: { nodeId: big.id, resolvedAt: null } })).toBe(0);
     expect(await db.prisma.ve.count({ where: { nodeId: big.id, NOT: { drift: { equals: {} } } } })).toBe(BIG / 4);
+  });
+
+  it('a delta pass at 3,000 VEs compares only what changed, with the statements of one at 20', { timeout: 300_000 }, async () => {
+    const first = await pass(feedHuge);
+    expect(first.r).toMatchObject({ full: true, checked: HUGE, corrected: [], issues: [], drift: [] });
+    await pass(feedSmall);
+    // Quiet delta passes (the first pass's own start time leaves rows updated since then to look at once).
+    for (const n of [feedSmall, feedHuge]) for (let i = 0; i < 2; i++) await pass(n, true);
+    const quietS = await pass(feedSmall, true);
+    const quietH = await pass(feedHuge, true);
+    expect(quietH.r).toMatchObject({ full: false, checked: 0 });
+    expect(quietH.statements).toBe(quietS.statements);
+
+    // Five VEs changed on each node: one renamed, two stopped or started, one gone, one unknown.
+    const change = (a: FakeAgent, base: number) => {
+      a.ves.get(base)!.hostname = 'renamed.test';
+      for (const c of [base + 1, base + 2]) { const v = a.ves.get(c)!; v.status = v.status === 'running' ? 'stopped' : 'running'; }
+      a.ves.delete(base + 3);
+      a.ves.set(base + 9000, { ctid: base + 9000, hostname: 'stray.test', status: 'running' });
+    };
+    change(agents[2], 823_000);
+    change(agents[3], 824_000);
+    const dS = await pass(feedSmall, true);
+    const dH = await pass(feedHuge, true);
+    console.log(`delta pass, 5 changes: ${SMALL} VEs ${dS.statements} statements ${dS.ms.toFixed(0)} ms (panel ${dS.r.ms.panel} ms); ${HUGE} VEs ${dH.statements} statements ${dH.ms.toFixed(0)} ms (panel ${dH.r.ms.panel} ms); quiet ${HUGE}: ${quietH.ms.toFixed(0)} ms`);
+    expect(dH.r.full).toBe(false);
+    expect(dH.r.checked).toBeLessThanOrEqual(5);
+    expect(dH.r.drift.map((d) => d.ctid).sort()).toEqual([824_000, 824_001, 824_002]);
+    expect(dH.r.corrected.map((c) => c.ctid).sort()).toEqual([824_001, 824_002]);
+    expect(dH.r.issues.map((i) => `${i.kind}:${i.ctid}`).sort()).toEqual([`missing_on_node:${824_003}`, `unknown_on_node:${833_000}`]);
+    expect(dH.statements).toBe(dS.statements);
   });
 });
