@@ -42,12 +42,20 @@ export async function allocateAddresses(
   const fam = `IPv${opts.family}`;
   if (!pools.length) throw new AppError('CAPACITY', `No ${fam} pool serves this node`, { family: opts.family, nodeId: opts.nodeId });
   const poolIds = pools.map((p) => p.id);
-  const rows = await tx.$queryRaw<Array<{ id: string }>>`
-    SELECT a.id FROM "IpAddress" a JOIN "IpPool" p ON p.id = a."poolId"
-    WHERE a."poolId" = ANY(${poolIds}::text[]) AND a."veId" IS NULL AND NOT a.reserved
-    ORDER BY p.name, a.address::inet
-    LIMIT ${opts.count}::int
-    FOR UPDATE OF a SKIP LOCKED`;
+  // Claim and bind in one statement, returning what the node needs (was a select, an update and two
+  // reads of the bound rows). Short of addresses: the error below rolls the caller's transaction back.
+  const rows = await tx.$queryRaw<Array<{ id: string; address: string; family: number; prefix: number; gateway: string | null; nameservers: string[]; poolId: string; poolName: string }>>`
+    WITH claimed AS (
+      UPDATE "IpAddress" a SET "veId" = ${opts.veId}, "assignedAt" = now()
+      FROM "IpPool" p
+      WHERE p.id = a."poolId" AND a.id IN (
+        SELECT f.id FROM "IpAddress" f JOIN "IpPool" fp ON fp.id = f."poolId"
+        WHERE f."poolId" = ANY(${poolIds}::text[]) AND f."veId" IS NULL AND NOT f.reserved
+        ORDER BY fp.name, f.address::inet
+        LIMIT ${opts.count}::int
+        FOR UPDATE OF f SKIP LOCKED)
+      RETURNING a.id, a.address, p.family, p.prefix, p.gateway, p.nameservers, p.id AS "poolId", p.name AS "poolName")
+    SELECT * FROM claimed ORDER BY address`;
   if (rows.length < opts.count) {
     const names = pools.map((p) => p.name).join(', ');
     const msg = rows.length === 0
@@ -55,9 +63,7 @@ export async function allocateAddresses(
       : `IP pool${pools.length > 1 ? 's' : ''} ${names}: ${opts.count} ${fam} addresses needed, ${rows.length} free`;
     throw new AppError('CAPACITY', msg, { family: opts.family, pools: pools.map((p) => p.name), needed: opts.count, free: rows.length });
   }
-  const ids = rows.map((r) => r.id);
-  await tx.$executeRaw`UPDATE "IpAddress" SET "veId" = ${opts.veId}, "assignedAt" = now() WHERE id = ANY(${ids}::text[])`;
-  return addressesOfVe(tx, opts.veId, ids);
+  return rows.map((r) => ({ ...r, family: r.family as Family }));
 }
 
 /** The addresses bound to a VE with what the node needs to configure them (prefix, gateway, DNS). */

@@ -58,9 +58,15 @@ async function usedByNode(db: Db, nodeIds: string[]): Promise<Map<string, { ram:
   return new Map(rows.map((r) => [r.nodeId, { ram: Number(r.ram), disk: Number(r.disk) }]));
 }
 
+type CapacityNode = { id: string; name: string; info: unknown; overcommitRam: number; overcommitDisk: number };
+const CAPACITY_SELECT = { id: true, name: true, info: true, overcommitRam: true, overcommitDisk: true } as const;
+
 /** Capacity and commitments of nodes (MiB), as placement sees them. */
 export async function nodeCapacities(db: Db, where: Prisma.NodeWhereInput = {}): Promise<NodeCapacity[]> {
-  const nodes = await db.node.findMany({ where, select: { id: true, name: true, info: true, overcommitRam: true, overcommitDisk: true }, orderBy: { name: 'asc' } });
+  return capacitiesOf(db, await db.node.findMany({ where, select: CAPACITY_SELECT, orderBy: { name: 'asc' } }));
+}
+
+async function capacitiesOf(db: Db, nodes: CapacityNode[]): Promise<NodeCapacity[]> {
   const used = await usedByNode(db, nodes.map((n) => n.id));
   return nodes.map((n) => {
     const t = totalsFromInfo(n.info);
@@ -93,11 +99,12 @@ export async function chooseNode(db: Db, req: PlacementRequest): Promise<Placeme
     ...(req.nodeGroupId ? { nodeGroupId: req.nodeGroupId } : {}),
     ...(req.nodeIds ? { id: { in: req.nodeIds } } : {}),
   };
-  const nodes = await db.node.findMany({ where, select: { id: true, name: true, state: true, stateReason: true, maintenance: true, hostKeyMismatch: true }, orderBy: { name: 'asc' } });
+  // One read of the nodes serves both the checks and the capacities.
+  const nodes = await db.node.findMany({ where, select: { ...CAPACITY_SELECT, state: true, stateReason: true, maintenance: true, hostKeyMismatch: true }, orderBy: { name: 'asc' } });
   if (!nodes.length) {
     throw new AppError('CAPACITY', req.nodeGroupId ? 'The node group has no nodes' : 'There are no nodes to place the VE on', { skipped: [] });
   }
-  const caps = new Map((await nodeCapacities(db, where)).map((c) => [c.id, c]));
+  const caps = new Map((await capacitiesOf(db, nodes)).map((c) => [c.id, c]));
   const needIps = (req.ipv4 ?? 0) > 0 || (req.ipv6 ?? 0) > 0;
   const ips = needIps ? await freeAddressCounts(db, nodes.map((n) => n.id)) : null;
   const skipped: Placement['skipped'] = [];
