@@ -11,8 +11,11 @@ const KEY = 've.nextCtid';
  * also makes placement see the VEs created just before). A rolled-back create leaves no gap.
  */
 export async function allocateCtid(tx: Prisma.TransactionClient, wanted?: number): Promise<number> {
-  await tx.$executeRaw`INSERT INTO "Setting" (key, value, "updatedAt") VALUES (${KEY}, ${String(FIRST_CTID)}::jsonb, now()) ON CONFLICT (key) DO NOTHING`;
-  const [row] = await tx.$queryRaw<Array<{ next: number }>>`SELECT (value #>> '{}')::int AS next FROM "Setting" WHERE key = ${KEY} FOR UPDATE`;
+  // Made if missing and locked (DO UPDATE takes the row lock as FOR UPDATE would) in one statement.
+  const [row] = await tx.$queryRaw<Array<{ next: number }>>`
+    INSERT INTO "Setting" (key, value, "updatedAt") VALUES (${KEY}, ${String(FIRST_CTID)}::jsonb, now())
+    ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key
+    RETURNING (value #>> '{}')::int AS next`;
   const taken = async (c: number) => (await tx.ve.count({ where: { ctid: c } })) > 0;
   if (wanted !== undefined) {
     if (await taken(wanted)) throw new AppError('CONFLICT', `CTID ${wanted} is already in use`, { field: 'ctid' });
