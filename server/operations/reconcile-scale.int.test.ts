@@ -93,8 +93,12 @@ describe('reconciler at a few hundred VEs', () => {
     expect(dB.r.corrected).toHaveLength(BIG / 4);
     expect(dB.r.issues.filter((i) => i.kind === 'missing_on_node')).toHaveLength(BIG / 4);
     expect(dB.r.issues.filter((i) => i.kind === 'unknown_on_node')).toHaveLength(BIG / 4);
-    const renamed = await db.prisma.ve.findUnique({ where: { ctid: 821_000 + 0 }, select: { drift: true } });
+    const renamed = await db.prisma.ve.findUnique({ where: { ctid: 821_000 + 0 }, select: { drift: true, updatedAt: true } });
     expect(Object.keys(renamed!.drift as object)).toContain('hostname');
+    // Times written by the set-based statements read back as this process's clock (UTC, as Prisma writes them).
+    expect(Math.abs(renamed!.updatedAt.getTime() - Date.now())).toBeLessThan(60_000);
+    const issue = await db.prisma.reconcileIssue.findFirst({ where: { nodeId: big.id }, select: { detectedAt: true, lastSeenAt: true } });
+    expect(Math.abs(issue!.detectedAt.getTime() - Date.now())).toBeLessThan(60_000);
     expect(await db.prisma.reconcileIssue.count({ where: { nodeId: big.id, resolvedAt: null } })).toBe(BIG / 2);
     expect(dB.statements).toBe(dS.statements);
 

@@ -53,7 +53,7 @@ function panelStateOf(s: NodeVe['status']): VeState | undefined {
 async function adoptStates(prisma: PrismaClient, rows: Array<{ id: string; from: VeState; to: VeState }>): Promise<Set<string>> {
   if (!rows.length) return new Set();
   const done = await prisma.$queryRaw<Array<{ id: string }>>`
-    UPDATE "Ve" v SET state = x."to"::"VeState", "updatedAt" = ${new Date()}
+    UPDATE "Ve" v SET state = x."to"::"VeState", "updatedAt" = (${new Date().toISOString()}::timestamptz AT TIME ZONE 'UTC')
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id text, "from" text, "to" text)
     WHERE v.id = x.id AND v.state::text = x."from"
       AND NOT EXISTS (SELECT 1 FROM "Task" t WHERE t."veId" = v.id AND t.status IN ('queued', 'running'))

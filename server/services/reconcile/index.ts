@@ -55,8 +55,9 @@ export async function recordReconcilePass(prisma: PrismaClient, nodeId: string, 
     if (once.length) {
       await tx.$executeRaw`
         INSERT INTO "ReconcileIssue" (id, "nodeId", veid, kind, details, "detectedAt", "lastSeenAt")
-        SELECT gen_random_uuid()::text, ${nodeId}, x.ctid, x.kind, x.details, ${now}, ${now}
-        FROM jsonb_to_recordset(${JSON.stringify(once)}::jsonb) AS x(ctid int, kind text, details jsonb)
+        SELECT gen_random_uuid()::text, ${nodeId}, x.ctid, x.kind, x.details, t.at, t.at
+        FROM jsonb_to_recordset(${JSON.stringify(once)}::jsonb) AS x(ctid int, kind text, details jsonb),
+          (SELECT ${now.toISOString()}::timestamptz AT TIME ZONE 'UTC' AS at) t
         ON CONFLICT ("nodeId", veid, kind) DO UPDATE SET
           details = EXCLUDED.details, "lastSeenAt" = EXCLUDED."lastSeenAt", "resolvedAt" = NULL,
           "detectedAt" = CASE WHEN "ReconcileIssue"."resolvedAt" IS NULL THEN "ReconcileIssue"."detectedAt" ELSE EXCLUDED."detectedAt" END`;

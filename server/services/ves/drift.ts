@@ -97,9 +97,9 @@ export async function recordVeDrifts(prisma: PrismaClient, items: Array<{ ve: { 
     if (!same(keyed(prev), keyed(next))) rows.push({ id: ve.id, drift: next });
   }
   if (!rows.length) return 0;
-  // updatedAt as Prisma's @updatedAt would set it: a delta pass looks at rows written since its last pass.
+  // updatedAt as Prisma's @updatedAt writes it (this process's clock, UTC): a delta pass looks at rows written since its last pass.
   return prisma.$executeRaw`
-    UPDATE "Ve" v SET drift = x.drift, "updatedAt" = ${now}
+    UPDATE "Ve" v SET drift = x.drift, "updatedAt" = (${now.toISOString()}::timestamptz AT TIME ZONE 'UTC')
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id text, drift jsonb)
     WHERE v.id = x.id AND NOT EXISTS (SELECT 1 FROM "Task" t WHERE t."veId" = v.id AND t.status IN ('queued', 'running'))`;
 }
