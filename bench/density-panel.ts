@@ -95,19 +95,22 @@ try {
   const counters: (string | number)[][] = [];
   const bridgeRows: string[] = [];
   let firstLimit = '';
-  let win = { panel: [] as number[], run: [] as number[], rawBoth: [] as number[], rawStart: [] as number[] };
+  let win = { panel: [] as number[], run: [] as number[], req: [] as number[], wait: [] as number[], rawBoth: [] as number[], rawStart: [] as number[] };
   let panelUp = 0;
   let rawUp = 0;
 
   const panelOne = async (): Promise<void> => {
     const t0 = Date.now();
     const r = await node.createVe({ hostname: `dp${CTID_BASE + panelUp}.test` });
+    const t1 = Date.now();
     for (;;) {
       const t = await prisma.task.findUnique({ where: { id: r.taskId } });
       if (t && ['succeeded', 'failed', 'cancelled'].includes(t.status)) {
         if (t.status !== 'succeeded') throw new Error(`panel VE ${r.ctid}: task ${t.status}: ${t.errorCode} ${t.error}`);
         win.panel.push(t.finishedAt!.getTime() - t0);
         win.run.push(t.finishedAt!.getTime() - t.startedAt!.getTime());
+        win.req.push(t1 - t0);
+        win.wait.push(t.startedAt!.getTime() - t1);
         return;
       }
       await nextTaskEvent();
@@ -130,20 +133,22 @@ try {
       return null;
     });
     const [delta, deltaMs] = await timed(() => soft(false));
-    const [, fullMs] = await timed(() => soft(true));
+    const [full, fullMs] = await timed(() => soft(true));
     const info = (await prisma.node.findUnique({ where: { id: node.node.id } }))?.info as { density?: { bridges?: { name: string; ports: number; vePorts: number }[] } } | null;
     const bridges = (info?.density?.bridges ?? []).map((b) => `${b.name} ${b.vePorts} VEs/${b.ports} ports`).join(', ');
     const [aMon, rMon] = [await monitorsPss(agentLxc), await monitorsPss(rawLxc)];
     const pc = process.cpuUsage(cpu0.panel);
     const ratio = p95(win.panel) / p95(win.rawBoth);
-    rows.push([count, panelUp, p50(win.panel), p95(win.panel), p50(win.run), rawUp, p50(win.rawBoth), p95(win.rawBoth), p95(win.rawStart), round(ratio),
+    rows.push([count, panelUp, p50(win.panel), p95(win.panel), p50(win.req), p50(win.wait), p50(win.run), rawUp, p50(win.rawBoth), p95(win.rawBoth), p95(win.rawStart), round(ratio),
       round(used / MiB / Math.max(1, panelUp + rawUp)), round(aMon.bytes / MiB / Math.max(1, aMon.count)), round(rMon.bytes / MiB / Math.max(1, rMon.count))]);
     counters.push([count, round((await rssBytes(daemonPid)) / MiB, 1), round(((await cpuMsWithChildren(daemonPid)) - cpu0.agent) / Math.max(1, panelUp)),
       round(process.memoryUsage().rss / MiB, 1), round((pc.user + pc.system) / 1000 / Math.max(1, panelUp)),
-      round((await cpuOf((p) => pgPids.includes(p.pid)) - cpu0.pg) / Math.max(1, panelUp)), round(beatMs, 1), round(deltaMs, 1), round(fullMs, 1), delta?.skipped.length ?? '-']);
+      round((await cpuOf((p) => pgPids.includes(p.pid)) - cpu0.pg) / Math.max(1, panelUp)), round(beatMs, 1), round(deltaMs, 1), round(fullMs, 1),
+      // Of each pass: the node's ve.list / the panel's own reads, comparison and writes.
+      delta ? `${delta.ms.node} / ${delta.ms.panel}` : '-', full ? `${full.ms.node} / ${full.ms.panel}` : '-', delta?.checked ?? '-', delta?.skipped.length ?? '-']);
     bridgeRows.push(`${count}: ${bridges || '(not reported)'}`);
     log(`checkpoint ${count}: panel p95 ${p95(win.panel)} ms vs raw ${p95(win.rawBoth)} ms (${round(ratio)}x); heartbeat ${round(beatMs)} ms, reconcile ${round(deltaMs)} / full ${round(fullMs)} ms; ${bridges}; ${await uptime()}`);
-    win = { panel: [], run: [], rawBoth: [], rawStart: [] };
+    win = { panel: [], run: [], req: [], wait: [], rawBoth: [], rawStart: [] };
   };
 
   for (let i = 0; i < N; i++) {
@@ -161,10 +166,11 @@ try {
 
   const up1 = await uptime();
   const head = `## bench/density-panel.ts --n ${N} (${new Date().toISOString()}; ${os.release()}, ${os.cpus().length} cores)\nload at start: ${up0}\nload at end:   ${up1}`;
-  const t1 = table(['VEs each', 'panel up', 'panel p50', 'panel p95', 'task run p50', 'raw up', 'raw p50', 'raw p95', 'raw start p95', 'p95 x', 'MiB/VE box', 'agent mon MiB', 'raw mon MiB'], rows);
-  const t2 = table(['VEs each', 'agentd RSS MiB', 'agentd CPU ms/VE', 'panel RSS MiB', 'panel CPU ms/VE', 'postgres CPU ms/VE', 'heartbeat ms', 'reconcile ms', 'reconcile full ms', 'skipped'], counters);
+  const t1 = table(['VEs each', 'panel up', 'panel p50', 'panel p95', 'request p50', 'queue wait p50', 'task run p50', 'raw up', 'raw p50', 'raw p95', 'raw start p95', 'p95 x', 'MiB/VE box', 'agent mon MiB', 'raw mon MiB'], rows);
+  const t2 = table(['VEs each', 'agentd RSS MiB', 'agentd CPU ms/VE', 'panel RSS MiB', 'panel CPU ms/VE', 'postgres CPU ms/VE', 'heartbeat ms', 'reconcile ms', 'reconcile full ms', 'delta node/panel ms', 'full node/panel ms', 'delta checked', 'skipped'], counters);
   const notes = [
     'panel = request (requestCreateVe) to the ve.create task finished (create+start through the queue and the agent), one VE at a time;',
+    'request = requestCreateVe (placement, ctid, addresses, row, task, job); queue wait = request answered to task started;',
     'task run = the task\'s own running time; raw = untar + lxc-start -d of the same tarball (raw start = lxc-start -d alone);',
     'p95 x = panel p95 / raw create+start p95; MiB/VE box = host MemTotal-MemAvailable growth / VEs of both paths;',
     'panel RSS/CPU = this process (create service, worker, node monitor, reconciler and the bench harness);',

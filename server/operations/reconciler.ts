@@ -6,7 +6,7 @@ import { BOOTSTRAPPING } from '@/server/services/nodes/manage';
 import { MISSING, ORPHAN, STATE_MISMATCH, recordReconcilePass, type SeenIssue } from '@/server/services/reconcile';
 import { logger } from '@/server/logger';
 import { nodeSpec } from '@/server/nodes/spec';
-import { compareVe, parseDrift, recordVeDrift, stateDrift } from '@/server/services/ves/drift';
+import { compareVe, parseDrift, recordVeDrifts, stateDrift } from '@/server/services/ves/drift';
 import { DRIFT_SELECT, nodeSnapshot, panelSnapshot } from './ve/drift';
 import { nodeView, panelChanges } from './reconcile-feed';
 
@@ -25,6 +25,8 @@ export interface ReconcileResult {
   full: boolean;
   /** VEs compared this pass. */
   checked: number;
+  /** Time spent waiting for the node's ve.list, and in the panel's own work (reads, comparison, writes), ms. */
+  ms: { node: number; panel: number };
 }
 
 export interface Reconciler {
@@ -47,6 +49,18 @@ function panelStateOf(s: NodeVe['status']): VeState | undefined {
   return undefined;
 }
 
+/** Takes the node's power state on each row, only if the row still has the state seen and no task arrived since; returns the ids adopted. */
+async function adoptStates(prisma: PrismaClient, rows: Array<{ id: string; from: VeState; to: VeState }>): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const done = await prisma.$queryRaw<Array<{ id: string }>>`
+    UPDATE "Ve" v SET state = x."to"::"VeState", "updatedAt" = (${new Date().toISOString()}::timestamptz AT TIME ZONE 'UTC')
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id text, "from" text, "to" text)
+    WHERE v.id = x.id AND v.state::text = x."from"
+      AND NOT EXISTS (SELECT 1 FROM "Task" t WHERE t."veId" = v.id AND t.status IN ('queued', 'running'))
+    RETURNING v.id`;
+  return new Set(done.map((r) => r.id));
+}
+
 const usable = (n: Node) => n.state !== 'offline' && !n.hostKeyMismatch && !(n.state === 'unknown' && n.stateReason === BOOTSTRAPPING);
 
 /**
@@ -59,6 +73,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   if (!node || !usable(node)) return null;
   const t0 = new Date();
   const view = await nodeView(getAgent(node.id, specFor(node)), nodeId, opts.full);
+  const nodeMs = Date.now() - t0.getTime();
   const { onNode, scope } = view;
   // Open issues are looked at again each pass (few): one whose row or VE went away resolves.
   if (scope) for (const i of await prisma.reconcileIssue.findMany({ where: { nodeId, resolvedAt: null }, select: { ctid: true } })) scope.add(i.ctid);
@@ -72,7 +87,10 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   });
   const busyIds = new Set(busy.map((t) => t.veId));
   const skipped = new Set<number>(busy.flatMap((t) => (t.ctid == null ? [] : [t.ctid])));
-  const res: ReconcileResult = { node: node.name, corrected: [], issues: [], drift: [], skipped: [], full: !scope, checked: dbVes.length };
+  const res: ReconcileResult = { node: node.name, corrected: [], issues: [], drift: [], skipped: [], full: !scope, checked: dbVes.length, ms: { node: nodeMs, panel: 0 } };
+  // Writes are gathered and sent as one statement each after the loop: a pass's queries do not grow with the VEs it compares.
+  const drifts: Parameters<typeof recordVeDrifts>[1] = [];
+  const adopt: Array<{ id: string; ctid: number; from: VeState; to: VeState }> = [];
 
   for (const ve of dbVes) {
     if (TRANSITIONAL.has(ve.state) || busyIds.has(ve.id)) skipped.add(ve.ctid);
@@ -92,7 +110,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
     const adopts = want !== ve.state && (ve.state === 'running' || ve.state === 'stopped') && (want === 'running' || want === 'stopped');
     const state = stateDrift(parseDrift(ve.drift), want, adopts ? { panel: ve.state } : undefined);
     if (state) found.state = state;
-    await recordVeDrift(prisma, ve, found);
+    drifts.push({ ve, found });
     if (Object.keys(found).length) res.drift.push({ ctid: ve.ctid, fields: Object.keys(found) });
     if (want === ve.state) continue;
     // A network-only billing suspension keeps the VE running on purpose (services/billing/suspension.ts).
@@ -103,13 +121,11 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
       continue;
     }
     if (ve.state === 'suspended') continue; // suspended by stopping: the node showing "stopped" is expected
-    // Only if nothing changed and no task arrived since we looked.
-    const { count } = await prisma.ve.updateMany({
-      where: { id: ve.id, state: ve.state, tasks: { none: { status: { in: ['queued', 'running'] } } } },
-      data: { state: want },
-    });
-    if (count) res.corrected.push({ ctid: ve.ctid, from: ve.state, to: want });
+    adopt.push({ id: ve.id, ctid: ve.ctid, from: ve.state, to: want });
   }
+  await recordVeDrifts(prisma, drifts);
+  const adopted = await adoptStates(prisma, adopt);
+  res.corrected = adopt.filter((a) => adopted.has(a.id)).map(({ ctid, from, to }) => ({ ctid, from, to }));
   const known = new Set(dbVes.map((v) => v.ctid));
   const elsewhere = new Map(
     (await prisma.ve.findMany({ where: { ctid: { in: ves.map((v) => v.ctid).filter((c) => !known.has(c)) } }, select: { ctid: true, node: { select: { name: true } } } }))
@@ -126,6 +142,7 @@ export async function reconcileNode(prisma: PrismaClient, nodeId: string, specFo
   view.commit(skipped, t0);
   // A delta pass says nothing about VEs it did not look at: their open issues stay open.
   await recordReconcilePass(prisma, node.id, res.issues, skipped, scope ? new Set([...scope, ...known]) : undefined);
+  res.ms.panel = Date.now() - t0.getTime() - nodeMs;
   if (res.corrected.length || res.issues.length || res.drift.length) {
     logger.info({ node: node.name, corrected: res.corrected, issues: res.issues.map((i) => `${i.kind}:${i.ctid}`), drift: res.drift.map((d) => `${d.ctid}:${d.fields.join(',')}`) }, 'reconcile: drift');
   }

@@ -46,9 +46,9 @@ export interface KernelStates {
  * root and one freezer state file per running container. LXC names a payload cgroup
  * lxc.payload.<name>, with -<n> added when the name is taken: a name with one payload cgroup and
  * one running container across all lxcpaths is ours; anything else is unsure. null when the socket
- * table cannot be trusted (see runningFromSockets).
+ * table cannot be trusted (see runningFromSockets). `only`: just these containers (the rest are left out).
  */
-export async function kernelStates(lxcpath: string): Promise<KernelStates | null> {
+export async function kernelStates(lxcpath: string, only?: ReadonlySet<number>): Promise<KernelStates | null> {
   if (lxcpath.length > MAX_LXCPATH) return null;
   const table = await socketTable();
   if (!table) return null;
@@ -63,7 +63,9 @@ export async function kernelStates(lxcpath: string): Promise<KernelStates | null
   }
   const states = new Map<number, LxcState>();
   const unsure: number[] = [];
-  await Promise.all([...table].filter(([name, paths]) => /^\d+$/.test(name) && paths.has(lxcpath)).map(async ([name, paths]) => {
+  // `only`: a delta answer asks about the few VEs that changed; their freezer files alone are read.
+  const ours = [...table].filter(([name, paths]) => /^\d+$/.test(name) && paths.has(lxcpath) && (!only || only.has(Number(name))));
+  await Promise.all(ours.map(async ([name, paths]) => {
     const ctid = Number(name);
     const dirs = payloads.get(name) ?? [];
     const st = dirs.length === 1 && paths.size === 1 ? await freezerState(path.join(root, dirs[0]), v2) : undefined;

@@ -44,4 +44,21 @@ describe('ve.list full answer from kernel files', () => {
     const ls = await lxcList(lxcpath);
     expect([ls.get(run), ls.get(frozen), ls.get(stopped) ?? 'STOPPED']).toEqual(['RUNNING', 'FROZEN', 'STOPPED']);
   });
+
+  it('answers a delta (a VE created and started, another started) from kernel files too, with no lxc-info run', { timeout: 180_000 }, async () => {
+    const first = await veFeed(node);
+    const made = node.ctid();
+    await withUndo((u) => createVe(node, { ostemplate: 'busybox', ram: 64 * MiB, numproc: 64, diskspace: 64 * MiB, diskinodes: 8192, ctid: made, hostname: `h182-${made}`, ips: [node.ip()] }, u));
+    await withUndo((u) => startVe(node, made, u));
+    await withUndo((u) => startVe(node, stopped, u));
+    const before = { ...feedStats };
+    const d = await veFeed(node, { epoch: first.epoch, gen: first.gen });
+    expect(d.full).toBe(false);
+    expect(Object.fromEntries(d.ves.map((v) => [v.ctid, v.status]))).toEqual({ [made]: 'running', [stopped]: 'running' });
+    expect([feedStats.lxcLs - before.lxcLs, feedStats.lxcInfo - before.lxcInfo]).toEqual([0, 0]);
+    // The frozen VE is read from its freezer file each delta (its socket stays), and stays suspended.
+    const again = await veFeed(node, { epoch: d.epoch, gen: d.gen });
+    expect(again).toMatchObject({ full: false, ves: [], removed: [] });
+    expect(feedStats.lxcInfo - before.lxcInfo).toBe(0);
+  });
 });

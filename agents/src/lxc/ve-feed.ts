@@ -117,11 +117,27 @@ async function allStates(lxcpath: string): Promise<Map<number, LxcState>> {
 }
 
 /**
+ * States of a delta answer's few VEs from the kernel files (issue 15: an lxc-info per new VE made a
+ * delta after 100 creates take seconds), lxc-info for the ones the files leave unsure, or for each
+ * when the files cannot be trusted.
+ */
+async function someStates(lxcpath: string, ctids: Set<number>): Promise<StateOf> {
+  const k = ctids.size ? await kernelStates(lxcpath, ctids) : null;
+  const unsure = new Set(k?.unsure);
+  return async (c) => {
+    if (k && !unsure.has(c)) return k.states.get(c) ?? 'STOPPED';
+    feedStats.lxcInfo++;
+    return lxcState(c, lxcpath);
+  };
+}
+
+/**
  * Bring the feed up to date, reading a conf only for VEs written since the last answer. Power
- * states: one read of the socket table, and lxc-info only for VEs whose socket came or went or
- * that are between states. `reread` (a call without a cursor), or a conf dir another writer
- * changed, rereads every conf and every state (allStates: files, no lxc-ls): a hand edit in
- * place, or a freeze behind the agent's back, shows at the latest at the caller's next full pass.
+ * states: one read of the socket table, then the freezer files of the VEs written or whose socket
+ * came or went or that are frozen (lxc-info only for those the files leave unsure). `reread` (a
+ * call without a cursor), or a conf dir another writer changed, rereads every conf and every state
+ * (allStates: files, no lxc-ls): a hand edit in place, or a freeze behind the agent's back, shows
+ * at the latest at the caller's next full pass.
  */
 async function refresh(rt: Runtime, reread: boolean): Promise<Feed> {
   const lxcpath = vePaths(rt.vzroot, 0).lxcpath;
@@ -139,17 +155,17 @@ async function refresh(rt: Runtime, reread: boolean): Promise<Feed> {
   }
   const running = await runningFromSockets(lxcpath);
   const states = running ? undefined : await allStates(lxcpath);
-  const stateOf: StateOf = async (c) => {
-    if (states) return states.get(c) ?? 'STOPPED';
-    feedStats.lxcInfo++;
-    return lxcState(c, lxcpath);
-  };
-  const dirty = [...f.dirty];
+  const dirty = new Set(f.dirty);
   f.dirty.clear();
+  // Whose state to read: confs written since the last answer, and VEs whose socket says other than
+  // the status recorded (started, stopped, or frozen: a suspended VE keeps its socket).
+  const fits = (up: boolean, status: VeListItem['status']) => (up && status === 'running') || (!up && status === 'stopped');
+  const moved = running ? [...f.items].filter(([ctid, e]) => !fits(running.has(ctid), e.item.status)).map(([ctid]) => ctid) : [];
+  const stateOf = states ? async (c: number) => states.get(c) ?? 'STOPPED' : await someStates(lxcpath, new Set([...dirty, ...moved]));
   for (const ctid of dirty) await refreshConf(rt, f, ctid, stateOf);
-  for (const [ctid, e] of f.items) {
-    const up = running?.has(ctid);
-    if (running && ((up && e.item.status === 'running') || (!up && e.item.status === 'stopped'))) continue;
+  for (const ctid of moved) {
+    const e = f.items.get(ctid);
+    if (!e || dirty.has(ctid)) continue;
     const st = statusOf(await stateOf(ctid));
     const status = st === 'unknown' ? 'stopped' : st;
     if (e.item.status !== status) record(f, { ...e.item, status });

@@ -50,12 +50,11 @@ function totalsFromInfo(info: unknown): { ram: number | null; disk: number | nul
   return { ram: ram === null ? null : ram / MiB, disk: disk === null ? null : disk / MiB };
 }
 
+// One row per node, kept by triggers on "Ve" (migration h182_node_commitment): not a sum over
+// every VE of the node on each create (issue 15).
 async function usedByNode(db: Db, nodeIds: string[]): Promise<Map<string, { ram: number; disk: number }>> {
   const rows = await db.$queryRaw<Array<{ nodeId: string; ram: bigint; disk: bigint }>>`
-    SELECT "nodeId",
-      COALESCE(SUM(CASE WHEN jsonb_typeof(limits->'ram') = 'number' THEN (limits->>'ram')::numeric END), 0)::bigint AS ram,
-      COALESCE(SUM(CASE WHEN jsonb_typeof(limits->'diskspace') = 'number' THEN (limits->>'diskspace')::numeric END), 0)::bigint AS disk
-    FROM "Ve" WHERE "nodeId" = ANY(${nodeIds}::text[]) GROUP BY "nodeId"`;
+    SELECT "nodeId", ram::bigint AS ram, disk::bigint AS disk FROM "NodeCommitment" WHERE "nodeId" = ANY(${nodeIds}::text[])`;
   return new Map(rows.map((r) => [r.nodeId, { ram: Number(r.ram), disk: Number(r.disk) }]));
 }
 

@@ -50,10 +50,17 @@ export interface SeenIssue {
 export async function recordReconcilePass(prisma: PrismaClient, nodeId: string, seen: SeenIssue[], skipped: Set<number>, checked?: Set<number>) {
   const now = new Date();
   await prisma.$transaction(async (tx) => {
-    for (const s of seen) {
-      const prev = await tx.reconcileIssue.findUnique({ where: { nodeId_ctid_kind: { nodeId, ctid: s.ctid, kind: s.kind } } });
-      if (!prev) await tx.reconcileIssue.create({ data: { nodeId, ctid: s.ctid, kind: s.kind, details: s.details, detectedAt: now, lastSeenAt: now } });
-      else await tx.reconcileIssue.update({ where: { id: prev.id }, data: { details: s.details, lastSeenAt: now, ...(prev.resolvedAt ? { resolvedAt: null, detectedAt: now } : {}) } });
+    // One upsert for every issue seen (issue 15: not two statements per issue): opened, re-opened or refreshed.
+    const once = [...new Map(seen.map((s) => [`${s.ctid}:${s.kind}`, s])).values()]; // ON CONFLICT touches a row once per statement
+    if (once.length) {
+      await tx.$executeRaw`
+        INSERT INTO "ReconcileIssue" (id, "nodeId", veid, kind, details, "detectedAt", "lastSeenAt")
+        SELECT gen_random_uuid()::text, ${nodeId}, x.ctid, x.kind, x.details, t.at, t.at
+        FROM jsonb_to_recordset(${JSON.stringify(once)}::jsonb) AS x(ctid int, kind text, details jsonb),
+          (SELECT ${now.toISOString()}::timestamptz AT TIME ZONE 'UTC' AS at) t
+        ON CONFLICT ("nodeId", veid, kind) DO UPDATE SET
+          details = EXCLUDED.details, "lastSeenAt" = EXCLUDED."lastSeenAt", "resolvedAt" = NULL,
+          "detectedAt" = CASE WHEN "ReconcileIssue"."resolvedAt" IS NULL THEN "ReconcileIssue"."detectedAt" ELSE EXCLUDED."detectedAt" END`;
     }
     const open = await tx.reconcileIssue.findMany({ where: { nodeId, resolvedAt: null }, select: { id: true, ctid: true, kind: true } });
     const still = new Set(seen.map((s) => `${s.ctid}:${s.kind}`));

@@ -80,23 +80,28 @@ export function parseDrift(json: unknown): DriftMap {
 }
 
 /**
- * Stores what one pass found for one VE (keeping `since` of fields still drifting). Written only
- * when it changed, and only while no task is queued or running on the VE: such a task may be
- * the very change the node has not confirmed yet.
+ * Stores what one pass found for each VE (keeping `since` of fields still drifting) in one
+ * statement, however many VEs (issue 15). A row is written only when its drift changed, and only
+ * while no task is queued or running on the VE: such a task may be the very change the node has
+ * not confirmed yet. Returns how many rows were written.
  */
-export async function recordVeDrift(prisma: PrismaClient, ve: { id: string; drift: Prisma.JsonValue }, found: ReturnType<typeof compareVe>, now = new Date()): Promise<boolean> {
-  const prev = parseDrift(ve.drift);
-  const next: DriftMap = {};
-  for (const [f, d] of Object.entries(found) as [DriftField, { panel: DriftEntry['panel']; node: DriftEntry['node'] }][]) {
-    next[f] = { ...d, since: prev[f]?.since ?? now.toISOString() };
+export async function recordVeDrifts(prisma: PrismaClient, items: Array<{ ve: { id: string; drift: Prisma.JsonValue }; found: ReturnType<typeof compareVe> }>, now = new Date()): Promise<number> {
+  const rows: Array<{ id: string; drift: DriftMap }> = [];
+  for (const { ve, found } of items) {
+    const prev = parseDrift(ve.drift);
+    const next: DriftMap = {};
+    for (const [f, d] of Object.entries(found) as [DriftField, { panel: DriftEntry['panel']; node: DriftEntry['node'] }][]) {
+      next[f] = { ...d, since: prev[f]?.since ?? now.toISOString() };
+    }
+    const keyed = (m: DriftMap) => Object.entries(m).sort(([a], [b]) => a.localeCompare(b));
+    if (!same(keyed(prev), keyed(next))) rows.push({ id: ve.id, drift: next });
   }
-  const keyed = (m: DriftMap) => Object.entries(m).sort(([a], [b]) => a.localeCompare(b));
-  if (same(keyed(prev), keyed(next))) return false;
-  const { count } = await prisma.ve.updateMany({
-    where: { id: ve.id, tasks: { none: { status: { in: ['queued', 'running'] } } } },
-    data: { drift: next as Prisma.InputJsonValue },
-  });
-  return count > 0;
+  if (!rows.length) return 0;
+  // updatedAt as Prisma's @updatedAt writes it (this process's clock, UTC): a delta pass looks at rows written since its last pass.
+  return prisma.$executeRaw`
+    UPDATE "Ve" v SET drift = x.drift, "updatedAt" = (${now.toISOString()}::timestamptz AT TIME ZONE 'UTC')
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id text, drift jsonb)
+    WHERE v.id = x.id AND NOT EXISTS (SELECT 1 FROM "Task" t WHERE t."veId" = v.id AND t.status IN ('queued', 'running'))`;
 }
 
 /** Removes `fields` from a VE's drift (the node confirmed the panel's value, or the panel took the node's). */
