@@ -6,7 +6,7 @@ import { BOOTSTRAPPING } from '@/server/services/nodes/manage';
 import { MISSING, ORPHAN, STATE_MISMATCH, recordReconcilePass, type SeenIssue } from '@/server/services/reconcile';
 import { logger } from '@/server/logger';
 import { nodeSpec } from '@/server/nodes/spec';
-import { compareVe, parseDrift, recordVeDrifts, stateDrift } from '@/server/services/ves/drift';
+import { compareVe, NO_TASK_IN_FLIGHT, parseDrift, recordVeDrifts, stampUpdatedAt, stateDrift } from '@/server/services/ves/drift';
 import { DRIFT_SELECT, nodeSnapshot, panelSnapshot } from './ve/drift';
 import { nodeView, panelChanges } from './reconcile-feed';
 
@@ -53,10 +53,9 @@ function panelStateOf(s: NodeVe['status']): VeState | undefined {
 async function adoptStates(prisma: PrismaClient, rows: Array<{ id: string; from: VeState; to: VeState }>): Promise<Set<string>> {
   if (!rows.length) return new Set();
   const done = await prisma.$queryRaw<Array<{ id: string }>>`
-    UPDATE "Ve" v SET state = x."to"::"VeState", "updatedAt" = (${new Date().toISOString()}::timestamptz AT TIME ZONE 'UTC')
+    UPDATE "Ve" v SET state = x."to"::"VeState", ${stampUpdatedAt(new Date())}
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id text, "from" text, "to" text)
-    WHERE v.id = x.id AND v.state::text = x."from"
-      AND NOT EXISTS (SELECT 1 FROM "Task" t WHERE t."veId" = v.id AND t.status IN ('queued', 'running'))
+    WHERE v.id = x.id AND v.state::text = x."from" AND ${NO_TASK_IN_FLIGHT}
     RETURNING v.id`;
   return new Set(done.map((r) => r.id));
 }

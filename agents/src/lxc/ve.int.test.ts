@@ -151,12 +151,25 @@ describe('more limits, seen from inside', () => {
     const pid = (await veStatus(node, b)).pid!;
     const cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8').match(/cpuacct[^:]*:(\S+)/)![1];
     const usage = () => Number(readFileSync(`/sys/fs/cgroup/cpuacct${cg}/cpuacct.usage`, 'utf8'));
-    const u0 = usage();
-    const t0 = process.hrtime.bigint();
-    await sh(b, 'timeout 3 sh -c "while :; do :; done"; true', 30);
-    const share = (usage() - u0) / Number(process.hrtime.bigint() - t0);
-    expect(share).toBeGreaterThan(0.3);
-    expect(share).toBeLessThan(0.62);
+    const cpuCg = readFileSync(`/proc/${pid}/cgroup`, 'utf8').match(/^\d+:(?:[^:]*,)?cpu(?:,[^:]*)?:(\S+)$/m)![1];
+    const throttled = () => Number(readFileSync(`/sys/fs/cgroup/cpu${cpuCg}/cpu.stat`, 'utf8').match(/nr_throttled (\d+)/)![1]);
+    // The share of a core over 2 s while the loop runs (not counting the attach that starts it).
+    const share = async () => {
+      const loop = sh(b, 'timeout 4 sh -c "while :; do :; done"; true', 30);
+      await new Promise((r) => setTimeout(r, 1000));
+      const [u0, t0] = [usage(), process.hrtime.bigint()];
+      await new Promise((r) => setTimeout(r, 2000));
+      const s = (usage() - u0) / Number(process.hrtime.bigint() - t0);
+      await loop;
+      return s;
+    };
+    const n0 = throttled();
+    let got = await share();
+    // Above the cap always fails; below the floor once more: other tests' load on a 2-core host can starve it.
+    if (got <= 0.3) got = await share();
+    expect(got).toBeGreaterThan(0.3);
+    expect(got).toBeLessThan(0.62);
+    expect(throttled()).toBeGreaterThan(n0);
     await withUndo((u) => setVe(node, { ctid: b, cpulimit: 0 }, u));
   });
 

@@ -28,35 +28,51 @@ let veIp: string;
 let hostHttpd: ChildProcess | undefined;
 let hostPort: number;
 
-/** Bytes/s of one HTTP download from the VE's own httpd to the host (traffic from the VE). */
+/** Bytes/s of one HTTP download from the VE's own httpd to the host (traffic from the VE), timed
+ *  from the first byte: the VE's httpd forking under a loaded host is not the shaper's doing. */
 function fromVe(bytes: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
     let got = 0;
+    let first = 0;
+    let t0 = 0n;
     http.get({ host: veIp, port: 80, path: `/f${bytes}`, timeout: 60_000 }, (res) => {
-      res.on('data', (b: Buffer) => { got += b.length; });
+      res.on('data', (b: Buffer) => {
+        if (!got) { t0 = process.hrtime.bigint(); first = b.length; }
+        got += b.length;
+      });
       res.on('end', () => {
         if (got !== bytes) return reject(new Error(`got ${got} of ${bytes} bytes`));
-        resolve(got / (Number(process.hrtime.bigint() - t0) / 1e9));
+        resolve((got - first) / (Number(process.hrtime.bigint() - t0) / 1e9));
       });
     }).on('error', reject);
   });
 }
 
-/** Bytes/s of one download by the VE from the host (traffic to the VE), timed inside the VE. */
+/** Bytes/s of one download by the VE from the host (traffic to the VE), timed inside the VE. A
+ *  one-byte download just before it measures what a request costs apart from its payload (wget
+ *  starting, connecting), and that is taken off. */
 async function toVe(bytes: number): Promise<number> {
-  const r = await execInVe(node, { ctid, timeoutSec: 120, script: `a=$(cut -d' ' -f1 /proc/uptime); wget -q -O /dev/null http://${HOST}:${hostPort}/f${bytes} || exit 7; b=$(cut -d' ' -f1 /proc/uptime); echo $a $b` });
+  const get = (n: number) => `wget -q -O /dev/null http://${HOST}:${hostPort}/f${n} || exit 7`;
+  const t = `cut -d' ' -f1 /proc/uptime`;
+  const r = await execInVe(node, { ctid, timeoutSec: 120, script: `a=$(${t}); ${get(1)}; b=$(${t}); ${get(bytes)}; c=$(${t}); echo $a $b $c` });
   expect(r.exitCode, r.stderr).toBe(0);
-  const [a, b] = r.stdout.trim().split(' ').map(Number);
-  return bytes / (b - a);
+  const [a, b, c] = r.stdout.trim().split(' ').map(Number);
+  return bytes / Math.max(c - b - (b - a), 0.01);
 }
 
 // Measured payload rate within 1.2x of the cap either way (TCP/IP headers make it a little lower).
-function expectNear(bytesPerSec: number, capBits: number) {
-  const bits = bytesPerSec * 8;
-  console.info(`measured ${(bits / Mbit).toFixed(2)} Mbit/s, cap ${capBits / Mbit} Mbit/s (${(bits / capBits).toFixed(3)}x)`);
-  expect(bits, `measured ${(bits / Mbit).toFixed(2)} Mbit/s against a ${capBits / Mbit} Mbit/s cap`).toBeLessThan(capBits * 1.2);
-  expect(bits, `measured ${(bits / Mbit).toFixed(2)} Mbit/s against a ${capBits / Mbit} Mbit/s cap`).toBeGreaterThan(capBits / 1.2);
+// Above the cap is always a failure. Below it, one more try: a host busy with other tests can starve
+// the reader, which says nothing about the shaper.
+async function expectNear(measure: () => Promise<number>, capBits: number) {
+  const say = (bits: number) => `measured ${(bits / Mbit).toFixed(2)} Mbit/s against a ${capBits / Mbit} Mbit/s cap (${(bits / capBits).toFixed(3)}x)`;
+  let bits = (await measure()) * 8;
+  console.info(say(bits));
+  if (bits <= capBits / 1.2) {
+    bits = (await measure()) * 8;
+    console.info(`again: ${say(bits)}`);
+  }
+  expect(bits, say(bits)).toBeLessThan(capBits * 1.2);
+  expect(bits, say(bits)).toBeGreaterThan(capBits / 1.2);
 }
 
 // A file of ~3 s at the cap: long enough that the 20 ms bucket does not show.
@@ -68,7 +84,7 @@ beforeAll(async () => {
   await run('ip', ['addr', 'add', `${HOST}/24`, 'dev', node.bridge]);
   const www = path.join(node.vzroot, 'host-www');
   mkdirSync(www);
-  for (const s of SIZES) writeFileSync(path.join(www, `f${s}`), randomBytes(s));
+  for (const s of [1, ...SIZES]) writeFileSync(path.join(www, `f${s}`), randomBytes(s));
   hostPort = 20000 + Math.floor(Math.random() * 20000);
   hostHttpd = spawn('busybox', ['httpd', '-f', '-p', `${HOST}:${hostPort}`, '-h', www], { stdio: 'ignore' });
   ctid = node.ctid();
@@ -89,8 +105,8 @@ afterAll(async () => {
 describe('VE rate caps with tc on the host veth', () => {
   it('holds the plan bandwidth set at create in both directions from the first start', async () => {
     expect(await readShaping(ctid)).toEqual({ toVe: 16 * Mbit, fromVe: 16 * Mbit });
-    expectNear(await fromVe(SIZES[0]), 16 * Mbit);
-    expectNear(await toVe(SIZES[0]), 16 * Mbit);
+    await expectNear(() => fromVe(SIZES[0]), 16 * Mbit);
+    await expectNear(() => toVe(SIZES[0]), 16 * Mbit);
   }, 120_000);
 
   it('changes live with ve.set, reports it applied, and the kernel shows the new rate', async () => {
@@ -98,20 +114,20 @@ describe('VE rate caps with tc on the host veth', () => {
     expect(r.applied).toContain('bandwidth');
     expect(r.pending).not.toContain('bandwidth');
     expect((await shapingReport(node, ctid)).live).toEqual({ toVe: 8 * Mbit, fromVe: 8 * Mbit });
-    expectNear(await fromVe(SIZES[1]), 8 * Mbit);
-    expectNear(await toVe(SIZES[1]), 8 * Mbit);
+    await expectNear(() => fromVe(SIZES[1]), 8 * Mbit);
+    await expectNear(() => toVe(SIZES[1]), 8 * Mbit);
   }, 120_000);
 
   it('a quota throttle below the plan cap wins, is saved in the conf, and survives a restart', async () => {
     const r = await withUndo((u) => throttleVe(node, { ctid, rate: 4 * Mbit }, u));
     expect(r).toMatchObject({ bandwidth: 8 * Mbit, throttle: 4 * Mbit, effective: 4 * Mbit, live: { toVe: 4 * Mbit, fromVe: 4 * Mbit } });
     expect((await readVe(node.vzroot, ctid)).throttle).toBe(4 * Mbit);
-    expectNear(await fromVe(SIZES[2]), 4 * Mbit);
+    await expectNear(() => fromVe(SIZES[2]), 4 * Mbit);
     await stopVe(node, ctid, { fast: true });
     expect((await shapingReport(node, ctid)).live).toBeNull();
     await withUndo((u) => startVe(node, ctid, u));
     expect(await readShaping(ctid)).toEqual({ toVe: 4 * Mbit, fromVe: 4 * Mbit });
-    expectNear(await toVe(SIZES[2]), 4 * Mbit);
+    await expectNear(() => toVe(SIZES[2]), 4 * Mbit);
     expect((await listVes(node)).find((v) => v.ctid === ctid)).toMatchObject({ bandwidth: 8 * Mbit, throttle: 4 * Mbit });
   }, 180_000);
 
@@ -125,7 +141,7 @@ describe('VE rate caps with tc on the host veth', () => {
     expect(await readShaping(ctid)).toEqual({ toVe: 0, fromVe: 0 });
     await adoptShapedVes(node.vzroot, () => () => undefined, log);
     expect(await readShaping(ctid)).toEqual({ toVe: 4 * Mbit, fromVe: 4 * Mbit });
-    expectNear(await fromVe(SIZES[2]), 4 * Mbit);
+    await expectNear(() => fromVe(SIZES[2]), 4 * Mbit);
   }, 120_000);
 
   it('lifting the throttle goes back to the plan cap; removing the cap leaves the link unshaped', async () => {

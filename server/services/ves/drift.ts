@@ -1,7 +1,7 @@
 // Per-field drift between a VE's row and its node: what the panel owns, compared field by field
 // (reconciler), stored on Ve.drift, and repaired one field at a time (drift-repair.ts).
 import { z } from 'zod';
-import type { Prisma, PrismaClient } from '@/server/db/client';
+import { Prisma, type PrismaClient } from '@/server/db/client';
 import { LIMIT_KEYS, type LimitKey } from '@/server/services/plans/limits';
 
 /** Limits the node enforces: all of them (bandwidth with tc since traffic shaping; older agents do not report it, so it is not compared there). */
@@ -80,6 +80,15 @@ export function parseDrift(json: unknown): DriftMap {
 }
 
 /**
+ * The guard of every set-based write a reconciler pass makes to "Ve" rows aliased `v`: no task is
+ * queued or running on the VE (such a task may be the very change the node has not confirmed yet),
+ * and the SET clause that stamps `updatedAt` as Prisma's @updatedAt writes it (this process's clock,
+ * UTC): a delta pass looks at rows written since its last pass.
+ */
+export const NO_TASK_IN_FLIGHT = Prisma.sql`NOT EXISTS (SELECT 1 FROM "Task" t WHERE t."veId" = v.id AND t.status IN ('queued', 'running'))`;
+export const stampUpdatedAt = (now: Date) => Prisma.sql`"updatedAt" = (${now.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
+
+/**
  * Stores what one pass found for each VE (keeping `since` of fields still drifting) in one
  * statement, however many VEs (issue 15). A row is written only when its drift changed, and only
  * while no task is queued or running on the VE: such a task may be the very change the node has
@@ -97,11 +106,10 @@ export async function recordVeDrifts(prisma: PrismaClient, items: Array<{ ve: { 
     if (!same(keyed(prev), keyed(next))) rows.push({ id: ve.id, drift: next });
   }
   if (!rows.length) return 0;
-  // updatedAt as Prisma's @updatedAt writes it (this process's clock, UTC): a delta pass looks at rows written since its last pass.
   return prisma.$executeRaw`
-    UPDATE "Ve" v SET drift = x.drift, "updatedAt" = (${now.toISOString()}::timestamptz AT TIME ZONE 'UTC')
+    UPDATE "Ve" v SET drift = x.drift, ${stampUpdatedAt(now)}
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id text, drift jsonb)
-    WHERE v.id = x.id AND NOT EXISTS (SELECT 1 FROM "Task" t WHERE t."veId" = v.id AND t.status IN ('queued', 'running'))`;
+    WHERE v.id = x.id AND ${NO_TASK_IN_FLIGHT}`;
 }
 
 /** Removes `fields` from a VE's drift (the node confirmed the panel's value, or the panel took the node's). */
