@@ -3,7 +3,7 @@
 // mounted from create to start. Optional direct-I/O loop (no second page cache of the backing file).
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { portPolicyScript, removePortPolicy } from '@/agents/src/net/antispoof';
+import { applyPortPolicy, removePortPolicy } from '@/agents/src/net/antispoof';
 import { run } from '@/agents/src/sys/exec';
 import { now } from './stats';
 import { rawConfig, type RawPeer } from './raw-lxc';
@@ -70,7 +70,7 @@ export async function protoStart(p: RawPeer, ctid: number, ip: string, o: ProtoO
   if (o.nftBridge) {
     const t = now();
     const mac = rawConfig(p, ctid, '10.0.0.1/32').match(/hwaddr = (\S+)/)![1];
-    await run('nft', ['-f', '-'], { input: portPolicyScript(o.nftBridge, { veth: `veth${ctid}`, mac, ips: [ip] }) });
+    await applyPortPolicy(o.nftBridge, { veth: `veth${ctid}`, mac, ips: [ip] });
     ph['nft policy (one nft -f)'] = now() - t;
   }
   const t1 = now();

@@ -31,9 +31,13 @@ export interface BenchNode {
 
 /** Kill every container under lxcpath (ignores errors). */
 export async function killAll(lxcpath: string): Promise<void> {
-  for (const d of await readdir(lxcpath).catch(() => [] as string[])) {
-    await run('lxc-stop', ['-n', d, '-P', lxcpath, '-k'], { allowFail: true, timeoutMs: 30_000 });
-  }
+  // Six at a time: thousands of containers one by one took longer than the run that made them.
+  const names = await readdir(lxcpath).catch(() => [] as string[]);
+  await Promise.all(Array.from({ length: 6 }, async () => {
+    for (let d = names.shift(); d !== undefined; d = names.shift()) {
+      await run('lxc-stop', ['-n', d, '-P', lxcpath, '-k'], { allowFail: true, timeoutMs: 30_000 });
+    }
+  }));
 }
 
 /** Unmount everything mounted under dir (deepest first) and detach loop devices of files under it. */

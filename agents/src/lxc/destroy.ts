@@ -17,7 +17,7 @@ export async function destroyVe(rt: Runtime, ctid: number): Promise<{ ctid: numb
   const p = vePaths(rt.vzroot, ctid);
   const st = await lxcState(ctid, p.lxcpath);
   if (st !== 'STOPPED' && st !== 'UNKNOWN') throw new VeError('VE_RUNNING', `VE ${ctid} is running; stop it first`);
-  await removePortPolicy(rt.bridge, vethName(ctid), { unlessRemoved: true });
+  await removePortPolicy(rt.bridge, vethName(ctid));
   await removeShaping(ctid);
   await unmountImage(p.image, p.root);
   await pruneOverflowBridges(rt.bridge); // a VE stopped from inside left its overflow bridge maybe empty

@@ -1,6 +1,6 @@
 // Autostart of ONBOOT VEs when the daemon starts (OpenVZ's vz service did this at boot).
 import { macForCtid, vethName } from '../config/schema';
-import { applyPortPolicy } from '../net/antispoof';
+import { portElements, refreshPortTable, type PortPolicy } from '../net/antispoof';
 import { listVes } from './list';
 import { withUndo } from '../sys/undo';
 import { startVe } from './power';
@@ -8,20 +8,26 @@ import { readVe } from './ve-store';
 import type { Runtime } from './runtime';
 
 /**
- * Re-installs the port filter of every running VE. A VE keeps the filter it started with, so after
- * an agent upgrade (new drops, e.g. IPv6 router advertisements) this brings running ones up to date.
+ * Re-installs the port filter of every running VE in one nft transaction, with the table's rules. A VE keeps the filter it started with, so after an agent upgrade (new drops, e.g. IPv6
+ * router advertisements, or the set-based layout) this brings running ones up to date. A VE whose
+ * conf cannot be read keeps what the kernel had for its port.
  */
 export async function refreshPortPolicies(rt: Runtime): Promise<{ ctid: number; error: string }[]> {
   const failed: { ctid: number; error: string }[] = [];
+  const policies: PortPolicy[] = [];
   for (const ve of await listVes(rt)) {
     if (ve.status !== 'running' && ve.status !== 'suspended') continue;
     try {
       const c = await readVe(rt.vzroot, ve.ctid);
-      await applyPortPolicy(rt.bridge, { veth: vethName(c.ctid), mac: c.mac ?? macForCtid(c.ctid), ips: c.ips });
+      const p = { veth: vethName(c.ctid), mac: c.mac ?? macForCtid(c.ctid), ips: c.ips };
+      portElements(p); // throws on a MAC or address nft would refuse: that VE keeps what it had
+      policies.push(p);
     } catch (e) {
       failed.push({ ctid: ve.ctid, error: (e as Error).message });
     }
   }
+  // A VE whose conf could not be read keeps its filter in the first layout's table, if it has one there.
+  await refreshPortTable(rt.bridge, policies, failed.length === 0);
   return failed;
 }
 

@@ -13,7 +13,7 @@ import { setVe } from './set';
 import { makeTestNode, type TestNode } from './test-env';
 import { spawn } from 'node:child_process';
 import { macForCtid, vethName } from '../config/schema';
-import { linkLocalOf, nftTable } from '../net/antispoof';
+import { linkLocalOf, nftTable, portHasPolicy, removePortPolicy } from '../net/antispoof';
 import { refreshPortPolicies } from './onboot';
 import { run } from '../sys/exec';
 import { veStatus } from './power';
@@ -178,11 +178,34 @@ describe('a tenant spoofing neighbours and routers on the shared bridge', () => 
   });
 
   it('brings the filter of a VE that started under an older agent up to date when the agent starts', async () => {
-    const chain = ['list', 'chain', 'bridge', nftTable(node.bridge), `port_${vethName(attacker.ctid)}`];
-    // What an older agent installed: the source checks only.
-    await run('nft', ['flush', 'chain', 'bridge', nftTable(node.bridge), `port_${vethName(attacker.ctid)}`]);
-    expect((await run('nft', chain)).stdout).not.toContain('nd-router-advert');
+    const t = nftTable(node.bridge);
+    const old = `vzas_${node.bridge.replace(/-/g, '_')}`;
+    const veth = vethName(attacker.ctid);
+    const pre = ['list', 'chain', 'bridge', t, 'pre'];
+    // What an older agent left: the port only in the first layout's table (a chain per port, source
+    // checks only), and this table's chain without the IPv6 and VLAN drops.
+    await removePortPolicy(node.bridge, veth);
+    await run('nft', ['-f', '-'], { input: [
+      `table bridge ${old} { map ports { type ifname : verdict; }; chain pre { type filter hook prerouting priority -200; policy accept; iifname vmap @ports; }; }`,
+      `add chain bridge ${old} port_${veth}`,
+      `add rule bridge ${old} port_${veth} ether saddr != ${attacker.mac} drop`,
+      `add element bridge ${old} ports { "${veth}" : jump port_${veth} }`,
+      `flush chain bridge ${t} pre`,
+      `add rule bridge ${t} pre iifname != @guarded accept`,
+      `add rule bridge ${t} pre iifname . ether saddr != @pmac drop`,
+      '',
+    ].join('\n') });
+    expect(await portHasPolicy(node.bridge, veth)).toBe(false);
+    expect((await run('nft', pre)).stdout).not.toContain('nd-router-advert');
+
     expect(await refreshPortPolicies(node)).toEqual([]);
-    expect((await run('nft', chain)).stdout).toMatch(/nd-router-advert[\s\S]*8021q|8021q[\s\S]*nd-router-advert/);
+    expect(await portHasPolicy(node.bridge, veth)).toBe(true);
+    expect((await run('nft', pre)).stdout).toMatch(/8021q[\s\S]*nd-router-advert/);
+    expect((await run('nft', ['list', 'tables', 'bridge'])).stdout).not.toContain(old);
+    // The victim's port kept its policy through the refresh, and a router advertisement is still dropped.
+    expect(await portHasPolicy(node.bridge, vethName(victim.ctid))).toBe(true);
+    await frames(attacker.pid, ['ra', attacker.mac, attacker.ll, 'fd00:bad2::']);
+    await sleep(1500);
+    expect(await inNs(victim.pid, ['ip', '-6', 'route', 'show'])).not.toMatch(/fd00:bad2/);
   });
 });
