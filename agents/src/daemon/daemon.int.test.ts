@@ -14,6 +14,8 @@ import { closeAll, getAgent } from '@/server/nodes/pool';
 import { AppError } from '@/server/errors';
 import { criuPath } from '@/agents/src/criu/bin';
 import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
+import { deletePolicyTable } from '@/agents/src/net/antispoof';
+import { deleteBridge } from '@/agents/src/net/bridge';
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -61,6 +63,8 @@ afterAll(async () => {
   await client?.close();
   for (const d of started) await d.stop('SIGKILL');
   rmSync(vzroot, { recursive: true, force: true });
+  await deletePolicyTable('vzc-br0');
+  await deleteBridge('vzc-br0');
 });
 
 describe('vzagentd reports the real machine', () => {

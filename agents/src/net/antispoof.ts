@@ -211,6 +211,12 @@ export async function refreshPortTable(bridge: string, policies: PortPolicy[], d
   const next = policies.map((p) => ({ veth: p.veth, els: portElements(p) }));
   known.delete(bridge); // read the kernel's table (and whether the first layout's is there) afresh
   legacy.delete(bridge);
+  // No VE running and no table yet: nothing to make (the first start makes it).
+  const tables = (await run('nft', ['list', 'tables', 'bridge'], { allowFail: true })).stdout.split('\n').map((l) => l.trim());
+  if (!next.length && !tables.includes(`table bridge ${nftTable(bridge)}`)) {
+    if (dropLegacy) await run('nft', ['delete', 'table', 'bridge', legacyTable(bridge)], { allowFail: true });
+    return;
+  }
   await change(bridge, (ports) => tableScript(bridge) + next.map(({ veth, els }) => diffScript(bridge, ports.get(veth) ?? [], els)).join(''));
   const ports = known.get(bridge);
   for (const { veth, els } of next) ports?.set(veth, els);
