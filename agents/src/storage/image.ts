@@ -46,8 +46,7 @@ export async function mountImage(image: string, root: string, undo: Undo, opts: 
   await mkdir(root, { recursive: true, mode: 0o700 });
   const existing = opts.fresh ? undefined : (await loopsOf(image))[0];
   if (!existing && !opts.fresh) await settlePendingGrow(image);
-  const dev = existing;
-  if (!dev) {
+  if (!existing) {
     // `losetup --find` takes a free device from the kernel (LOOP_CTL_GET_FREE). `mount -o loop` would
     // first read every loop device's backing file, looking for one to reuse: ~100 ms a start at
     // 1,300 VEs and growing with them (issue 15). A loop left by a crash before the mount is found
@@ -63,9 +62,9 @@ export async function mountImage(image: string, root: string, undo: Undo, opts: 
     });
     return attached;
   }
-  await run('mount', ['-t', 'ext4', '-o', 'noatime', dev, root]);
+  await run('mount', ['-t', 'ext4', '-o', 'noatime', existing, root]);
   undo.push(`unmount ${root}`, () => run('umount', [root], { allowFail: true }));
-  return dev;
+  return existing;
 }
 
 /** Whether loop device `dev` is backed by `image` (one sysfs read). */
