@@ -153,6 +153,8 @@ export default async function globalSetup() {
     await promisify(execFile)('ip', ['link', 'del', bridge]).catch(() => undefined);
     // What a bootstrap through the UI made: the agent account and its bridge (both names are ours).
     await promisify(execFile)('ip', ['link', 'del', nodeBridge]).catch(() => undefined);
+    // And the agents' port-filter tables of those bridges.
+    for (const b of [bridge, nodeBridge]) await promisify(execFile)('nft', ['delete', 'table', 'bridge', `vzsp_${b}`]).catch(() => undefined);
     await promisify(execFile)('userdel', ['-f', nodeAgentUser]).catch(() => undefined);
     await promisify(execFile)('groupdel', [nodeAgentUser]).catch(() => undefined);
     // With VZ_E2E_PANEL_LOG the node's agent log is kept beside the panel's.
