@@ -187,7 +187,7 @@ try {
     'panel RSS/CPU = this process (create service, worker, node monitor, reconciler and the bench harness);',
     'heartbeat = one node-monitor pass (hello + node.info + DB write); reconcile = one reconcileNode pass (delta), then a full one.',
   ];
-  const out = [head, '', ...notes, '', t1, '', t2, '', `bridges (node.info): ${bridgeRows.join('; ')}`, `first limit hit: ${firstLimit || 'none up to the count asked'}`].join('\n');
+  const out = [head, '', ...notes, '', t1, '', t2, '', `bridges (node.info): ${bridgeRows.join('; ')}`, `first limit hit: ${firstLimit || (stopping ? `none before the run was stopped (signal) at ${panelUp} panel VEs` : 'none up to the count asked')}`].join('\n');
   console.log(`\n${out}`);
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
   const file = path.join(import.meta.dirname, 'results', `density-panel-${N}-${date}.json`);

@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { deletePolicyTable } from '@/agents/src/net/antispoof';
 
 const START_TIMEOUT_MS = 240_000;
 const root = path.resolve(import.meta.dirname, '..');
@@ -154,7 +155,7 @@ export default async function globalSetup() {
     // What a bootstrap through the UI made: the agent account and its bridge (both names are ours).
     await promisify(execFile)('ip', ['link', 'del', nodeBridge]).catch(() => undefined);
     // And the agents' port-filter tables of those bridges.
-    for (const b of [bridge, nodeBridge]) await promisify(execFile)('nft', ['delete', 'table', 'bridge', `vzsp_${b}`]).catch(() => undefined);
+    for (const b of [bridge, nodeBridge]) await deletePolicyTable(b);
     await promisify(execFile)('userdel', ['-f', nodeAgentUser]).catch(() => undefined);
     await promisify(execFile)('groupdel', [nodeAgentUser]).catch(() => undefined);
     // With VZ_E2E_PANEL_LOG the node's agent log is kept beside the panel's.

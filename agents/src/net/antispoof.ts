@@ -193,10 +193,7 @@ export async function applyPortPolicy(bridge: string, p: PortPolicy): Promise<vo
 
 /** Remove a port's policy (after the VE stops) in one nft run; nothing to run when the port has none. */
 export async function removePortPolicy(bridge: string, veth: string): Promise<void> {
-  await change(bridge, (ports) => {
-    const prev = ports.get(veth);
-    return prev?.length ? `${lines(bridge, 'delete', prev).join('\n')}\n` : null;
-  });
+  await change(bridge, (ports) => diffScript(bridge, ports.get(veth) ?? [], []) || null);
   known.get(bridge)?.delete(veth);
   await dropLegacyPort(bridge, veth);
 }

@@ -76,13 +76,14 @@ async function backs(dev: string, image: string): Promise<boolean> {
 /** Unmount `root` and detach every loop device of `image`. Safe to call when nothing is mounted. */
 export async function unmountImage(image: string, root: string): Promise<void> {
   // The mount's own loop device is detached without asking losetup about every device on the node.
-  const src = await mountPointSource(root);
+  let src = await mountPointSource(root);
   const own = src && /^\/dev\/loop\d+$/.test(src) && (await backs(src, image)) ? src : undefined;
-  for (let i = 0; i < 5 && (await mountPointSource(root)); i++) {
+  for (let i = 0; i < 5 && src; i++) {
     const r = await run('umount', [root], { allowFail: true });
     if (r.code !== 0) await new Promise((res) => setTimeout(res, 200));
+    src = await mountPointSource(root);
   }
-  if (await mountPointSource(root)) throw new VeError('INTERNAL', `cannot unmount ${root}: busy`);
+  if (src) throw new VeError('INTERNAL', `cannot unmount ${root}: busy`);
   if (own) await run('losetup', ['-d', own], { allowFail: true });
   else for (const dev of await loopsOf(image)) await run('losetup', ['-d', dev], { allowFail: true });
   await rmdir(root).catch(() => undefined);
