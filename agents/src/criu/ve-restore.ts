@@ -117,6 +117,6 @@ export async function restoreVe(rt: Runtime, ctid: number, undo: Undo, o: { dir?
   // believes it RUNNING, will not thaw it (lxc-unfreeze does nothing): thaw its cgroup directly.
   await thawCgroup(ctid, p.lxcpath);
   await applyPortPolicy(rt.bridge, { veth, mac: c.mac ?? macForCtid(ctid), ips: c.ips });
-  if (c.iolimit > 0 || c.iopslimit > 0) await applyIoThrottle(ctid, p.lxcpath, p.image, c);
+  if (c.iolimit > 0 || c.iopslimit > 0) await applyIoThrottle(ctid, p, c);
   return { ctid, status: 'running', ms: Date.now() - t0 };
 }

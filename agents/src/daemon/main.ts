@@ -11,6 +11,7 @@ import { bootTasks } from './boot';
 import { startSampler } from '../metrics/sampler';
 import { startShapingKeeper } from '../net/shaping-keeper';
 import { settleBackupsOnStartup } from '../backup/startup';
+import { detachLeftoverLoops } from '../storage/image';
 import { bundledHelperScript, Spawner, SpawnerPool } from '../exec/spawner';
 import { useSpawner } from '../sys/exec';
 
@@ -34,6 +35,8 @@ export async function main(): Promise<void> {
   const interrupted = await journal.recoverOnStartup();
   for (const e of interrupted) logger.warn({ opId: e.opId, method: e.method, ve: e.ve }, 'operation interrupted by a previous agent exit');
   await settleBackupsOnStartup(config, logger); // thaw, unmount, finish or drop half-done restores before taking calls
+  const loops = await detachLeftoverLoops(config.vzroot).catch((e) => { logger.warn({ err: (e as Error).message }, 'leftover loop devices not swept'); return []; });
+  if (loops.length) logger.warn({ loops }, 'detached loop devices a previous agent left unmounted');
   const list = config.testHandlers ? [...handlers, ...testHandlers] : handlers;
   const dispatcher = new Dispatcher(config, journal, logger, list);
   const server = await listen(config.socket, dispatcher, logger, { vzroot: config.vzroot, group: config.socketGroup });

@@ -3,14 +3,20 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ioThrottleSettings } from '../config/cgroup-map';
 import type { VeLimits } from '../config/schema';
-import { loopsOf } from '../storage/image';
+import { loopsOf, mountPointSource } from '../storage/image';
+import type { VePaths } from '../sys/paths';
 import { VeError } from '../sys/errors';
 import { hostFacts } from './host-facts';
 import { lxcCgroupSet } from './lxc-cli';
 
-/** "MAJ:MIN" of the loop device backing `image`, or undefined when it is not attached. */
-export async function loopDevNumber(image: string): Promise<string | undefined> {
-  const dev = (await loopsOf(image))[0];
+/**
+ * "MAJ:MIN" of the loop device backing `image`, or undefined when it is not attached. A mounted
+ * `root` names its device (one read of the mount table and one of sysfs); only otherwise is
+ * `losetup -j` asked, which reads every loop device on the node.
+ */
+export async function loopDevNumber(image: string, root?: string): Promise<string | undefined> {
+  const src = root ? await mountPointSource(root) : undefined;
+  const dev = src && /^\/dev\/loop\d+$/.test(src) ? src : (await loopsOf(image))[0];
   if (!dev) return undefined;
   const mm = (await readFile(path.join('/sys/block', path.basename(dev), 'dev'), 'utf8')).trim();
   return /^\d+:\d+$/.test(mm) ? mm : undefined;
@@ -23,12 +29,12 @@ export async function loopDevNumber(image: string): Promise<string | undefined> 
  * page-cache misses are capped); cgroup v2 charges writeback to the VE as well.
  * Returns the cgroup files written.
  */
-export async function applyIoThrottle(ctid: number, lxcpath: string, image: string, l: Pick<VeLimits, 'iolimit' | 'iopslimit'>): Promise<string[]> {
-  const dev = await loopDevNumber(image);
-  if (!dev) throw new VeError('INTERNAL', `VE ${ctid}: no loop device for ${image}; cannot apply iolimit/iopslimit`);
+export async function applyIoThrottle(ctid: number, p: Pick<VePaths, 'lxcpath' | 'image' | 'root'>, l: Pick<VeLimits, 'iolimit' | 'iopslimit'>): Promise<string[]> {
+  const dev = await loopDevNumber(p.image, p.root);
+  if (!dev) throw new VeError('INTERNAL', `VE ${ctid}: no loop device for ${p.image}; cannot apply iolimit/iopslimit`);
   const files: string[] = [];
   for (const [k, v] of ioThrottleSettings(l, dev, hostFacts().version)) {
-    await lxcCgroupSet(ctid, lxcpath, k, v);
+    await lxcCgroupSet(ctid, p.lxcpath, k, v);
     files.push(k);
   }
   return files;

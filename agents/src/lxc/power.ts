@@ -93,7 +93,7 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   const sp = initPid ? { state: 'RUNNING' as const, pid: initPid } : await waitRunning(ctid, p.lxcpath, 15_000);
   if (!sp) throw new VeError('INTERNAL', `VE ${ctid} did not reach RUNNING (see ${path.join(p.lxcDir, 'lxc.log')})`);
   // Throttle rules name the loop device, known only now (it changes with every mount).
-  if (c.iolimit > 0 || c.iopslimit > 0) await applyIoThrottle(ctid, p.lxcpath, p.image, c);
+  if (c.iolimit > 0 || c.iopslimit > 0) await applyIoThrottle(ctid, p, c);
   // The veth is new at every start: its rate caps (plan bandwidth, quota throttle) go on now.
   const rate = effectiveRate(c.bandwidth, c.throttle);
   if (rate > 0) await applyShaping(ctid, rate);

@@ -93,8 +93,8 @@ export async function setVe(rt: Runtime, input: unknown, undo: Undo): Promise<Se
     }
     const io = (['iolimit', 'iopslimit'] as const).filter((k) => next[k] !== cur[k]);
     if (io.length) {
-      await applyIoThrottle(s.ctid, p.lxcpath, p.image, next);
-      undo.push('restore iolimit/iopslimit', () => applyIoThrottle(s.ctid, p.lxcpath, p.image, cur).then(() => undefined));
+      await applyIoThrottle(s.ctid, p, next);
+      undo.push('restore iolimit/iopslimit', () => applyIoThrottle(s.ctid, p, cur).then(() => undefined));
       applied.push(...io);
     }
     const rate = effectiveRate(next.bandwidth, next.throttle);

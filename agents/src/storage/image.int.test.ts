@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, existsSync, writeFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { canResizeOnline, createImage, diskUsage, ext4Geometry, loopsOf, mountImage, mountPointSource, resizeImage, settlePendingGrow, unmountImage } from './image';
+import { canResizeOnline, createImage, detachLeftoverLoops, diskUsage, ext4Geometry, loopsOf, mountImage, mountPointSource, resizeImage, settlePendingGrow, unmountImage } from './image';
 import { Undo } from '../sys/undo';
 import { run } from '../sys/exec';
 
@@ -12,7 +12,8 @@ const MiB = 1024 * 1024;
 
 afterAll(async () => {
   await unmountImage(image, root).catch(() => undefined);
-  for (const img of [image, path.join(vz, 'private/9002/root.img'), path.join(vz, 'private/9003/root.img')]) {
+  await unmountImage(path.join(vz, 'private/9004/root.img'), path.join(vz, 'root/9004')).catch(() => undefined);
+  for (const img of [image, ...[9002, 9003, 9004, 9005].map((id) => path.join(vz, `private/${id}/root.img`)), path.join(vz, 'outside.img')]) {
     for (const d of await loopsOf(img).catch(() => [])) await run('losetup', ['-d', d], { allowFail: true });
   }
   rmSync(vz, { recursive: true, force: true });
@@ -76,6 +77,37 @@ describe('per-VE ext4 image on a loop device', () => {
     expect(await mountPointSource(r)).toBeUndefined();
     expect(undo.size).toBe(0);
     rmSync(img, { force: true });
+  });
+
+  it('at daemon start, detaches the loop devices of its images that nothing mounts, and only those', async () => {
+    const img = (id: number) => path.join(vz, `private/${id}/root.img`);
+    const attach = async (f: string) => (await run('losetup', ['--find', '--show', f])).stdout.trim();
+    const undo = new Undo();
+    for (const id of [9004, 9005]) await createImage(img(id), 32 * MiB, 2048, new Undo());
+    const mounted = await mountImage(img(9004), path.join(vz, 'root/9004'), undo);
+    // A kill between losetup and mount leaves this; mountImage does not look for it (that read every device).
+    const left = await attach(img(9005));
+    const deleted = path.join(vz, 'private/9006.img');
+    writeFileSync(deleted, ''); truncateSync(deleted, 8 * MiB);
+    const leftDeleted = await attach(deleted);
+    rmSync(deleted);
+    const outside = path.join(vz, 'outside.img'); // not under <vzroot>/private: not the agent's
+    writeFileSync(outside, ''); truncateSync(outside, 8 * MiB);
+    const other = await attach(outside);
+
+    const again = await mountImage(img(9005), path.join(vz, 'root/9005'), undo);
+    expect(again).not.toBe(left);
+    await unmountImage(img(9005), path.join(vz, 'root/9005'));
+    expect(await loopsOf(img(9005))).toEqual([left]); // its own device went; the leftover is the sweep's
+
+    expect((await detachLeftoverLoops(vz)).sort()).toEqual([left, leftDeleted].sort());
+    expect(await loopsOf(img(9005))).toEqual([]);
+    expect(await loopsOf(img(9004))).toEqual([mounted]);
+    expect(await mountPointSource(path.join(vz, 'root/9004'))).toBe(mounted);
+    expect(await loopsOf(outside)).toEqual([other]);
+    expect(await detachLeftoverLoops(vz)).toEqual([]);
+    await run('losetup', ['-d', other]);
+    expect(await undo.unwind()).toEqual([]);
   });
 
   it('reads the ext4 superblock like dumpe2fs and settles a pending grow only when the file is larger', async () => {

@@ -34,9 +34,15 @@ export async function mountPointSource(dir: string): Promise<string | undefined>
 }
 
 /**
- * Attach (or reuse) the image's loop device and mount it at `root`. Idempotent. `fresh`: the
- * image was just written by this operation (a template copy), so no loop device can back it
- * and no grow can be pending: the `losetup -j` run and the superblock read are skipped.
+ * Attach a loop device to the image and mount it at `root`. Idempotent (a mounted root is left as
+ * it is). `fresh`: the image was just written by this operation (a template copy), so no grow can
+ * be pending and the superblock read is skipped.
+ *
+ * No lookup for a loop device already backing the image: `losetup -j` reads every loop device on
+ * the node (225 ms at 1,500 devices, on every start of an existing VE; issue 15). Only a kill
+ * between `losetup` and `mount` leaves an unmounted one; `detachLeftoverLoops` removes those when
+ * the daemon starts, before it takes calls. Until then a second device on the same file, unmounted,
+ * does no harm.
  */
 export async function mountImage(image: string, root: string, undo: Undo, opts: { fresh?: boolean } = {}): Promise<string> {
   const src = await mountPointSource(root);
@@ -44,27 +50,43 @@ export async function mountImage(image: string, root: string, undo: Undo, opts: 
   if (!(await stat(image).catch(() => null))) throw new VeError('VE_NOT_FOUND', `image ${image} does not exist`);
   await mkdir(path.dirname(root), { recursive: true, mode: 0o700 });
   await mkdir(root, { recursive: true, mode: 0o700 });
-  const existing = opts.fresh ? undefined : (await loopsOf(image))[0];
-  if (!existing && !opts.fresh) await settlePendingGrow(image);
-  if (!existing) {
-    // `losetup --find` takes a free device from the kernel (LOOP_CTL_GET_FREE). `mount -o loop` would
-    // first read every loop device's backing file, looking for one to reuse: ~100 ms a start at
-    // 1,300 VEs and growing with them (issue 15). A loop left by a crash before the mount is found
-    // and reused by the next start, and detached by unmountImage.
-    const attached = (await run('losetup', ['--find', '--show', image])).stdout.trim();
-    if (!/^\/dev\/loop\d+$/.test(attached)) throw new VeError('INTERNAL', `losetup gave no loop device for ${image}: ${attached}`);
-    // A mount that fails detaches the device here, whatever the caller does with its undo.
-    await run('mount', ['-t', 'ext4', '-o', 'noatime', attached, root])
-      .catch(async (e) => { await run('losetup', ['-d', attached], { allowFail: true }); throw e; });
-    undo.push(`unmount ${root} and detach ${attached}`, async () => {
-      await run('umount', [root], { allowFail: true });
-      await run('losetup', ['-d', attached], { allowFail: true });
-    });
-    return attached;
+  if (!opts.fresh) await settlePendingGrow(image);
+  // `losetup --find` takes a free device from the kernel (LOOP_CTL_GET_FREE). `mount -o loop` would
+  // first read every loop device's backing file, looking for one to reuse: ~100 ms a start at
+  // 1,300 VEs and growing with them (issue 15).
+  const attached = (await run('losetup', ['--find', '--show', image])).stdout.trim();
+  if (!/^\/dev\/loop\d+$/.test(attached)) throw new VeError('INTERNAL', `losetup gave no loop device for ${image}: ${attached}`);
+  // A mount that fails detaches the device here, whatever the caller does with its undo.
+  await run('mount', ['-t', 'ext4', '-o', 'noatime', attached, root])
+    .catch(async (e) => { await run('losetup', ['-d', attached], { allowFail: true }); throw e; });
+  undo.push(`unmount ${root} and detach ${attached}`, async () => {
+    await run('umount', [root], { allowFail: true });
+    await run('losetup', ['-d', attached], { allowFail: true });
+  });
+  return attached;
+}
+
+/**
+ * Startup pass (before the daemon takes calls): detach every loop device whose backing file is under
+ * `<vzroot>/private/` (a VE image, or a deleted one) and that nothing mounts. One listing of the
+ * node's loop devices per daemon start instead of one per VE start. Returns the devices detached.
+ */
+export async function detachLeftoverLoops(vzroot: string): Promise<string[]> {
+  const r = await run('losetup', ['--list', '--noheadings', '--raw', '--output', 'NAME,BACK-FILE'], { allowFail: true });
+  if (r.code !== 0) return [];
+  const mounted = new Set((await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[0]));
+  const under = `${path.join(vzroot, 'private')}/`;
+  const gone: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const cut = line.indexOf(' ');
+    const dev = line.slice(0, cut);
+    // --raw writes a space in a name as \x20; " (deleted)" follows an image removed while attached.
+    const back = line.slice(cut + 1).replace(/\\x20/g, ' ').replace(/ \(deleted\)$/, '');
+    if (cut < 0 || !/^\/dev\/loop\d+$/.test(dev) || !back.startsWith(under) || mounted.has(dev)) continue;
+    const d = await run('losetup', ['-d', dev], { allowFail: true });
+    if (d.code === 0) gone.push(dev);
   }
-  await run('mount', ['-t', 'ext4', '-o', 'noatime', existing, root]);
-  undo.push(`unmount ${root}`, () => run('umount', [root], { allowFail: true }));
-  return existing;
+  return gone;
 }
 
 /** Whether loop device `dev` is backed by `image` (one sysfs read). */
@@ -73,10 +95,14 @@ async function backs(dev: string, image: string): Promise<boolean> {
   return f.trim().replace(/ \(deleted\)$/, '') === image;
 }
 
-/** Unmount `root` and detach every loop device of `image`. Safe to call when nothing is mounted. */
+/**
+ * Unmount `root` and detach its loop device. Safe to call when nothing is mounted: then nothing is
+ * asked of losetup (a device left unmounted by a killed agent is `detachLeftoverLoops`'s).
+ */
 export async function unmountImage(image: string, root: string): Promise<void> {
   // The mount's own loop device is detached without asking losetup about every device on the node.
   let src = await mountPointSource(root);
+  const wasMounted = !!src;
   const own = src && /^\/dev\/loop\d+$/.test(src) && (await backs(src, image)) ? src : undefined;
   for (let i = 0; i < 5 && src; i++) {
     const r = await run('umount', [root], { allowFail: true });
@@ -85,7 +111,7 @@ export async function unmountImage(image: string, root: string): Promise<void> {
   }
   if (src) throw new VeError('INTERNAL', `cannot unmount ${root}: busy`);
   if (own) await run('losetup', ['-d', own], { allowFail: true });
-  else for (const dev of await loopsOf(image)) await run('losetup', ['-d', dev], { allowFail: true });
+  else if (wasMounted) for (const dev of await loopsOf(image)) await run('losetup', ['-d', dev], { allowFail: true });
   await rmdir(root).catch(() => undefined);
 }
 
