@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, existsSync, writeFileSync, truncateSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, existsSync, writeFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { canResizeOnline, createImage, detachLeftoverLoops, diskUsage, ext4Geometry, loopsOf, mountImage, mountPointSource, resizeImage, settlePendingGrow, unmountImage } from './image';
 import { Undo } from '../sys/undo';
@@ -51,6 +51,20 @@ describe('per-VE ext4 image on a loop device', () => {
     expect((await diskUsage(root))!.totalBytes).toBeLessThan(100 * MiB);
     expect(existsSync(path.join(root, 'keep'))).toBe(true);
     await unmountImage(image, root);
+  });
+
+  it('names what is mounted at a folder: a loop device from its device number, anything else from the mount table', async () => {
+    const t = path.join(vz, 'tmpfs-at');
+    mkdirSync(t);
+    expect(await mountPointSource(t)).toBeUndefined();
+    expect(await mountPointSource(path.join(vz, 'missing'))).toBeUndefined();
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'vztesttmpfs', t]);
+    try {
+      expect(await mountPointSource(t)).toBe('vztesttmpfs');
+    } finally {
+      await run('umount', [t]);
+    }
+    expect(await mountPointSource(t)).toBeUndefined();
   });
 
   it('unwinds: no mount, loop device or image left after undo', async () => {

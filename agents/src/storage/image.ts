@@ -1,5 +1,5 @@
 // Per-VE ext4 image on a loop device (ploop-like): create, attach, mount, grow, unmount, usage.
-import { mkdir, open, readFile, rm, rmdir, stat, statfs, truncate } from 'node:fs/promises';
+import { mkdir, open, readFile, readlink, rm, rmdir, stat, statfs, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from '../sys/exec';
 import { VeError } from '../sys/errors';
@@ -27,7 +27,21 @@ export async function loopsOf(image: string): Promise<string[]> {
   return r.stdout.split('\n').map((s) => s.trim()).filter((s) => s.startsWith('/dev/loop'));
 }
 
+/**
+ * The source of the filesystem mounted at `dir` ("/dev/loop12"), or undefined when nothing is.
+ * A mount point is on another device than its parent: two stats and, for a block device, one sysfs
+ * link name it. The mount table is read only for a mount that is no block device. It holds a line
+ * per VE (2.2 ms a read at 784 mounts, linear in them: issue 15), and this runs on every start, stop
+ * and status. Not seen: a bind mount of the parent's own filesystem (the agent makes none).
+ */
 export async function mountPointSource(dir: string): Promise<string | undefined> {
+  const [st, up] = await Promise.all([stat(dir, { bigint: true }).catch(() => null), stat(path.dirname(dir), { bigint: true }).catch(() => null)]);
+  if (!st || !up || st.dev === up.dev) return undefined;
+  // glibc's dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
+  const major = ((st.dev >> 8n) & 0xfffn) | ((st.dev >> 32n) & ~0xfffn);
+  const minor = (st.dev & 0xffn) | ((st.dev >> 12n) & ~0xffn);
+  const name = await readlink(`/sys/dev/block/${major}:${minor}`).then((l) => path.basename(l), () => undefined);
+  if (name) return `/dev/${name}`;
   const mounts = await readFile('/proc/self/mounts', 'utf8');
   const enc = dir.replace(/ /g, '\\040');
   return mounts.split('\n').map((l) => l.split(' ')).find((p) => p[1] === enc)?.[0];
