@@ -1,5 +1,5 @@
 // LXCFS recovery: a mount left behind by a dead LXCFS must not pass for a working one.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,11 @@ afterAll(async () => {
 
 describe('ensureLxcfs', () => {
   it('starts LXCFS, and replaces a mount whose daemon was killed', async () => {
+    // A plain folder that looks like LXCFS is not one (the check is statfs, not the mount table).
+    await mkdir(join(mnt, 'proc'), { recursive: true });
+    await writeFile(join(mnt, 'proc/meminfo'), 'MemTotal: 1 kB\n');
+    expect(await lxcfsAlive(mnt)).toBe(false);
+    await rm(join(mnt, 'proc'), { recursive: true });
     await ensureLxcfs(mnt);
     expect(await lxcfsAlive(mnt)).toBe(true);
     const first = await lxcfsPid();

@@ -1,6 +1,6 @@
 // One-time node preparation the agent needs as root: sub-id range for root, LXCFS, kernel knobs.
 import { spawn } from 'node:child_process';
-import { readFile, mkdir, appendFile } from 'node:fs/promises';
+import { readFile, mkdir, appendFile, statfs } from 'node:fs/promises';
 import { run } from '../sys/exec';
 import { applyDensitySettings } from './density';
 
@@ -38,9 +38,16 @@ export async function lxcfsMounted(mnt = '/var/lib/lxcfs'): Promise<boolean> {
   return mounts.split('\n').some((l) => l.split(' ')[1] === mnt && l.includes('fuse.lxcfs'));
 }
 
-/** LXCFS answers: its meminfo can be read. A mount whose daemon died fails with ENOTCONN. */
+const FUSE_SUPER_MAGIC = 0x65735546;
+
+/**
+ * LXCFS answers: a FUSE filesystem is mounted there and its meminfo can be read (a mount whose daemon
+ * died fails with ENOTCONN). Asked at every VE start: statfs, not a read of the mount table, which
+ * holds a line per VE.
+ */
 export async function lxcfsAlive(mnt = '/var/lib/lxcfs'): Promise<boolean> {
-  return (await lxcfsMounted(mnt)) && (await readFile(`${mnt}/proc/meminfo`, 'utf8').then((t) => t.startsWith('MemTotal'), () => false));
+  if ((await statfs(mnt).catch(() => null))?.type !== FUSE_SUPER_MAGIC) return false;
+  return readFile(`${mnt}/proc/meminfo`, 'utf8').then((t) => t.startsWith('MemTotal'), () => false);
 }
 
 /**
