@@ -9,7 +9,7 @@ import { deletePolicyTable } from '../net/antispoof';
 import { deleteBridge, ensureBridge } from '../net/bridge';
 import { deleteOverflowBridges } from '../net/overflow';
 import { ensureNodePrereqs } from '../setup/node-prereqs';
-import { loopsOf, unmountImage } from '../storage/image';
+import { detachLeftoverLoops, unmountImage } from '../storage/image';
 import { run } from '../sys/exec';
 import { vePaths } from '../sys/paths';
 import type { Runtime } from './runtime';
@@ -75,8 +75,9 @@ export async function cleanupVzroot(vzroot: string, bridge: string): Promise<voi
     if (!/^\d+$/.test(d)) continue;
     const p = vePaths(vzroot, Number(d));
     await unmountImage(p.image, p.root).catch(() => undefined);
-    for (const l of await loopsOf(p.image)) await run('losetup', ['-d', l], { allowFail: true });
   }
+  // One listing of the loop devices for all of them (`losetup -j` per image reads every device: O(N^2)).
+  await detachLeftoverLoops(vzroot);
   await deletePolicyTable(bridge);
   await deleteOverflowBridges(bridge);
   await deleteBridge(bridge);
