@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { APIRequestContext } from '@playwright/test';
-import { test, expect, admin, login, visit, call } from './fixtures';
+import { test, expect, admin, login, visit, call, createOwnPool } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const vzroot = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
@@ -49,8 +49,7 @@ test('a customer backs up their VE in the portal, restores it, and downloads the
   expect(await waitTask(req, storage.taskId)).toMatchObject({ status: 'succeeded' });
   const customer = await call<{ customer: { id: string } }>(req, 'customers.create', { email: cust.email, password: cust.password });
   const plan = await call<{ id: string }>(req, 'plans.create', { name: `backup-${id}`, ram: 128, diskspace: 256, backupLimit: 3, snapshotLimit: 1 });
-  const octet = 100 + (parseInt(id, 16) % 150);
-  await call(req, 'ipPools.create', { name: `backup-${id}`, cidr: `10.199.${octet}.0/28`, gateway: `10.199.${octet}.1`, nameservers: [], nodeIds: [node.id] });
+  await createOwnPool(req, `backup-${id}`, [node.id], id);
   // A ctid in this suite's own range (veth names are host-wide).
   const created = await call<{ ve: { id: string; ctid: number }; taskId: string }>(req, 'ves.create', {
     planId: plan.id, template: 'busybox', nodeId: node.id, hostname: `bk-${id}.example.test`, password: 'root-pw-long-enough', ownerId: customer.customer.id, ctid: 22900 + randomInt(0, 99),

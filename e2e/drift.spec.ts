@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { test, expect, admin, login, call, visit } from './fixtures';
+import { test, expect, admin, login, call, visit, createOwnPool } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const vzroot = () => path.join(process.env.VZ_E2E_LOG_DIR ?? '', 'vz');
@@ -21,8 +21,7 @@ test('a change made with vzctl shows per field on the VE page; take and push rep
   const nodes = await call<Array<{ id: string; name: string }>>(req, 'nodes.list', undefined, false);
   const node = nodes.find((n) => n.name === 'local') ?? nodes[0];
   const plan = await call<{ id: string }>(req, 'plans.create', { name: `drift-${id}`, ram: 128, diskspace: 256 });
-  const octet = 100 + (parseInt(id, 16) % 150);
-  await call(req, 'ipPools.create', { name: `drift-${id}`, cidr: `10.199.${octet}.0/28`, gateway: `10.199.${octet}.1`, nameservers: [], nodeIds: [node.id] });
+  await createOwnPool(req, `drift-${id}`, [node.id], id);
   const hostname = `drift-${id}.example.test`;
   // A ctid of its own (veth names are host-wide; other panels on this machine hand out the low ones).
   const created = await call<{ ve: { id: string; ctid: number }; taskId: string }>(req, 'ves.create', { planId: plan.id, template: 'busybox', nodeId: node.id, hostname, password: 'root-pw-long-enough', ctid: 7700 + (parseInt(id, 16) % 100) });

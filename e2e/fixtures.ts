@@ -39,6 +39,36 @@ export async function login(page: Page, email: string, password: string) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/**
+ * An octet X for a spec's own 10.199.X.0/28 (X in 100-249, starting where its hex `seed` points) that no
+ * pool of this panel covers yet. Specs that each drew one at random met in the one panel of a run now and
+ * then, and the second pool create was refused ("10.199.205.1 already belongs to pool import-…").
+ */
+export async function freeOctet(req: APIRequestContext, seed: string): Promise<number> {
+  const pools = await call<Array<{ cidr: string }>>(req, 'ipPools.list', undefined, false);
+  const held = new Set<number>();
+  for (const { cidr } of pools) {
+    const m = /^10\.199\.(\d+)\.\d+\/(\d+)$/.exec(cidr);
+    if (!m) continue;
+    const prefix = Number(m[2]);
+    const span = prefix >= 24 ? 1 : 2 ** (24 - prefix);
+    const first = Number(m[1]) - (Number(m[1]) % span);
+    for (let o = first; o < first + span; o++) held.add(o);
+  }
+  for (let i = 0; i < 150; i++) {
+    const octet = 100 + ((parseInt(seed, 16) + i) % 150);
+    if (!held.has(octet)) return octet;
+  }
+  throw new Error('no free 10.199.x.0/28 left for a pool');
+}
+
+/** The spec's own /28 pool (see freeOctet) on `nodeIds`. */
+export async function createOwnPool(req: APIRequestContext, name: string, nodeIds: string[], seed: string): Promise<{ octet: number }> {
+  const octet = await freeOctet(req, seed);
+  await call(req, 'ipPools.create', { name, cidr: `10.199.${octet}.0/28`, gateway: `10.199.${octet}.1`, nameservers: [], nodeIds });
+  return { octet };
+}
+
 /** One tRPC procedure through the page's session (POST for a mutation, GET for a query); fails the test on an error. */
 export async function call<T>(req: APIRequestContext, proc: string, input: unknown, mutation = true): Promise<T> {
   const res = mutation

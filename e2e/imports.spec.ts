@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { test, expect, admin, login, visit, call } from './fixtures';
+import { test, expect, admin, login, visit, call, createOwnPool } from './fixtures';
 import { startTestSshd, type TestSshd } from '../test/fixtures/sshd';
 import { createTestAccount, type TestAccount } from '../test/fixtures/accounts';
 
@@ -27,8 +27,7 @@ test('an admin adds an OpenVZ host, reads the dry run and imports a VE', async (
     const nodes = await call<Array<{ id: string; name: string }>>(req, 'nodes.list', undefined, false);
     const node = nodes.find((n) => n.name === 'local') ?? nodes[0];
     const plan = await call<{ id: string; name: string }>(req, 'plans.create', { name: `import-${id}`, ram: 128, diskspace: 256 });
-    const octet = 100 + (parseInt(id, 16) % 150);
-    await call(req, 'ipPools.create', { name: `import-${id}`, cidr: `10.199.${octet}.0/28`, gateway: `10.199.${octet}.1`, nameservers: [], nodeIds: [node.id] });
+    const { octet } = await createOwnPool(req, `import-${id}`, [node.id], id);
 
     // The OpenVZ host: its conf folder and a simfs tree, served by sshd to a uid-0 account with /bin/sh.
     const priv = path.join(dir, 'private', String(ctid));

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
-import { test, expect, admin, login, visit } from './fixtures';
+import { test, expect, admin, login, visit, freeOctet } from './fixtures';
 
 const rand = () => randomBytes(3).toString('hex');
 const TASK_TIMEOUT = 180_000;
@@ -90,7 +90,7 @@ test('admin builds a VE through the wizard and resizes it live; the customer res
 
       await visit(page, '/admin/ip-pools');
       await expect(page.getByRole('heading', { name: 'IP pools' })).toBeVisible();
-      const octet = 100 + (parseInt(id, 16) % 150);
+      const octet = await freeOctet(page.request, id);
       await page.getByTestId('pool-name').fill(`e2e-${id}`);
       await page.getByTestId('pool-cidr').fill(`10.199.${octet}.0/28`);
       await page.getByTestId('pool-gateway').fill(`10.199.${octet}.1`);
