@@ -30,9 +30,32 @@ export interface BenchNode {
 }
 
 /** Kill every container under lxcpath (ignores errors). */
+/** The `[lxc monitor] <lxcpath> <name>` processes of `lxcpath`: pid -> container name. */
+async function monitorsOf(lxcpath: string): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  const prefix = `[lxc monitor] ${lxcpath} `;
+  for (const l of (await run('ps', ['-eo', 'pid=,args='], { allowFail: true })).stdout.split('\n')) {
+    const m = /^\s*(\d+) (.*)$/.exec(l);
+    if (m && m[2].startsWith(prefix)) out.set(Number(m[1]), m[2].slice(prefix.length).trim());
+  }
+  return out;
+}
+
 export async function killAll(lxcpath: string): Promise<void> {
-  // Six at a time: thousands of containers one by one took longer than the run that made them.
-  const names = await readdir(lxcpath).catch(() => [] as string[]);
+  // Every container's init (its monitor's child) gets SIGKILL in one pass; the monitors then exit with
+  // them. `lxc-stop -k` one by one, even six at a time, removed ~230 a minute of 5,000 containers.
+  const mons = await monitorsOf(lxcpath);
+  let left = mons;
+  if (mons.size) {
+    const kids = (await run('pgrep', ['-P', [...mons.keys()].join(',')], { allowFail: true })).stdout.split('\n').filter(Boolean);
+    for (const pid of kids) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
+    for (let i = 0; i < 240 && (left = await monitorsOf(lxcpath)).size; i++) await new Promise((r) => setTimeout(r, 500));
+  }
+  // The rest the slow way, six at a time: a container with no monitor then (stopped, or still starting)
+  // and one whose monitor did not exit.
+  const still = new Set(left.values());
+  const ended = new Set([...mons.values()].filter((n) => !still.has(n)));
+  const names = (await readdir(lxcpath).catch(() => [] as string[])).filter((d) => !ended.has(d));
   await Promise.all(Array.from({ length: 6 }, async () => {
     for (let d = names.shift(); d !== undefined; d = names.shift()) {
       await run('lxc-stop', ['-n', d, '-P', lxcpath, '-k'], { allowFail: true, timeoutMs: 30_000 });
