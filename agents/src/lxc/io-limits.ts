@@ -11,7 +11,7 @@ import { lxcCgroupSet } from './lxc-cli';
 
 /**
  * "MAJ:MIN" of the loop device backing `image`, or undefined when it is not attached. A mounted
- * `root` names its device (one read of the mount table and one of sysfs); only otherwise is
+ * `root` names its device (two stats and a sysfs link, then one sysfs read); only otherwise is
  * `losetup -j` asked, which reads every loop device on the node.
  */
 export async function loopDevNumber(image: string, root?: string): Promise<string | undefined> {
