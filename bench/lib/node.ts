@@ -10,7 +10,7 @@ import { deletePolicyTable } from '@/agents/src/net/antispoof';
 import { deleteBridge, ensureBridge } from '@/agents/src/net/bridge';
 import { deleteOverflowBridges } from '@/agents/src/net/overflow';
 import { ensureNodePrereqs } from '@/agents/src/setup/node-prereqs';
-import { loopsOf } from '@/agents/src/storage/image';
+import { detachUnmountedLoops } from '@/agents/src/storage/image';
 import { run } from '@/agents/src/sys/exec';
 
 export interface BenchNode {
@@ -67,11 +67,7 @@ export async function killAll(lxcpath: string): Promise<void> {
 export async function unmountUnder(dir: string): Promise<void> {
   const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1]).filter((m) => m && (m === dir || m.startsWith(dir + '/')));
   for (const m of mounts.sort((a, b) => b.length - a.length)) await run('umount', ['-l', m], { allowFail: true });
-  const loops = (await run('losetup', ['-n', '-O', 'NAME,BACK-FILE'], { allowFail: true })).stdout.split('\n');
-  for (const l of loops) {
-    const [dev, file] = l.trim().split(/\s+/, 2);
-    if (dev && file?.startsWith(dir + '/')) await run('losetup', ['-d', dev], { allowFail: true });
-  }
+  await detachUnmountedLoops(dir);
 }
 
 export async function makeBenchNode(opts: { maxCtids: number }): Promise<BenchNode> {
@@ -88,10 +84,7 @@ export async function makeBenchNode(opts: { maxCtids: number }): Promise<BenchNo
     for (let sweep = 0; sweep < 2; sweep++) {
       await killAll(path.join(vzroot, 'lxc'));
       await killAll(rawLxcpath);
-      await unmountUnder(vzroot);
-      for (const d of await readdir(path.join(vzroot, 'private')).catch(() => [] as string[])) {
-        for (const l of await loopsOf(path.join(vzroot, 'private', d, 'root.img'))) await run('losetup', ['-d', l], { allowFail: true });
-      }
+      await unmountUnder(vzroot); // and detaches the loop devices of every image under it, in one listing
       if (sweep === 0) await new Promise((r) => setTimeout(r, 1000));
     }
     await deletePolicyTable(bridge);

@@ -85,11 +85,16 @@ export async function mountImage(image: string, root: string, undo: Undo, opts: 
  * `<vzroot>/private/` (a VE image, or a deleted one) and that nothing mounts. One listing of the
  * node's loop devices per daemon start instead of one per VE start. Returns the devices detached.
  */
-export async function detachLeftoverLoops(vzroot: string): Promise<string[]> {
+export function detachLeftoverLoops(vzroot: string): Promise<string[]> {
+  return detachUnmountedLoops(path.join(vzroot, 'private'));
+}
+
+/** Detach every loop device whose backing file is under `dir` and that nothing mounts (one listing). */
+export async function detachUnmountedLoops(dir: string): Promise<string[]> {
   const r = await run('losetup', ['--list', '--noheadings', '--raw', '--output', 'NAME,BACK-FILE'], { allowFail: true });
   if (r.code !== 0) return [];
   const mounted = new Set((await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[0]));
-  const under = `${path.join(vzroot, 'private')}/`;
+  const under = `${dir}/`;
   const gone: string[] = [];
   for (const line of r.stdout.split('\n')) {
     const cut = line.indexOf(' ');
