@@ -1,7 +1,7 @@
 // One embedded Postgres cluster per test run; each test file makes its own database (test/db.ts).
 // The agent bundle is built here once too, for every file that starts vzagentd (test/fixtures/agent-build.ts).
 import type { TestProject } from 'vitest/node';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../server/db/embedded';
 import { buildAgent } from './fixtures/agent-build';
@@ -15,6 +15,7 @@ export default async function setup(project: TestProject) {
   process.env.VZ_TEST_AGENT_BUILT = '1';
   return async () => {
     await db.stop();
+    rmSync(root, { recursive: true, force: true });
   };
 }
 

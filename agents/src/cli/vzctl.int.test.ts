@@ -142,8 +142,13 @@ describe('vzctl on a node', () => {
   });
 
   it('answers VE_LOCKED (exit 9) while another operation holds the VE', async () => {
-    const slow = vzctl('exec2', String(ctid), 'sleep 2');
-    await new Promise((r) => setTimeout(r, 500));
+    // The exec holds the VE from when it runs until it ends: wait for it to run (a fixed wait lost the race
+    // to a CLI start-up on a loaded box, and the stop then stopped the VE under the later tests).
+    const mark = `busy-${randomBytes(4).toString('hex')}`;
+    const slow = vzctl('exec2', String(ctid), `touch /tmp/${mark}; sleep 4`);
+    const seen = path.join(node.vzroot, 'root', String(ctid), 'tmp', mark);
+    for (const until = Date.now() + 30_000; !existsSync(seen) && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(seen)).toBe(true);
     const busy = await vzctl('stop', String(ctid));
     expect(busy.code).toBe(9);
     expect(busy.stderr).toMatch(/busy/);

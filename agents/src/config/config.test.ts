@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { veConfigSchema } from './schema';
-import { renderLxcConfig, type HostFacts } from './lxc-config';
+import { LXCFS_MOUNTS, renderLxcConfig, type HostFacts } from './lxc-config';
+import { onlyLxcfsHooks } from '../lxc/host-facts';
 import { parseConfFile, renderConfFile } from './conf-file';
 import { checkVeAddresses } from './network-check';
 import { liveCgroupChanges, cgroupSettings, ioThrottleSettings } from './cgroup-map';
@@ -31,6 +33,31 @@ describe('LXC config rendering', () => {
     expect(t).toContain('lxc.rootfs.options = idmap=container');
     expect(t).toContain('lxc.tty.max = 0');
     expect(t).toContain('lxc.net.0.hwaddr = 02:56:00:00:23:8d');
+  });
+  it('binds LXCFS itself, after clearing the included hooks, only when the host says they are LXCFS\'s alone', () => {
+    const t = renderLxcConfig(base, { ...v1, lxcfsMounts: true }, paths);
+    const lines = t.split('\n');
+    const clear = lines.indexOf('lxc.hook.mount =');
+    expect(clear).toBeGreaterThan(lines.indexOf('lxc.include = /usr/share/lxc/config/userns.conf'));
+    expect(lines[clear + 1]).toBe('lxc.hook.post-stop =');
+    expect(lines).toContain('lxc.mount.entry = /var/lib/lxcfs/proc/meminfo proc/meminfo none bind,optional 0 0');
+    expect(lines).toContain('lxc.mount.entry = /var/lib/lxcfs/sys/devices/system/cpu sys/devices/system/cpu none bind,optional 0 0');
+    expect(lines.filter((l) => l.startsWith('lxc.mount.entry'))).toHaveLength(LXCFS_MOUNTS.length);
+    expect(renderLxcConfig(base, v1, paths)).not.toMatch(/lxc\.hook|lxc\.mount\.entry/);
+  });
+  it('takes common.conf.d\'s hooks for LXCFS\'s only when no other hook is there', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vz-confd-'));
+    try {
+      expect(onlyLxcfsHooks(path.join(dir, 'missing'))).toBe(false);
+      expect(onlyLxcfsHooks(dir)).toBe(false); // no LXCFS: nothing to replace
+      writeFileSync(path.join(dir, '00-lxcfs.conf'), 'lxc.hook.mount = /usr/share/lxcfs/lxc.mount.hook\nlxc.hook.post-stop = /usr/share/lxcfs/lxc.reboot.hook');
+      writeFileSync(path.join(dir, 'README'), 'lxc.hook.mount = /not/read/without/.conf');
+      expect(onlyLxcfsHooks(dir)).toBe(true);
+      writeFileSync(path.join(dir, '10-site.conf'), 'lxc.hook.post-stop=/usr/local/bin/site-hook\n');
+      expect(onlyLxcfsHooks(dir)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('refuses a path that would break a config line', () => {
     expect(() => renderLxcConfig(base, v1, { vzroot: '/tmp/x\nlxc.hook.pre-start = /tmp/pwn', bridge: 'vzbr0' })).toThrow(/unsafe/);

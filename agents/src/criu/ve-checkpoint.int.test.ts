@@ -67,6 +67,8 @@ describe('CRIU checkpoint and restore of a running VE', () => {
     expect(await count()).toBeGreaterThan(after);
     // what a start provides is back: cgroup limits, the port filter, the idmapped root
     expect([await memLimit(), await pidsMax()]).toEqual(limits);
+    // and LXCFS's view: /proc/meminfo shows the VE's limit, not the host's memory
+    expect(await sh('grep MemTotal /proc/meminfo')).toMatch(new RegExp(`^MemTotal:\\s+${96 * 1024} kB$`));
     expect(await portHasPolicy(node.bridge, vethName(ctid))).toBe(true);
     expect(await sh('stat -c %u:%g /etc/passwd; touch /root/after-restore && stat -c %u /root/after-restore')).toBe('0:0\n0');
   }, 240_000);

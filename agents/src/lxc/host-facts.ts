@@ -1,5 +1,6 @@
 // What this host's kernel and LXC offer, probed once: cgroup version and knobs, AppArmor.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseCpuList } from '../config/cgroup-map';
 import type { HostFacts } from '../config/lxc-config';
 
@@ -28,9 +29,30 @@ export function hostFacts(): HostFacts {
   // v2: only where the cpuset controller is handed down to children (else LXC could not write it).
   const cpusetOk = !v2 || readFileSafe('/sys/fs/cgroup/cgroup.subtree_control').split(/\s+/).includes('cpuset');
   if (cpusetOk) cached.onlineCpus = onlineCpus();
+  cached.lxcfsMounts = onlyLxcfsHooks(path.join(cached.lxcShare, 'config/common.conf.d'));
   // VZ_VE_CONSOLE_LOG=off: VEs without a console, so CRIU checkpoints of them can be restored (lxc-config.ts).
   if (process.env.VZ_VE_CONSOLE_LOG === 'off') cached.consoleLog = false;
   return cached;
+}
+
+const LXCFS_HOOKS = new Set(['lxc.hook.mount = /usr/share/lxcfs/lxc.mount.hook', 'lxc.hook.post-stop = /usr/share/lxcfs/lxc.reboot.hook']);
+
+/**
+ * True when the hooks in LXC's common.conf.d (every `*.conf` there, which common.conf includes) are
+ * LXCFS's mount hook and its reboot hook and nothing else: VE configs then replace them (lxc-config.ts,
+ * HostFacts.lxcfsMounts). Any other hook there, or none, keeps common.conf.d as it is.
+ */
+export function onlyLxcfsHooks(dir: string): boolean {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.conf'));
+  } catch {
+    return false;
+  }
+  const hooks = files.flatMap((f) => readFileSafe(path.join(dir, f)).split('\n'))
+    .map((l) => l.trim().replace(/\s*=\s*/, ' = '))
+    .filter((l) => l.startsWith('lxc.hook'));
+  return hooks.includes('lxc.hook.mount = /usr/share/lxcfs/lxc.mount.hook') && hooks.every((h) => LXCFS_HOOKS.has(h));
 }
 
 const readFileSafe = (f: string) => {
