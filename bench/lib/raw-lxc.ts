@@ -5,12 +5,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hostFacts } from '@/agents/src/lxc/host-facts';
 import { run } from '@/agents/src/sys/exec';
+import { LXCFS_MOUNTS } from '@/agents/src/config/lxc-config';
 
 /** What the raw peer does NOT do that the agent does (printed with the results). */
 export const RAW_DIFFERENCES = [
   'no ext4 image on a loop device (rootfs is a plain directory on the host filesystem): no truncate/mkfs/losetup/mount/umount',
   'no vzctl-style conf, no per-VE id-range reservation file, no hostname/resolv.conf/hosts edits',
   'no nftables anti-spoofing port policy',
+  ...(process.env.VZ_BENCH_RAW_LXCFS === 'entries' ? [] : ['no LXCFS binds in its own config: LXCFS comes through common.conf.d\'s hook scripts, as LXC ships it (BASELINES.md), ~100 ms more per start and 0.5 s more per stop than the agent\'s binds (VZ_BENCH_RAW_LXCFS=entries gives the raw peer the agent\'s way)']),
   'no RUNNING wait after lxc-start -d (lxc-start -d itself waits for the container to run), no journal/lock/RPC',
 ];
 
@@ -50,6 +52,7 @@ export function rawConfig(p: RawPeer, ctid: number, ip: string, veth = `vr${ctid
     `lxc.net.0.hwaddr = ${mac}`,
     `lxc.net.0.veth.pair = ${veth}`,
     `lxc.net.0.ipv4.address = ${ip}`,
+    ...(process.env.VZ_BENCH_RAW_LXCFS === 'entries' ? ['lxc.hook.mount =', 'lxc.hook.post-stop =', ...LXCFS_MOUNTS.map((m) => `lxc.mount.entry = ${m}`)] : []),
     ...(hostFacts().version === 'v1'
       ? [`${cg}.memory.limit_in_bytes = 268435456`, `${cg}.pids.max = 1024`]
       : [`${cg}.memory.max = 268435456`, `${cg}.pids.max = 1024`]),

@@ -43,7 +43,11 @@ describe('LXC config rendering', () => {
     expect(lines).toContain('lxc.mount.entry = /var/lib/lxcfs/proc/meminfo proc/meminfo none bind,optional 0 0');
     expect(lines).toContain('lxc.mount.entry = /var/lib/lxcfs/sys/devices/system/cpu sys/devices/system/cpu none bind,optional 0 0');
     expect(lines.filter((l) => l.startsWith('lxc.mount.entry'))).toHaveLength(LXCFS_MOUNTS.length);
-    expect(renderLxcConfig(base, v1, paths)).not.toMatch(/lxc\.hook|lxc\.mount\.entry/);
+    // the agent's own post-stop hook comes after the clear, and is there either way (lxc/reboot.ts)
+    expect(lines.indexOf('lxc.hook.post-stop = /var/lib/vz/hooks/ve-stopped')).toBeGreaterThan(clear + 1);
+    const plain = renderLxcConfig(base, v1, paths);
+    expect(plain).not.toMatch(/lxc\.hook\.mount|lxc\.mount\.entry|lxc\.hook\.post-stop =\n/);
+    expect(plain).toContain('lxc.hook.post-stop = /var/lib/vz/hooks/ve-stopped');
   });
   it('takes common.conf.d\'s hooks for LXCFS\'s only when no other hook is there', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'vz-confd-'));

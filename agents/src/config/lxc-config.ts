@@ -4,6 +4,7 @@ import { cgroupSettings, type CgroupFeatures } from './cgroup-map';
 import { IDMAP_SIZE, macForCtid, vethName, type VeConfig } from './schema';
 import { parseCidr, broadcastV4 } from './net-addr';
 import { assertConfigValue } from './validate';
+import { veStopHookPath } from '../sys/paths';
 
 export interface HostFacts extends CgroupFeatures {
   /** AppArmor present in the kernel: use LXC's generated profile, else unconfined. */
@@ -61,6 +62,8 @@ export function renderLxcConfig(c: VeConfig, host: HostFacts, p: RenderPaths): s
     L.push('lxc.hook.mount =', 'lxc.hook.post-stop =');
     for (const m of LXCFS_MOUNTS) set('lxc.mount.entry', m);
   }
+  // After every stop: a VE that asked for a reboot leaves a note the agent acts on (lxc/reboot.ts).
+  set('lxc.hook.post-stop', veStopHookPath(p.vzroot));
   set('lxc.arch', 'linux64');
   set('lxc.uts.name', c.hostname);
   set('lxc.rootfs.path', `dir:${path.join(p.vzroot, 'root', String(c.ctid))}`);

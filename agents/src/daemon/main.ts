@@ -10,6 +10,7 @@ import { testHandlers } from './test-handlers';
 import { bootTasks } from './boot';
 import { startSampler } from '../metrics/sampler';
 import { startShapingKeeper } from '../net/shaping-keeper';
+import { startRebootKeeper } from '../lxc/reboot';
 import { settleBackupsOnStartup } from '../backup/startup';
 import { detachLeftoverLoops } from '../storage/image';
 import { bundledHelperScript, Spawner, SpawnerPool } from '../exec/spawner';
@@ -44,6 +45,7 @@ export async function main(): Promise<void> {
   void bootTasks(config, logger);
   startSampler({ vzroot: config.vzroot, logger });
   startShapingKeeper(config.vzroot, (ve) => dispatcher.ops.lockVeInternal(ve, 'shaping-keeper'), logger);
+  startRebootKeeper({ vzroot: config.vzroot, bridge: config.bridge }, (ve) => dispatcher.ops.lockVeInternal(ve, 'reboot-keeper'), logger);
   logger.info({ socket: config.socket, vzroot: config.vzroot, pid: process.pid, methods: list.length }, 'vzagentd listening');
 
   let stopping = false;

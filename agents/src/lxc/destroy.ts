@@ -10,6 +10,7 @@ import { vePaths } from '../sys/paths';
 import { releaseIdRange } from './idmap';
 import { lxcState } from './lxc-cli';
 import { readVe, removeVeConf } from './ve-store';
+import { clearRebootNote } from './stop-hook';
 import type { Runtime } from './runtime';
 
 export async function destroyVe(rt: Runtime, ctid: number): Promise<{ ctid: number; destroyed: true }> {
@@ -26,5 +27,6 @@ export async function destroyVe(rt: Runtime, ctid: number): Promise<{ ctid: numb
   await rm(p.lxcDir, { recursive: true, force: true });
   await releaseIdRange(rt.vzroot, c.idmap.uid);
   await removeVeConf(rt.vzroot, ctid);
+  await clearRebootNote(rt.vzroot, ctid);
   return { ctid, destroyed: true };
 }

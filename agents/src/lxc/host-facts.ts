@@ -29,7 +29,8 @@ export function hostFacts(): HostFacts {
   // v2: only where the cpuset controller is handed down to children (else LXC could not write it).
   const cpusetOk = !v2 || readFileSafe('/sys/fs/cgroup/cgroup.subtree_control').split(/\s+/).includes('cpuset');
   if (cpusetOk) cached.onlineCpus = onlineCpus();
-  cached.lxcfsMounts = onlyLxcfsHooks(path.join(cached.lxcShare, 'config/common.conf.d'));
+  // VZ_LXCFS_BINDS=off keeps LXC's own LXCFS hooks (lxc-config.ts).
+  cached.lxcfsMounts = process.env.VZ_LXCFS_BINDS !== 'off' && onlyLxcfsHooks(path.join(cached.lxcShare, 'config/common.conf.d'));
   // VZ_VE_CONSOLE_LOG=off: VEs without a console, so CRIU checkpoints of them can be restored (lxc-config.ts).
   if (process.env.VZ_VE_CONSOLE_LOG === 'off') cached.consoleLog = false;
   return cached;

@@ -15,6 +15,7 @@ import { applyIoThrottle } from './io-limits';
 import { payloadInitPid } from './init-pid';
 import { lxcFreeze, lxcStart, lxcState, lxcStateAndPid, lxcStop, type LxcState } from './lxc-cli';
 import { readVe, writeVe } from './ve-store';
+import { clearRebootNote, ensureStopHook } from './stop-hook';
 import type { Runtime } from './runtime';
 
 export type VeStatus = 'running' | 'stopped' | 'suspended' | 'starting' | 'stopping' | 'unknown';
@@ -80,6 +81,8 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   // policyReady: a migration target applied this VE's filter before the pause (migrate/target.ts).
   if (!opts.policyReady) await applyPortPolicy(rt.bridge, { veth: vethName(ctid), mac: c.mac ?? macForCtid(ctid), ips: c.ips });
   undo.push(`remove port filter of ${ctid}`, () => removePortPolicy(rt.bridge, vethName(ctid)));
+  await ensureStopHook(rt.vzroot);
+  await clearRebootNote(rt.vzroot, ctid);
   rt.progress?.(50, 'starting');
   try {
     await lxcStart(ctid, p.lxcpath, path.join(p.lxcDir, 'lxc.log'));
@@ -108,6 +111,7 @@ export async function stopVe(rt: Runtime, ctid: number, opts: { timeoutSec?: num
   if (st === 'STOPPED' || st === 'UNKNOWN') throw new VeError('VE_NOT_RUNNING', `VE ${ctid} is not running`);
   if (st === 'FROZEN') await lxcFreeze(ctid, p.lxcpath, false);
   const how = await lxcStop(ctid, p.lxcpath, opts.fast ? 0 : (opts.timeoutSec ?? 30));
+  await clearRebootNote(rt.vzroot, ctid); // a stop asked for now wins over a reboot asked for before it
   await releaseRunningResources(rt, ctid);
   return { ...(await veStatus(rt, ctid)), how };
 }

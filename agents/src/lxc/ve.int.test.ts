@@ -14,6 +14,7 @@ import { veUbc } from './ubc';
 import { listVes } from './list';
 import { reinstallVe } from './reinstall';
 import { startOnbootVes } from './onboot';
+import { restartRebootedOnce } from './reboot';
 import { spawnSync } from 'node:child_process';
 import { idRanges } from './idmap';
 import { Undo, withUndo } from '../sys/undo';
@@ -272,6 +273,33 @@ describe('lifecycle', () => {
     await expect(withUndo((u) => startVe(node, b, u))).rejects.toMatchObject({ code: 'VE_RUNNING' });
     const list = await listVes(node);
     expect(list.map((x) => [x.ctid, x.status])).toEqual(expect.arrayContaining([[a, 'running'], [b, 'running']]));
+  });
+
+  it('a reboot from inside comes back through the agent\'s start: new init, its own files, LXCFS, the port filter', async () => {
+    const p = vePaths(node.vzroot, b);
+    const before = await lxcInitPid(b, p.lxcpath);
+    expect((await sh(b, 'touch /root/before-reboot && ls /root/before-reboot')).exitCode).toBe(0);
+    await sh(b, '(sleep 0.2; reboot) >/dev/null 2>&1 &');
+    const log = { info: () => undefined, warn: (o: object, m: string) => { throw new Error(`${m} ${JSON.stringify(o)}`); } };
+    const lock = () => () => undefined;
+    let started: number[] = [];
+    // what the daemon's keeper does every second (reboot.ts): LXC's in-place restart gives up, the note stays
+    for (const until = Date.now() + 60_000; !started.length && Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      started = await restartRebootedOnce(node, lock, log);
+    }
+    expect(started).toEqual([b]);
+    const after = await lxcInitPid(b, p.lxcpath);
+    expect(after).toBeGreaterThan(0);
+    expect(after).not.toBe(before);
+    expect((await sh(b, 'ls /root/before-reboot; stat -c %u /etc/passwd')).stdout).toBe('/root/before-reboot\n0\n');
+    expect((await sh(b, 'grep MemTotal /proc/meminfo')).stdout).toMatch(new RegExp(`^MemTotal:\\s+${128 * 1024} kB`));
+    expect(await portHasPolicy(node.bridge, `veth${b}`)).toBe(true);
+    expect(await restartRebootedOnce(node, lock, log)).toEqual([]); // the note is used up
+    // a stop asked for by the agent is no reboot: nothing is started again
+    await stopVe(node, b, { fast: true });
+    expect(await restartRebootedOnce(node, lock, log)).toEqual([]);
+    expect((await veStatus(node, b)).status).toBe('stopped');
+    await withUndo((u) => startVe(node, b, u));
   });
 });
 

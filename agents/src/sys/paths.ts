@@ -24,3 +24,6 @@ export function vePaths(vzroot: string, ctid: number): VePaths {
     lxcpath,
   };
 }
+
+/** The node's post-stop hook that every VE's LXC config names (lxc/stop-hook.ts writes it). */
+export const veStopHookPath = (vzroot: string): string => path.join(vzroot, 'hooks', 've-stopped');
