@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalDaemon, type LocalDaemon } from '@/server/nodes/local-daemon';
 import { makeTestNode, type TestNode } from '../lxc/test-env';
-import { lxcState } from '../lxc/lxc-cli';
+import { lxcInitPid, lxcState } from '../lxc/lxc-cli';
 import { listCtids } from '../lxc/ve-store';
 import { callDaemon } from './daemon-client';
 import { ensureAgentBuilt } from '@/test/fixtures/agent-build';
@@ -139,6 +139,20 @@ describe('vzctl on a node', () => {
     expect((await vzctl('exec2', String(ctid), '/usr/bin/free -k | grep Mem')).stdout).toMatch(/Mem:\s+163840\s/);
     const bad = await vzctl('set', String(ctid), '--hostname', 'a;touch /tmp/pwn', '--save');
     expect(bad.code).toBe(2);
+  });
+
+  it('a reboot from inside comes back: the daemon starts the VE again with its own root', async () => {
+    const lxcpath = path.join(node.vzroot, 'lxc');
+    const before = await lxcInitPid(ctid, lxcpath);
+    expect((await vzctl('exec2', String(ctid), '(sleep 0.2; reboot) >/dev/null 2>&1 &')).code).toBe(0);
+    let back = false;
+    for (const until = Date.now() + 60_000; !back && Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+      const pid = await lxcInitPid(ctid, lxcpath).catch(() => undefined);
+      back = !!pid && pid !== before && (await lxcState(ctid, lxcpath)) === 'RUNNING'
+        && (await vzctl('exec2', String(ctid), 'stat -c %u /etc/passwd')).stdout === '0\n';
+    }
+    expect(back).toBe(true);
+    expect((await vzctl('status', String(ctid))).stdout).toMatch(/running/);
   });
 
   it('answers VE_LOCKED (exit 9) while another operation holds the VE', async () => {
