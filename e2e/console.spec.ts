@@ -2,9 +2,9 @@
 // xterm and read the VE's answer; a resize reaches `stty size`; leaving the page ends the shell.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, admin, login, visit } from './fixtures';
+import { test, expect, admin, createOwnPool, login, visit } from './fixtures';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TASK_TIMEOUT = 180_000;
@@ -51,8 +51,7 @@ test('console: admin and owner type into the VE, resize reaches stty, leaving th
   ]);
   const { customer } = await trpc<{ customer: { id: string } }>(page.request, 'customers.create', { ...cust, name: `Console ${id}` }, true);
   const plan = await trpc<{ id: string }>(page.request, 'plans.create', { name: `console-${id}`, ram: 128, diskspace: 256 }, true);
-  const net = randomInt(100, 250);
-  await trpc(page.request, 'ipPools.create', { name: `console-${id}`, cidr: `10.199.${net}.0/24`, gateway: `10.199.${net}.1`, nodeIds: [nodes[0].id] }, true);
+  await createOwnPool(page.request, `console-${id}`, [nodes[0].id], id);
   const r = await trpc<{ ve: { id: string; ctid: number }; taskId: string }>(page.request, 'ves.create', {
     hostname: `console-${id}.example.test`, planId: plan.id, templateId: templates.find((t) => t.name === 'busybox')!.id, ownerId: customer.id, password: 'console-root-pw',
   }, true);

@@ -124,18 +124,22 @@ describe('./vz up after kill -9 with ten creates in flight', () => {
       expect(r.status, JSON.stringify(r.json)).toBe(200);
       taskIds.push(r.json.taskId);
     }
-    // Kill while work is under way: some creates running on the node, most not finished.
-    for (let i = 0; i < 600; i++) {
-      if ((await prisma.task.count({ where: { id: { in: taskIds }, status: 'running' } })) >= 2) break;
-      await sleep(100);
-    }
-    const before = await prisma.task.groupBy({ by: ['status'], where: { id: { in: taskIds } }, _count: true });
+    // Kill while work is under way: some creates running on the node, most not finished. A create takes
+    // ~0.3 s, so the snapshot the test asserts on is the one read right before the kill.
     const oldPg = readPostmasterLock(path.join(dataDir, 'pgdata'))!.pid;
+    const db = prisma;
+    const snapshot = async () => (await db.task.groupBy({ by: ['status'], where: { id: { in: taskIds } }, _count: true }))
+      .map((b) => ({ status: b.status as string, count: b._count }));
+    let before = await snapshot();
+    for (let i = 0; i < 3000 && !before.some((b) => b.status === 'running'); i++) {
+      await sleep(20);
+      before = await snapshot();
+    }
+    panel.child.kill('SIGKILL');
     await prisma.$disconnect();
     prisma = undefined;
-    panel.child.kill('SIGKILL');
     await new Promise((r) => panel.child.once('exit', r));
-    expect(before.find((b) => b.status === 'running')?._count ?? 0).toBeGreaterThan(0);
+    expect(before.find((b) => b.status === 'running')?.count ?? 0).toBeGreaterThan(0);
 
     // The postmaster dies with the panel (parent-death signal), and the agent, detached, lives on.
     for (let i = 0; i < 100 && pidAlive(oldPg); i++) await sleep(100);

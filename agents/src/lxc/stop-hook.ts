@@ -1,6 +1,7 @@
 // The node-wide post-stop hook every VE's LXC config names (lxc-config.ts), and the reboot notes it
 // leaves for the agent (reboot.ts says why).
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { veStopHookPath } from '../sys/paths';
 
@@ -19,20 +20,32 @@ function hookScript(vzroot: string): string {
   ].join('\n');
 }
 
-const hooksReady = new Set<string>();
+const hooksReady = new Map<string, Promise<void>>();
 
-/** Writes the node's post-stop hook (once per process and vzroot; rewritten when its text changed). */
-export async function ensureStopHook(vzroot: string): Promise<void> {
-  if (hooksReady.has(vzroot)) return;
+/**
+ * Writes the node's post-stop hook, once per process and vzroot (rewritten when its text changed).
+ * Concurrent starts share the one write; a failed write is tried again by the next start.
+ */
+export function ensureStopHook(vzroot: string): Promise<void> {
+  let ready = hooksReady.get(vzroot);
+  if (!ready) {
+    ready = writeStopHook(vzroot).catch((e: unknown) => { hooksReady.delete(vzroot); throw e; });
+    hooksReady.set(vzroot, ready);
+  }
+  return ready;
+}
+
+async function writeStopHook(vzroot: string): Promise<void> {
   const file = veStopHookPath(vzroot);
   const text = hookScript(vzroot);
   await mkdir(rebootNotesDir(vzroot), { recursive: true, mode: 0o700 });
-  if ((await readFile(file, 'utf8').catch(() => '')) !== text) {
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await writeFile(`${file}.new`, text, { mode: 0o700 });
-    await rename(`${file}.new`, file); // LXC may run the old one meanwhile: never a half-written file
-  }
-  hooksReady.add(vzroot);
+  if ((await readFile(file, 'utf8').catch(() => '')) === text) return;
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  // A fresh name per write (another agent process may write it too), then one rename: LXC may run the
+  // hook meanwhile and never finds it half-written.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, text, { mode: 0o700 });
+  await rename(tmp, file).catch(async (e: unknown) => { await rm(tmp, { force: true }); throw e; });
 }
 
 /** A start, stop or destroy by the agent supersedes a reboot the VE asked for before it (one unlink). */
