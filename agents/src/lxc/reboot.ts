@@ -1,9 +1,10 @@
 // A VE that reboots from inside (`reboot` in a shell, systemd's reboot) comes back through the agent's
 // own start. LXC 5.0 restarts such a VE in place, inside its monitor, and that restart cannot open the
 // VE's root: the first start opened it from the host's side for the idmapped mount, the restart opens
-// it as the VE's mapped root, which cannot reach <vzroot>/root. The VE then stays stopped. So the VE's
-// post-stop hook (a node-wide script, below) leaves a note when LXC_TARGET is "reboot", and the
-// daemon's keeper starts every VE with a note once its monitor has given up.
+// it as the VE's mapped root, which cannot reach <vzroot>/root. The VE then stays stopped. (Made
+// reachable, the restart comes up without the idmapped mount: every file nobody's.) So the VE's
+// post-stop hook (stop-hook.ts, one node-wide script) leaves a note when LXC_TARGET is "reboot", and
+// the daemon's keeper (here) starts every VE with a note once its monitor has given up.
 import { readdir } from 'node:fs/promises';
 import { lxcState } from './lxc-cli';
 import { releaseRunningResources, startVe } from './power';
