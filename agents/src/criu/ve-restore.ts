@@ -14,7 +14,6 @@ import { applyPortPolicy } from '../net/antispoof';
 import { ensureBridge } from '../net/bridge';
 import { pickBridge, pruneOverflowBridges } from '../net/overflow';
 import { ensureLxcfs } from '../setup/node-prereqs';
-import { ensureStopHook } from '../lxc/stop-hook';
 import { mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
 import { run } from '../sys/exec';
@@ -72,7 +71,6 @@ export async function restoreVe(rt: Runtime, ctid: number, undo: Undo, o: { dir?
   const port = await pickBridge(rt.bridge, ctid); // the main bridge or an overflow one, as at a start
   undo.push('release the bridge port', async () => { port.release(); await pruneOverflowBridges(rt.bridge); });
   await ensureLxcfs();
-  await ensureStopHook(rt.vzroot); // the config names it (a migration target may not have started a VE yet)
   await writeVe(rt.vzroot, c, port.bridge); // this node's bridge and id range (after a migration)
   await assertCheckpointable(p.lxcConfig, ctid);
   const wasMounted = !!(await mountPointSource(p.root));

@@ -36,7 +36,8 @@ export function hostFacts(): HostFacts {
   return cached;
 }
 
-const LXCFS_HOOKS = new Set(['lxc.hook.mount = /usr/share/lxcfs/lxc.mount.hook', 'lxc.hook.post-stop = /usr/share/lxcfs/lxc.reboot.hook']);
+const LXCFS_MOUNT_HOOK = 'lxc.hook.mount = /usr/share/lxcfs/lxc.mount.hook';
+const LXCFS_HOOKS = new Set([LXCFS_MOUNT_HOOK, 'lxc.hook.post-stop = /usr/share/lxcfs/lxc.reboot.hook']);
 
 /**
  * True when the hooks in LXC's common.conf.d (every `*.conf` there, which common.conf includes) are
@@ -53,7 +54,7 @@ export function onlyLxcfsHooks(dir: string): boolean {
   const hooks = files.flatMap((f) => readFileSafe(path.join(dir, f)).split('\n'))
     .map((l) => l.trim().replace(/\s*=\s*/, ' = '))
     .filter((l) => l.startsWith('lxc.hook'));
-  return hooks.includes('lxc.hook.mount = /usr/share/lxcfs/lxc.mount.hook') && hooks.every((h) => LXCFS_HOOKS.has(h));
+  return hooks.includes(LXCFS_MOUNT_HOOK) && hooks.every((h) => LXCFS_HOOKS.has(h));
 }
 
 const readFileSafe = (f: string) => {

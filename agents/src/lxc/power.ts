@@ -15,7 +15,7 @@ import { applyIoThrottle } from './io-limits';
 import { payloadInitPid } from './init-pid';
 import { lxcFreeze, lxcStart, lxcState, lxcStateAndPid, lxcStop, type LxcState } from './lxc-cli';
 import { readVe, writeVe } from './ve-store';
-import { clearRebootNote, ensureStopHook } from './stop-hook';
+import { clearRebootNote } from './stop-hook';
 import type { Runtime } from './runtime';
 
 export type VeStatus = 'running' | 'stopped' | 'suspended' | 'starting' | 'stopping' | 'unknown';
@@ -81,7 +81,6 @@ export async function startVe(rt: Runtime, ctid: number, undo: Undo, opts: { fre
   // policyReady: a migration target applied this VE's filter before the pause (migrate/target.ts).
   if (!opts.policyReady) await applyPortPolicy(rt.bridge, { veth: vethName(ctid), mac: c.mac ?? macForCtid(ctid), ips: c.ips });
   undo.push(`remove port filter of ${ctid}`, () => removePortPolicy(rt.bridge, vethName(ctid)));
-  await ensureStopHook(rt.vzroot);
   await clearRebootNote(rt.vzroot, ctid);
   rt.progress?.(50, 'starting');
   try {

@@ -11,7 +11,7 @@ import { releaseRunningResources, startVe } from './power';
 import { withUndo } from '../sys/undo';
 import { vePaths } from '../sys/paths';
 import type { Runtime } from './runtime';
-import type { TryLockVe, KeeperLog } from '../net/shaping-keeper';
+import { startKeeper, type KeeperLog, type TryLockVe } from '../sys/keeper';
 import { clearRebootNote, rebootNotesDir } from './stop-hook';
 
 /**
@@ -47,14 +47,5 @@ export async function restartRebootedOnce(rt: Runtime, tryLock: TryLockVe, log: 
 
 /** Runs restartRebootedOnce every `everyMs`; returns the stop function. */
 export function startRebootKeeper(rt: Runtime, tryLock: TryLockVe, log: KeeperLog, everyMs = 1_000): () => void {
-  let busy = false;
-  const t = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    void restartRebootedOnce(rt, tryLock, log)
-      .catch((err: Error) => log.warn({ err: err.message }, 'reboot keeper pass failed'))
-      .finally(() => { busy = false; });
-  }, everyMs);
-  t.unref();
-  return () => clearInterval(t);
+  return startKeeper({ what: 'reboot keeper', everyMs, log, each: () => restartRebootedOnce(rt, tryLock, log) });
 }

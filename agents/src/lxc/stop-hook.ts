@@ -1,8 +1,8 @@
 // The node-wide post-stop hook every VE's LXC config names (lxc-config.ts), and the reboot notes it
 // leaves for the agent (reboot.ts says why).
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { atomicWrite } from '../sys/atomic-write';
 import { veStopHookPath } from '../sys/paths';
 
 export const rebootNotesDir = (vzroot: string) => path.join(vzroot, 'reboot');
@@ -23,8 +23,9 @@ function hookScript(vzroot: string): string {
 const hooksReady = new Map<string, Promise<void>>();
 
 /**
- * Writes the node's post-stop hook, once per process and vzroot (rewritten when its text changed).
- * Concurrent starts share the one write; a failed write is tried again by the next start.
+ * Writes the node's post-stop hook, once per process and vzroot (rewritten when its text changed), for
+ * writeVe, which renders the configs that name it. Concurrent writers share the one write; a failed
+ * write is tried again by the next.
  */
 export function ensureStopHook(vzroot: string): Promise<void> {
   let ready = hooksReady.get(vzroot);
@@ -39,13 +40,7 @@ async function writeStopHook(vzroot: string): Promise<void> {
   const file = veStopHookPath(vzroot);
   const text = hookScript(vzroot);
   await mkdir(rebootNotesDir(vzroot), { recursive: true, mode: 0o700 });
-  if ((await readFile(file, 'utf8').catch(() => '')) === text) return;
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  // A fresh name per write (another agent process may write it too), then one rename: LXC may run the
-  // hook meanwhile and never finds it half-written.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, text, { mode: 0o700 });
-  await rename(tmp, file).catch(async (e: unknown) => { await rm(tmp, { force: true }); throw e; });
+  if ((await readFile(file, 'utf8').catch(() => '')) !== text) await atomicWrite(file, text, 0o700);
 }
 
 /** A start, stop or destroy by the agent supersedes a reboot the VE asked for before it (one unlink). */

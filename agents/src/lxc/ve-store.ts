@@ -1,14 +1,16 @@
 // A VE's persisted state: the vzctl-style conf (source of truth) and the LXC config rendered from it.
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfFile, renderConfFile } from '../config/conf-file';
 import { renderLxcConfig } from '../config/lxc-config';
 import type { VeConfig } from '../config/schema';
 import { VeError } from '../sys/errors';
+import { atomicWrite } from '../sys/atomic-write';
 import { vePaths } from '../sys/paths';
 import { noteConf } from './address-index';
 import { noteVeChanged } from './ve-feed';
 import { hostFacts } from './host-facts';
+import { ensureStopHook } from './stop-hook';
 
 export async function readVe(vzroot: string, ctid: number): Promise<VeConfig> {
   const text = await readFile(vePaths(vzroot, ctid).conf, 'utf8').catch(() => null);
@@ -18,13 +20,6 @@ export async function readVe(vzroot: string, ctid: number): Promise<VeConfig> {
 
 export async function veExists(vzroot: string, ctid: number): Promise<boolean> {
   return readFile(vePaths(vzroot, ctid).conf).then(() => true, () => false);
-}
-
-async function atomicWrite(file: string, text: string, mode: number): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text, { mode });
-  await rename(tmp, file);
 }
 
 /**
@@ -44,6 +39,7 @@ export async function writeVe(vzroot: string, c: VeConfig, bridge: string): Prom
   const p = vePaths(vzroot, c.ctid);
   await ensureTraversable(vzroot, c.ctid);
   await atomicWrite(p.conf, renderConfFile(c, { root: p.root, private: p.private }), 0o600);
+  await ensureStopHook(vzroot); // the LXC config names it
   await atomicWrite(p.lxcConfig, renderLxcConfig(c, hostFacts(), { vzroot, bridge }), 0o600);
   await noteConf(vzroot, c.ctid, c);
   await noteVeChanged(vzroot, c.ctid);

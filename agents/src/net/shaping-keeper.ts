@@ -3,12 +3,8 @@
 // sysfs read per capped VE (no process); only a changed veth costs tc runs.
 import { vethName } from '../config/schema';
 import { listCtids, readVe } from '../lxc/ve-store';
+import { startKeeper, type KeeperLog, type TryLockVe } from '../sys/keeper';
 import { applyShaping, effectiveRate, ifindexOf, readShaping, sameRate, shapedVeths } from './shaping';
-
-/** Takes the VE's operation lock (so no ve.set or ve.throttle runs meanwhile); undefined = busy, try next pass. */
-export type TryLockVe = (ctid: number) => (() => void) | undefined;
-
-export interface KeeperLog { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
 
 async function reapply(vzroot: string, ctid: number, tryLock: TryLockVe, log: KeeperLog, why: string): Promise<void> {
   const release = tryLock(ctid);
@@ -52,14 +48,9 @@ export async function adoptShapedVes(vzroot: string, tryLock: TryLockVe, log: Ke
 
 /** Runs adoptShapedVes once, then keepShapingOnce every `everyMs`; returns the stop function. */
 export function startShapingKeeper(vzroot: string, tryLock: TryLockVe, log: KeeperLog, everyMs = 10_000): () => void {
-  let busy = false;
-  const pass = (fn: () => Promise<void>) => {
-    if (busy) return;
-    busy = true;
-    void fn().catch((err: Error) => log.warn({ err: err.message }, 'rate-cap keeper pass failed')).finally(() => { busy = false; });
-  };
-  pass(() => adoptShapedVes(vzroot, tryLock, log));
-  const t = setInterval(() => pass(() => keepShapingOnce(vzroot, tryLock, log)), everyMs);
-  t.unref();
-  return () => clearInterval(t);
+  return startKeeper({
+    what: 'rate-cap keeper', everyMs, log,
+    first: () => adoptShapedVes(vzroot, tryLock, log),
+    each: () => keepShapingOnce(vzroot, tryLock, log),
+  });
 }
