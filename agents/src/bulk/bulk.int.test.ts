@@ -137,7 +137,7 @@ describe('bulk.exec launcher (issue 15)', () => {
       const res = await call;
       const by = new Map(res.items.map((r) => [r.ctid, r]));
       expect(by.get(ctids[0])).toMatchObject({ state: 'ok', exitCode: 0 });
-      expect(by.get(victim)).toMatchObject({ state: 'error', errorCode: 'VE_STOPPED' });
+      expect(by.get(victim), JSON.stringify(by.get(victim))).toMatchObject({ state: 'error', errorCode: 'VE_STOPPED' });
       expect(by.get(victim)!.stdoutTail).toContain('started');
       expect(by.get(victim)!.stdoutTail).not.toContain('done');
       expect(by.get(ctids[1])).toMatchObject({ state: 'ok', exitCode: 0 });

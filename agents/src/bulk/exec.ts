@@ -2,7 +2,7 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BulkItemResult } from '@/agents/protocol/methods/bulk';
-import { lxcState } from '../lxc/lxc-cli';
+import { runningWithLiveInit } from '../lxc/lxc-cli';
 import { vePaths } from '../sys/paths';
 import { fileEnds } from './file-tail';
 import { BulkLauncher, LauncherGone } from './launcher';
@@ -84,8 +84,9 @@ async function oneVe({ vzroot, dir, launcher, i, hooks }: Run, ctid: number): Pr
     if (r.code !== 0 && /Failed to get init pid|not running/i.test(err.head) && /lxc-attach/.test(err.head)) {
       return { ...blank(ctid, 'error', durationMs, 'VE_NOT_RUNNING', `VE ${ctid} is not running`), stderrTail: err.tail };
     }
-    // Killed by a signal we did not send: the VE may have stopped under the command.
-    if (!r.killed && r.code > 128 && (await lxcState(ctid, p.lxcpath)) !== 'RUNNING') {
+    // A failure we did not cause: the VE may have stopped under the command. Killed with it, the
+    // command shows 128+9 as a rule, but lxc-attach may also lose its side and end 1 or 255.
+    if (!r.killed && r.code !== 0 && !(await runningWithLiveInit(ctid, p.lxcpath))) {
       return { ...blank(ctid, 'error', durationMs, 'VE_STOPPED', `VE ${ctid} stopped while the command ran (exit ${r.code})`), exitCode: r.code, stdoutTail: out.tail, stderrTail: err.tail };
     }
     return { ctid, state: r.code === 0 && !r.killed ? 'ok' : 'failed', exitCode: r.code, durationMs, stdoutTail: out.tail, stderrTail: err.tail, timedOut: r.killed };

@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run, type RunResult } from '../sys/exec';
+import { processEnding } from '../sys/proc-stat';
 import { payloadCgroupDir, readCg } from './cgroup-read';
 import { hostFacts } from './host-facts';
 import { VeError } from '../sys/errors';
@@ -44,6 +45,17 @@ export async function lxcStateAndPid(ctid: number, lxcpath: string): Promise<{ s
   const state = lines.map((l) => l.match(/^(?:State:\s*)?([A-Z]+)$/)?.[1]).find(Boolean) as LxcState | undefined;
   const pid = Number(lines.map((l) => l.match(/^(?:PID:\s*)?(\d+)$/)?.[1]).find(Boolean));
   return pid > 0 ? { state: state ?? 'UNKNOWN', pid } : { state: state ?? 'UNKNOWN' };
+}
+
+/**
+ * A VE whose init is alive. LXC's monitor still answers RUNNING for a moment after init died (it
+ * has not read the SIGCHLD yet; the window grows under load), while every process of the VE,
+ * an attached command included, is already gone: init's own state settles it.
+ */
+export async function runningWithLiveInit(ctid: number, lxcpath: string): Promise<boolean> {
+  const { state, pid } = await lxcStateAndPid(ctid, lxcpath);
+  if (state !== 'RUNNING' && state !== 'FROZEN') return false;
+  return pid === undefined || !(await processEnding(pid));
 }
 
 /** Names and states of every container under lxcpath, in one call. */

@@ -7,3 +7,12 @@ export async function procStat(pid: number): Promise<string[] | undefined> {
   const s = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
   return s === null ? undefined : s.slice(s.lastIndexOf(')') + 2).split(' ');
 }
+
+const PF_EXITING = 0x4;
+
+/** The process is gone, a zombie, or already in its exit path (PF_EXITING in field 9, flags). */
+export async function processEnding(pid: number): Promise<boolean> {
+  const f = await procStat(pid);
+  if (!f) return true;
+  return f[0] === 'Z' || f[0] === 'X' || (Number(f[6]) & PF_EXITING) !== 0;
+}
