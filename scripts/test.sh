@@ -78,6 +78,15 @@ clone_result() { wait "$clone_pid"; local rc=$?; cat "$LOGDIR/clone.log"; return
 stage clone-up clone_result
 
 printf '\n'
+# CI keeps only the end of this output: repeat why each failed stage failed, last.
+digest() {
+  local log
+  case $1 in debian-template) log=$LOGDIR/debian.log ;; clone-up) log=$LOGDIR/clone.log ;; *) log=$LOGDIR/$1.log ;; esac
+  [ -f "$log" ] || return 0
+  printf -- '--- why %s failed (its failure lines) ---\n' "$1"
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E -A12 '^ *(FAIL |✘|[0-9]+\) )|AssertionError|Error:|Timeout|timed out|^error' | head -80
+}
+for f in "${failures[@]}"; do digest "$f"; done
 [ $failed -gt 0 ] && printf 'failed stages: %s\n' "${failures[*]}"
 echo "stages: $passed passed, $failed failed"
 [ $failed -eq 0 ]
