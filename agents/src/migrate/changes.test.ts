@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { changesSince, dropBaseline, takeBaseline } from './changes';
+import { PYTHON } from '@/test/fixtures/python';
 import { buildManifest, dropManifestCache, walkRoot } from './manifest';
 import { rsyncOptions } from './send';
 
@@ -79,7 +80,7 @@ describe('final pass: only what changed since the baseline', () => {
     await mkdir(src);
     await writeFile(path.join(src, 'db'), Buffer.alloc(4096, 'a'));
     // Maps the file shared and writes one byte at offset 0 per "w <char>" line, answering "ok".
-    const mapper = spawn('python3', ['-c', 'import mmap,sys\nf=open(sys.argv[1],"r+b")\nm=mmap.mmap(f.fileno(),4096)\nprint("ready",flush=True)\nfor l in sys.stdin:\n  m[0:1]=l.split()[1].encode()\n  print("ok",flush=True)', path.join(src, 'db')]);
+    const mapper = spawn(PYTHON, ['-c', 'import mmap,sys\nf=open(sys.argv[1],"r+b")\nm=mmap.mmap(f.fileno(),4096)\nprint("ready",flush=True)\nfor l in sys.stdin:\n  m[0:1]=l.split()[1].encode()\n  print("ok",flush=True)', path.join(src, 'db')]);
     try {
       const out = createInterface({ input: mapper.stdout })[Symbol.asyncIterator]();
       const say = async (line: string) => {

@@ -9,6 +9,7 @@ import { lstat, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildManifest, dropManifestCache, RACY_MS } from './manifest';
+import { PYTHON } from '@/test/fixtures/python';
 import { describeDifference, manifestDifference } from '@/server/operations/migrate/verify-diff';
 
 // Maps `file` shared and writes one byte at offset 0 per "w <char>" line, answering "ok".
@@ -32,7 +33,7 @@ afterEach(async () => {
 });
 
 async function startMapper(file: string) {
-  const p = spawn('python3', ['-c', MAPPER, file]);
+  const p = spawn(PYTHON, ['-c', MAPPER, file]);
   mapper = p;
   const lines = createInterface({ input: p.stdout })[Symbol.asyncIterator]();
   const next = async () => String((await lines.next()).value);
