@@ -83,10 +83,13 @@ digest() {
   local log
   case $1 in debian-template) log=$LOGDIR/debian.log ;; clone-up) log=$LOGDIR/clone.log ;; *) log=$LOGDIR/$1.log ;; esac
   [ -f "$log" ] || return 0
-  printf -- '--- why %s failed (its failure lines) ---\n' "$1"
+  printf -- '--- %s ---\n' "${2:-why $1 failed (its failure lines)}"
   sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E -A12 '^ *(FAIL |✘|[0-9]+\) )|AssertionError|Error:|Timeout|timed out|^error' | head -80
 }
 for f in "${failures[@]}"; do digest "$f"; done
+if [[ " ${failures[*]} " != *" e2e "* ]] && grep -q ' flaky' "$LOGDIR/e2e.log" 2>/dev/null; then
+  digest e2e 'e2e passed, but a spec passed only on its retry (flaky); its first failure'
+fi
 [ $failed -gt 0 ] && printf 'failed stages: %s\n' "${failures[*]}"
 echo "stages: $passed passed, $failed failed"
 [ $failed -eq 0 ]
