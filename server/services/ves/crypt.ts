@@ -41,7 +41,7 @@ export function sha512Crypt(password: string, salt?: string): string {
   let C = A;
   // Each round's input is assembled in one buffer and hashed in one call: a create pays this on the
   // panel's CPU. 5000 rounds of 2-4 update calls each into native code cost ~40% more, and a Hash
-  // object per round (createHash) ~50% more than the one-shot crypto.hash.
+  // object per round (createHash) ~40% more than the one-shot crypto.hash (13.7 vs 9.7 ms a hash).
   const buf = Buffer.allocUnsafe(64 + Sp.length + 2 * Pp.length + 64);
   for (let i = 0; i < 5000; i++) {
     let o = (i & 1 ? Pp : C).copy(buf, 0);
