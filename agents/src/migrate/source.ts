@@ -8,7 +8,7 @@ import { lxcFreeze, lxcState, lxcStateAndPid, lxcStop } from '../lxc/lxc-cli';
 import { releaseRunningResources, veStatus, type VeStatus } from '../lxc/power';
 import { confGone, readVe } from '../lxc/ve-store';
 import type { Runtime } from '../lxc/runtime';
-import { procStat } from '../sys/proc-stat';
+import { processExited, procStat } from '../sys/proc-stat';
 import { diskUsage, mountImage, mountPointSource, unmountImage } from '../storage/image';
 import { VeError } from '../sys/errors';
 import { vePaths } from '../sys/paths';
@@ -123,12 +123,6 @@ async function frozenByUs(rt: Runtime, ctid: number): Promise<{ state: string; p
   return { state, pid, cg: pid && pid > 1 && state === 'FROZEN' ? await payloadCgroupDir(pid, 'freezer') : undefined };
 }
 
-/** True once `pid` has exited (gone or a zombie): its PID namespace is empty by then. */
-async function exited(pid: number): Promise<boolean> {
-  const state = (await procStat(pid))?.[0];
-  return state === undefined || state === 'Z' || state === 'X';
-}
-
 /**
  * Kills the VE while it is still frozen: SIGKILL goes to every process of its cgroup, and a frozen
  * task with a pending SIGKILL dies on thaw without running another instruction, so the source copy
@@ -151,7 +145,7 @@ export async function stopSource(rt: Runtime, ctid: number): Promise<{ ctid: num
   const thawed = cg && hostFacts().version === 'v1' ? await writeFile(path.join(cg, 'freezer.state'), 'THAWED').then(() => true, () => false) : false;
   if (st === 'FROZEN' && !thawed) await lxcFreeze(ctid, p.lxcpath, false).catch(() => undefined);
   for (const end = Date.now() + 5000; pid > 1 && Date.now() < end;) {
-    if (await exited(pid)) return { ctid, ms: Date.now() - t0 };
+    if (await processExited(pid)) return { ctid, ms: Date.now() - t0 };
     await new Promise((res) => setTimeout(res, 5));
   }
   await lxcStop(ctid, p.lxcpath, 0);

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { processEnding, procStat } from './proc-stat';
+import { processEnding, processExited, procStat } from './proc-stat';
 
-describe('processEnding', () => {
+describe('processEnding / processExited', () => {
   it('a live process is not ending; a gone pid is', async () => {
     expect(await processEnding(process.pid)).toBe(false);
     expect(await processEnding(2 ** 22 + 7)).toBe(true);
@@ -21,7 +21,9 @@ describe('processEnding', () => {
       }
       expect(zombie).toBeDefined();
       expect(await processEnding(zombie!)).toBe(true);
+      expect(await processExited(zombie!)).toBe(true);
       expect(await processEnding(parent.pid!)).toBe(false);
+      expect(await processExited(parent.pid!)).toBe(false);
     } finally {
       parent.kill('SIGKILL');
     }

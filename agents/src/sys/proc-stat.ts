@@ -9,10 +9,15 @@ export async function procStat(pid: number): Promise<string[] | undefined> {
 }
 
 const PF_EXITING = 0x4;
+const gone = (f: string[] | undefined) => !f || f[0] === 'Z' || f[0] === 'X';
 
-/** The process is gone, a zombie, or already in its exit path (PF_EXITING in field 9, flags). */
+/** True once `pid` has exited (gone or a zombie). For a VE's init: its PID namespace is empty by then. */
+export async function processExited(pid: number): Promise<boolean> {
+  return gone(await procStat(pid));
+}
+
+/** Exited, or already in its exit path (PF_EXITING in field 9, flags): its end can no longer be stopped. */
 export async function processEnding(pid: number): Promise<boolean> {
   const f = await procStat(pid);
-  if (!f) return true;
-  return f[0] === 'Z' || f[0] === 'X' || (Number(f[6]) & PF_EXITING) !== 0;
+  return gone(f) || (Number(f![6]) & PF_EXITING) !== 0;
 }
