@@ -8,6 +8,9 @@
 //
 // Run (shared box: at most --n 300):
 //   npx tsx bench/density-panel.ts --n 300 --checkpoints 100,200,300
+// --peer before: raw LXC alone to N first (same checkpoints), its containers removed, then the panel alone to N,
+//   for counts the box cannot hold on both paths at once (past ~2,000 each on 2 cores: bench/README.md). Between
+//   the phases it waits (at most 5 minutes) for the 1-minute load average to fall under --quiet-load (2.5).
 // Options keep a run apart from other work: --net 80 (panel VEs in 10.199.80.0/20, one /24 pool each
 //   250 VEs) --raw-net 96 (raw VEs in 10.199.96.0/20) --ctid-base 60000 --bridge-prefix vzdp
 //   --tmp-prefix /tmp/vz-dp-. VZ_BRIDGE_PORT_LIMIT=<n> in the environment makes the agent use overflow
@@ -15,7 +18,7 @@
 // Every VE, mount, loop device, bridge, the daemon, the worker and Postgres go at the end and on Ctrl-C.
 import './lib/quiet-log';
 import { mkdtempSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '@/agents/src/sys/exec';
@@ -41,6 +44,8 @@ const NET = Number(args.net ?? 80);
 const RAW_NET = Number(args['raw-net'] ?? 96);
 const CTID_BASE = Number(args['ctid-base'] ?? 60_000);
 const PREFIX = String(args['bridge-prefix'] ?? 'vzdp');
+const PEER = String(args.peer ?? 'interleaved');
+if (PEER !== 'interleaved' && PEER !== 'before') throw new Error(`--peer ${PEER}: interleaved or before`);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const uptime = async () => (await run('uptime', [])).stdout.trim();
 
@@ -87,6 +92,8 @@ try {
   await monitor.tick();
 
   rawLxc = path.join(node.tn.vzroot, 'raw');
+  // The VEs' mapped root must traverse to the raw lxcpath (the agent's first create would do it for its vzroot).
+  await chmod(node.tn.vzroot, 0o711);
   await mkdir(rawLxc, { mode: 0o711 });
   const rawBase = CTID_BASE + N + 10;
   // Raw id ranges from sub-id slot 12000 up (the agent hands out the lowest free slots from 0).
@@ -96,8 +103,9 @@ try {
   log(`panel node ${node.tn.vzroot}, bridge ${node.tn.bridge}, agent pid ${daemonPid}, ctids from ${CTID_BASE} (raw ${rawBase}); ${up0}`);
 
   const agentLxc = path.join(node.tn.vzroot, 'lxc');
-  const baseUsed = await hostUsedBytes();
-  const cpu0 = { agent: await cpuMsWithChildren(daemonPid), panel: process.cpuUsage(), pg: await cpuOf((p) => pgPids.includes(p.pid)) };
+  let baseUsed = await hostUsedBytes();
+  const cpuNow = async () => ({ agent: await cpuMsWithChildren(daemonPid), panel: process.cpuUsage(), pg: await cpuOf((p) => pgPids.includes(p.pid)) });
+  let cpu0 = await cpuNow();
   const rows: (string | number)[][] = [];
   const counters: (string | number)[][] = [];
   const bridgeRows: string[] = [];
@@ -131,8 +139,19 @@ try {
     win.rawStart.push(startMs);
   };
 
+  // --peer before: the raw path's figures at each count, from its own phase (box memory per VE its own too).
+  const rawAt = new Map<number, { up: number; p50: number; p95: number; startP95: number; mib: number; mon: number }>();
+  const rawCheckpoint = async (count: number) => {
+    const used = (await hostUsedBytes()) - baseUsed;
+    const rMon = await monitorsPss(rawLxc);
+    rawAt.set(count, { up: rawUp, p50: p50(win.rawBoth), p95: p95(win.rawBoth), startP95: p95(win.rawStart), mib: round(used / MiB / Math.max(1, rawUp)), mon: round(rMon.bytes / MiB / Math.max(1, rMon.count)) });
+    log(`raw checkpoint ${count}: p50 ${p50(win.rawBoth)} / p95 ${p95(win.rawBoth)} ms; ${await uptime()}`);
+    win = { panel: [], run: [], req: [], wait: [], rawBoth: [], rawStart: [] };
+  };
+
   const checkpoint = async (count: number) => {
     const used = (await hostUsedBytes()) - baseUsed;
+    const r = rawAt.get(count);
     const [, beatMs] = await timed(() => monitor.tick());
     // A pass that fails (e.g. ve.list past the client's 30 s read timeout) is a limit hit, not the end of the run.
     const soft = (full: boolean) => reconcileNode(prisma, node.node.id, undefined, { full }).catch((e: Error) => {
@@ -145,34 +164,62 @@ try {
     const bridges = (info?.density?.bridges ?? []).map((b) => `${b.name} ${b.vePorts} VEs/${b.ports} ports`).join(', ');
     const [aMon, rMon] = [await monitorsPss(agentLxc), await monitorsPss(rawLxc)];
     const pc = process.cpuUsage(cpu0.panel);
-    const ratio = p95(win.panel) / p95(win.rawBoth);
-    rows.push([count, panelUp, p50(win.panel), p95(win.panel), p50(win.req), p50(win.wait), p50(win.run), rawUp, p50(win.rawBoth), p95(win.rawBoth), p95(win.rawStart), round(ratio),
-      round(used / MiB / Math.max(1, panelUp + rawUp)), round(aMon.bytes / MiB / Math.max(1, aMon.count)), round(rMon.bytes / MiB / Math.max(1, rMon.count))]);
+    const rawP95 = r ? r.p95 : p95(win.rawBoth);
+    const ratio = p95(win.panel) / rawP95;
+    rows.push([count, panelUp, p50(win.panel), p95(win.panel), p50(win.req), p50(win.wait), p50(win.run),
+      ...(r ? [r.up, r.p50, r.p95, r.startP95] : [rawUp, p50(win.rawBoth), p95(win.rawBoth), p95(win.rawStart)]), round(ratio),
+      r ? `${round(used / MiB / Math.max(1, panelUp))} / ${r.mib}` : round(used / MiB / Math.max(1, panelUp + rawUp)),
+      round(aMon.bytes / MiB / Math.max(1, aMon.count)), r ? r.mon : round(rMon.bytes / MiB / Math.max(1, rMon.count))]);
     counters.push([count, round((await rssBytes(daemonPid)) / MiB, 1), round(((await cpuMsWithChildren(daemonPid)) - cpu0.agent) / Math.max(1, panelUp)),
       round(process.memoryUsage().rss / MiB, 1), round((pc.user + pc.system) / 1000 / Math.max(1, panelUp)),
       round((await cpuOf((p) => pgPids.includes(p.pid)) - cpu0.pg) / Math.max(1, panelUp)), round(beatMs, 1), round(deltaMs, 1), round(fullMs, 1),
       // Of each pass: the node's ve.list / the panel's own reads, comparison and writes.
       delta ? `${delta.ms.node} / ${delta.ms.panel}` : '-', full ? `${full.ms.node} / ${full.ms.panel}` : '-', delta?.checked ?? '-', delta?.skipped.length ?? '-']);
     bridgeRows.push(`${count}: ${bridges || '(not reported)'}`);
-    log(`checkpoint ${count}: panel p95 ${p95(win.panel)} ms vs raw ${p95(win.rawBoth)} ms (${round(ratio)}x); heartbeat ${round(beatMs)} ms, reconcile ${round(deltaMs)} / full ${round(fullMs)} ms; ${bridges}; ${await uptime()}`);
+    log(`checkpoint ${count}: panel p95 ${p95(win.panel)} ms vs raw ${rawP95} ms (${round(ratio)}x); heartbeat ${round(beatMs)} ms, reconcile ${round(deltaMs)} / full ${round(fullMs)} ms; ${bridges}; ${await uptime()}`);
     win = { panel: [], run: [], req: [], wait: [], rawBoth: [], rawStart: [] };
   };
 
-  for (let i = 0; i < N && !stopping; i++) {
-    for (const which of i % 2 ? ['raw', 'panel'] : ['panel', 'raw']) {
-      if (stopping) break;
-      try {
-        const op = which === 'panel' ? panelOne() : rawOne(i);
-        inFlight = op;
-        await op;
-        if (which === 'panel') panelUp++; else rawUp++;
-      } catch (e) {
-        firstLimit ||= `${which} VE #${(which === 'panel' ? panelUp : rawUp) + 1}: ${(e as Error).message.split('\n')[0]}`;
-        log(`limit: ${firstLimit}`);
-      }
+  const failed = { panel: 0, raw: 0 };
+  const one = async (which: 'panel' | 'raw', i: number) => {
+    if (stopping) return;
+    try {
+      const op = which === 'panel' ? panelOne() : rawOne(i);
+      inFlight = op;
+      await op;
+      if (which === 'panel') panelUp++; else rawUp++;
+    } catch (e) {
+      failed[which]++;
+      firstLimit ||= `${which} VE #${(which === 'panel' ? panelUp : rawUp) + 1}: ${(e as Error).message.split('\n')[0]}`;
+      log(`limit: ${which} VE #${(which === 'panel' ? panelUp : rawUp) + 1}: ${(e as Error).message.split('\n')[0]}`);
     }
-    if (firstLimit && panelUp + rawUp < 2 * (i + 1) - 4) break; // both paths failing repeatedly: stop
-    if (CHECKPOINTS.includes(i + 1)) await checkpoint(i + 1);
+  };
+
+  if (PEER === 'before') {
+    for (let i = 0; i < N && !stopping && failed.raw < 3; i++) {
+      await one('raw', i);
+      if (CHECKPOINTS.includes(i + 1)) await rawCheckpoint(i + 1);
+    }
+    log(`removing the raw peer's ${rawUp} containers before the panel phase...`);
+    await killAll(rawLxc);
+    await unmountUnder(rawLxc);
+    await raw.cleanup();
+    await run('rm', ['-rf', rawLxc]);
+    // The panel phase starts on a box as quiet as the raw phase's (a mass kill leaves a load spike).
+    for (let t = 0; t < 60 && !stopping && os.loadavg()[0] > Number(args['quiet-load'] ?? 2.5); t++) await new Promise((res) => setTimeout(res, 5000));
+    log(`panel phase: ${await uptime()}`);
+    baseUsed = await hostUsedBytes();
+    cpu0 = await cpuNow();
+    for (let i = 0; i < N && !stopping && failed.panel < 3; i++) {
+      await one('panel', i);
+      if (CHECKPOINTS.includes(i + 1)) await checkpoint(i + 1);
+    }
+  } else {
+    for (let i = 0; i < N && !stopping; i++) {
+      for (const which of i % 2 ? ['raw', 'panel'] as const : ['panel', 'raw'] as const) await one(which, i);
+      if (firstLimit && panelUp + rawUp < 2 * (i + 1) - 4) break; // both paths failing repeatedly: stop
+      if (CHECKPOINTS.includes(i + 1)) await checkpoint(i + 1);
+    }
   }
 
   const up1 = await uptime();
@@ -184,6 +231,7 @@ try {
     'request = requestCreateVe (placement, ctid, addresses, row, task, job); queue wait = request answered to task started;',
     'task run = the task\'s own running time; raw = untar + lxc-start -d of the same tarball (raw start = lxc-start -d alone);',
     'p95 x = panel p95 / raw create+start p95; MiB/VE box = host MemTotal-MemAvailable growth / VEs of both paths;',
+    ...(PEER === 'before' ? ['--peer before: raw LXC ran alone to N first, then its containers were removed and the panel ran alone to N; "MiB/VE box" is panel / raw, each its own phase\'s growth;'] : []),
     'panel RSS/CPU = this process (create service, worker, node monitor, reconciler and the bench harness);',
     'heartbeat = one node-monitor pass (hello + node.info + DB write); reconcile = one reconcileNode pass (delta), then a full one.',
   ];
