@@ -28,8 +28,6 @@ trap 'rm -rf "$DEBDIR" "$LOGDIR"' EXIT
 ( npx tsx scripts/build-debian-template.ts "$DEBDIR"; rc=$?; touch "$DEBDIR/.done"; exit $rc ) >"$LOGDIR/debian.log" 2>&1 &
 debian_pid=$!
 
-stage typecheck npx tsc --noEmit -p tsconfig.json
-
 # vitest exits 0 after failed tests in this project (its embedded-Postgres global setup's exit hooks),
 # so the verdict is read from vitest's JSON report instead of its exit status.
 vitest_verdict() {
@@ -45,15 +43,22 @@ lane_step() {
   "$@" >"$LOGDIR/$name.log" 2>&1; local rc=$?
   echo "($name took $((SECONDS-t0)) s)" >>"$LOGDIR/$name.log"; echo $rc >"$LOGDIR/$name.rc"
 }
-# Two lanes from here on (test/lanes.ts). The node lane (files with containers, daemons, sshd, loop
-# devices: one at a time) is the long one and starts now. The other lane runs lint, unit, then the
+# Two lanes (test/lanes.ts). The node lane (files with containers, daemons, sshd, loop
+# devices: one at a time) is the long one and starts now. The other lane runs the type check (beside it), lint, unit, then the
 # Chromium specs (their own panel, Postgres, node, ports, lxcpath and bridge) beside the Postgres-only
 # integration files. The files that need the Debian builds run last in the node lane and wait for them.
 VZ_TEST_LANE=node VZ_TEST_DEBIAN=1 VZ_TEST_DEBIAN_DIR="$DEBDIR" lane_step integration-node vitest_verdict "$LOGDIR/integration-node.json" &
 node_pid=$!
 other_lane() {
+  # The type check runs beside this lane's steps, not before the lanes: beside the clone check's npm ci and
+  # next build and the Debian builds it took 189 s of the suite's wall time on its own (2026-12-07), while
+  # the node lane waited.
+  lane_step typecheck npx tsc --noEmit -p tsconfig.json &
+  local tsc=$!
   lane_step lint npx eslint --max-warnings=0 .
   lane_step unit npx vitest run --project unit
+  # Before the browser specs: their setup may run `next build`, which rewrites the .next/types tsc reads.
+  wait $tsc
   lane_step e2e npx playwright test &
   local e2e=$!
   VZ_TEST_LANE=db lane_step integration-db vitest_verdict "$LOGDIR/integration-db.json"
@@ -65,6 +70,7 @@ other_lane &
 other_pid=$!
 wait "$other_pid"
 from_lane() { cat "$LOGDIR/$1.log"; return "$(cat "$LOGDIR/$1.rc" 2>/dev/null || echo 1)"; }
+stage typecheck from_lane typecheck
 stage lint from_lane lint
 stage unit from_lane unit
 stage integration-db from_lane integration-db
