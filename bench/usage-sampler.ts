@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { flag } from '@/agents/src/daemon/config';
-import { samplePass } from '@/agents/src/metrics/sampler';
+import { nextTurn, samplePass } from '@/agents/src/metrics/sampler';
 import { CgroupReader } from '@/agents/src/metrics/cgroup';
 import { hostFacts } from '@/agents/src/lxc/host-facts';
 import { Spool } from '@/agents/src/metrics/spool';
@@ -52,12 +52,17 @@ try {
   const cgroups = new CgroupReader(hostFacts().version === 'v2');
   const cpu: number[] = [];
   const wall: number[] = [];
+  const hold: number[] = []; // the longest the pass kept the event loop, between two of its turns
   for (let i = 0; i < passes + 2; i++) {
+    let longest = 0;
+    let since = performance.now();
+    const turn = async () => { longest = Math.max(longest, performance.now() - since); await nextTurn(); since = performance.now(); };
     const c0 = process.cpuUsage();
     const w0 = performance.now();
-    samplePass(spool, vzroot, oom, cgroups, 10_000);
+    await samplePass(spool, vzroot, oom, cgroups, 10_000, Date.now(), turn);
     const d = process.cpuUsage(c0);
-    if (i >= 2) { cpu.push((d.user + d.system) / 1000); wall.push(performance.now() - w0); } // 2 warm-up passes
+    longest = Math.max(longest, performance.now() - since);
+    if (i >= 2) { cpu.push((d.user + d.system) / 1000); wall.push(performance.now() - w0); hold.push(longest); } // 2 warm-up passes
   }
   oom.close();
   const fdsHeld = cgroups.fdsHeld; // cgroup files the sampler keeps open between passes
@@ -66,7 +71,7 @@ try {
   const batchBytes = statSync(path.join(spool.dir, `${spool.state.seq}.json`)).size;
   const stateBytes = statSync(path.join(vzroot, 'usage', 'state.json')).size;
   const result = {
-    n, passes, cpuMsPerPassMedian: +med(cpu).toFixed(2), cpuMsPerPassMax: +Math.max(...cpu).toFixed(2), wallMsMedian: +med(wall).toFixed(2),
+    n, passes, cpuMsPerPassMedian: +med(cpu).toFixed(2), cpuMsPerPassMax: +Math.max(...cpu).toFixed(2), wallMsMedian: +med(wall).toFixed(2), longestHoldMsMedian: +med(hold).toFixed(2), longestHoldMsMax: +Math.max(...hold).toFixed(2),
     pctOfOneCoreAt10s: +((med(cpu) / 10_000) * 100).toFixed(3), spoolBatchBytes: batchBytes, stateBytes, fdsHeld,
     uptime: execFileSync('uptime', { encoding: 'utf8' }).trim(), date: new Date().toISOString(),
   };
