@@ -20,9 +20,9 @@ export interface SamplerOptions {
 }
 
 /**
- * VEs read between two turns of the event loop. A pass costs ~0.1 ms of CPU per VE (bench/usage-sampler.ts),
- * ~0.3 s at 3,000 VEs: done in one go, it held the daemon's event loop, and every request that came in
- * meanwhile (a create, a status, the heartbeat), for that long every interval.
+ * VEs read between two turns of the event loop. A pass cost 0.62 s of CPU at 3,000 VEs (bench/usage-sampler.ts,
+ * 2026-12-07): done in one go, it held the daemon's event loop, and every request that came in meanwhile (a
+ * create, a status, the heartbeat), for that long every interval. Now the longest hold is ~30-40 ms.
  */
 export const VES_PER_TURN = 64;
 
