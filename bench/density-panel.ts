@@ -110,7 +110,8 @@ try {
   const counters: (string | number)[][] = [];
   const bridgeRows: string[] = [];
   let firstLimit = '';
-  let win = { panel: [] as number[], run: [] as number[], req: [] as number[], wait: [] as number[], rawBoth: [] as number[], rawStart: [] as number[] };
+  const emptyWindow = () => ({ panel: [] as number[], run: [] as number[], req: [] as number[], wait: [] as number[], rawBoth: [] as number[], rawStart: [] as number[] });
+  let win = emptyWindow();
   let panelUp = 0;
   let rawUp = 0;
 
@@ -146,7 +147,7 @@ try {
     const rMon = await monitorsPss(rawLxc);
     rawAt.set(count, { up: rawUp, p50: p50(win.rawBoth), p95: p95(win.rawBoth), startP95: p95(win.rawStart), mib: round(used / MiB / Math.max(1, rawUp)), mon: round(rMon.bytes / MiB / Math.max(1, rMon.count)) });
     log(`raw checkpoint ${count}: p50 ${p50(win.rawBoth)} / p95 ${p95(win.rawBoth)} ms; ${await uptime()}`);
-    win = { panel: [], run: [], req: [], wait: [], rawBoth: [], rawStart: [] };
+    win = emptyWindow();
   };
 
   const checkpoint = async (count: number) => {
@@ -177,7 +178,7 @@ try {
       delta ? `${delta.ms.node} / ${delta.ms.panel}` : '-', full ? `${full.ms.node} / ${full.ms.panel}` : '-', delta?.checked ?? '-', delta?.skipped.length ?? '-']);
     bridgeRows.push(`${count}: ${bridges || '(not reported)'}`);
     log(`checkpoint ${count}: panel p95 ${p95(win.panel)} ms vs raw ${rawP95} ms (${round(ratio)}x); heartbeat ${round(beatMs)} ms, reconcile ${round(deltaMs)} / full ${round(fullMs)} ms; ${bridges}; ${await uptime()}`);
-    win = { panel: [], run: [], req: [], wait: [], rawBoth: [], rawStart: [] };
+    win = emptyWindow();
   };
 
   const failed = { panel: 0, raw: 0 };
@@ -190,8 +191,9 @@ try {
       if (which === 'panel') panelUp++; else rawUp++;
     } catch (e) {
       failed[which]++;
-      firstLimit ||= `${which} VE #${(which === 'panel' ? panelUp : rawUp) + 1}: ${(e as Error).message.split('\n')[0]}`;
-      log(`limit: ${which} VE #${(which === 'panel' ? panelUp : rawUp) + 1}: ${(e as Error).message.split('\n')[0]}`);
+      const limit = `${which} VE #${(which === 'panel' ? panelUp : rawUp) + 1}: ${(e as Error).message.split('\n')[0]}`;
+      firstLimit ||= limit;
+      log(`limit: ${limit}`);
     }
   };
 

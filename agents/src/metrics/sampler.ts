@@ -10,6 +10,7 @@ import { CgroupReader, payloadNames } from './cgroup';
 import { OomLog } from './kmsg';
 import { fsUsage, listDir, mountedIds, readVethDev } from './read';
 import { Spool } from './spool';
+import { startKeeper, type KeeperLog } from '../sys/keeper';
 import { newStream, nonZero, stitch, zeroCounters, type Counters, type VeStream } from './stitch';
 
 export interface SamplerOptions {
@@ -32,7 +33,7 @@ export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolv
 /**
  * One sampling pass: reads, stitches, spools. Every VES_PER_TURN VEs it awaits `between` (the event loop's
  * next turn; a stopping sampler's rejects, which ends the pass before it reads a closed file). Only one pass
- * may run at a time (startSampler's tick skips while one runs). Exposed for tests and benchmarks.
+ * may run at a time (startSampler's keeper skips a tick while one runs). Exposed for tests and benchmarks.
  */
 export async function samplePass(spool: Spool, vzroot: string, oom: OomLog, cgroups: CgroupReader, intervalMs: number, now = Date.now(), between: () => Promise<void> = nextTurn): Promise<number> {
   const cgs = payloadNames(cgroups.v2);
@@ -43,7 +44,6 @@ export async function samplePass(spool: Spool, vzroot: string, oom: OomLog, cgro
   const roots = path.join(vzroot, 'root');
   const mounted = mountedIds(roots);
   const samples: UsageSample[] = [];
-  const seen = new Set<string>();
   const running = new Set<number>();
   // The streams are stitched on copies, committed after the last turn: a pass cut short between two turns
   // leaves every stream as the last spooled batch had it.
@@ -51,7 +51,6 @@ export async function samplePass(spool: Spool, vzroot: string, oom: OomLog, cgro
   for (const [i, ctid] of ctids.entries()) {
     if (i > 0 && i % VES_PER_TURN === 0) await between();
     const key = String(ctid);
-    seen.add(key);
     const prev = spool.state.ves[key];
     const stream = (next[key] = prev ? { ...prev, tot: { ...prev.tot } } : newStream());
     const name = cgs.get(ctid);
@@ -82,11 +81,12 @@ export async function samplePass(spool: Spool, vzroot: string, oom: OomLog, cgro
     });
   }
   // A VE that left the node (destroyed, migrated away) is forgotten; coming back starts a new stream.
-  for (const key of Object.keys(spool.state.ves)) if (!seen.has(key)) delete spool.state.ves[key];
-  Object.assign(spool.state.ves, next);
+  spool.state.ves = next;
   cgroups.sweep(running);
   return spool.append({ ts: now, intervalMs, samples });
 }
+
+const silent: KeeperLog = { warn: () => undefined, info: () => undefined };
 
 const spools = new Map<string, Spool>();
 
@@ -105,39 +105,30 @@ export function startSampler(o: SamplerOptions): () => void {
   const oom = new OomLog();
   const cgroups = new CgroupReader(hostFacts().version === 'v2');
   let dropped = 0;
-  let running = false;
   let stopped = false;
   const stopping = new Error('sampler stopped');
+  // The pass resumes only through this turn, so once stopped it ends there, before it reads a closed file.
   const between = async () => {
     await nextTurn();
     if (stopped) throw stopping;
   };
-  const close = () => {
+  const pass = async () => {
+    if (stopped) return; // the first pass waits a turn: the sampler may be stopped by then
+    await samplePass(spool, o.vzroot, oom, cgroups, intervalMs, Date.now(), between).catch((err: unknown) => {
+      if (err !== stopping) throw err;
+    });
+    if (spool.dropped > dropped) {
+      o.logger?.warn({ dropped: spool.dropped - dropped, pending: spool.pending }, 'usage spool full: oldest batches dropped');
+      dropped = spool.dropped;
+    }
+  };
+  // A pass longer than the interval makes the next tick skip, not overlap (startKeeper).
+  const stopKeeper = startKeeper({ what: 'usage sampling', everyMs: intervalMs, log: o.logger ?? silent, first: () => nextTurn().then(pass), each: pass });
+  return () => {
+    stopKeeper();
+    stopped = true;
     oom.close();
     cgroups.close();
   };
-  const tick = async () => {
-    if (running || stopped) return; // a pass longer than the interval: the next tick skips, not overlaps
-    running = true;
-    try {
-      await samplePass(spool, o.vzroot, oom, cgroups, intervalMs, Date.now(), between);
-      if (spool.dropped > dropped) {
-        o.logger?.warn({ dropped: spool.dropped - dropped, pending: spool.pending }, 'usage spool full: oldest batches dropped');
-        dropped = spool.dropped;
-      }
-    } catch (err) {
-      if (err !== stopping) o.logger?.error({ err: (err as Error).message }, 'usage sampling pass failed');
-    } finally {
-      running = false;
-      if (stopped) close(); // stopped mid-pass: the pass has let go of the files now
-    }
-  };
-  const timer = setInterval(() => void tick(), intervalMs);
-  timer.unref();
-  setImmediate(() => void tick());
-  return () => {
-    clearInterval(timer);
-    stopped = true;
-    if (!running) close();
-  };
 }
+
