@@ -156,6 +156,19 @@ describe('operations are journaled by opId', () => {
     // another VE is not blocked by it
     await client.call('test.append', { ctid: 204, file: file('free.txt'), line: 'z' }, { opId: opId() });
   });
+
+  it('removing a kept migration copy does not wait for the VE: it runs while the VE is busy', async () => {
+    // A VE that came back to this node while its old copy's removal came due (the migration's commit then met VE_LOCKED).
+    const kept = path.join(vzroot, 'private', '205.migrated-20261207T000000Z');
+    mkdirSync(kept, { recursive: true });
+    writeFileSync(path.join(kept, 'root.img'), 'x');
+    const first = onFirstNotification();
+    const slow = client.call('test.sleep', { ctid: 205, ms: 600 }, { opId: opId(), onNotification: first.cb });
+    await first.seen;
+    expect(await client.call('migrate.purge', { ctid: 205, name: '205.migrated-20261207T000000Z' }, { opId: opId() })).toMatchObject({ removed: true });
+    expect(existsSync(kept)).toBe(false);
+    await slow;
+  });
 });
 
 describe('dropped connection', () => {

@@ -141,9 +141,10 @@ const abortS = defineHandler({
   recover: async () => ({ outcome: 'rerun' }),
 });
 
+// No veOf: it removes only the kept copy (<ctid>.migrated-*), never the VE's own files, so it must not
+// hold the VE's lock: a VE back on this node (a migration there and back) would be refused start or commit.
 const purge = defineHandler({
   method: 'migrate.purge',
-  veOf,
   run: (p, ctx) => purgeMigrated(runtimeOf(ctx), p.ctid, p.name),
   recover: async () => ({ outcome: 'rerun' }),
 });
