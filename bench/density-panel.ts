@@ -15,10 +15,14 @@
 //   250 VEs) --raw-net 96 (raw VEs in 10.199.96.0/20) --ctid-base 60000 --bridge-prefix vzdp
 //   --tmp-prefix /tmp/vz-dp-. VZ_BRIDGE_PORT_LIMIT=<n> in the environment makes the agent use overflow
 //   bridges past n ports (to see them at a small N).
+// --trace K: after each checkpoint, K more VEs on that path under strace (the daemon for the panel, this process
+//   for raw LXC), left out of the latency windows: each program's ms per VE, to see which step grows with the count.
+// Each phase starts from dropped page caches, after waiting (at most 10 minutes) for the memory cgroups of removed
+//   containers to go: thousands of dying memcgs slow the kernel's reclaim for the phase that comes after them.
 // Every VE, mount, loop device, bridge, the daemon, the worker and Postgres go at the end and on Ctrl-C.
 import './lib/quiet-log';
 import { mkdtempSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '@/agents/src/sys/exec';
@@ -35,6 +39,7 @@ import { panelBench } from './lib/panel-bench';
 import { cpuOf, processTable } from './lib/proc-cpu';
 import { rawCreate, rawStart } from './lib/raw-lxc';
 import { parseArgs, round, table, timed } from './lib/stats';
+import { traceExecSpans } from './lib/trace';
 
 const args = parseArgs(process.argv.slice(2));
 const N = Number(args.n ?? 300);
@@ -46,8 +51,17 @@ const CTID_BASE = Number(args['ctid-base'] ?? 60_000);
 const PREFIX = String(args['bridge-prefix'] ?? 'vzdp');
 const PEER = String(args.peer ?? 'interleaved');
 if (PEER !== 'interleaved' && PEER !== 'before') throw new Error(`--peer ${PEER}: interleaved or before`);
+const TRACE = Number(args.trace ?? 0);
+const QUIET_LOAD = Number(args['quiet-load'] ?? 2.5);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const uptime = async () => (await run('uptime', [])).stdout.trim();
+/** Memory cgroups the kernel holds, removed ones still charged with pages included (/proc/cgroups). */
+const memcgs = async () => Number((await readFile('/proc/cgroups', 'utf8')).match(/^memory\s+\d+\s+(\d+)/m)?.[1] ?? NaN);
+/** The programs that took the most time per VE in a trace: "lxc-start 120 ms/VE (1x)". */
+const traceSummary = (spans: Map<string, number[]>, ves: number) => [...spans]
+  .map(([prog, ms]) => ({ prog, total: ms.reduce((a, b) => a + b, 0), runs: ms.length }))
+  .sort((a, b) => b.total - a.total).slice(0, 10)
+  .map((x) => `${x.prog} ${round(x.total / ves, 0)} ms/VE (${round(x.runs / ves, 1)}x)`).join(', ');
 
 const stopAll: (() => Promise<unknown>)[] = [];
 const pgDir = mkdtempSync(`${String(args['tmp-prefix'] ?? '/tmp/vz-dp-')}pg-`);
@@ -79,7 +93,7 @@ try {
   const up0 = await uptime();
   const { url, prisma, node, nextTaskEvent } = await panelBench(pgDir, stopAll, { ...args, net: `10.199.${NET}` }, CTID_BASE, (n) => { pn = n; });
   // One /24 pool per 250 VEs (the fixture made the first): the panel's pools are /24s here.
-  for (let k = 1; k * 250 < N && k < 16; k++) {
+  for (let k = 1; k * 250 < N + TRACE * CHECKPOINTS.length && k < 16; k++) {
     await createPool(prisma, { name: `density-${NET + k}`, cidr: `10.199.${NET + k}.0/24`, gateway: `10.199.${NET + k}.1`, nameservers: [], nodeIds: [node.node.id] });
   }
   // The plan's 64 MiB RAM and 64 MiB disk are limits, not use (~2.5 MiB and ~3 MiB per seed VE): overcommit
@@ -109,6 +123,8 @@ try {
   const rows: (string | number)[][] = [];
   const counters: (string | number)[][] = [];
   const bridgeRows: string[] = [];
+  const traceRows: string[] = [];
+  let extra = 0; // traced raw VEs: indices past N
   let firstLimit = '';
   const emptyWindow = () => ({ panel: [] as number[], run: [] as number[], req: [] as number[], wait: [] as number[], rawBoth: [] as number[], rawStart: [] as number[] });
   let win = emptyWindow();
@@ -146,8 +162,13 @@ try {
     const used = (await hostUsedBytes()) - baseUsed;
     const rMon = await monitorsPss(rawLxc);
     rawAt.set(count, { up: rawUp, p50: p50(win.rawBoth), p95: p95(win.rawBoth), startP95: p95(win.rawStart), mib: round(used / MiB / Math.max(1, rawUp)), mon: round(rMon.bytes / MiB / Math.max(1, rMon.count)) });
-    log(`raw checkpoint ${count}: p50 ${p50(win.rawBoth)} / p95 ${p95(win.rawBoth)} ms; ${await uptime()}`);
+    log(`raw checkpoint ${count}: p50 ${p50(win.rawBoth)} / p95 ${p95(win.rawBoth)} ms; memcgs ${await memcgs()}; ${await uptime()}`);
     win = emptyWindow();
+    if (TRACE) {
+      const spans = await traceExecSpans(process.pid, path.join(node.tn.vzroot, 'trace-raw'), async () => { for (let j = 0; j < TRACE; j++) await one('raw', N + extra++); });
+      traceRows.push(`raw ${count}: create+start p50 ${p50(win.rawBoth)} ms under strace; ${traceSummary(spans, TRACE)}`);
+      win = emptyWindow();
+    }
   };
 
   const checkpoint = async (count: number) => {
@@ -177,8 +198,27 @@ try {
       // Of each pass: the node's ve.list / the panel's own reads, comparison and writes.
       delta ? `${delta.ms.node} / ${delta.ms.panel}` : '-', full ? `${full.ms.node} / ${full.ms.panel}` : '-', delta?.checked ?? '-', delta?.skipped.length ?? '-']);
     bridgeRows.push(`${count}: ${bridges || '(not reported)'}`);
-    log(`checkpoint ${count}: panel p95 ${p95(win.panel)} ms vs raw ${rawP95} ms (${round(ratio)}x); heartbeat ${round(beatMs)} ms, reconcile ${round(deltaMs)} / full ${round(fullMs)} ms; ${bridges}; ${await uptime()}`);
+    log(`checkpoint ${count}: panel p95 ${p95(win.panel)} ms vs raw ${rawP95} ms (${round(ratio)}x); heartbeat ${round(beatMs)} ms, reconcile ${round(deltaMs)} / full ${round(fullMs)} ms; ${bridges}; memcgs ${await memcgs()}; ${await uptime()}`);
     win = emptyWindow();
+    if (TRACE) {
+      // The daemon and its spawn helper (forked at its start, so not followed from the daemon).
+      const helpers = (await processTable()).filter((p) => p.ppid === daemonPid).map((p) => p.pid);
+      const spans = await traceExecSpans([daemonPid, ...helpers], path.join(node.tn.vzroot, 'trace-agent'), async () => { for (let j = 0; j < TRACE; j++) await one('panel', -1); });
+      traceRows.push(`panel ${count}: task run p50 ${p50(win.run)} ms under strace; ${traceSummary(spans, TRACE)}`);
+      win = emptyWindow();
+    }
+  };
+
+  // Page caches dropped, then a wait (at most 10 minutes) for the load and for the memory cgroups to fall back to the first phase's count.
+  let memcgFloor: number | undefined;
+  const settle = async (label: string) => {
+    await run('sync', []);
+    await writeFile('/proc/sys/vm/drop_caches', '3');
+    const floor = (memcgFloor ??= await memcgs());
+    for (let t = 0; t < 120 && !stopping && (os.loadavg()[0] > QUIET_LOAD || (await memcgs()) > floor + 50); t++) await new Promise((res) => setTimeout(res, 5000));
+    const line = `${label}: memcgs ${await memcgs()}; ${await uptime()}`;
+    log(line);
+    traceRows.push(line);
   };
 
   const failed = { panel: 0, raw: 0 };
@@ -198,6 +238,7 @@ try {
   };
 
   if (PEER === 'before') {
+    await settle('raw phase');
     for (let i = 0; i < N && !stopping && failed.raw < 3; i++) {
       await one('raw', i);
       if (CHECKPOINTS.includes(i + 1)) await rawCheckpoint(i + 1);
@@ -207,9 +248,8 @@ try {
     await unmountUnder(rawLxc);
     await raw.cleanup();
     await run('rm', ['-rf', rawLxc]);
-    // The panel phase starts on a box as quiet as the raw phase's (a mass kill leaves a load spike).
-    for (let t = 0; t < 60 && !stopping && os.loadavg()[0] > Number(args['quiet-load'] ?? 2.5); t++) await new Promise((res) => setTimeout(res, 5000));
-    log(`panel phase: ${await uptime()}`);
+    // The panel phase starts on a box as quiet as the raw phase's (a mass kill leaves a load spike and dying memcgs).
+    await settle('panel phase');
     baseUsed = await hostUsedBytes();
     cpu0 = await cpuNow();
     for (let i = 0; i < N && !stopping && failed.panel < 3; i++) {
@@ -237,11 +277,11 @@ try {
     'panel RSS/CPU = this process (create service, worker, node monitor, reconciler and the bench harness);',
     'heartbeat = one node-monitor pass (hello + node.info + DB write); reconcile = one reconcileNode pass (delta), then a full one.',
   ];
-  const out = [head, '', ...notes, '', t1, '', t2, '', `bridges (node.info): ${bridgeRows.join('; ')}`, `first limit hit: ${firstLimit || (stopping ? `none before the run was stopped (signal) at ${panelUp} panel VEs` : 'none up to the count asked')}`].join('\n');
+  const out = [head, '', ...notes, '', t1, '', t2, '', `bridges (node.info): ${bridgeRows.join('; ')}`, ...(traceRows.length ? ['', ...traceRows] : []), `first limit hit: ${firstLimit || (stopping ? `none before the run was stopped (signal) at ${panelUp} panel VEs` : 'none up to the count asked')}`].join('\n');
   console.log(`\n${out}`);
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
   const file = path.join(import.meta.dirname, 'results', `density-panel-${N}-${date}.json`);
-  await writeFile(file, JSON.stringify({ bench: 'density-panel', command: `npx tsx bench/density-panel.ts ${process.argv.slice(2).join(' ')}`.trim(), env: { VZ_BRIDGE_PORT_LIMIT: process.env.VZ_BRIDGE_PORT_LIMIT ?? null }, uptime: [up0, up1], rows, counters, bridges: bridgeRows, firstLimit, text: out }, null, 2) + '\n');
+  await writeFile(file, JSON.stringify({ bench: 'density-panel', command: `npx tsx bench/density-panel.ts ${process.argv.slice(2).join(' ')}`.trim(), env: { VZ_BRIDGE_PORT_LIMIT: process.env.VZ_BRIDGE_PORT_LIMIT ?? null }, uptime: [up0, up1], rows, counters, bridges: bridgeRows, traces: traceRows, firstLimit, text: out }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), file)}`);
 } finally {
   await cleanup();
