@@ -12,8 +12,12 @@ async function straceLines(pid: number | number[], outFile: string, fn: () => Pr
   try {
     await fn();
   } finally {
+    // strace can hang detaching from a container's tasks it followed (seen at 2,000 VEs): killed, the kernel detaches them.
+    const closed = new Promise((r) => st.once('close', r));
     st.kill('SIGINT');
-    await new Promise((r) => st.once('close', r));
+    const late = setTimeout(() => st.kill('SIGKILL'), 5000);
+    await closed;
+    clearTimeout(late);
   }
   const text = await readFile(outFile, 'utf8').catch(() => '');
   await rm(outFile, { force: true });
