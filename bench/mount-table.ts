@@ -3,7 +3,7 @@
 // its new mount namespace and detaches it again after pivot_root. Raw LXC (rootfs a host folder) adds none.
 // One raw container (the seed workload) started and force-stopped --reps times with no extra mounts, then with
 // --mounts tmpfs mounts on the host, then with none again; `unshare -m true` beside it (the kernel's copy alone).
-// --kind ext4: the mounts are 16 MiB ext4 images on loop devices, as the agent mounts a VE's (~3 min more to make).
+// --kind ext4: the mounts are 16 MiB ext4 images on loop devices, as the agent mounts a VE's (~4 min more to make).
 // Run: npx tsx bench/mount-table.ts [--mounts 3000] [--reps 15] [--kind tmpfs|ext4]
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
