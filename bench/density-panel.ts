@@ -164,11 +164,7 @@ try {
     rawAt.set(count, { up: rawUp, p50: p50(win.rawBoth), p95: p95(win.rawBoth), startP95: p95(win.rawStart), mib: round(used / MiB / Math.max(1, rawUp)), mon: round(rMon.bytes / MiB / Math.max(1, rMon.count)) });
     log(`raw checkpoint ${count}: p50 ${p50(win.rawBoth)} / p95 ${p95(win.rawBoth)} ms; memcgs ${await memcgs()}; ${await uptime()}`);
     win = emptyWindow();
-    if (TRACE) {
-      const spans = await traceExecSpans(process.pid, path.join(node.tn.vzroot, 'trace-raw'), async () => { for (let j = 0; j < TRACE; j++) await one('raw', N + extra++); });
-      traceRows.push(`raw ${count}: create+start p50 ${p50(win.rawBoth)} ms under strace; ${traceSummary(spans, TRACE)}`);
-      win = emptyWindow();
-    }
+    await traceAfter('raw', count);
   };
 
   const checkpoint = async (count: number) => {
@@ -200,13 +196,20 @@ try {
     bridgeRows.push(`${count}: ${bridges || '(not reported)'}`);
     log(`checkpoint ${count}: panel p95 ${p95(win.panel)} ms vs raw ${rawP95} ms (${round(ratio)}x); heartbeat ${round(beatMs)} ms, reconcile ${round(deltaMs)} / full ${round(fullMs)} ms; ${bridges}; memcgs ${await memcgs()}; ${await uptime()}`);
     win = emptyWindow();
-    if (TRACE) {
-      // The daemon and its spawn helper (forked at its start, so not followed from the daemon).
-      const helpers = (await processTable()).filter((p) => p.ppid === daemonPid).map((p) => p.pid);
-      const spans = await traceExecSpans([daemonPid, ...helpers], path.join(node.tn.vzroot, 'trace-agent'), async () => { for (let j = 0; j < TRACE; j++) await one('panel', -1); });
-      traceRows.push(`panel ${count}: task run p50 ${p50(win.run)} ms under strace; ${traceSummary(spans, TRACE)}`);
-      win = emptyWindow();
-    }
+    await traceAfter('panel', count);
+  };
+
+  // --trace: TRACE more VEs on one path under strace (the daemon and its spawn helper, forked at its start and so not
+  // followed from the daemon, for the panel; this process for raw LXC), kept out of the checkpoint's window.
+  const traceAfter = async (which: 'panel' | 'raw', count: number) => {
+    if (!TRACE) return;
+    const pids = which === 'raw' ? [process.pid] : [daemonPid, ...(await processTable()).filter((p) => p.ppid === daemonPid).map((p) => p.pid)];
+    const spans = await traceExecSpans(pids, path.join(node.tn.vzroot, `trace-${which}`), async () => {
+      for (let j = 0; j < TRACE; j++) await one(which, which === 'raw' ? N + extra++ : -1);
+    });
+    const took = which === 'raw' ? `create+start p50 ${p50(win.rawBoth)}` : `task run p50 ${p50(win.run)}`;
+    traceRows.push(`${which} ${count}: ${took} ms under strace; ${traceSummary(spans, TRACE)}`);
+    win = emptyWindow();
   };
 
   // Page caches dropped, then a wait (at most 10 minutes) for the load and for the memory cgroups to fall back to the first phase's count.

@@ -5,7 +5,7 @@
 // --mounts tmpfs mounts on the host, then with none again; `unshare -m true` beside it (the kernel's copy alone).
 // --kind ext4: the mounts are 16 MiB ext4 images on loop devices, as the agent mounts a VE's (~4 min more to make).
 // Run: npx tsx bench/mount-table.ts [--mounts 3000] [--reps 15] [--kind tmpfs|ext4]
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { makeExt4, mountImage } from '@/agents/src/storage/image';
@@ -22,7 +22,7 @@ const KIND = String(args.kind ?? 'tmpfs');
 if (KIND !== 'tmpfs' && KIND !== 'ext4') throw new Error(`--kind ${KIND}: tmpfs or ext4`);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const uptime = async () => (await run('uptime', [])).stdout.trim();
-const mountCount = async () => (await run('wc', ['-l', '/proc/self/mountinfo'])).stdout.trim().split(' ')[0];
+const mountCount = async () => (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').length - 1;
 
 const node = await makeBenchNode({ maxCtids: 1 });
 const up0 = await uptime();

@@ -131,4 +131,3 @@ export function startSampler(o: SamplerOptions): () => void {
     cgroups.close();
   };
 }
-
